@@ -1,0 +1,39 @@
+# Live Studio: the two commands a new user needs are `make up` and `make test` (see README.md).
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+
+.PHONY: bootstrap sync up test lint typecheck contract unit integration bench clean
+
+bootstrap:  ## install uv into the current Python if it is missing
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+
+sync: bootstrap
+	$(UV) sync --locked --all-packages
+
+up: sync  ## run the whole system on embedded defaults (Ctrl-C stops everything)
+	$(UV) run --locked python -m livestudio_devinfra.up $(ARGS)
+
+lint: sync
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+typecheck: sync
+	$(UV) run --locked mypy libs services tests bench
+
+contract: sync  ## regenerate the committed JSON Schemas and AsyncAPI document
+	$(UV) run --locked python -m livestudio_schemas.export
+
+unit: sync
+	$(UV) run --locked pytest -m unit $(PYTEST_ARGS)
+
+integration: sync
+	$(UV) run --locked pytest -m integration $(PYTEST_ARGS)
+
+test: lint typecheck  ## everything CI runs: lint, types, contract compatibility, unit and integration tests
+	$(UV) run --locked pytest $(PYTEST_ARGS)
+
+bench: sync
+	@for b in bench/*.py; do echo "== $$b"; $(UV) run --locked python $$b || exit 1; done
+
+clean:
+	rm -rf .livestudio .pytest_cache .mypy_cache .ruff_cache

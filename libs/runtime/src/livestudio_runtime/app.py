@@ -1,0 +1,74 @@
+"""The skeleton every service app shares: a Litestar app with ops routes, lifespan hooks and graceful shutdown.
+
+A service passes its own lifespan context managers (start pool, broker, consumers, pollers …); they run in
+order on startup and in reverse on shutdown. `serve()` runs the app with uvicorn and turns SIGTERM/SIGINT into
+a graceful stop: readiness goes red first, then in-flight work finishes, then connections close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import structlog
+import uvicorn
+from litestar import Litestar
+from litestar.types import ControllerRouterHandler
+
+from livestudio_runtime.health import Health, ops_router
+from livestudio_runtime.metrics import BUILD_INFO
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+log = structlog.get_logger(__name__)
+
+
+def create_service_app(
+    *,
+    service: str,
+    health: Health,
+    lifespans: Sequence[Lifespan] = (),
+    route_handlers: Sequence[ControllerRouterHandler] = (),
+    state: dict[str, Any] | None = None,
+    **litestar_kwargs: Any,
+) -> Litestar:
+    BUILD_INFO.info({"service": service, "version": "0.1.0"})
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for hook in lifespans:
+                await stack.enter_async_context(hook(app))
+            log.info("service_started", service=service)
+            try:
+                yield
+            finally:
+                health.stopping = True
+                log.info("service_stopping", service=service)
+        log.info("service_stopped", service=service)
+
+    app_state = {"health": health, **(state or {})}
+    from litestar.datastructures import State
+
+    return Litestar(
+        route_handlers=[ops_router(), *route_handlers],
+        lifespan=[lifespan],
+        state=State(app_state),
+        **litestar_kwargs,
+    )
+
+
+def serve(app: Litestar, *, host: str, port: int, shutdown_timeout_s: float = 20.0) -> None:
+    """Run with uvicorn (one process; scale with replicas). SIGTERM and SIGINT stop it gracefully."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(shutdown_timeout_s),
+        server_header=False,
+    )
+    asyncio.run(uvicorn.Server(config).serve())

@@ -1,0 +1,335 @@
+"""The exactly-once-effect consumer loop shared by analytics and commission.
+
+Kafka delivers at least once; this loop makes the *effect* in Postgres exactly once without broker
+transactions or idempotent producers:
+
+* Offsets live in Postgres (`consumer_offsets` in the service's schema) and are written in the same transaction
+  as the rows a batch changes. On (re)assignment the consumer seeks to those offsets, so a crash at any instant,
+  a redelivery or a rebalance resumes exactly after the last committed batch.
+* Inside the transaction the offset rows are locked and records below the stored offset are dropped: if a
+  rebalance lets two members briefly hold a partition, the second one skips what the first applied.
+* If the broker lost its log (the embedded broker forgets everything on restart), our stored offset is beyond
+  the log and the broker answers OFFSET_OUT_OF_RANGE (auto reset is off, so nothing moves silently); that
+  partition is re-read from the earliest offset, and the apply functions, which are idempotent on content
+  (newest observation wins), ignore what they already applied.
+* Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
+
+Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import OffsetOutOfRangeError
+from aiokafka.structs import ConsumerRecord
+from prometheus_client import Counter, Gauge, Histogram
+
+from livestudio_runtime.db import DbConnection
+from livestudio_runtime.kafka import dlq_headers
+
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+EVENTS_APPLIED = Counter(
+    "livestudio_consumer_events_applied_total", "Records applied to Postgres", ["consumer", "topic"]
+)
+EVENTS_SKIPPED = Counter(
+    "livestudio_consumer_events_skipped_total",
+    "Records dropped because their offset was already applied",
+    ["consumer", "topic"],
+)
+DLQ_SENT = Counter("livestudio_consumer_dlq_total", "Records sent to a DLQ", ["consumer", "topic"])
+BATCH_SIZE = Histogram(
+    "livestudio_consumer_batch_size",
+    "Records per applied batch",
+    ["consumer"],
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+)
+APPLY_SECONDS = Histogram(
+    "livestudio_consumer_apply_seconds",
+    "Time to apply one batch in Postgres",
+    ["consumer"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LAG = Gauge("livestudio_consumer_lag", "High-water mark minus applied offset", ["consumer", "topic", "partition"])
+LAST_APPLIED = Gauge(
+    "livestudio_consumer_last_applied_timestamp_seconds", "Kafka timestamp of the newest applied record", ["consumer"]
+)
+LOG_RESETS = Counter(
+    "livestudio_consumer_log_resets_total",
+    "Partitions re-read from the start because the broker's log was shorter than our offset",
+    ["consumer", "topic"],
+)
+APPLY_ERRORS = Counter("livestudio_consumer_apply_errors_total", "Batches whose transaction failed", ["consumer"])
+
+
+class PoisonMessage(Exception):
+    """Raised by a decoder for a record that can never be applied (invalid JSON, schema, impossible values)."""
+
+
+@dataclass(frozen=True)
+class Decoded(Generic[T]):
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: T
+
+
+Decoder = Callable[[ConsumerRecord[bytes, bytes]], T]
+Applier = Callable[[DbConnection, Sequence[Decoded[T]]], Awaitable[None]]
+
+_SELECT_OFFSETS = """
+SELECT topic, partition, next_offset FROM consumer_offsets
+WHERE consumer = $1 AND topic = ANY($2::text[])
+"""
+_LOCK_OFFSETS = """
+SELECT topic, partition, next_offset FROM consumer_offsets
+WHERE consumer = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))
+ORDER BY topic, partition FOR UPDATE
+"""
+_UPSERT_OFFSETS = """
+INSERT INTO consumer_offsets (consumer, topic, partition, next_offset, updated_at)
+SELECT $1, t, p, o, now() FROM unnest($2::text[], $3::int[], $4::bigint[]) AS x(t, p, o)
+ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+"""
+
+
+class _SeekFromPostgres(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: ExactlyOnceConsumer[Any]) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # The batch in flight (if any) finishes or rolls back on its own; the row lock protects the offsets.
+        for tp in revoked:
+            self.owner.positions.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self.owner.seek_assigned(assigned)
+
+
+class ExactlyOnceConsumer(Generic[T]):
+    """Consume `topics` in batches; decode each record, then apply a batch and its offsets in one transaction."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        bootstrap: str,
+        topics: Sequence[str],
+        pool: asyncpg.Pool,
+        decode: Decoder[T],
+        apply: Applier[T],
+        max_records: int = 2000,
+        fetch_max_wait_ms: int = 50,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 1_000,
+        max_partition_fetch_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        self.name = name
+        self.topics = list(topics)
+        self.pool = pool
+        self.decode = decode
+        self.apply = apply
+        self.max_records = max_records
+        self.positions: dict[TopicPartition, int] = {}
+        self.log_resets: set[TopicPartition] = set()
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=name,
+            client_id=name,
+            enable_auto_commit=False,
+            auto_offset_reset="none",
+            fetch_max_wait_ms=fetch_max_wait_ms,
+            max_poll_records=max_records,
+            max_partition_fetch_bytes=max_partition_fetch_bytes,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+            rebalance_timeout_ms=max(session_timeout_ms, 10_000),
+        )
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"{name}-dlq", acks="all", linger_ms=5)
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.assigned = asyncio.Event()
+        self.batches_applied = 0
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.producer.start()
+        self.consumer.subscribe(self.topics, listener=_SeekFromPostgres(self))
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.name}")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight, then leave the group."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 30)
+            except TimeoutError:
+                self._task.cancel()
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    @property
+    def healthy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def check(self) -> None:
+        """Readiness: the loop runs."""
+        if not self.healthy:
+            raise RuntimeError(f"consumer {self.name} is not running")
+
+    # --- assignment ---------------------------------------------------------------------------------------
+    async def seek_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        if not assigned:
+            return
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(_SELECT_OFFSETS, self.name, sorted({tp.topic for tp in assigned}))
+        stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        for tp in assigned:
+            offset = stored.get(tp)
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+            self.positions[tp] = offset or 0
+        self.assigned.set()
+        log.info(
+            "partitions_assigned",
+            consumer=self.name,
+            partitions={f"{tp.topic}:{tp.partition}": self.positions[tp] for tp in assigned},
+        )
+
+    async def _restart_from_earliest(self, err: OffsetOutOfRangeError) -> None:
+        out_of_range = err.args[0] if err.args and isinstance(err.args[0], dict) else {}
+        for tp in out_of_range or self.consumer.assignment():
+            LOG_RESETS.labels(self.name, tp.topic).inc()
+            log.warning(
+                "log_reset_detected",
+                consumer=self.name,
+                topic=tp.topic,
+                partition=tp.partition,
+                stored_offset=self.positions.get(tp),
+            )
+            self.log_resets.add(tp)
+            await self.consumer.seek_to_beginning(tp)
+
+    # --- the loop ----------------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                try:
+                    fetched = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                except OffsetOutOfRangeError as err:
+                    await self._restart_from_earliest(err)
+                    continue
+                if fetched:
+                    await self._process(fetched)
+                self._report_lag()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                APPLY_ERRORS.labels(self.name).inc()
+                log.exception("batch_failed", consumer=self.name)
+                await self._rewind()
+                await asyncio.sleep(1.0)
+
+    async def _rewind(self) -> None:
+        """After a failed batch, go back to what Postgres says was applied."""
+        assignment = list(self.consumer.assignment())
+        try:
+            await self.seek_assigned(assignment)
+        except Exception:
+            log.exception("rewind_failed", consumer=self.name)
+
+    async def _process(self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        started = time.perf_counter()
+        resets = self.log_resets & {tp for tp, records in fetched.items() if records}
+
+        good: list[Decoded[T]] = []
+        poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        for records in fetched.values():
+            for rec in records:
+                try:
+                    value = self.decode(rec)
+                except Exception as exc:
+                    poison.append((rec, f"{type(exc).__name__}: {exc}"))
+                    continue
+                good.append(Decoded(rec.topic, rec.partition, rec.offset, rec.timestamp, rec.key, value))
+        if poison:
+            await self._send_to_dlq(poison)
+
+        next_offsets = {tp: recs[-1].offset + 1 for tp, recs in fetched.items() if recs}
+        tps = sorted(next_offsets, key=lambda tp: (tp.topic, tp.partition))
+        async with self.pool.acquire() as conn, conn.transaction():
+            locked = await conn.fetch(_LOCK_OFFSETS, self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
+            applied = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in locked}
+            fresh: list[Decoded[T]] = []
+            for d in good:
+                tp = TopicPartition(d.topic, d.partition)
+                if tp not in resets and d.offset < applied.get(tp, 0):
+                    EVENTS_SKIPPED.labels(self.name, d.topic).inc()
+                    continue
+                fresh.append(d)
+            if fresh:
+                await self.apply(conn, fresh)
+            await conn.execute(
+                _UPSERT_OFFSETS,
+                self.name,
+                [tp.topic for tp in tps],
+                [tp.partition for tp in tps],
+                [next_offsets[tp] for tp in tps],
+            )
+
+        self.log_resets -= resets
+        self.positions.update(next_offsets)
+        self.batches_applied += 1
+        for d in fresh:
+            EVENTS_APPLIED.labels(self.name, d.topic).inc()
+        if fresh:
+            LAST_APPLIED.labels(self.name).set(max(d.timestamp_ms for d in fresh) / 1000)
+        BATCH_SIZE.labels(self.name).observe(len(fresh))
+        APPLY_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        try:
+            await self.consumer.commit({tp: off for tp, off in next_offsets.items()})
+        except Exception as exc:
+            log.debug("kafka_commit_skipped", consumer=self.name, error=str(exc))
+
+    async def _send_to_dlq(self, poison: list[tuple[ConsumerRecord[bytes, bytes], str]]) -> None:
+        futures = []
+        for rec, error in poison:
+            DLQ_SENT.labels(self.name, rec.topic).inc()
+            log.warning(
+                "message_to_dlq",
+                consumer=self.name,
+                topic=rec.topic,
+                partition=rec.partition,
+                offset=rec.offset,
+                error=error[:300],
+            )
+            futures.append(
+                await self.producer.send(
+                    f"{rec.topic}.dlq",
+                    value=rec.value,
+                    key=rec.key,
+                    headers=dlq_headers(error, rec.topic, rec.partition, rec.offset, self.name),
+                )
+            )
+        await asyncio.gather(*futures)
+
+    def _report_lag(self) -> None:
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            pos = self.positions.get(tp)
+            if high is not None and pos is not None:
+                LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, high - pos))

@@ -1,0 +1,1 @@
+"""livestudio_commission."""

@@ -1,0 +1,122 @@
+"""The exactly-once consumer: offsets stored with the rows, resumed on restart, poison to the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+
+from livestudio_runtime.db import DbConnection, create_pool
+from livestudio_runtime.exactly_once import Decoded, ExactlyOnceConsumer, PoisonMessage
+from livestudio_runtime.migrations import migrate
+from tests.fixtures.infra import TopicFactory
+
+SAMPLE = Path(__file__).parent / "migrations_sample"
+
+
+def decode(rec: ConsumerRecord[bytes, bytes]) -> tuple[int, int]:
+    try:
+        body = json.loads(rec.value or b"")
+        return int(body["id"]), int(body["n"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PoisonMessage(str(exc)) from exc
+
+
+async def apply(conn: DbConnection, batch: Sequence[Decoded[tuple[int, int]]]) -> None:
+    await conn.executemany(
+        "INSERT INTO widgets (id, total) VALUES ($1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET total = widgets.total + EXCLUDED.total",
+        [d.value for d in batch],
+    )
+
+
+async def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for i, v in enumerate(values):
+            await producer.send(topic, v, key=str(i % 7).encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _wait_total(pool: asyncpg.Pool, want: int) -> None:
+    total = None
+    for _ in range(600):
+        total = await pool.fetchval("SELECT coalesce(sum(total), 0) FROM widgets")
+        if total == want:
+            return
+        await asyncio.sleep(0.1)
+    offsets = await pool.fetch("SELECT * FROM consumer_offsets")
+    raise AssertionError(f"total {total} != {want}; offsets {[dict(r) for r in offsets]}")
+
+
+async def test_applies_each_record_once_across_restarts_and_dead_letters_poison(
+    kafka_bootstrap: str, topic_factory: TopicFactory, fresh_db: str
+) -> None:
+    topic = await topic_factory("eo", partitions=3)
+    await topic_factory("unused")  # the helper names topics itself; create the DLQ explicitly below
+    from livestudio_runtime.kafka import ensure_topics
+
+    await ensure_topics(kafka_bootstrap, {f"{topic}.dlq": 3})
+    await migrate(fresh_db, schema="sample", directory=SAMPLE)
+    pool = await create_pool(fresh_db, schema="sample", application_name="eo-test")
+
+    def make() -> ExactlyOnceConsumer[tuple[int, int]]:
+        return ExactlyOnceConsumer(
+            name="eo-test",
+            bootstrap=kafka_bootstrap,
+            topics=[topic],
+            pool=pool,
+            decode=decode,
+            apply=apply,
+            max_records=50,
+            fetch_max_wait_ms=20,
+            session_timeout_ms=3000,
+            heartbeat_interval_ms=200,
+        )
+
+    first = [json.dumps({"id": i % 10, "n": 1}).encode() for i in range(500)] + [b"{not json", b'{"id": 1}']
+    await _produce(kafka_bootstrap, topic, first)
+    consumer = make()
+    await consumer.start()
+    await _wait_total(pool, 500)
+    await consumer.stop()
+
+    # more records while nobody consumes; a new member resumes from Postgres, not from scratch
+    await _produce(kafka_bootstrap, topic, [json.dumps({"id": 3, "n": 2}).encode() for _ in range(100)])
+    consumer = make()
+    await consumer.start()
+    await _wait_total(pool, 700)
+    await asyncio.sleep(0.5)
+    await consumer.stop()
+    assert await pool.fetchval("SELECT sum(total) FROM widgets") == 700
+    stored = await pool.fetchval("SELECT sum(next_offset) FROM consumer_offsets WHERE consumer = 'eo-test'")
+    assert stored == 602
+
+    dlq = AIOKafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_wait_ms=20,
+    )
+    await dlq.start()
+    try:
+        got: list[ConsumerRecord[bytes, bytes]] = []
+        async with asyncio.timeout(20):
+            while len(got) < 2:
+                for records in (await dlq.getmany(timeout_ms=200)).values():
+                    got.extend(records)
+        assert {r.value for r in got} == {b"{not json", b'{"id": 1}'}
+        assert all(dict(r.headers)["x-original-topic"] == topic.encode() for r in got)
+        assert all(b"PoisonMessage" in dict(r.headers)["x-error"] for r in got)
+    finally:
+        await dlq.stop()
+        await pool.close()
