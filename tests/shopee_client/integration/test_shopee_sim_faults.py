@@ -80,7 +80,7 @@ async def _read_account(client: ShopeeClient, account: AccountContext, outcomes:
         except ShopeeClientError as exc:
             outcomes.append(("overview", sid, exc))
         try:
-            outcomes.append(("product_list", sid, await client.all_products(account, sid, page_size=15)))
+            outcomes.append(("product_list", sid, await client.all_products(account, sid, page_size=40)))
         except ShopeeClientError as exc:
             outcomes.append(("product_list", sid, exc))
 

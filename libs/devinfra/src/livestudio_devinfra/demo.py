@@ -1,0 +1,154 @@
+"""The demo studio `make up` seeds: a studio, six hosts, four shifts, a roster, pay rules and the simulator's
+accounts, all sent as ordinary commands on `livestudio.commands.v1` (the same path the gateway uses).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from livestudio_runtime.secrets import CookieCipher
+from livestudio_schemas.commands import (
+    COMMAND,
+    AccountConnect,
+    AnyCommand,
+    Command,
+    HostUpsert,
+    PayRuleUpsert,
+    ScheduleEntryUpsert,
+    ShiftTemplateUpsert,
+    StudioUpsert,
+)
+from livestudio_schemas.envelope import CloudEvent, deterministic_event_id
+from livestudio_schemas.topics import Topic
+
+STUDIO_ID = "demo-studio"
+TIMEZONE = "Asia/Jakarta"
+SHIFTS = (
+    ("pagi", time(5), time(10)),
+    ("siang", time(10), time(15)),
+    ("sore", time(15), time(20)),
+    ("malam", time(20), time(0)),
+)
+HOSTS = (
+    ("host-ayu", "Ayu", "host"),
+    ("host-budi", "Budi", "host"),
+    ("host-citra", "Citra", "host"),
+    ("host-dewi", "Dewi", "host"),
+    ("host-eka", "Eka", "host"),
+    ("lead-fajar", "Fajar", "leader"),
+)
+
+
+@dataclass(frozen=True)
+class SimAccount:
+    index: int
+    user_id: int
+    user_name: str
+    cookie: str
+
+    @property
+    def account_id(self) -> str:
+        return f"sim-{self.index:04d}"
+
+
+def simulator_accounts(sim_url: str) -> list[SimAccount]:
+    rows: list[dict[str, Any]] = httpx.get(f"{sim_url}/__sim/accounts", timeout=10).json()
+    return [SimAccount(r["index"], r["user_id"], r["user_name"], r["cookie"]) for r in rows]
+
+
+def simulator_today(sim_url: str) -> date:
+    now = datetime.fromisoformat(httpx.get(f"{sim_url}/__sim/clock", timeout=10).json()["sim_now"])
+    return now.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+def demo_commands(accounts: list[SimAccount], cipher: CookieCipher, first_day: date, days: int) -> list[AnyCommand]:
+    """Everything the demo needs, in an order the owners can apply one by one."""
+    cmds: list[AnyCommand] = [StudioUpsert(studio_id=STUDIO_ID, name="Demo Studio Jakarta", timezone=TIMEZONE)]
+    cmds += [HostUpsert(host_id=h, studio_id=STUDIO_ID, name=n, role=r) for h, n, r in HOSTS]
+    cmds += [ShiftTemplateUpsert(shift_id=s, studio_id=STUDIO_ID, name=s, start=a, end=b) for s, a, b in SHIFTS]
+    cmds += [
+        PayRuleUpsert(
+            rule_id="studio-gmv-2pct",
+            studio_id=STUDIO_ID,
+            rule_kind="gmv_percent",
+            percent=Decimal(2),
+            effective_from=first_day - timedelta(days=31),
+        ),
+        PayRuleUpsert(
+            rule_id="studio-per-order-700",
+            studio_id=STUDIO_ID,
+            rule_kind="per_order",
+            amount=Decimal(700),
+            effective_from=first_day - timedelta(days=31),
+        ),
+        PayRuleUpsert(
+            rule_id="studio-per-order-weekend-800",
+            studio_id=STUDIO_ID,
+            rule_kind="per_order",
+            amount=Decimal(800),
+            day_type="weekend",
+            effective_from=first_day - timedelta(days=31),
+        ),
+    ]
+    for acct in accounts:
+        cmds.append(
+            AccountConnect(
+                account_id=acct.account_id,
+                studio_id=STUDIO_ID,
+                display_name=f"{acct.user_name} (sim #{acct.index})",
+                encrypted_cookie=cipher.encrypt(acct.cookie),
+            )
+        )
+    # Roster: the first accounts get hosts in rotation; the rest stay unrostered ("unassigned" in pay).
+    host_ids = [h for h, _, r in HOSTS if r == "host"]
+    for day_offset in range(days):
+        day = first_day + timedelta(days=day_offset)
+        for a_idx, acct in enumerate(accounts[:3]):
+            for s_idx, (shift_id, _, _) in enumerate(SHIFTS):
+                host = host_ids[(a_idx + s_idx + day_offset) % len(host_ids)]
+                cmds.append(
+                    ScheduleEntryUpsert(
+                        entry_id=f"{acct.account_id}-{day.isoformat()}-{shift_id}",
+                        studio_id=STUDIO_ID,
+                        host_id=host,
+                        account_id=acct.account_id,
+                        shift_id=shift_id,
+                        shift_date=day,
+                    )
+                )
+    return cmds
+
+
+def command_event(cmd: AnyCommand, actor: str = "demo-seed") -> CloudEvent[Command]:
+    now = datetime.now(UTC)
+    command_id = deterministic_event_id("demo", cmd.model_dump_json())
+    body = Command(command_id=command_id, actor=actor, issued_at=now, command=cmd)
+    subject = next(
+        (str(getattr(cmd, f)) for f in ("account_id", "host_id", "statement_id", "studio_id") if getattr(cmd, f, None)),
+        None,
+    )
+    return CloudEvent[Command].wrap(
+        body, type_=COMMAND, source="/livestudio/devinfra/demo", time=now, subject=subject, id_=command_id
+    )
+
+
+async def publish_commands(bootstrap: str, cmds: list[AnyCommand], topic: str = Topic.COMMANDS.value) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for cmd in cmds:
+            event = command_event(cmd)
+            await producer.send(
+                topic, event.model_dump_json().encode(), key=(event.subject or str(uuid.uuid4())).encode()
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()

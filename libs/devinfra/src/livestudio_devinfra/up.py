@@ -1,0 +1,177 @@
+"""`make up`: run the whole system on this machine and show a live status line until Ctrl-C.
+
+Starts embedded PostgreSQL (data kept in `.livestudio/pg` between runs), the embedded Kafka-protocol broker,
+the Shopee simulator (seeded, accelerated clock) and the four services as separate processes; seeds the demo
+studio on first run; prints the gateway URL, a ready-made JWT for the demo owner, the docs and metrics URLs.
+Options point it at an external Kafka/PostgreSQL or at the real Shopee hosts instead of the simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from livestudio_devinfra import demo
+from livestudio_devinfra.stack import SERVICES, Stack, StackConfig
+from livestudio_runtime.secrets import CookieCipher
+
+PROJECT_HOME = Path.cwd() / ".livestudio"
+
+
+def _secrets(home: Path) -> dict[str, str]:
+    """Keys for this machine's stack, generated once and kept in .livestudio/secrets.json (gitignored)."""
+    path = home / "secrets.json"
+    if path.exists():
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+    import secrets
+
+    data = {"credentials_key": CookieCipher.generate_key(), "jwt_secret": secrets.token_urlsafe(32)}
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    path.chmod(0o600)
+    return data
+
+
+def mint_token(jwt_secret: str, role: str = "owner", sub: str = "demo-owner") -> str:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "livestudio_gateway.tokens",
+            "--role",
+            role,
+            "--sub",
+            sub,
+            "--studio",
+            demo.STUDIO_ID,
+            "--ttl-hours",
+            "24",
+        ],
+        env={"GATEWAY_JWT_SECRET": jwt_secret, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _scrape(url: str) -> dict[str, float]:
+    """Sum every sample of each metric family (good enough for a status line)."""
+    totals: dict[str, float] = {}
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=1.0).text
+    except httpx.HTTPError:
+        return totals
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def status_line(stack: Stack, previous: dict[str, float], elapsed: float) -> tuple[str, dict[str, float]]:
+    ingest = _scrape(stack.url("ingest")) if "ingest" in stack.ports else {}
+    consumers = {name: _scrape(stack.url(name)) for name in ("analytics", "commission") if name in stack.ports}
+    applied = sum(m.get("livestudio_consumer_events_applied_total", 0.0) for m in consumers.values())
+    lag = sum(m.get("livestudio_consumer_lag", 0.0) for m in consumers.values())
+    polls = ingest.get("shopee_client_requests_total", 0.0)
+    rate = (applied - previous.get("applied", applied)) / elapsed if elapsed > 0 else 0.0
+    poll_rate = (polls - previous.get("polls", polls)) / elapsed if elapsed > 0 else 0.0
+    alive = " ".join(f"{n}:{'up' if ok else 'DOWN'}" for n, ok in stack.status().items())
+    line = f"shopee req/s {poll_rate:6.1f} | events applied/s {rate:7.1f} | lag {lag:6.0f} | {alive}"
+    return line, {"applied": applied, "polls": polls}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="make up", description=__doc__)
+    p.add_argument("--kafka", help="external Kafka bootstrap servers instead of the embedded broker")
+    p.add_argument("--database-url", help="external PostgreSQL DSN instead of the embedded server")
+    p.add_argument("--real-shopee", action="store_true", help="poll the real Shopee hosts, no simulator")
+    p.add_argument("--accounts", type=int, default=24, help="simulated accounts (default 24)")
+    p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--home", type=Path, default=PROJECT_HOME, help="where data and logs are kept")
+    p.add_argument("--no-demo", action="store_true", help="do not seed the demo studio")
+    p.add_argument("--once", action="store_true", help="start, print, stop (a smoke check)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    keys = _secrets(args.home)
+    config = StackConfig(
+        home=args.home,
+        kafka_bootstrap=args.kafka,
+        database_url=args.database_url,
+        real_shopee=args.real_shopee,
+        accounts=args.accounts,
+        speed=args.speed,
+        seed=args.seed,
+        credentials_key=keys["credentials_key"],
+        jwt_secret=keys["jwt_secret"],
+    )
+    stack = Stack(config)
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("starting embedded PostgreSQL, broker, simulator and services …", flush=True)
+        stack.start(SERVICES)
+        if not args.no_demo and not args.real_shopee and not (args.home / "demo-seeded").exists():
+            accounts = demo.simulator_accounts(stack.url("simulator"))
+            today = demo.simulator_today(stack.url("simulator"))
+            cmds = demo.demo_commands(accounts, CookieCipher([keys["credentials_key"]]), today, days=7)
+            asyncio.run(demo.publish_commands(stack.kafka_bootstrap, cmds))
+            (args.home / "demo-seeded").write_text(today.isoformat())
+        token = mint_token(keys["jwt_secret"])
+        print(
+            f"""
+Live Studio is running.
+  gateway     {stack.url("gateway")}/api/v1
+  API docs    {stack.url("gateway")}/schema
+  owner JWT   {token}
+  try         curl -H 'Authorization: Bearer <JWT>' {stack.url("gateway")}/api/v1/sessions
+  metrics     {"  ".join(f"{n}={stack.url(n)}/metrics" for n in SERVICES)}
+  simulator   {stack.url("simulator") if "simulator" in stack.ports else "(real Shopee)"}
+  database    {stack.database_url}
+  kafka       {stack.kafka_bootstrap}
+  logs        {args.home / "logs"}
+Ctrl-C stops everything.
+""",
+            flush=True,
+        )
+        previous: dict[str, float] = {}
+        last = time.monotonic()
+        while not stopping and not args.once:
+            time.sleep(2.0)
+            now = time.monotonic()
+            line, previous = status_line(stack, previous, now - last)
+            last = now
+            print(f"\r{line}", end="", flush=True)
+    except Exception as exc:
+        print(f"\nstart-up failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("\nstopping …", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
