@@ -9,9 +9,10 @@ transactions or idempotent producers:
 * Inside the transaction the offset rows are locked and records below the stored offset are dropped: if a
   rebalance lets two members briefly hold a partition, the second one skips what the first applied.
 * If the broker lost its log (the embedded broker forgets everything on restart), our stored offset is beyond
-  the log and the broker answers OFFSET_OUT_OF_RANGE (auto reset is off, so nothing moves silently); that
-  partition is re-read from the earliest offset, and the apply functions, which are idempotent on content
-  (newest observation wins), ignore what they already applied.
+  the log: the broker answers OFFSET_OUT_OF_RANGE (auto reset is off, so nothing moves silently) or reports a
+  high-water mark below our position; that partition is re-read from the earliest offset, and the apply
+  functions, which are idempotent on content (newest observation wins), ignore what they already applied.
+  (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
 
 Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress.
@@ -235,6 +236,7 @@ class ExactlyOnceConsumer(Generic[T]):
                     continue
                 if fetched:
                     await self._process(fetched)
+                await self._check_log_shrunk()
                 self._report_lag()
             except asyncio.CancelledError:
                 raise
@@ -326,6 +328,14 @@ class ExactlyOnceConsumer(Generic[T]):
                 )
             )
         await asyncio.gather(*futures)
+
+    async def _check_log_shrunk(self) -> None:
+        """A high-water mark below our position means the broker lost the log (it may not say out-of-range)."""
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            pos = self.positions.get(tp)
+            if high is not None and pos is not None and high < pos and tp not in self.log_resets:
+                await self._restart_from_earliest(OffsetOutOfRangeError({tp: pos}))
 
     def _report_lag(self) -> None:
         for tp in self.consumer.assignment():

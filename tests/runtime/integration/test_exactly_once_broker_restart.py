@@ -1,0 +1,59 @@
+"""After the broker loses its log (embedded broker restart), the consumer re-reads from the earliest offset."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from livestudio_devinfra.kafka import EmbeddedKafka
+from livestudio_runtime.db import create_pool
+from livestudio_runtime.exactly_once import LOG_RESETS, ExactlyOnceConsumer
+from livestudio_runtime.kafka import ensure_topics
+from livestudio_runtime.migrations import migrate
+from tests.runtime.integration.test_exactly_once import _produce, _wait_total, apply, decode
+
+SAMPLE = Path(__file__).parent / "migrations_sample"
+
+
+async def test_offsets_beyond_a_lost_log_restart_from_earliest(fresh_db: str) -> None:
+    broker = EmbeddedKafka()
+    broker.start()
+    topic = "reset.topic"
+    await migrate(fresh_db, schema="sample", directory=SAMPLE)
+    pool = await create_pool(fresh_db, schema="sample", application_name="reset-test")
+    consumer = None
+    try:
+        await ensure_topics(broker.bootstrap, {topic: 2, f"{topic}.dlq": 2})
+        consumer = ExactlyOnceConsumer(
+            name="reset-test",
+            bootstrap=broker.bootstrap,
+            topics=[topic],
+            pool=pool,
+            decode=decode,
+            apply=apply,
+            fetch_max_wait_ms=20,
+            session_timeout_ms=3000,
+            heartbeat_interval_ms=200,
+        )
+        await consumer.start()
+        await _produce(broker.bootstrap, topic, [json.dumps({"id": 1, "n": 1}).encode() for _ in range(100)])
+        await _wait_total(pool, 100)
+        resets_before = LOG_RESETS.labels("reset-test", topic)._value.get()
+
+        port = broker.port
+        broker.stop()
+        await asyncio.sleep(1)
+        broker = EmbeddedKafka(port=port)
+        broker.start()
+        await ensure_topics(broker.bootstrap, {topic: 2, f"{topic}.dlq": 2})
+        await _produce(broker.bootstrap, topic, [json.dumps({"id": 2, "n": 1}).encode() for _ in range(50)])
+
+        await _wait_total(pool, 150)
+        assert await pool.fetchval("SELECT total FROM widgets WHERE id = 2") == 50
+        assert LOG_RESETS.labels("reset-test", topic)._value.get() > resets_before
+    finally:
+        if consumer is not None:
+            await consumer.stop()
+        await pool.close()
+        broker.stop()
