@@ -103,6 +103,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--home", type=Path, default=PROJECT_HOME, help="where data and logs are kept")
     p.add_argument("--no-demo", action="store_true", help="do not seed the demo studio")
     p.add_argument("--once", action="store_true", help="start, print, stop (a smoke check)")
+    p.add_argument("--ephemeral-ports", action="store_true", help="free ports instead of 8000/8101-8103/8900")
     return p.parse_args(argv)
 
 

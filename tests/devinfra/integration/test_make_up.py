@@ -1,0 +1,74 @@
+"""`make up`'s runner starts everything, prints where things are, and stops cleanly on Ctrl-C (no stray process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_up_prints_urls_serves_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "livestudio_devinfra.up",
+            "--home",
+            str(tmp_path / "home"),
+            "--accounts",
+            "4",
+            "--speed",
+            "60",
+            "--ephemeral-ports",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    descendants: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 240
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("Ctrl-C stops everything"):
+                break
+        text = "".join(lines)
+        assert "Live Studio is running." in text, text[-4000:]
+        gateway = next(ln.split()[1] for ln in lines if ln.strip().startswith("gateway"))
+        token = next(ln.split()[2] for ln in lines if ln.strip().startswith("owner JWT"))
+        root = gateway.removesuffix("/api/v1")
+        assert httpx.get(f"{root}/health/ready", timeout=5).status_code == 200
+        assert (
+            httpx.get(f"{gateway}/studios", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
+        )
+        assert httpx.get(f"{gateway}/studios", timeout=5).status_code == 401
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+        assert len(descendants) >= 6  # postgres, broker, simulator, four services (and their children)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT) if proc.poll() is None else None
+        try:
+            rest, _ = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    assert proc.returncode == 0, rest[-3000:]
+    assert "stopped." in rest
+    time.sleep(1)
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], f"stray processes: {alive}"
