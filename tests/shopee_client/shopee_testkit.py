@@ -49,5 +49,3 @@ class MockShopee:
 
     def count(self, path_suffix: str) -> int:
         return sum(1 for r in self.requests if r.url.path.endswith(path_suffix))
-
-

@@ -15,6 +15,8 @@ from shopee_client.models import QrState
 
 pytestmark = pytest.mark.unit
 
+A = {"a": 1}
+
 C = "/supply/api/lm/sellercenter"
 
 
@@ -241,7 +243,9 @@ async def test_seller_centre_raw_endpoints(client: ShopeeClient, shopee: MockSho
     start = datetime(2025, 6, 1, 7, 0, 42, tzinfo=UTC)
     coords = await client.live_coordinate(account, 142857000, start_time=start, size_minutes=30)
     assert len(coords["list"]) == 2
-    assert shopee.requests[-1].url.params["startTime"] == str(int(datetime(2025, 6, 1, 7, tzinfo=UTC).timestamp()) * 1000)
+    assert shopee.requests[-1].url.params["startTime"] == str(
+        int(datetime(2025, 6, 1, 7, tzinfo=UTC).timestamp()) * 1000
+    )
 
 
 @pytest.mark.parametrize(
@@ -254,7 +258,12 @@ async def test_seller_centre_raw_endpoints(client: ShopeeClient, shopee: MockSho
         ("ads_meta", {}, "/meta/get_ads_data/", {"code": 0, "data": {"a": 1}}),
         ("item_promotions", {}, "/api/v1/item/promotion", {"err_code": 0, "data": {"a": 1}}),
         ("item_promotion", {"promo_id": 55}, "/api/v1/item/promotion/55", {"err_code": 0, "data": {"a": 1}}),
-        ("coin_start", {"session_id": 9, "payload": {}}, "/api/v1/session/9/coin/start", {"err_code": 0, "data": {"a": 1}}),
+        (
+            "coin_start",
+            {"session_id": 9, "payload": {}},
+            "/api/v1/session/9/coin/start",
+            {"err_code": 0, "data": {"a": 1}},
+        ),
         ("coin_giveout", {"session_id": 9}, "/api/v1/session/9/coin/giveout", {"err_code": 0, "data": {"a": 1}}),
         ("coin_rewardinfo", {"session_id": 9}, "/api/v1/session/9/coin/rewardinfo", {"err_code": 0, "data": {"a": 1}}),
     ],

@@ -190,7 +190,9 @@ async def test_metrics_bounded_labels(client: ShopeeClient, shopee: MockShopee, 
     ok_before = _sample("shopee_client_requests_total", {"endpoint": "overview", "outcome": "ok"})
     err_before = _sample("shopee_client_errors_total", {"endpoint": "overview", "kind": "not_owned"})
     hist_before = _sample("shopee_client_request_duration_seconds_count", {"endpoint": "overview"})
-    shopee.add(OVERVIEW, (200, fixture_bytes("overview.json"), {}), (200, fixture_bytes("error_empty_session.json"), {}))
+    shopee.add(
+        OVERVIEW, (200, fixture_bytes("overview.json"), {}), (200, fixture_bytes("error_empty_session.json"), {})
+    )
     await client.overview(account, 1)
     with pytest.raises(NotOwned):
         await client.overview(account, 2)

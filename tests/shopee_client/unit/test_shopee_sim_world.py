@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,7 @@ def test_sessions_follow_shifts_and_do_not_overlap() -> None:
         per_account.setdefault(s.account_index, []).append((s.start, s.scheduled_end))
     for spans in per_account.values():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert end <= start
 
 
@@ -67,8 +68,19 @@ def test_counters_monotonic_and_settle() -> None:
             t = sess.start_ms + (sess.end_ms + 3 * 3_600_000 - sess.start_ms) * k // 39
             st = sess.state(t)
             if prev is not None:
-                for field in ("viewers", "views", "likes", "placed_orders", "placed_gmv", "confirmed_orders",
-                              "confirmed_gmv", "peak_ccu", "atc", "product_clicks", "duration_ms"):
+                for field in (
+                    "viewers",
+                    "views",
+                    "likes",
+                    "placed_orders",
+                    "placed_gmv",
+                    "confirmed_orders",
+                    "confirmed_gmv",
+                    "peak_ccu",
+                    "atc",
+                    "product_clicks",
+                    "duration_ms",
+                ):
                     assert getattr(st, field) >= getattr(prev, field), field
             assert st.confirmed_orders <= st.placed_orders
             assert st.ccu <= st.peak_ccu <= max(st.viewers, 1)

@@ -140,15 +140,19 @@ def command_event(cmd: AnyCommand, actor: str = "demo-seed") -> CloudEvent[Comma
     )
 
 
-async def publish_commands(bootstrap: str, cmds: list[AnyCommand], topic: str = Topic.COMMANDS.value) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def publish_commands(bootstrap: str, cmds: list[AnyCommand], topic: str = Topic.COMMANDS.value) -> list[str]:
+    """Publish `cmds` as command events (keyed by their target entity); returns their command ids."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
     await producer.start()
+    ids: list[str] = []
     try:
         for cmd in cmds:
             event = command_event(cmd)
+            ids.append(event.id)
             await producer.send(
                 topic, event.model_dump_json().encode(), key=(event.subject or str(uuid.uuid4())).encode()
             )
         await producer.flush()
     finally:
         await producer.stop()
+    return ids

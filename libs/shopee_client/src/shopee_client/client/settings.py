@@ -32,6 +32,8 @@ class ClientSettings(BaseModel):
     max_keepalive_connections: int = 50
     keepalive_expiry: float = 30.0
     user_agent: str = DEFAULT_USER_AGENT
+    # Connection pool shards (see client/pool.py): None = one per 4 requests in flight; 1 = plain httpx pool.
+    pool_shards: int | None = Field(default=None, ge=1)
 
     # Retries (transient errors only): exponential backoff with full jitter.
     max_attempts: int = Field(default=4, ge=1)

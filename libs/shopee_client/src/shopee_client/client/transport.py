@@ -11,6 +11,7 @@ from one account can never leak into another account's requests.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -37,6 +38,7 @@ from shopee_client.client.errors import (
     Transient,
 )
 from shopee_client.client.metrics import ERRORS, IN_FLIGHT, LATENCY, REQUESTS, RETRIES
+from shopee_client.client.pool import ShardedTransport
 from shopee_client.client.regions import HostFamily, Region
 from shopee_client.client.settings import ClientSettings
 
@@ -85,6 +87,15 @@ class Transport:
     ) -> None:
         self.settings = settings
         self._owns_http = http_client is None
+        limits = httpx.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_keepalive_connections,
+            keepalive_expiry=settings.keepalive_expiry,
+        )
+        if transport is None and settings.pool_shards != 1:
+            shards = settings.pool_shards or max(1, math.ceil(settings.max_in_flight / 4))
+            if shards > 1:
+                transport = ShardedTransport(shards, limits)
         self.http = http_client or httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(
@@ -93,11 +104,7 @@ class Transport:
                 write=settings.write_timeout,
                 pool=settings.pool_timeout,
             ),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_keepalive_connections,
-                keepalive_expiry=settings.keepalive_expiry,
-            ),
+            limits=limits,
             headers={"accept": "application/json", "user-agent": settings.user_agent},
             cookies=_no_cookie_jar(),
             follow_redirects=False,

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-wrong-type", type=float, default=0.0)
     p.add_argument("--fault-not-owned", type=float, default=0.0)
     p.add_argument("--fault-expired", default="", help="comma-separated account indexes with expired cookies")
+    p.add_argument("--prewarm", action="store_true", help="generate the last 3 days of all accounts at startup")
     p.add_argument("--log-level", default="info")
     p.add_argument("--config-json", default=None, help="a full SimulatorConfig as JSON (overrides the above)")
     return p
@@ -78,6 +79,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         settle_delay=timedelta(hours=args.settle_hours),
         status_lie_fraction=args.status_lie_fraction,
         history_null_fraction=args.history_null_fraction,
+        prewarm=args.prewarm,
         faults=faults,
     )
 
@@ -101,6 +103,8 @@ def _configure_logging(level: str) -> None:
 
 async def _serve(config: SimulatorConfig, host: str, port: int, log_level: str) -> None:
     simulator = Simulator(config)
+    if config.prewarm:
+        simulator.prewarm()
     server = build_server(simulator, log_level="warning" if log_level.lower() == "info" else log_level.lower())
     sock = bind_socket(host, port)
     actual = sock.getsockname()[1]

@@ -60,8 +60,9 @@ class SimulatorConfig(BaseModel):
     status_lie_fraction: float = Field(default=0.0, ge=0, le=1)  # on-air sessions that report status 2
     history_null_fraction: float = Field(default=0.1, ge=0, le=1)  # history rows with null metrics
     qr_auto_advance: bool = True  # qrcode_status goes NEW → SCANNED → CONFIRMED on successive polls
-    request_log_size: int = Field(default=500_000, ge=0)
-    session_cache_size: int = Field(default=30_000, ge=100)
+    request_log_size: int = Field(default=200_000, ge=0)
+    session_cache_size: int = Field(default=20_000, ge=100)  # generated sessions kept (regenerated if evicted)
+    prewarm: bool = False  # generate the last 3 local days of every account before serving (~7 ms/account)
     faults: FaultConfig = Field(default_factory=FaultConfig)
 
     @field_validator("start")

@@ -156,6 +156,17 @@ class Simulator:
             include_items=include_items,
         )
 
+    def prewarm(self, days: int = 3) -> int:
+        """Generate every account's sessions started in the last `days` days (so first polls are fast).
+        Returns the number of sessions generated."""
+        t = self.now_ms()
+        count = 0
+        for account in range(self.config.accounts):
+            for plan in self.world.plans_started_within(account, t - days * 86_400_000, t):
+                self.world.session_of(plan)
+                count += 1
+        return count
+
     def sessions_of(self, account: int, at: datetime | None = None, *, days: int = 3) -> list[int]:
         """Ids of the sessions an account started in the `days` days before `at` (newest first)."""
         t = int((at or self.now()).timestamp() * 1000)

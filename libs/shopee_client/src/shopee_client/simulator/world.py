@@ -23,6 +23,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -453,7 +454,7 @@ class World:
         self._by_user_id = {a.user_id: a for a in self.accounts}
         self._plans: _Lru[tuple[int, int], list[SessionPlan]] = _Lru(max(4 * accounts * 8, 1000))
         self._sessions: _Lru[int, Session] = _Lru(session_cache_size)
-        self._catalogues: _Lru[int, list[Product]] = _Lru(max(accounts, 100))
+        self._products: dict[int, Product] = {}
 
     # --- accounts ------------------------------------------------------------------------------------------
 
@@ -480,26 +481,30 @@ class World:
     def account_by_user_id(self, user_id: int) -> Account | None:
         return self._by_user_id.get(user_id)
 
-    def catalogue(self, account: int) -> list[Product]:
-        cached = self._catalogues.get(account)
+    def product(self, account: int, k: int) -> Product:
+        """Product `k` of an account's catalogue (a pure function of seed, account and k; cached)."""
+        key = account * CATALOGUE_SIZE + k
+        cached = self._products.get(key)
         if cached is not None:
             return cached
-        rng = _rng(self.seed, "catalogue", account)
-        products = []
-        for k in range(CATALOGUE_SIZE):
-            price = rng.randrange(60, 500) * 500  # Rp 30k-250k
-            item_id = ITEM_ID_BASE + account * 1000 + k
-            products.append(
-                Product(
-                    item_id=item_id,
-                    title=f"{rng.choice(_BRANDS)} {rng.choice(_CATEGORIES)} {rng.choice(_VARIANTS)}",
-                    price=price,
-                    max_price=price + rng.choice((0, 0, 0, 5000, 10000, 25000)),
-                    cover_image=f"https://down-id.img.susercontent.com/file/sim-item-{item_id}",
-                )
-            )
-        self._catalogues.put(account, products)
-        return products
+        d = hashlib.blake2b(f"{self.seed}:product:{account}:{k}".encode(), digest_size=8).digest()
+        price = (60 + int.from_bytes(d[3:5], "big") % 440) * 500  # Rp 30k-250k
+        item_id = ITEM_ID_BASE + account * 1000 + k
+        product = Product(
+            item_id=item_id,
+            title=f"{_BRANDS[d[0] % len(_BRANDS)]} {_CATEGORIES[d[1] % len(_CATEGORIES)]} "
+            f"{_VARIANTS[d[2] % len(_VARIANTS)]}",
+            price=price,
+            max_price=price + (0, 0, 0, 5000, 10000, 25000)[d[5] % 6],
+            cover_image=f"https://down-id.img.susercontent.com/file/sim-item-{item_id}",
+        )
+        if len(self._products) > 500_000:
+            self._products.clear()
+        self._products[key] = product
+        return product
+
+    def catalogue(self, account: int) -> list[Product]:
+        return [self.product(account, k) for k in range(CATALOGUE_SIZE)]
 
     # --- schedules -----------------------------------------------------------------------------------------
 
@@ -653,69 +658,73 @@ class World:
         curve = _Curve(knots_t, values)
 
         # Products on show, with skewed popularity.
-        catalogue = self.catalogue(plan.account)
-        n_products = min(len(catalogue), rng.randint(20, 100))
-        products = rng.sample(catalogue, n_products)
+        n_products = rng.randint(20, 100)
+        products = [self.product(plan.account, k) for k in rng.sample(range(CATALOGUE_SIZE), n_products)]
         weights = [1.0 / (r + 1) ** 1.15 for r in range(n_products)]
         total_w = sum(weights)
-        cum_weights: list[float] = []
-        acc = 0.0
-        for w in weights:
-            acc += w
-            cum_weights.append(acc)
+        cum_weights = list(accumulate(weights))
 
-        # Orders: times follow the audience curve; one item per order.
+        # Orders: times follow the audience curve; one item per order. (Hot path: plain lists, local names.)
+        rnd = rng.random
         cum = curve.cum
         total_integral = cum[-1]
-        raw_orders: list[tuple[int, int, int, int]] = []
-        buyer_seq = 0
+        last_seg = n_seg - 1
+        raw_orders: list[tuple[int, int, int]] = []
         for _ in range(n_orders):
-            u = rng.random() * total_integral
-            k = min(max(0, bisect_right(cum, u) - 1), n_seg - 1)
-            ts = knots_t[k] + int(rng.random() * (knots_t[k + 1] - knots_t[k]))
-            ts = min(max(ts, start + 1), end - 1)
-            item = min(n_products - 1, bisect_right(cum_weights, rng.random() * total_w))
-            qty = rng.choices((1, 2, 3), weights=(0.72, 0.2, 0.08))[0]
-            raw_orders.append((ts, item, qty, 0))
+            k = bisect_right(cum, rnd() * total_integral) - 1
+            k = 0 if k < 0 else (last_seg if k > last_seg else k)
+            ts = knots_t[k] + int(rnd() * (knots_t[k + 1] - knots_t[k]))
+            ts = start + 1 if ts <= start else (end - 1 if ts >= end else ts)
+            item = bisect_right(cum_weights, rnd() * total_w)
+            r = rnd()
+            raw_orders.append(
+                (ts, item if item < n_products else n_products - 1, 1 if r < 0.72 else (2 if r < 0.92 else 3))
+            )
         raw_orders.sort()
         confirm_p = rng.uniform(0.8, 0.97)
-        o_ts, o_item, o_qty, o_amt, o_conf = (array("q") for _ in range(5))
-        cum_qty, cum_amt, cum_buyers = array("q", [0]), array("q", [0]), array("q", [0])
-        seen_buyers: set[int] = set()
+        settle_ms = self.settle_delay_ms
+        ts_l: list[int] = []
+        item_l: list[int] = []
+        qty_l: list[int] = []
+        amt_l: list[int] = []
+        conf_l: list[int] = []
         buyers_of: list[int] = []
-        for ts, item, qty, _ in raw_orders:
-            if seen_buyers and rng.random() < 0.1:
-                buyer = rng.choice(buyers_of)
+        distinct: list[int] = [0]
+        seen = 0
+        for ts, item, qty in raw_orders:
+            if seen and rnd() < 0.1:
+                buyer = buyers_of[int(rnd() * len(buyers_of))]
             else:
-                buyer_seq += 1
-                buyer = buyer_seq
+                seen += 1
+                buyer = seen
             buyers_of.append(buyer)
-            seen_buyers.add(buyer)
-            amount = qty * products[item].price
-            if rng.random() < confirm_p:
-                if rng.random() < 0.6:
-                    conf = ts + rng.randrange(MINUTE_MS, 10 * MINUTE_MS)
+            distinct.append(seen)
+            if rnd() < confirm_p:
+                if rnd() < 0.6:
+                    conf = ts + MINUTE_MS + int(rnd() * 9 * MINUTE_MS)
                 else:
-                    conf = max(ts + MINUTE_MS, end + int(rng.random() * self.settle_delay_ms))
+                    conf = max(ts + MINUTE_MS, end + int(rnd() * settle_ms))
             else:
                 conf = -1
-            o_ts.append(ts)
-            o_item.append(item)
-            o_qty.append(qty)
-            o_amt.append(amount)
-            o_conf.append(conf)
-            cum_qty.append(cum_qty[-1] + qty)
-            cum_amt.append(cum_amt[-1] + amount)
-            cum_buyers.append(len(seen_buyers))
-        confirmed = sorted((c, q, a, b) for c, q, a, b in zip(o_conf, o_qty, o_amt, buyers_of, strict=True) if c >= 0)
-        c_ts, c_qty, c_amt, c_buy = array("q"), array("q", [0]), array("q", [0]), array("q", [0])
+            ts_l.append(ts)
+            item_l.append(item)
+            qty_l.append(qty)
+            amt_l.append(qty * products[item].price)
+            conf_l.append(conf)
+        o_ts, o_item, o_qty, o_amt, o_conf = (array("q", x) for x in (ts_l, item_l, qty_l, amt_l, conf_l))
+        cum_qty = array("q", accumulate(qty_l, initial=0))
+        cum_amt = array("q", accumulate(amt_l, initial=0))
+        cum_buyers = array("q", distinct)
+        confirmed = sorted((c, q, a, b) for c, q, a, b in zip(conf_l, qty_l, amt_l, buyers_of, strict=True) if c >= 0)
         c_seen: set[int] = set()
-        for c, q, a, b in confirmed:
-            c_ts.append(c)
-            c_qty.append(c_qty[-1] + q)
-            c_amt.append(c_amt[-1] + a)
-            c_seen.add(b)
-            c_buy.append(len(c_seen))
+        c_distinct = [0]
+        for row in confirmed:
+            c_seen.add(row[3])
+            c_distinct.append(len(c_seen))
+        c_ts = array("q", [row[0] for row in confirmed])
+        c_qty = array("q", accumulate((row[1] for row in confirmed), initial=0))
+        c_amt = array("q", accumulate((row[2] for row in confirmed), initial=0))
+        c_buy = array("q", c_distinct)
 
         # Per-item engagement totals (clicks, add-to-cart), skewed like sales.
         total_clicks = int(viewers * rng.uniform(0.05, 0.3))

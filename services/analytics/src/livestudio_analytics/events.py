@@ -1,0 +1,199 @@
+"""Decoding of the records the analytics consumer reads into the domain values it applies.
+
+One decoder per topic: session events (snapshot / ended / corrected, chosen by the envelope `type`), item
+snapshots and commands. Anything that cannot be applied (invalid JSON, schema violations, impossible values)
+raises `PoisonMessage` and goes to the DLQ. Commands are different: those owned by another service are ignored
+without looking further, and an `adspend.enter` that fails validation but has a `command_id` becomes a
+*rejected* outcome (the gateway shows it) instead of a dead letter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from livestudio_analytics import observations as obs
+from livestudio_analytics.lww import State
+from livestudio_runtime.exactly_once import PoisonMessage
+from livestudio_schemas.commands import COMMAND, AdSpendEnter, Command, owner_of
+from livestudio_schemas.envelope import CloudEvent, RawCloudEvent
+from livestudio_schemas.item import ItemSnapshots
+from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSnapshot
+
+OWNER = "analytics"
+SessionKind = Literal["snapshot", "ended", "corrected"]
+
+
+# --- decoded values ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    kind: SessionKind
+    account_id: str
+    session_id: int
+    observed_at: datetime
+    session: State
+    point: tuple[datetime, State] | None
+    """(minute, timeline point) for live figures; None for corrections."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsEvent:
+    account_id: str
+    session_id: int
+    observed_at: datetime
+    items: tuple[tuple[int, State], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdSpendEntry:
+    command_id: str
+    issued_at: datetime
+    account_id: str
+    studio_id: str
+    day: date
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRejected:
+    command_id: str
+    kind: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIgnored:
+    """A command for another owner (or of a kind this version does not know)."""
+
+    kind: str
+    owner: str
+
+
+Event = SessionEvent | ItemsEvent | AdSpendEntry | CommandRejected | CommandIgnored
+
+
+# --- session and item topics -------------------------------------------------------------------------------
+# The envelope `type` picks the payload model in one validation pass (unit tests pin these literals to the
+# contract's constants).
+class _Snapshot(CloudEvent[SessionSnapshot]):
+    type: Literal["livestudio.session.snapshot.v1"]
+
+
+class _Ended(CloudEvent[SessionEnded]):
+    type: Literal["livestudio.session.ended.v1"]
+
+
+class _Corrected(CloudEvent[SessionCorrected]):
+    type: Literal["livestudio.session.corrected.v1"]
+
+
+class _Items(CloudEvent[ItemSnapshots]):
+    type: Literal["livestudio.item.snapshot.v1"]
+
+
+_SESSION_ADAPTER: TypeAdapter[_Snapshot | _Ended | _Corrected] = TypeAdapter(
+    Annotated[_Snapshot | _Ended | _Corrected, Field(discriminator="type")]
+)
+_KIND: dict[type[Any], SessionKind] = {_Snapshot: "snapshot", _Ended: "ended", _Corrected: "corrected"}
+
+
+def _short(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def _bytes(raw: bytes | None) -> bytes:
+    if not raw:
+        raise PoisonMessage("empty record")
+    return raw
+
+
+def decode_session(raw: bytes | None) -> SessionEvent:
+    try:
+        event = _SESSION_ADAPTER.validate_json(_bytes(raw))
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid session event: {_short(exc)}") from None
+    payload = event.data
+    session, point = obs.session_states(payload)
+    return SessionEvent(
+        kind=_KIND[type(event)],
+        account_id=payload.account_id,
+        session_id=payload.session_id,
+        observed_at=session.maxima[0],  # type: ignore[arg-type]
+        session=session,
+        point=point,
+    )
+
+
+_ITEMS_ADAPTER: TypeAdapter[_Items] = TypeAdapter(_Items)
+
+
+def decode_items(raw: bytes | None) -> ItemsEvent:
+    try:
+        event = _ITEMS_ADAPTER.validate_json(_bytes(raw))
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid item event: {_short(exc)}") from None
+    payload = event.data
+    return ItemsEvent(
+        account_id=payload.account_id,
+        session_id=payload.session_id,
+        observed_at=payload.observed_at,
+        items=obs.item_states(payload),
+    )
+
+
+# --- commands ----------------------------------------------------------------------------------------------
+_COMMAND_ADAPTER: TypeAdapter[CloudEvent[Command]] = TypeAdapter(CloudEvent[Command])
+
+
+def decode_command(raw: bytes | None) -> AdSpendEntry | CommandRejected | CommandIgnored:
+    try:
+        envelope = RawCloudEvent.model_validate_json(_bytes(raw))
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid command envelope: {_short(exc)}") from None
+    if envelope.type != COMMAND:
+        raise PoisonMessage(f"unexpected event type {envelope.type!r} on the commands topic")
+    body = envelope.data.get("command")
+    kind = body.get("kind") if isinstance(body, dict) else None
+    if not isinstance(kind, str):
+        raise PoisonMessage("command without a kind")
+    try:
+        owner = owner_of(kind)
+    except ValueError:
+        return CommandIgnored(kind=kind, owner="unknown")
+    if owner != OWNER:
+        return CommandIgnored(kind=kind, owner=owner)
+
+    command_id = envelope.data.get("command_id")
+    if not isinstance(command_id, str) or not command_id:
+        raise PoisonMessage(f"{kind} command without a command_id")
+    obs.check_text("command_id", command_id)
+    try:
+        command = _COMMAND_ADAPTER.validate_json(_bytes(raw)).data
+    except ValidationError as exc:
+        return CommandRejected(command_id=command_id, kind=kind, error=_short(exc))
+    inner = command.command
+    if not isinstance(inner, AdSpendEnter):
+        return CommandRejected(command_id=command_id, kind=kind, error=f"analytics does not apply {kind!r}")
+    try:
+        obs.check_text("account_id", inner.account_id)
+        obs.check_text("studio_id", inner.studio_id)
+        obs.check_currency(inner.currency)
+    except PoisonMessage as exc:
+        return CommandRejected(command_id=command_id, kind=kind, error=str(exc))
+    return AdSpendEntry(
+        command_id=command.command_id,
+        issued_at=command.issued_at,
+        account_id=inner.account_id,
+        studio_id=inner.studio_id,
+        day=inner.day,
+        amount=inner.amount,
+        currency=inner.currency,
+    )

@@ -1,0 +1,265 @@
+"""What an observation contributes to each read model: the register layout of the tables and the conversion.
+
+Plain functions from contract payloads to `lww.State`s, plus the checks that reject impossible values (they
+raise `ImpossibleValue`, which sends the record to the DLQ). The local day of a session is the date of its
+`started_at` in the event's `timezone` (the studio's). `SessionEnded`, and a correction that knows the end,
+take the session off air for good: their off-air report carries `TERMINAL`, newer than any snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from livestudio_analytics.lww import Column, Entry, Register, State, TableSpec, scalar
+from livestudio_runtime.exactly_once import PoisonMessage
+from livestudio_schemas.item import ItemSnapshots
+from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSnapshot
+
+TERMINAL = datetime(9999, 12, 31, tzinfo=UTC)
+"""observed_at given to the off-air report of an ended session: no later snapshot can put it back on air."""
+
+MAX_COUNT = 10**12
+"""No Shopee counter gets near this; larger values are corrupt (and would overflow the bigint rollups)."""
+MAX_ID = 2**63 - 1
+CLOCK_SKEW = timedelta(minutes=10)
+"""How far before `started_at` an observation or end may be stamped before it counts as impossible."""
+
+MONEY = "numeric(22,2)"
+RATIO = "numeric(26,6)"
+COUNT = "bigint"
+
+
+class ImpossibleValue(PoisonMessage):
+    """A record that validates against the schema but cannot be true (negative money, end before start, …)."""
+
+
+def _counts(*names: str) -> tuple[Register, ...]:
+    return tuple(scalar(n, COUNT) for n in names)
+
+
+SESSION_METRICS: tuple[tuple[str, str], ...] = (
+    ("views", COUNT),
+    ("viewers", COUNT),
+    ("peak_viewers", COUNT),
+    ("current_viewers", COUNT),
+    ("avg_view_duration_ms", COUNT),
+    ("comments", COUNT),
+    ("likes", COUNT),
+    ("shares", COUNT),
+    ("followers_growth", COUNT),
+    ("add_to_cart", COUNT),
+    ("product_clicks", COUNT),
+    ("conversion_rate", RATIO),
+    ("buyers", COUNT),
+    ("placed_orders", COUNT),
+    ("placed_sales", MONEY),
+    ("placed_items_sold", COUNT),
+    ("confirmed_buyers", COUNT),
+    ("confirmed_orders", COUNT),
+    ("confirmed_sales", MONEY),
+    ("confirmed_items_sold", COUNT),
+    ("paid_orders", COUNT),
+    ("paid_sales", MONEY),
+)
+
+SESSIONS = TableSpec(
+    table="sessions",
+    keys=(Column("account_id", "text"), Column("session_id", "bigint")),
+    registers=(
+        Register(
+            "identity",
+            (
+                Column("studio_id", "text"),
+                Column("started_at", "timestamptz"),
+                Column("timezone", "text"),
+                Column("currency", "text"),
+                Column("local_day", "date"),
+            ),
+        ),
+        scalar("title", "text"),
+        scalar("on_air", "boolean", descending=True),
+        scalar("ended_at", "timestamptz"),
+        scalar("duration_ms", COUNT),
+        *(scalar(name, typ) for name, typ in SESSION_METRICS),
+    ),
+    maxima=("observed_at", "corrected_at"),
+)
+
+TIMELINE_METRICS: tuple[tuple[str, str], ...] = (
+    ("viewers", COUNT),
+    ("current_viewers", COUNT),
+    ("placed_orders", COUNT),
+    ("confirmed_orders", COUNT),
+    ("placed_sales", MONEY),
+    ("confirmed_sales", MONEY),
+)
+
+TIMELINE = TableSpec(
+    table="session_timeline",
+    keys=(Column("account_id", "text"), Column("session_id", "bigint"), Column("minute", "timestamptz")),
+    registers=tuple(scalar(name, typ) for name, typ in TIMELINE_METRICS),
+)
+
+ITEM_METRICS: tuple[tuple[str, str], ...] = (
+    ("title", "text"),
+    ("min_price", MONEY),
+    ("max_price", MONEY),
+    ("product_clicks", COUNT),
+    ("click_through_rate", RATIO),
+    ("add_to_cart", COUNT),
+    ("placed_orders", COUNT),
+    ("placed_sales", MONEY),
+    ("placed_items_sold", COUNT),
+    ("confirmed_orders", COUNT),
+    ("confirmed_sales", MONEY),
+    ("confirmed_items_sold", COUNT),
+)
+
+ITEMS = TableSpec(
+    table="session_items",
+    keys=(Column("account_id", "text"), Column("session_id", "bigint"), Column("item_id", "bigint")),
+    registers=(
+        Register("identity", (Column("studio_id", "text"), Column("currency", "text"))),
+        *(scalar(name, typ) for name, typ in ITEM_METRICS),
+    ),
+)
+
+_SESSION_METRIC_PLAN = tuple((name, SESSIONS.position(name)) for name, _ in SESSION_METRICS)
+_TIMELINE_SOURCE = tuple(name for name, _ in TIMELINE_METRICS)
+_ITEM_METRIC_PLAN = tuple((name, ITEMS.position(name)) for name, _ in ITEM_METRICS)
+
+
+# --- checks ------------------------------------------------------------------------------------------------
+def check_text(field: str, value: str) -> None:
+    if "\x00" in value:
+        raise ImpossibleValue(f"{field}: NUL character")
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ImpossibleValue(f"{field}: not valid text ({exc.reason})") from exc
+
+
+def _check_number(field: str, value: int) -> None:
+    if not -MAX_COUNT <= value <= MAX_COUNT:
+        raise ImpossibleValue(f"{field}: {value} is out of range")
+
+
+def check_id(field: str, value: int) -> None:
+    if not 0 < value <= MAX_ID:
+        raise ImpossibleValue(f"{field}: {value} is out of range")
+
+
+def check_currency(value: str) -> None:
+    if not (len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()):
+        raise ImpossibleValue(f"currency: {value!r} is not an ISO 4217 code")
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except Exception as exc:  # ZoneInfoNotFoundError, ValueError for malformed keys, …
+        raise ImpossibleValue(f"timezone: unknown zone {name!r}") from exc
+
+
+def local_day(started_at: datetime, timezone: str) -> date:
+    """The studio-local date a session belongs to."""
+    try:
+        return started_at.astimezone(zone(timezone)).date()
+    except OverflowError as exc:
+        raise ImpossibleValue(f"started_at: {started_at} has no local date") from exc
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ImpossibleValue(f"timestamp {value} is out of range") from exc
+
+
+# --- sessions ----------------------------------------------------------------------------------------------
+SessionPayload = SessionSnapshot | SessionEnded | SessionCorrected
+
+
+def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] | None]:
+    """The session row and the timeline point (minute, point) as this one observation knows them.
+
+    Corrections are settled figures, not chart points of the stream: they have no timeline point. Raises
+    `ImpossibleValue` for values that cannot be true.
+    """
+    check_text("account_id", obs.account_id)
+    check_text("studio_id", obs.studio_id)
+    check_id("session_id", obs.session_id)
+    check_currency(obs.currency)
+    check_text("timezone", obs.timezone)
+    ts = _utc(obs.observed_at)
+    started = _utc(obs.started_at)
+    if ts < started - CLOCK_SKEW:
+        raise ImpossibleValue(f"observed_at {obs.observed_at} is before the session started ({obs.started_at})")
+
+    entries: list[Entry | None] = [None] * len(SESSIONS.registers)
+    entries[0] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
+    if obs.title is not None:
+        check_text("title", obs.title)
+        entries[1] = (ts, (obs.title,))
+    ended_at = None if isinstance(obs, SessionSnapshot) else obs.ended_at
+    if ended_at is not None:
+        ended_at = _utc(ended_at)
+        if ended_at < started - CLOCK_SKEW:
+            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
+        entries[2] = (TERMINAL, (False,))
+        entries[3] = (ts, (ended_at,))
+    elif isinstance(obs, SessionSnapshot):
+        entries[2] = (ts, (obs.on_air,))
+    if obs.duration_ms is not None:
+        _check_number("duration_ms", obs.duration_ms)
+        entries[4] = (ts, (obs.duration_ms,))
+
+    reported = obs.metrics.__dict__  # declared fields only (extras live in __pydantic_extra__)
+    for name, pos in _SESSION_METRIC_PLAN:
+        value = reported[name]
+        if value is not None:
+            if value.__class__ is int:
+                if not -MAX_COUNT <= value <= MAX_COUNT:
+                    raise ImpossibleValue(f"metrics.{name}: {value} is out of range")
+            elif value < 0:
+                raise ImpossibleValue(f"metrics.{name}: negative amount {value}")
+            entries[pos] = (ts, (value,))
+    session = State(entries, [ts, ts if isinstance(obs, SessionCorrected) else None])
+    if isinstance(obs, SessionCorrected):
+        return session, None
+    point = [None if (v := reported[name]) is None else (ts, (v,)) for name in _TIMELINE_SOURCE]
+    return session, (ts.replace(second=0, microsecond=0), State(point, [ts]))
+
+
+# --- items -------------------------------------------------------------------------------------------------
+def item_states(snap: ItemSnapshots) -> tuple[tuple[int, State], ...]:
+    """(item_id, row) per product of the snapshot; raises `ImpossibleValue` for values that cannot be true."""
+    check_text("account_id", snap.account_id)
+    check_text("studio_id", snap.studio_id)
+    check_id("session_id", snap.session_id)
+    check_currency(snap.currency)
+    ts = _utc(snap.observed_at)
+    identity: Entry = (ts, (snap.studio_id, snap.currency))
+    out: list[tuple[int, State]] = []
+    for item in snap.items:
+        check_id("items.item_id", item.item_id)
+        entries: list[Entry | None] = [None] * len(ITEMS.registers)
+        entries[0] = identity
+        reported = item.__dict__
+        for name, pos in _ITEM_METRIC_PLAN:
+            value = reported[name]
+            if value is None:
+                continue
+            if value.__class__ is str:
+                check_text(f"items[{item.item_id}].{name}", value)
+            elif value.__class__ is int:
+                if value > MAX_COUNT:
+                    raise ImpossibleValue(f"items[{item.item_id}].{name}: {value} is out of range")
+            elif value < 0:
+                raise ImpossibleValue(f"items[{item.item_id}].{name}: negative amount {value}")
+            entries[pos] = (ts, (value,))
+        out.append((item.item_id, State(entries, [ts])))
+    return tuple(out)

@@ -1,0 +1,351 @@
+"""All SQL of the analytics service (asyncpg, parameterised; set-based: one statement per table and batch).
+
+* `merge_*`: a collapsed batch goes in as arrays (`unnest`) and merges into the stored rows with the same
+  last-writer-wins rule as `lww` (the upsert is generated from the `TableSpec`, so Python and SQL agree).
+* `recompute_days`: the daily rollups of the (account, day) keys a batch touched are recomputed from
+  `sessions` (and `ad_spend`), then the touched (studio, day) rows from `daily_account`. Exact, idempotent,
+  and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks, taken in
+  key order before the recomputing statement reads, keep concurrent consumers (other partitions, commands) from
+  overwriting each other's rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from livestudio_analytics.events import AdSpendEntry
+from livestudio_analytics.lww import Column, State, TableSpec, entry_times, row_values
+from livestudio_analytics.observations import ITEMS, SESSIONS, TIMELINE
+from livestudio_runtime.db import DbConnection
+
+READ_MODELS = ("sessions", "session_timeline", "session_items", "daily_account", "daily_studio", "ad_spend")
+"""Tables rebuilt from the topics (command_results is kept: it records when each command was first applied)."""
+
+
+# --- generated last-writer-wins upserts --------------------------------------------------------------------
+def _array_type(col: Column) -> str:
+    base = col.pg_type.split("(", 1)[0]
+    return f"{base}[]"
+
+
+def _sort_expr(prefix: str, col: Column) -> str:
+    ref = f"{prefix}.{col.name}"
+    if col.is_text:
+        return f'{ref} COLLATE "C"'
+    if col.descending:
+        return f"(NOT {ref})"
+    return ref
+
+
+def _merge_sql(spec: TableSpec, old: Sequence[str], new: Sequence[str]) -> str:
+    keys = [c.name for c in spec.keys]
+    values = list(spec.value_columns)
+    ts_names = [f"_ts{i}" for i in range(len(spec.registers))]
+    inputs = [*spec.keys, *values]
+    params = [f"${i + 1}::{_array_type(c)}" for i, c in enumerate(inputs)]
+    n = len(params)
+    params += [f"${n + i + 1}::timestamptz[]" for i in range(len(ts_names) + len(spec.maxima))]
+    aliases = [c.name for c in inputs] + ts_names + list(spec.maxima)
+
+    sets: list[str] = []
+    ts_exprs: list[str] = []
+    for i, reg in enumerate(spec.registers):
+        pos = i + 1
+        new_key = ", ".join([f"EXCLUDED.field_observed_at[{pos}]", *(_sort_expr("EXCLUDED", c) for c in reg.columns)])
+        old_key = ", ".join([f"t.field_observed_at[{pos}]", *(_sort_expr("t", c) for c in reg.columns)])
+        cond = (
+            f"EXCLUDED.field_observed_at[{pos}] IS NOT NULL AND "
+            f"(t.field_observed_at[{pos}] IS NULL OR ({new_key}) > ({old_key}))"
+        )
+        for c in reg.columns:
+            sets.append(f"{c.name} = CASE WHEN {cond} THEN EXCLUDED.{c.name} ELSE t.{c.name} END")
+        ts_exprs.append(f"CASE WHEN {cond} THEN EXCLUDED.field_observed_at[{pos}] ELSE t.field_observed_at[{pos}] END")
+    sets.append(f"field_observed_at = ARRAY[{', '.join(ts_exprs)}]::timestamptz[]")
+    sets += [f"{m} = GREATEST(t.{m}, EXCLUDED.{m})" for m in spec.maxima]
+
+    key_join = " AND ".join(f"t.{k} = src.{k}" for k in keys)
+    old_cols = ", ".join([*(f"t.{k}" for k in keys), *(f"t.{c} AS old_{c}" for c in old)])
+    returning = ", ".join([*(f"t.{k}" for k in keys), *(f"t.{c} AS new_{c}" for c in new)])
+    out = ", ".join([*(f"up.{k}" for k in keys), *(f"up.new_{c}" for c in new), *(f"old.old_{c}" for c in old)])
+    columns = ", ".join([*keys, *(c.name for c in values), "field_observed_at", *spec.maxima])
+    set_list = ",\n        ".join(sets)
+    select = ", ".join([*keys, *(c.name for c in values), f"ARRAY[{', '.join(ts_names)}]::timestamptz[]", *spec.maxima])
+    upsert = f"""
+    INSERT INTO {spec.table} AS t ({columns})
+    SELECT {select} FROM src
+    ON CONFLICT ({", ".join(keys)}) DO UPDATE SET
+        {set_list}"""
+    if not old and not new:
+        return f"""
+WITH src AS (
+    SELECT * FROM unnest({", ".join(params)}) AS u({", ".join(aliases)})
+){upsert}
+"""
+    return f"""
+WITH src AS (
+    SELECT * FROM unnest({", ".join(params)}) AS u({", ".join(aliases)})
+), old AS (
+    SELECT {old_cols} FROM {spec.table} t JOIN src ON {key_join}
+), up AS ({upsert}
+    RETURNING {returning}
+)
+SELECT {out} FROM up LEFT JOIN old USING ({", ".join(keys)})
+"""
+
+
+def _columns(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list[list[Any]]:
+    """The unnest arguments: one list per key column, value column, register timestamp and maximum."""
+    width = len(spec.keys) + len(spec.value_columns) + len(spec.registers) + len(spec.maxima)
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    for key, state in rows.items():
+        for col, value in zip(cols, [*key, *row_values(spec, state), *entry_times(state), *state.maxima], strict=True):
+            col.append(value)
+    return cols
+
+
+_MERGE_SESSIONS = _merge_sql(SESSIONS, old=("local_day", "observed_at"), new=("local_day",))
+_MERGE_TIMELINE = _merge_sql(TIMELINE, old=(), new=())
+_MERGE_ITEMS = _merge_sql(ITEMS, old=("observed_at",), new=())
+
+
+@dataclass(frozen=True, slots=True)
+class MergedSession:
+    account_id: str
+    session_id: int
+    local_day: date
+    old_local_day: date | None
+    old_observed_at: datetime | None
+
+
+async def merge_sessions(conn: DbConnection, rows: Mapping[tuple[str, int], State]) -> list[MergedSession]:
+    if not rows:
+        return []
+    result = await conn.fetch(_MERGE_SESSIONS, *_columns(SESSIONS, rows))
+    return [MergedSession(r[0], r[1], r[2], r[3], r[4]) for r in result]
+
+
+async def merge_timeline(conn: DbConnection, rows: Mapping[tuple[str, int, datetime], State]) -> None:
+    if rows:
+        await conn.execute(_MERGE_TIMELINE, *_columns(TIMELINE, rows))
+
+
+async def merge_items(
+    conn: DbConnection, rows: Mapping[tuple[str, int, int], State]
+) -> dict[tuple[str, int, int], datetime | None]:
+    """Merge item rows; returns each row's observed_at before the merge (None for new rows)."""
+    if not rows:
+        return {}
+    result = await conn.fetch(_MERGE_ITEMS, *_columns(ITEMS, rows))
+    return {(r[0], r[1], r[2]): r[3] for r in result}
+
+
+# --- commands ----------------------------------------------------------------------------------------------
+_UPSERT_AD_SPEND = """
+INSERT INTO ad_spend AS t (account_id, day, studio_id, amount, currency, command_id, issued_at)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::timestamptz[])
+ON CONFLICT (account_id, day) DO UPDATE SET
+    studio_id = EXCLUDED.studio_id, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+    command_id = EXCLUDED.command_id, issued_at = EXCLUDED.issued_at
+WHERE (EXCLUDED.issued_at, EXCLUDED.command_id COLLATE "C") > (t.issued_at, t.command_id COLLATE "C")
+"""
+
+
+async def upsert_ad_spend(conn: DbConnection, rows: Sequence[AdSpendEntry]) -> None:
+    """Keyed by (account, day); the newest (issued_at, command_id) wins whatever the order of arrival."""
+    if not rows:
+        return
+    await conn.execute(
+        _UPSERT_AD_SPEND,
+        [r.account_id for r in rows],
+        [r.day for r in rows],
+        [r.studio_id for r in rows],
+        [r.amount for r in rows],
+        [r.currency for r in rows],
+        [r.command_id for r in rows],
+        [r.issued_at for r in rows],
+    )
+
+
+_RECORD_RESULTS = """
+INSERT INTO command_results (command_id, kind, status, error)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+ON CONFLICT (command_id) DO NOTHING
+"""
+
+
+async def record_command_results(conn: DbConnection, results: Sequence[tuple[str, str, str, str | None]]) -> None:
+    """(command_id, kind, status, error); the first recorded outcome of a command id stays."""
+    if results:
+        await conn.execute(_RECORD_RESULTS, *(list(col) for col in zip(*results, strict=True)))
+
+
+# --- rollups -----------------------------------------------------------------------------------------------
+_LOCK_KEYS = """
+SELECT pg_advisory_xact_lock(k) FROM (
+    SELECT DISTINCT hashtextextended($1 || ':' || a, d - DATE '2000-01-01') AS k
+    FROM unnest($2::text[], $3::date[]) AS u(a, d)
+    ORDER BY 1
+) keys
+"""
+
+_SUMS = """
+    sum({p}views)::bigint AS views,
+    sum({p}viewers)::bigint AS viewers,
+    max({p}peak_viewers) AS peak_viewers,
+    sum({p}buyers)::bigint AS buyers,
+    sum({p}placed_orders)::bigint AS placed_orders,
+    sum({p}placed_items_sold)::bigint AS placed_items_sold,
+    sum({p}confirmed_orders)::bigint AS confirmed_orders,
+    sum({p}confirmed_items_sold)::bigint AS confirmed_items_sold,
+    sum({p}paid_orders)::bigint AS paid_orders,
+    sum({p}placed_sales) AS placed_sales,
+    sum({p}confirmed_sales) AS confirmed_sales,
+    sum({p}paid_sales) AS paid_sales"""
+_FIGURES = (
+    "views, viewers, peak_viewers, buyers, placed_orders, placed_items_sold, confirmed_orders, "
+    "confirmed_items_sold, paid_orders, placed_sales, confirmed_sales, paid_sales"
+)
+_FIGURE_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _FIGURES.split(", "))
+
+_RECOMPUTE_ACCOUNT_DAYS = f"""
+WITH k AS (
+    SELECT DISTINCT a AS account_id, d AS day FROM unnest($1::text[], $2::date[]) AS u(a, d)
+), s AS (
+    SELECT s.account_id, s.local_day AS day,
+           max(s.studio_id COLLATE "C") AS studio_id,
+           max(s.currency COLLATE "C") AS currency,
+           count(*)::integer AS sessions,
+           (count(*) FILTER (WHERE s.on_air))::integer AS sessions_on_air,
+           sum(session_streaming_ms(s.duration_ms, s.started_at, s.ended_at, s.observed_at))::bigint AS streaming_ms,
+           {_SUMS.format(p="s.")},
+           max(s.observed_at) AS observed_at
+    FROM sessions s JOIN k ON s.account_id = k.account_id AND s.local_day = k.day
+    GROUP BY s.account_id, s.local_day
+), src AS (
+    SELECT k.account_id, k.day,
+           coalesce(s.studio_id, a.studio_id) AS studio_id,
+           coalesce(s.currency, a.currency) AS currency,
+           coalesce(s.sessions, 0) AS sessions,
+           coalesce(s.sessions_on_air, 0) AS sessions_on_air,
+           coalesce(s.streaming_ms, 0) AS streaming_ms,
+           s.views, s.viewers, s.peak_viewers, s.buyers, s.placed_orders, s.placed_items_sold, s.confirmed_orders,
+           s.confirmed_items_sold, s.paid_orders, s.placed_sales, s.confirmed_sales, s.paid_sales,
+           a.amount AS ad_spend,
+           s.observed_at
+    FROM k
+    LEFT JOIN s ON s.account_id = k.account_id AND s.day = k.day
+    LEFT JOIN ad_spend a ON a.account_id = k.account_id AND a.day = k.day
+    WHERE s.account_id IS NOT NULL OR a.account_id IS NOT NULL
+), old AS (
+    SELECT d.studio_id, d.day FROM daily_account d JOIN k ON d.account_id = k.account_id AND d.day = k.day
+), gone AS (
+    DELETE FROM daily_account d USING k
+    WHERE d.account_id = k.account_id AND d.day = k.day
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.account_id = d.account_id AND src.day = d.day)
+), up AS (
+    INSERT INTO daily_account AS t (account_id, day, studio_id, currency, sessions, sessions_on_air, streaming_ms,
+                                    {_FIGURES}, ad_spend, observed_at)
+    SELECT account_id, day, studio_id, currency, sessions, sessions_on_air, streaming_ms,
+           {_FIGURES}, ad_spend, observed_at
+    FROM src
+    ON CONFLICT (account_id, day) DO UPDATE SET
+        studio_id = EXCLUDED.studio_id, currency = EXCLUDED.currency, sessions = EXCLUDED.sessions,
+        sessions_on_air = EXCLUDED.sessions_on_air, streaming_ms = EXCLUDED.streaming_ms, {_FIGURE_UPDATES},
+        ad_spend = EXCLUDED.ad_spend, observed_at = EXCLUDED.observed_at
+    RETURNING t.studio_id, t.day
+)
+SELECT studio_id, day FROM up UNION SELECT studio_id, day FROM old
+"""
+
+_RECOMPUTE_STUDIO_DAYS = f"""
+WITH k AS (
+    SELECT DISTINCT s AS studio_id, d AS day FROM unnest($1::text[], $2::date[]) AS u(s, d)
+), src AS (
+    SELECT d.studio_id, d.day,
+           max(d.currency COLLATE "C") AS currency,
+           count(*)::integer AS accounts,
+           sum(d.sessions)::integer AS sessions,
+           sum(d.sessions_on_air)::integer AS sessions_on_air,
+           sum(d.streaming_ms)::bigint AS streaming_ms,
+           {_SUMS.format(p="d.")},
+           sum(d.ad_spend) AS ad_spend,
+           max(d.observed_at) AS observed_at
+    FROM daily_account d JOIN k ON d.studio_id = k.studio_id AND d.day = k.day
+    GROUP BY d.studio_id, d.day
+), gone AS (
+    DELETE FROM daily_studio x USING k
+    WHERE x.studio_id = k.studio_id AND x.day = k.day
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.studio_id = x.studio_id AND src.day = x.day)
+), up AS (
+    INSERT INTO daily_studio AS t (studio_id, day, currency, accounts, sessions, sessions_on_air, streaming_ms,
+                                   {_FIGURES}, ad_spend, observed_at)
+    SELECT studio_id, day, currency, accounts, sessions, sessions_on_air, streaming_ms,
+           {_FIGURES}, ad_spend, observed_at
+    FROM src
+    ON CONFLICT (studio_id, day) DO UPDATE SET
+        currency = EXCLUDED.currency, accounts = EXCLUDED.accounts, sessions = EXCLUDED.sessions,
+        sessions_on_air = EXCLUDED.sessions_on_air, streaming_ms = EXCLUDED.streaming_ms, {_FIGURE_UPDATES},
+        ad_spend = EXCLUDED.ad_spend, observed_at = EXCLUDED.observed_at
+)
+SELECT count(*) FROM src
+"""
+
+
+def _sorted_pairs(pairs: set[tuple[str, date]]) -> tuple[list[str], list[date]]:
+    ordered = sorted(pairs)
+    return [p[0] for p in ordered], [p[1] for p in ordered]
+
+
+async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]) -> int:
+    """Recompute daily_account for `account_days` and daily_studio for the studio-days involved.
+
+    Returns the number of studio-days recomputed.
+    """
+    if not account_days:
+        return 0
+    accounts, days = _sorted_pairs(account_days)
+    await conn.execute(_LOCK_KEYS, "analytics.daily_account", accounts, days)
+    rows = await conn.fetch(_RECOMPUTE_ACCOUNT_DAYS, accounts, days)
+    studio_days = {(r[0], r[1]) for r in rows}
+    if not studio_days:
+        return 0
+    studios, sdays = _sorted_pairs(studio_days)
+    await conn.execute(_LOCK_KEYS, "analytics.daily_studio", studios, sdays)
+    await conn.fetchval(_RECOMPUTE_STUDIO_DAYS, studios, sdays)
+    return len(studio_days)
+
+
+# --- operations --------------------------------------------------------------------------------------------
+async def count_sessions_on_air(conn: DbConnection) -> int:
+    value = await conn.fetchval("SELECT count(*) FROM sessions WHERE on_air")
+    return int(value)
+
+
+_RUNNING_LOCK = "hashtextextended('livestudio_analytics.consumer:' || $1, 0)"
+
+
+async def hold_running_lock(conn: DbConnection, consumer: str) -> None:
+    """Shared, session-scoped: held by every running consumer process for as long as its connection lives."""
+    await conn.execute(f"SELECT pg_advisory_lock_shared({_RUNNING_LOCK})", consumer)
+
+
+async def try_exclusive_running_lock(conn: DbConnection, consumer: str) -> bool:
+    """Exclusive: succeeds only when no consumer of this group runs (rebuild)."""
+    return bool(await conn.fetchval(f"SELECT pg_try_advisory_lock({_RUNNING_LOCK})", consumer))
+
+
+async def release_exclusive_running_lock(conn: DbConnection, consumer: str) -> None:
+    await conn.execute(f"SELECT pg_advisory_unlock({_RUNNING_LOCK})", consumer)
+
+
+async def reset_read_models(conn: DbConnection, consumer: str) -> int:
+    """Empty every read model and forget the consumer's applied offsets (call inside a transaction).
+
+    Returns the number of offset rows removed.
+    """
+    await conn.execute(f"TRUNCATE {', '.join(READ_MODELS)}")
+    status = await conn.execute("DELETE FROM consumer_offsets WHERE consumer = $1", consumer)
+    return int(status.split()[-1])

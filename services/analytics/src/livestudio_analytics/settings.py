@@ -1,0 +1,32 @@
+"""Settings of the analytics service (env prefix ANALYTICS_): topics, consumer group, batch size, refresh periods."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from livestudio_runtime.settings import ServiceSettings
+from livestudio_schemas.topics import Topic
+
+SERVICE = "analytics"
+SCHEMA = "analytics"
+
+
+class AnalyticsSettings(ServiceSettings):
+    """E.g. ANALYTICS_DATABASE_URL, ANALYTICS_KAFKA_BOOTSTRAP, ANALYTICS_SESSION_TOPIC, ANALYTICS_BATCH_SIZE."""
+
+    model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8102, ge=0, le=65535)
+    consumer_group: str = Field(default="livestudio-analytics", min_length=1)
+    session_topic: str = Field(default=Topic.SESSION.value, min_length=1)
+    item_topic: str = Field(default=Topic.ITEM.value, min_length=1)
+    commands_topic: str = Field(default=Topic.COMMANDS.value, min_length=1)
+    batch_size: int = Field(default=2000, ge=1, le=50_000, description="records fetched and applied per transaction")
+    max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
+    gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.session_topic, self.item_topic, self.commands_topic]

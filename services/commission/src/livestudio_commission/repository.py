@@ -1,0 +1,1003 @@
+"""All SQL of the commission service (asyncpg, parameterised only), over the `commission` schema.
+
+Functions take a connection (`DbConnection`) so that the caller owns the transaction: a consumer batch, a
+command, or one round of the statement worker is one transaction with everything it changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from livestudio_commission.attribution import (
+    METRICS,
+    Bucket,
+    Figures,
+    Increment,
+    IncrementKind,
+    MetricDelta,
+    SessionState,
+)
+from livestudio_commission.ledger import HostPart, LineKey, PlannedLine, Settled
+from livestudio_commission.periods import PayPeriod
+from livestudio_commission.roster import CheckEvent, ScheduleEntry
+from livestudio_commission.rules import PayRule, Tier
+from livestudio_runtime.db import DbConnection
+
+SCHEMA = "commission"
+SessionKey = tuple[str, int]
+ROLE_SINCE_ALWAYS = date(1900, 1, 1)
+
+
+# --- rows -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StudioRow:
+    studio_id: str
+    name: str
+    timezone: str
+    currency: str
+    pay_period: PayPeriod
+    holidays: tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class HostRow:
+    host_id: str
+    studio_id: str
+    name: str
+    role: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    shift_id: str
+    studio_id: str
+    name: str
+    start_local: time
+    end_local: time
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    entry_id: str
+    studio_id: str
+    host_id: str
+    account_id: str
+    shift_id: str | None
+    shift_date: date | None
+    explicit_starts_at: datetime | None
+    explicit_ends_at: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    local_day: date | None
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    statement_id: str
+    studio_id: str
+    host_id: str
+    period_start: date
+    period_end: date
+    seq: int
+    status: str
+    currency: str
+    total: Decimal
+    revision: int
+    content_hash: str
+    approved_by: str | None
+    approved_at: datetime | None
+    paid_by: str | None
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LineRow:
+    line_id: str
+    statement_id: str
+    line_kind: str
+    rule_id: str | None
+    rule_version: date | None
+    account_id: str | None
+    session_id: int | None
+    description: str
+    base: Decimal | None
+    amount: Decimal
+    source_period_start: date
+
+
+def _keys(keys: Iterable[SessionKey]) -> tuple[list[str], list[int]]:
+    ordered = sorted(set(keys))
+    return [k[0] for k in ordered], [k[1] for k in ordered]
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+async def command_seen(conn: DbConnection, command_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM command_results WHERE command_id = $1", command_id))
+
+
+async def record_command(conn: DbConnection, command_id: str, kind: str, status: str, error: str | None) -> None:
+    await conn.execute(
+        "INSERT INTO command_results (command_id, kind, status, error, applied_at) VALUES ($1, $2, $3, $4, now()) "
+        "ON CONFLICT (command_id) DO NOTHING",
+        command_id,
+        kind,
+        status,
+        error,
+    )
+
+
+# --- studios and hosts ------------------------------------------------------------------------------------
+def _studio(r: Any) -> StudioRow:
+    return StudioRow(r["studio_id"], r["name"], r["timezone"], r["currency"], r["pay_period"], tuple(r["holidays"]))
+
+
+async def get_studio(conn: DbConnection, studio_id: str) -> StudioRow | None:
+    r = await conn.fetchrow("SELECT * FROM studios WHERE studio_id = $1", studio_id)
+    return None if r is None else _studio(r)
+
+
+async def get_studios(conn: DbConnection, studio_ids: Iterable[str]) -> dict[str, StudioRow]:
+    rows = await conn.fetch("SELECT * FROM studios WHERE studio_id = ANY($1::text[])", sorted(set(studio_ids)))
+    return {r["studio_id"]: _studio(r) for r in rows}
+
+
+async def upsert_studio(conn: DbConnection, s: StudioRow) -> None:
+    await conn.execute(
+        """
+        INSERT INTO studios (studio_id, name, timezone, currency, pay_period, holidays, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, now())
+        ON CONFLICT (studio_id) DO UPDATE SET name = EXCLUDED.name, timezone = EXCLUDED.timezone,
+            currency = EXCLUDED.currency, pay_period = EXCLUDED.pay_period, holidays = EXCLUDED.holidays,
+            updated_at = now()
+        """,
+        s.studio_id,
+        s.name,
+        s.timezone,
+        s.currency,
+        s.pay_period,
+        sorted(set(s.holidays)),
+    )
+
+
+async def studio_has_statements(conn: DbConnection, studio_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM statements WHERE studio_id = $1 LIMIT 1", studio_id))
+
+
+async def get_host(conn: DbConnection, host_id: str) -> HostRow | None:
+    r = await conn.fetchrow("SELECT * FROM hosts WHERE host_id = $1", host_id)
+    return None if r is None else HostRow(r["host_id"], r["studio_id"], r["name"], r["role"], r["active"])
+
+
+async def upsert_host(conn: DbConnection, h: HostRow) -> None:
+    await conn.execute(
+        """
+        INSERT INTO hosts (host_id, studio_id, name, role, active, updated_at) VALUES ($1, $2, $3, $4, $5, now())
+        ON CONFLICT (host_id) DO UPDATE SET studio_id = EXCLUDED.studio_id, name = EXCLUDED.name,
+            role = EXCLUDED.role, active = EXCLUDED.active, updated_at = now()
+        """,
+        h.host_id,
+        h.studio_id,
+        h.name,
+        h.role,
+        h.active,
+    )
+
+
+async def set_host_role(conn: DbConnection, host_id: str, effective_from: date, role: str) -> None:
+    await conn.execute(
+        "INSERT INTO host_roles (host_id, effective_from, role) VALUES ($1, $2, $3) "
+        "ON CONFLICT (host_id, effective_from) DO UPDATE SET role = EXCLUDED.role",
+        host_id,
+        effective_from,
+        role,
+    )
+
+
+async def host_roles(conn: DbConnection, host_id: str) -> list[tuple[date, str]]:
+    rows = await conn.fetch(
+        "SELECT effective_from, role FROM host_roles WHERE host_id = $1 ORDER BY effective_from", host_id
+    )
+    return [(r["effective_from"], r["role"]) for r in rows]
+
+
+# --- shifts and schedule ----------------------------------------------------------------------------------
+async def get_shift(conn: DbConnection, shift_id: str) -> ShiftRow | None:
+    r = await conn.fetchrow("SELECT * FROM shifts WHERE shift_id = $1", shift_id)
+    if r is None:
+        return None
+    return ShiftRow(r["shift_id"], r["studio_id"], r["name"], r["start_local"], r["end_local"])
+
+
+async def upsert_shift(conn: DbConnection, s: ShiftRow) -> None:
+    await conn.execute(
+        """
+        INSERT INTO shifts (shift_id, studio_id, name, start_local, end_local, updated_at)
+        VALUES ($1, $2, $3, $4, $5, now())
+        ON CONFLICT (shift_id) DO UPDATE SET studio_id = EXCLUDED.studio_id, name = EXCLUDED.name,
+            start_local = EXCLUDED.start_local, end_local = EXCLUDED.end_local, updated_at = now()
+        """,
+        s.shift_id,
+        s.studio_id,
+        s.name,
+        s.start_local,
+        s.end_local,
+    )
+
+
+def _entry(r: Any) -> EntryRow:
+    return EntryRow(
+        r["entry_id"],
+        r["studio_id"],
+        r["host_id"],
+        r["account_id"],
+        r["shift_id"],
+        r["shift_date"],
+        r["explicit_starts_at"],
+        r["explicit_ends_at"],
+        r["starts_at"],
+        r["ends_at"],
+        r["local_day"],
+        r["share"],
+    )
+
+
+async def get_entry(conn: DbConnection, entry_id: str) -> EntryRow | None:
+    r = await conn.fetchrow("SELECT * FROM schedule_entries WHERE entry_id = $1", entry_id)
+    return None if r is None else _entry(r)
+
+
+async def entries_using_shift(conn: DbConnection, shift_id: str) -> list[EntryRow]:
+    rows = await conn.fetch("SELECT * FROM schedule_entries WHERE shift_id = $1 ORDER BY entry_id", shift_id)
+    return [_entry(r) for r in rows]
+
+
+async def entries_of_studio(conn: DbConnection, studio_id: str) -> list[EntryRow]:
+    rows = await conn.fetch("SELECT * FROM schedule_entries WHERE studio_id = $1 ORDER BY entry_id", studio_id)
+    return [_entry(r) for r in rows]
+
+
+async def upsert_entry(conn: DbConnection, e: EntryRow) -> None:
+    await conn.execute(
+        """
+        INSERT INTO schedule_entries (entry_id, studio_id, host_id, account_id, shift_id, shift_date,
+            explicit_starts_at, explicit_ends_at, starts_at, ends_at, local_day, share, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+        ON CONFLICT (entry_id) DO UPDATE SET studio_id = EXCLUDED.studio_id, host_id = EXCLUDED.host_id,
+            account_id = EXCLUDED.account_id, shift_id = EXCLUDED.shift_id, shift_date = EXCLUDED.shift_date,
+            explicit_starts_at = EXCLUDED.explicit_starts_at, explicit_ends_at = EXCLUDED.explicit_ends_at,
+            starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, local_day = EXCLUDED.local_day,
+            share = EXCLUDED.share, updated_at = now()
+        """,
+        e.entry_id,
+        e.studio_id,
+        e.host_id,
+        e.account_id,
+        e.shift_id,
+        e.shift_date,
+        e.explicit_starts_at,
+        e.explicit_ends_at,
+        e.starts_at,
+        e.ends_at,
+        e.local_day,
+        e.share,
+    )
+
+
+async def delete_entry(conn: DbConnection, entry_id: str) -> None:
+    await conn.execute("DELETE FROM schedule_entries WHERE entry_id = $1", entry_id)
+
+
+async def insert_check(conn: DbConnection, check: CheckEvent) -> None:
+    await conn.execute(
+        "INSERT INTO host_checks (check_id, host_id, account_id, kind, at) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (check_id) DO NOTHING",
+        check.check_id,
+        check.host_id,
+        check.account_id,
+        check.kind,
+        check.at,
+    )
+
+
+async def load_roster(
+    conn: DbConnection, account_ids: Iterable[str], lo: datetime, hi: datetime
+) -> tuple[dict[str, list[ScheduleEntry]], dict[str, list[CheckEvent]]]:
+    """Resolved schedule entries overlapping [lo, hi] and check events inside it, per account."""
+    accounts = sorted(set(account_ids))
+    entry_rows = await conn.fetch(
+        """
+        SELECT entry_id, host_id, account_id, starts_at, ends_at, share, shift_id, local_day
+        FROM schedule_entries
+        WHERE account_id = ANY($1::text[]) AND starts_at IS NOT NULL AND starts_at < $3 AND ends_at > $2
+        """,
+        accounts,
+        lo,
+        hi,
+    )
+    check_rows = await conn.fetch(
+        "SELECT check_id, host_id, account_id, kind, at FROM host_checks "
+        "WHERE account_id = ANY($1::text[]) AND at >= $2 AND at <= $3",
+        accounts,
+        lo,
+        hi,
+    )
+    entries: dict[str, list[ScheduleEntry]] = {}
+    for r in entry_rows:
+        entries.setdefault(r["account_id"], []).append(
+            ScheduleEntry(
+                r["entry_id"],
+                r["host_id"],
+                r["account_id"],
+                r["starts_at"],
+                r["ends_at"],
+                r["share"],
+                r["shift_id"],
+                r["local_day"],
+            )
+        )
+    checks: dict[str, list[CheckEvent]] = {}
+    for r in check_rows:
+        checks.setdefault(r["account_id"], []).append(
+            CheckEvent(r["check_id"], r["host_id"], r["account_id"], r["kind"], r["at"])
+        )
+    return entries, checks
+
+
+# --- rules ------------------------------------------------------------------------------------------------
+def _rule(r: Any) -> PayRule:
+    tiers = r["tiers"] if isinstance(r["tiers"], list) else json.loads(r["tiers"])
+    return PayRule(
+        rule_id=r["rule_id"],
+        effective_from=r["effective_from"],
+        effective_to=r["effective_to"],
+        studio_id=r["studio_id"],
+        account_id=r["account_id"],
+        role=r["role"],
+        rule_kind=r["rule_kind"],
+        basis=r["basis"],
+        percent=r["percent"],
+        tiers=tuple(Tier(None if t["up_to"] is None else Decimal(t["up_to"]), Decimal(t["percent"])) for t in tiers),
+        amount=r["amount"],
+        day_type=r["day_type"],
+        shift_id=r["shift_id"],
+        min_threshold=r["min_threshold"],
+        cap=r["cap"],
+    )
+
+
+async def get_rule_version(conn: DbConnection, rule_id: str, effective_from: date) -> PayRule | None:
+    r = await conn.fetchrow(
+        "SELECT * FROM pay_rules WHERE rule_id = $1 AND effective_from = $2", rule_id, effective_from
+    )
+    return None if r is None else _rule(r)
+
+
+async def upsert_rule(conn: DbConnection, rule: PayRule) -> None:
+    tiers = [{"up_to": None if t.up_to is None else str(t.up_to), "percent": str(t.percent)} for t in rule.tiers]
+    await conn.execute(
+        """
+        INSERT INTO pay_rules (rule_id, effective_from, effective_to, studio_id, account_id, role, rule_kind, basis,
+            percent, tiers, amount, day_type, shift_id, min_threshold, cap, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
+        ON CONFLICT (rule_id, effective_from) DO UPDATE SET effective_to = EXCLUDED.effective_to,
+            studio_id = EXCLUDED.studio_id, account_id = EXCLUDED.account_id, role = EXCLUDED.role,
+            rule_kind = EXCLUDED.rule_kind, basis = EXCLUDED.basis, percent = EXCLUDED.percent,
+            tiers = EXCLUDED.tiers, amount = EXCLUDED.amount, day_type = EXCLUDED.day_type,
+            shift_id = EXCLUDED.shift_id, min_threshold = EXCLUDED.min_threshold, cap = EXCLUDED.cap,
+            updated_at = now()
+        """,
+        rule.rule_id,
+        rule.effective_from,
+        rule.effective_to,
+        rule.studio_id,
+        rule.account_id,
+        rule.role,
+        rule.rule_kind,
+        rule.basis,
+        rule.percent,
+        tiers,
+        rule.amount,
+        rule.day_type,
+        rule.shift_id,
+        rule.min_threshold,
+        rule.cap,
+    )
+
+
+async def rules_for_studio(conn: DbConnection, studio_id: str) -> list[PayRule]:
+    """Global, account-only and this studio's rule versions (matching narrows them further)."""
+    rows = await conn.fetch(
+        "SELECT * FROM pay_rules WHERE studio_id IS NULL OR studio_id = $1 ORDER BY rule_id, effective_from",
+        studio_id,
+    )
+    return [_rule(r) for r in rows]
+
+
+# --- sessions and attribution -----------------------------------------------------------------------------
+def _state(r: Any) -> SessionState:
+    return SessionState(
+        account_id=r["account_id"],
+        session_id=r["session_id"],
+        studio_id=r["studio_id"],
+        timezone=r["timezone"],
+        currency=r["currency"],
+        started_at=r["started_at"],
+        ended_at=r["ended_at"],
+        last_observed_at=r["last_observed_at"],
+        values={m: r[m] for m in METRICS},
+        as_of={m: r[f"{m}_at"] for m in METRICS},
+        increments=r["increments"],
+    )
+
+
+async def lock_sessions(conn: DbConnection, keys: Iterable[SessionKey]) -> dict[SessionKey, SessionState]:
+    """The stored state of these sessions, row-locked for the rest of the transaction (in key order)."""
+    accounts, sessions = _keys(keys)
+    rows = await conn.fetch(
+        """
+        SELECT * FROM sessions
+        WHERE (account_id, session_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+        ORDER BY account_id, session_id FOR UPDATE
+        """,
+        accounts,
+        sessions,
+    )
+    return {(r["account_id"], r["session_id"]): _state(r) for r in rows}
+
+
+async def save_sessions(conn: DbConnection, states: Sequence[SessionState]) -> None:
+    if not states:
+        return
+    await conn.executemany(
+        """
+        INSERT INTO sessions (account_id, session_id, studio_id, timezone, currency, started_at, ended_at,
+            last_observed_at, placed_orders, placed_orders_at, placed_sales, placed_sales_at, confirmed_orders,
+            confirmed_orders_at, confirmed_sales, confirmed_sales_at, increments, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
+        ON CONFLICT (account_id, session_id) DO UPDATE SET ended_at = EXCLUDED.ended_at,
+            last_observed_at = EXCLUDED.last_observed_at, placed_orders = EXCLUDED.placed_orders,
+            placed_orders_at = EXCLUDED.placed_orders_at, placed_sales = EXCLUDED.placed_sales,
+            placed_sales_at = EXCLUDED.placed_sales_at, confirmed_orders = EXCLUDED.confirmed_orders,
+            confirmed_orders_at = EXCLUDED.confirmed_orders_at, confirmed_sales = EXCLUDED.confirmed_sales,
+            confirmed_sales_at = EXCLUDED.confirmed_sales_at, increments = EXCLUDED.increments, updated_at = now()
+        """,
+        [
+            (
+                s.account_id,
+                s.session_id,
+                s.studio_id,
+                s.timezone,
+                s.currency,
+                s.started_at,
+                s.ended_at,
+                s.last_observed_at,
+                s.values["placed_orders"],
+                s.as_of["placed_orders"],
+                s.values["placed_sales"],
+                s.as_of["placed_sales"],
+                s.values["confirmed_orders"],
+                s.as_of["confirmed_orders"],
+                s.values["confirmed_sales"],
+                s.as_of["confirmed_sales"],
+                s.increments,
+            )
+            for s in states
+        ],
+    )
+
+
+async def insert_increments(conn: DbConnection, items: Sequence[tuple[SessionKey, Increment]]) -> None:
+    if not items:
+        return
+    rows = []
+    for (account_id, session_id), inc in items:
+        row: list[Any] = [
+            account_id,
+            session_id,
+            inc.seq,
+            inc.kind,
+            inc.observed_at,
+            inc.on_air[0] if inc.on_air else None,
+            inc.on_air[1] if inc.on_air else None,
+        ]
+        for metric in METRICS:
+            d = inc.deltas.get(metric)
+            row += [d.amount, d.start, d.end] if d is not None else [None, None, None]
+        rows.append(tuple(row))
+    await conn.copy_records_to_table(
+        "session_increments",
+        schema_name=SCHEMA,
+        records=rows,
+        columns=[
+            "account_id",
+            "session_id",
+            "seq",
+            "kind",
+            "observed_at",
+            "on_air_from",
+            "on_air_to",
+            *[f"{m}{suffix}" for m in METRICS for suffix in ("", "_from", "_to")],
+        ],
+    )
+
+
+async def load_increments(conn: DbConnection, key: SessionKey) -> list[Increment]:
+    rows = await conn.fetch(
+        "SELECT * FROM session_increments WHERE account_id = $1 AND session_id = $2 ORDER BY seq", key[0], key[1]
+    )
+    out: list[Increment] = []
+    for r in rows:
+        deltas = {m: MetricDelta(r[m], r[f"{m}_from"], r[f"{m}_to"]) for m in METRICS if r[m] is not None}
+        kind: IncrementKind = r["kind"]
+        on_air = (r["on_air_from"], r["on_air_to"]) if r["on_air_from"] is not None else None
+        out.append(Increment(r["seq"], kind, r["observed_at"], deltas, on_air))
+    return out
+
+
+def _figures(r: Any) -> Figures:
+    return Figures(values={m: r[m] for m in METRICS}, on_air_ms=r["on_air_ms"])
+
+
+async def load_parts(conn: DbConnection, keys: Iterable[SessionKey]) -> dict[SessionKey, dict[Bucket, Figures]]:
+    accounts, sessions = _keys(keys)
+    rows = await conn.fetch(
+        """
+        SELECT * FROM attribution_parts
+        WHERE (account_id, session_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+        """,
+        accounts,
+        sessions,
+    )
+    out: dict[SessionKey, dict[Bucket, Figures]] = {}
+    for r in rows:
+        bucket = Bucket(r["host_key"], r["window_key"], r["local_day"], r["shift_id"])
+        out.setdefault((r["account_id"], r["session_id"]), {})[bucket] = _figures(r)
+    return out
+
+
+def _part_rows(key: SessionKey, studio_id: str, parts: Mapping[Bucket, Figures]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            key[0],
+            key[1],
+            b.host_key,
+            b.window_key,
+            b.local_day,
+            b.host_id,
+            studio_id,
+            b.shift_id,
+            f.values["placed_orders"],
+            f.values["placed_sales"],
+            f.values["confirmed_orders"],
+            f.values["confirmed_sales"],
+            f.on_air_ms,
+        )
+        for b, f in parts.items()
+    ]
+
+
+async def upsert_parts(conn: DbConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    await conn.executemany(
+        """
+        INSERT INTO attribution_parts (account_id, session_id, host_key, window_key, local_day, host_id, studio_id,
+            shift_id, placed_orders, placed_sales, confirmed_orders, confirmed_sales, on_air_ms)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ON CONFLICT (account_id, session_id, host_key, window_key, local_day) DO UPDATE SET
+            shift_id = EXCLUDED.shift_id, placed_orders = EXCLUDED.placed_orders,
+            placed_sales = EXCLUDED.placed_sales, confirmed_orders = EXCLUDED.confirmed_orders,
+            confirmed_sales = EXCLUDED.confirmed_sales, on_air_ms = EXCLUDED.on_air_ms
+        """,
+        rows,
+    )
+
+
+def part_rows(key: SessionKey, studio_id: str, parts: Mapping[Bucket, Figures]) -> list[tuple[Any, ...]]:
+    return _part_rows(key, studio_id, parts)
+
+
+async def replace_parts(conn: DbConnection, key: SessionKey, studio_id: str, parts: Mapping[Bucket, Figures]) -> None:
+    await conn.execute("DELETE FROM attribution_parts WHERE account_id = $1 AND session_id = $2", key[0], key[1])
+    await upsert_parts(conn, _part_rows(key, studio_id, parts))
+
+
+async def refresh_attributions(conn: DbConnection, keys: Iterable[SessionKey]) -> None:
+    """Rebuild the gateway's per (host, account, session) rows of these sessions from their parts."""
+    accounts, sessions = _keys(keys)
+    if not accounts:
+        return
+    await conn.execute(
+        """
+        DELETE FROM attributions
+        WHERE (account_id, session_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+        """,
+        accounts,
+        sessions,
+    )
+    await conn.execute(
+        """
+        INSERT INTO attributions (studio_id, host_id, account_id, session_id, local_day, currency, placed_orders,
+            placed_sales, confirmed_orders, confirmed_sales, on_air_ms, updated_at)
+        SELECT s.studio_id, p.host_id, p.account_id, p.session_id,
+               (s.started_at AT TIME ZONE coalesce(st.timezone, s.timezone))::date, s.currency,
+               sum(p.placed_orders), sum(p.placed_sales), sum(p.confirmed_orders), sum(p.confirmed_sales),
+               sum(p.on_air_ms), now()
+        FROM attribution_parts p
+        JOIN sessions s ON s.account_id = p.account_id AND s.session_id = p.session_id
+        LEFT JOIN studios st ON st.studio_id = s.studio_id
+        WHERE (p.account_id, p.session_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+        GROUP BY s.studio_id, p.host_id, p.account_id, p.session_id, s.started_at, st.timezone, s.timezone,
+                 s.currency
+        """,
+        accounts,
+        sessions,
+    )
+
+
+async def sessions_overlapping(conn: DbConnection, account_id: str, lo: datetime, hi: datetime) -> list[SessionKey]:
+    """Sessions of an account whose observed span (start to last observation or end) overlaps [lo, hi]."""
+    rows = await conn.fetch(
+        """
+        SELECT account_id, session_id FROM sessions
+        WHERE account_id = $1 AND started_at <= $3
+          AND greatest(started_at, last_observed_at, ended_at) >= $2
+        ORDER BY session_id
+        """,
+        account_id,
+        lo,
+        hi,
+    )
+    return [(r["account_id"], r["session_id"]) for r in rows]
+
+
+async def sessions_of_studio(conn: DbConnection, studio_id: str) -> list[SessionKey]:
+    rows = await conn.fetch(
+        "SELECT account_id, session_id FROM sessions WHERE studio_id = $1 ORDER BY account_id, session_id",
+        studio_id,
+    )
+    return [(r["account_id"], r["session_id"]) for r in rows]
+
+
+async def mark_dirty(conn: DbConnection, pairs: Iterable[tuple[str, date]]) -> None:
+    ordered = sorted(set(pairs))
+    if not ordered:
+        return
+    await conn.execute(
+        "INSERT INTO statement_dirty (host_id, local_day) SELECT * FROM unnest($1::text[], $2::date[])",
+        [p[0] for p in ordered],
+        [p[1] for p in ordered],
+    )
+
+
+async def mark_dirty_for_rule(conn: DbConnection, rule: PayRule, since: date) -> None:
+    """Every (host, day) from `since` whose buckets the rule's scope can reach."""
+    await conn.execute(
+        """
+        INSERT INTO statement_dirty (host_id, local_day)
+        SELECT DISTINCT p.host_id, p.local_day FROM attribution_parts p
+        LEFT JOIN hosts h ON h.host_id = p.host_id
+        WHERE p.host_id IS NOT NULL AND p.local_day >= $1
+          AND ($2::text IS NULL OR p.studio_id = $2 OR h.studio_id = $2)
+          AND ($3::text IS NULL OR p.account_id = $3)
+        """,
+        since,
+        rule.studio_id,
+        rule.account_id,
+    )
+
+
+async def mark_dirty_for_host(conn: DbConnection, host_id: str, since: date) -> None:
+    await conn.execute(
+        """
+        INSERT INTO statement_dirty (host_id, local_day)
+        SELECT DISTINCT host_id, local_day FROM attribution_parts WHERE host_id = $1 AND local_day >= $2
+        """,
+        host_id,
+        since,
+    )
+
+
+async def mark_dirty_for_studio_days(conn: DbConnection, studio_id: str, days: Sequence[date]) -> None:
+    if not days:
+        return
+    await conn.execute(
+        """
+        INSERT INTO statement_dirty (host_id, local_day)
+        SELECT DISTINCT p.host_id, p.local_day FROM attribution_parts p
+        LEFT JOIN hosts h ON h.host_id = p.host_id
+        WHERE p.host_id IS NOT NULL AND p.local_day = ANY($2::date[]) AND (p.studio_id = $1 OR h.studio_id = $1)
+        """,
+        studio_id,
+        sorted(set(days)),
+    )
+
+
+async def claim_dirty_host(conn: DbConnection) -> tuple[str, list[int], set[date]] | None:
+    """Lock the marks of one host that no other worker holds: (host, mark ids, days), or None when drained."""
+    first = await conn.fetchval("SELECT host_id FROM statement_dirty ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
+    if first is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT id, local_day FROM statement_dirty WHERE host_id = $1 ORDER BY id FOR UPDATE SKIP LOCKED", first
+    )
+    return str(first), [r["id"] for r in rows], {r["local_day"] for r in rows}
+
+
+async def clear_dirty(conn: DbConnection, ids: Sequence[int]) -> None:
+    await conn.execute("DELETE FROM statement_dirty WHERE id = ANY($1::bigint[])", list(ids))
+
+
+async def dirty_count(conn: DbConnection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM statement_dirty"))
+
+
+# --- statements -------------------------------------------------------------------------------------------
+async def lock_host(conn: DbConnection, host_id: str) -> None:
+    """Serialise statement recomputation of one host across workers and replicas (until commit)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('livestudio-commission-host'), hashtext($1))", host_id)
+
+
+async def host_parts(conn: DbConnection, host_id: str, start: date, end: date) -> list[HostPart]:
+    rows = await conn.fetch(
+        """
+        SELECT * FROM attribution_parts WHERE host_id = $1 AND local_day BETWEEN $2 AND $3
+        ORDER BY account_id, session_id, window_key, local_day
+        """,
+        host_id,
+        start,
+        end,
+    )
+    return [
+        HostPart(
+            r["account_id"],
+            r["session_id"],
+            r["studio_id"],
+            r["local_day"],
+            r["shift_id"],
+            {m: r[m] for m in METRICS},
+            r["on_air_ms"],
+        )
+        for r in rows
+    ]
+
+
+async def host_studio_from_parts(conn: DbConnection, host_id: str) -> str | None:
+    value = await conn.fetchval("SELECT min(studio_id) FROM attribution_parts WHERE host_id = $1", host_id)
+    return None if value is None else str(value)
+
+
+def _statement(r: Any) -> StatementRow:
+    return StatementRow(
+        r["statement_id"],
+        r["studio_id"],
+        r["host_id"],
+        r["period_start"],
+        r["period_end"],
+        r["seq"],
+        r["status"],
+        r["currency"],
+        r["total"],
+        r["revision"],
+        r["content_hash"],
+        r["approved_by"],
+        r["approved_at"],
+        r["paid_by"],
+        r["paid_at"],
+    )
+
+
+async def statements_of_host(conn: DbConnection, host_id: str, *, lock: bool = False) -> list[StatementRow]:
+    """The host's statements (all periods, void ones too); with `lock`, row-locked in id order."""
+    sql = "SELECT * FROM statements WHERE host_id = $1 ORDER BY statement_id" + (" FOR UPDATE" if lock else "")
+    rows = await conn.fetch(sql, host_id)
+    return [_statement(r) for r in rows]
+
+
+async def get_statement(conn: DbConnection, statement_id: str, *, lock: bool = False) -> StatementRow | None:
+    sql = "SELECT * FROM statements WHERE statement_id = $1" + (" FOR UPDATE" if lock else "")
+    r = await conn.fetchrow(sql, statement_id)
+    return None if r is None else _statement(r)
+
+
+async def insert_statement(conn: DbConnection, s: StatementRow) -> None:
+    await conn.execute(
+        """
+        INSERT INTO statements (statement_id, studio_id, host_id, period_start, period_end, seq, status, currency,
+            total, revision, content_hash, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), now())
+        """,
+        s.statement_id,
+        s.studio_id,
+        s.host_id,
+        s.period_start,
+        s.period_end,
+        s.seq,
+        s.status,
+        s.currency,
+        s.total,
+        s.revision,
+        s.content_hash,
+    )
+
+
+async def settled_for_source(conn: DbConnection, host_id: str, source_start: date) -> dict[LineKey, Settled]:
+    """What approved or paid statements of the host already hold about the source period."""
+    rows = await conn.fetch(
+        """
+        SELECT l.rule_id, l.rule_version, l.account_id, l.session_id, sum(l.base) AS base, sum(l.amount) AS amount
+        FROM statement_lines l JOIN statements s ON s.statement_id = l.statement_id
+        WHERE s.host_id = $1 AND s.status IN ('approved', 'paid') AND l.source_period_start = $2
+        GROUP BY l.rule_id, l.rule_version, l.account_id, l.session_id
+        """,
+        host_id,
+        source_start,
+    )
+    return {
+        LineKey(r["rule_id"], r["rule_version"], r["account_id"], r["session_id"]): Settled(r["base"], r["amount"])
+        for r in rows
+    }
+
+
+async def delete_open_lines_for_source(conn: DbConnection, host_id: str, source_start: date) -> list[str]:
+    """Drop the lines about a source period from the host's open statements; the statements they were in."""
+    rows = await conn.fetch(
+        """
+        DELETE FROM statement_lines l USING statements s
+        WHERE s.statement_id = l.statement_id AND s.host_id = $1 AND s.status = 'calculated'
+          AND l.source_period_start = $2
+        RETURNING l.statement_id
+        """,
+        host_id,
+        source_start,
+    )
+    return sorted({r["statement_id"] for r in rows})
+
+
+async def insert_lines(conn: DbConnection, statement_id: str, lines: Sequence[tuple[str, PlannedLine]]) -> None:
+    if not lines:
+        return
+    await conn.executemany(
+        """
+        INSERT INTO statement_lines (line_id, statement_id, line_kind, rule_id, rule_version, account_id, session_id,
+            description, base, amount, source_period_start)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """,
+        [
+            (
+                line_id,
+                statement_id,
+                line.line_kind,
+                line.key.rule_id,
+                line.key.rule_version,
+                line.key.account_id,
+                line.key.session_id,
+                line.description,
+                line.base,
+                line.amount,
+                line.source_period_start,
+            )
+            for line_id, line in lines
+        ],
+    )
+
+
+def _line(r: Any) -> LineRow:
+    return LineRow(
+        r["line_id"],
+        r["statement_id"],
+        r["line_kind"],
+        r["rule_id"],
+        r["rule_version"],
+        r["account_id"],
+        r["session_id"],
+        r["description"],
+        r["base"],
+        r["amount"],
+        r["source_period_start"],
+    )
+
+
+async def lines_of(conn: DbConnection, statement_id: str) -> list[LineRow]:
+    rows = await conn.fetch("SELECT * FROM statement_lines WHERE statement_id = $1 ORDER BY line_id", statement_id)
+    return [_line(r) for r in rows]
+
+
+async def adjustment_sources_in(conn: DbConnection, statement_id: str) -> list[date]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT source_period_start FROM statement_lines WHERE statement_id = $1 AND line_kind = 'adjustment'",
+        statement_id,
+    )
+    return [r["source_period_start"] for r in rows]
+
+
+async def update_statement_figures(
+    conn: DbConnection, statement_id: str, total: Decimal, content_hash: str, revision: int
+) -> None:
+    await conn.execute(
+        "UPDATE statements SET total = $2, content_hash = $3, revision = $4, updated_at = now() "
+        "WHERE statement_id = $1",
+        statement_id,
+        total,
+        content_hash,
+        revision,
+    )
+
+
+async def set_status(
+    conn: DbConnection, statement_id: str, status: str, actor: str, at: datetime, reason: str | None = None
+) -> None:
+    column = {"approved": "approved", "paid": "paid", "void": "voided"}[status]
+    extra = ", void_reason = $5" if status == "void" else ""
+    args: list[Any] = [statement_id, status, actor, at]
+    if status == "void":
+        args.append(reason)
+    await conn.execute(
+        f"UPDATE statements SET status = $2, {column}_by = $3, {column}_at = $4, revision = revision + 1, "
+        f"updated_at = now(){extra} WHERE statement_id = $1",
+        *args,
+    )
+
+
+# --- outbox -----------------------------------------------------------------------------------------------
+async def add_outbox(conn: DbConnection, event_id: str, key: str, event_type: str, body: str) -> None:
+    await conn.execute(
+        "INSERT INTO outbox (event_id, event_key, event_type, body) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        event_id,
+        key,
+        event_type,
+        body,
+    )
+
+
+async def try_lock_outbox(conn: DbConnection) -> bool:
+    return bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('livestudio-commission-outbox'))"))
+
+
+async def pending_outbox(conn: DbConnection, limit: int) -> list[tuple[int, str, str, str]]:
+    rows = await conn.fetch(
+        "SELECT seq, event_id, event_key, body FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+        limit,
+    )
+    return [(r["seq"], r["event_id"], r["event_key"], r["body"]) for r in rows]
+
+
+async def mark_published(conn: DbConnection, seqs: Sequence[int]) -> None:
+    await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", list(seqs))
+
+
+async def prune_outbox(conn: DbConnection, keep_days: int) -> None:
+    await conn.execute("DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)", keep_days)
+
+
+async def outbox_backlog(conn: DbConnection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
+# --- export -----------------------------------------------------------------------------------------------
+async def period_lines(conn: DbConnection, studio_id: str, period_start: date) -> list[dict[str, Any]]:
+    """Every line of the studio's statements for a period (void ones excluded), for the CSV export."""
+    rows = await conn.fetch(
+        """
+        SELECT s.statement_id, s.studio_id, s.host_id, h.name AS host_name, h.role, s.period_start, s.period_end,
+               s.status, s.revision, s.currency, s.total, s.approved_by, s.approved_at, s.paid_by, s.paid_at,
+               l.line_id, l.line_kind, l.rule_id, l.account_id, l.session_id, l.description, l.base, l.amount,
+               l.source_period_start
+        FROM statements s
+        LEFT JOIN hosts h ON h.host_id = s.host_id
+        LEFT JOIN statement_lines l ON l.statement_id = s.statement_id
+        WHERE s.studio_id = $1 AND s.period_start = $2 AND s.status <> 'void'
+        ORDER BY s.host_id, l.line_kind DESC, l.line_id
+        """,
+        studio_id,
+        period_start,
+    )
+    return [dict(r) for r in rows]

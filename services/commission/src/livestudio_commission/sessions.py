@@ -1,0 +1,151 @@
+"""Session events into attribution, inside the consumer's transaction; and re-attribution after roster changes.
+
+`apply_observations` is the hot path: the batch's sessions are row-locked, each event goes through
+`attribution.observe` (older and equal observations are ignored), the resulting increments are stored and split
+over the account's on-air windows, and the touched buckets, the gateway's `attributions` rows and the statement
+marks are written, all in the caller's transaction.
+
+`reattribute` recomputes whole sessions from their stored increments when the roster of their account changed
+(schedule, shift, check-in/out, studio timezone), so the result never depends on whether a roster command was
+consumed before or after the session events it concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from livestudio_commission import metrics
+from livestudio_commission import repository as repo
+from livestudio_commission.attribution import (
+    Bucket,
+    Figures,
+    Increment,
+    Observation,
+    SessionState,
+    allocate_increment,
+    merge_into,
+    observe,
+    replay,
+)
+from livestudio_commission.money import currency_quantum
+from livestudio_commission.roster import OnAirWindow, effective_windows
+from livestudio_runtime.db import DbConnection
+
+# How far around an increment the roster is loaded: covers check-in pairing across the interval's edges.
+ROSTER_MARGIN = timedelta(days=1)
+SessionKey = tuple[str, int]
+
+
+def _span(increments: Iterable[Increment]) -> tuple[datetime, datetime]:
+    points: list[datetime] = []
+    for inc in increments:
+        for d in inc.deltas.values():
+            points += [d.start, d.end]
+        if inc.on_air is not None:
+            points += list(inc.on_air)
+        points.append(inc.observed_at)
+    return min(points), max(points)
+
+
+def _tz(state: SessionState, studios: dict[str, repo.StudioRow]) -> ZoneInfo:
+    studio = studios.get(state.studio_id)
+    return ZoneInfo(studio.timezone if studio is not None else state.timezone)
+
+
+async def apply_observations(conn: DbConnection, observations: Sequence[Observation]) -> None:
+    if not observations:
+        return
+    keys = {(o.account_id, o.session_id) for o in observations}
+    stored = await repo.lock_sessions(conn, keys)
+    states: dict[SessionKey, SessionState] = dict(stored)
+    pending: dict[SessionKey, list[Increment]] = {}
+    for obs in observations:
+        key = (obs.account_id, obs.session_id)
+        before = states.get(key)
+        states[key], increment = observe(before, obs)
+        if increment is None:
+            seen = before.last_observed_at if before is not None else None
+            old = seen is not None and obs.observed_at <= seen
+            metrics.OBSERVATIONS.labels("ignored_old" if old else "no_change").inc()
+            continue
+        metrics.OBSERVATIONS.labels("attributed").inc()
+        metrics.INCREMENTS.labels(increment.kind).inc()
+        pending.setdefault(key, []).append(increment)
+    changed = [states[k] for k in sorted(states) if states[k] != stored.get(k)]
+    if not changed:
+        return
+    await repo.save_sessions(conn, changed)
+    if not pending:
+        return
+    await repo.insert_increments(conn, [(k, inc) for k in sorted(pending) for inc in pending[k]])
+
+    studios = await repo.get_studios(conn, {states[k].studio_id for k in pending})
+    lo, hi = _span(inc for incs in pending.values() for inc in incs)
+    entries, checks = await repo.load_roster(conn, {k[0] for k in pending}, lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)
+    parts = await repo.load_parts(conn, pending)
+    windows: dict[tuple[str, str], list[OnAirWindow]] = {}
+    rows = []
+    dirty: set[tuple[str, date]] = set()
+    for key in sorted(pending):
+        state = states[key]
+        tz = _tz(state, studios)
+        wkey = (key[0], tz.key)
+        if wkey not in windows:
+            windows[wkey] = effective_windows(entries.get(key[0], []), checks.get(key[0], []), tz)
+        session_parts = parts.setdefault(key, {})
+        touched: set[Bucket] = set()
+        quantum = currency_quantum(state.currency)
+        for inc in pending[key]:
+            placed = {b: f.values["placed_sales"] for b, f in session_parts.items()}
+            contribution = allocate_increment(inc, windows[wkey], tz, placed, quantum)
+            if any(not b.host_key for b in contribution):
+                metrics.UNASSIGNED_INCREMENTS.inc()
+            merge_into(session_parts, contribution)
+            touched.update(contribution)
+        rows += repo.part_rows(key, state.studio_id, {b: session_parts[b] for b in touched})
+        dirty.update((b.host_key, b.local_day) for b in touched if b.host_key)
+    await repo.upsert_parts(conn, rows)
+    await repo.refresh_attributions(conn, pending)
+    await repo.mark_dirty(conn, dirty)
+
+
+def _comparable(parts: dict[Bucket, Figures]) -> dict[tuple[Bucket, str | None], Figures]:
+    return {(b, b.shift_id): f for b, f in parts.items()}
+
+
+async def reattribute(conn: DbConnection, keys: Iterable[SessionKey]) -> int:
+    """Recompute these sessions' parts from their increments and the current roster; sessions that changed."""
+    changed_keys: list[SessionKey] = []
+    dirty: set[tuple[str, date]] = set()
+    for key in sorted(set(keys)):
+        state = (await repo.lock_sessions(conn, [key])).get(key)
+        if state is None:
+            continue
+        increments = await repo.load_increments(conn, key)
+        if not increments:
+            continue
+        studios = await repo.get_studios(conn, [state.studio_id])
+        tz = _tz(state, studios)
+        lo, hi = _span(increments)
+        entries, checks = await repo.load_roster(conn, [key[0]], lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)
+        windows = effective_windows(entries.get(key[0], []), checks.get(key[0], []), tz)
+        new_parts = replay(increments, windows, tz, currency_quantum(state.currency))
+        old_parts: dict[Bucket, Figures] = (await repo.load_parts(conn, [key])).get(key, {})
+        if _comparable(new_parts) == _comparable(old_parts):
+            continue
+        await repo.replace_parts(conn, key, state.studio_id, new_parts)
+        dirty.update((b.host_key, b.local_day) for b in (*old_parts, *new_parts) if b.host_key)
+        changed_keys.append(key)
+    if changed_keys:
+        await repo.refresh_attributions(conn, changed_keys)
+        await repo.mark_dirty(conn, dirty)
+        metrics.SESSIONS_REATTRIBUTED.inc(len(changed_keys))
+    return len(changed_keys)
+
+
+async def reattribute_account_range(conn: DbConnection, account_id: str, lo: datetime, hi: datetime) -> int:
+    """Re-attribute the account's sessions whose span overlaps [lo, hi] (widened by the roster margin)."""
+    keys = await repo.sessions_overlapping(conn, account_id, lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)
+    return await reattribute(conn, keys)

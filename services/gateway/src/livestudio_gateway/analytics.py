@@ -1,0 +1,147 @@
+"""Derived figures and comparisons as plain functions: ratios, GMV per hour, ROAS/ACOS, ranges, freshness.
+
+A derived figure is NULL when its divisor is 0 or NULL (unknown is not zero). Money-like results (GMV per
+streaming hour, AOV) are rounded half-even to cents; rates (conversion, ROAS, ACOS, change ratio) to 6 places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Literal
+
+from livestudio_gateway.models import Delta, Figures, HostFigures, SessionDerived
+from livestudio_gateway.problems import BadRequest
+
+CENTS = Decimal("0.01")
+RATE = Decimal("0.000001")
+MS_PER_HOUR = Decimal(3_600_000)
+MIN_DAY = date(2000, 1, 1)
+MAX_DAY = date(2100, 12, 31)
+
+Number = int | Decimal
+
+
+def divide(numerator: Number | None, divisor: Number | None, places: Decimal = RATE) -> Decimal | None:
+    """numerator / divisor rounded to `places`; None when either is unknown or the divisor is 0."""
+    if numerator is None or divisor is None or divisor == 0:
+        return None
+    return (Decimal(numerator) / Decimal(divisor)).quantize(places, rounding=ROUND_HALF_EVEN)
+
+
+def per_hour(amount: Number | None, duration_ms: Number | None) -> Decimal | None:
+    """An amount per hour of `duration_ms` (GMV per streaming hour), in cents."""
+    if amount is None or duration_ms is None or duration_ms == 0:
+        return None
+    return (Decimal(amount) * MS_PER_HOUR / Decimal(duration_ms)).quantize(CENTS, rounding=ROUND_HALF_EVEN)
+
+
+def figures(row: Mapping[str, Any]) -> Figures:
+    """Totals of a rollup row (daily_account / daily_studio shape) plus the figures derived from them."""
+    confirmed_sales = row["confirmed_sales"]
+    confirmed_orders = row["confirmed_orders"]
+    ad_spend = row["ad_spend"]
+    return Figures(
+        sessions=row["sessions"],
+        streaming_ms=row["streaming_ms"],
+        viewers=row["viewers"],
+        peak_viewers=row["peak_viewers"],
+        placed_orders=row["placed_orders"],
+        confirmed_orders=confirmed_orders,
+        placed_sales=row["placed_sales"],
+        confirmed_sales=confirmed_sales,
+        ad_spend=ad_spend,
+        gmv_per_streaming_hour=per_hour(confirmed_sales, row["streaming_ms"]),
+        conversion=divide(confirmed_orders, row["viewers"]),
+        aov=divide(confirmed_sales, confirmed_orders, CENTS),
+        roas=divide(confirmed_sales, ad_spend),
+        acos=divide(ad_spend, confirmed_sales),
+    )
+
+
+def session_derived(row: Mapping[str, Any]) -> SessionDerived:
+    duration = row["duration_ms"]
+    if duration is None and row["ended_at"] is not None:
+        # Shopee's duration is authoritative; the start/end span only stands in when it was never reported.
+        duration = int((row["ended_at"] - row["started_at"]).total_seconds() * 1000)
+    return SessionDerived(
+        conversion=divide(row["confirmed_orders"], row["viewers"]),
+        aov=divide(row["confirmed_sales"], row["confirmed_orders"], CENTS),
+        gmv_per_streaming_hour=per_hour(row["confirmed_sales"], duration),
+    )
+
+
+def host_figures(row: Mapping[str, Any]) -> HostFigures:
+    return HostFigures(
+        sessions=row["sessions"] or 0,
+        on_air_ms=row["on_air_ms"],
+        placed_orders=row["placed_orders"],
+        placed_sales=row["placed_sales"],
+        confirmed_orders=row["confirmed_orders"],
+        confirmed_sales=row["confirmed_sales"],
+        gmv_per_on_air_hour=per_hour(row["confirmed_sales"], row["on_air_ms"]),
+    )
+
+
+COMPARED = (
+    "sessions",
+    "streaming_ms",
+    "viewers",
+    "peak_viewers",
+    "placed_orders",
+    "confirmed_orders",
+    "placed_sales",
+    "confirmed_sales",
+    "ad_spend",
+    "gmv_per_streaming_hour",
+    "conversion",
+    "aov",
+    "roas",
+    "acos",
+)
+
+
+def compare(current: Figures, previous: Figures) -> dict[str, Delta]:
+    """Per figure: diff = current - previous, ratio = current / previous (None when unknown or divisor 0)."""
+    out: dict[str, Delta] = {}
+    for name in COMPARED:
+        cur: Number | None = getattr(current, name)
+        prev: Number | None = getattr(previous, name)
+        diff = None if cur is None or prev is None else Decimal(cur) - Decimal(prev)
+        out[name] = Delta(diff=diff, ratio=divide(cur, prev))
+    return out
+
+
+def check_day(value: date, name: str) -> None:
+    if not MIN_DAY <= value <= MAX_DAY:
+        raise BadRequest(f"{name} must be between {MIN_DAY} and {MAX_DAY}")
+
+
+def check_range(date_from: date, date_to: date, *, max_days: int = 400) -> None:
+    check_day(date_from, "date_from")
+    check_day(date_to, "date_to")
+    if date_to < date_from:
+        raise BadRequest("date_to is before date_from")
+    if (date_to - date_from).days + 1 > max_days:
+        raise BadRequest(f"a range may cover at most {max_days} days")
+
+
+def previous_range(date_from: date, date_to: date) -> tuple[date, date]:
+    """The range of the same length that ends the day before `date_from`."""
+    length = (date_to - date_from).days + 1
+    return date_from - timedelta(days=length), date_from - timedelta(days=1)
+
+
+Freshness = Literal["fresh", "stale", "unknown"]
+
+
+def freshness(
+    last_poll: datetime | None, now: datetime, threshold_s: int, state: str
+) -> tuple[int | None, Freshness]:
+    """Seconds since the last successful poll and whether the data can be trusted to be current."""
+    if last_poll is None:
+        return None, "unknown"
+    age = max(0, int((now - last_poll).total_seconds()))
+    healthy = state not in {"paused", "credentials_expired", "removed", "degraded"}
+    return age, "fresh" if age <= threshold_s and healthy else "stale"

@@ -1,0 +1,142 @@
+"""The gateway service: `create_app(settings)` builds the Litestar app, `run()` serves it (console script).
+
+Middleware, outermost first: Prometheus (grouped paths), per-client rate limit, JWT authentication. Errors are
+RFC 9457 problem+json; OpenAPI 3.1 is served at `/schema` (`/schema/openapi.json`, docs UI `/schema/swagger`).
+`/health/live`, `/health/ready` (Postgres and broker reachable) and `/metrics` come from the runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import FrameType
+
+import structlog
+import uvicorn
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+
+from livestudio_gateway.auth import JWTAuthMiddleware
+from livestudio_gateway.handlers import api_router
+from livestudio_gateway.metrics import HTTP_METRICS_PREFIX
+from livestudio_gateway.problems import problem_details_plugin
+from livestudio_gateway.ratelimit import RateLimitMiddleware, TokenBuckets
+from livestudio_gateway.settings import GatewaySettings
+from livestudio_gateway.state import Gateway
+from livestudio_runtime.app import create_service_app
+from livestudio_runtime.health import Health
+from livestudio_runtime.kafka import kafka_check
+from livestudio_runtime.logging import configure_logging
+
+SERVICE = "gateway"
+OPS_PATHS = ("/health", "/metrics", "/schema")
+log = structlog.get_logger(__name__)
+
+API_DESCRIPTION = """Read API and command entry point of Live Studio.
+
+Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role` = owner | manager | host | service,
+`studios`, `host_id`). Every answer is limited to the caller's studios. Money is an exact decimal string; a figure
+that was never reported is `null` (unknown, not zero); days are local days in the studio's timezone. Errors are
+RFC 9457 `application/problem+json`. Commands answer `202` with a command id; follow `status_url` for the outcome.
+"""
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Live Studio API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(), ScalarRenderPlugin()],
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+        ),
+        security=[{"BearerToken": []}],
+        use_handler_docstrings=False,
+    )
+
+
+def create_app(settings: GatewaySettings | None = None) -> Litestar:
+    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+    gateway = Gateway.from_settings(settings)
+    health = Health(SERVICE)
+    health.add("postgres", gateway.db_check)
+    health.add("kafka", kafka_check(settings.kafka_bootstrap))
+
+    middleware: list[object] = [
+        PrometheusConfig(
+            app_name="livestudio-gateway", prefix=HTTP_METRICS_PREFIX, group_path=True, exclude=["^/metrics$"]
+        ).middleware
+    ]
+    if settings.rate_limit_enabled:
+        buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        middleware.append(RateLimitMiddleware(buckets, gateway.verifier, OPS_PATHS))
+    middleware.append(
+        DefineMiddleware(JWTAuthMiddleware, verifier=gateway.verifier, exclude=[f"^{p}" for p in OPS_PATHS])
+    )
+    cors = (
+        CORSConfig(
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Location", "Retry-After"],
+            max_age=600,
+        )
+        if settings.cors_origins
+        else None
+    )
+    return create_service_app(
+        service=SERVICE,
+        health=health,
+        lifespans=[gateway.lifespan],
+        route_handlers=[api_router()],
+        state={"gateway": gateway},
+        middleware=middleware,
+        plugins=[problem_details_plugin()],
+        openapi_config=openapi_config(),
+        cors_config=cors,
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn waits for open responses before shutting down: end the SSE streams as soon as a signal arrives."""
+
+    def __init__(self, config: uvicorn.Config, gateway: Gateway) -> None:
+        super().__init__(config)
+        self.gateway = gateway
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)  # type: ignore[arg-type]
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.gateway.hub.close)
+        super().handle_exit(sig, frame)
+
+
+def run() -> None:
+    settings = GatewaySettings()  # type: ignore[call-arg]
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+        server_header=False,
+    )
+    log.info("gateway_listening", host=settings.http_host, port=settings.http_port)
+    asyncio.run(_Server(config, app.state.gateway).serve())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,31 @@
+"""Prometheus metrics of the gateway (default registry, prefix livestudio_gateway_).
+
+HTTP request counts and latencies per grouped route come from Litestar's PrometheusMiddleware
+(`livestudio_gateway_http_*`, labelled by path template, never by raw path).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+HTTP_METRICS_PREFIX = "livestudio_gateway_http"
+
+COMMANDS_PUBLISHED = Counter(
+    "livestudio_gateway_commands_published_total", "Commands published to the commands topic", ["kind"]
+)
+COMMAND_PUBLISH_FAILURES = Counter(
+    "livestudio_gateway_command_publish_failures_total", "Commands that could not be published (answered 503)"
+)
+RATE_LIMITED = Counter("livestudio_gateway_rate_limited_total", "Requests answered 429")
+SSE_CLIENTS = Gauge("livestudio_gateway_sse_clients", "Browsers connected to the live endpoint")
+SSE_EVENTS_RECEIVED = Counter(
+    "livestudio_gateway_sse_events_received_total", "Session events read from the session topic", ["type"]
+)
+SSE_EVENTS_SENT = Counter("livestudio_gateway_sse_events_sent_total", "Events queued to connected browsers")
+SSE_EVENTS_DROPPED = Counter(
+    "livestudio_gateway_sse_events_dropped_total", "Events dropped because a browser's queue was full"
+)
+SSE_EVENTS_INVALID = Counter(
+    "livestudio_gateway_sse_events_invalid_total", "Session-topic records that could not be decoded (skipped)"
+)
+SSE_FEED_RESTARTS = Counter("livestudio_gateway_sse_feed_restarts_total", "Restarts of the session-topic consumer")

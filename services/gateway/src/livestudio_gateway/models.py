@@ -1,0 +1,516 @@
+"""The API's shapes: msgspec structs for responses and request bodies (cheap to encode, documented in OpenAPI).
+
+Money and rates are `Decimal` and travel as exact decimal strings; a figure Shopee did not report is `null`.
+Times are ISO 8601 with offset (UTC); days (`local_day`, `day`, periods) are dates in the studio's timezone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from livestudio_gateway.auth import ID_PATTERN
+
+Id = Annotated[str, Meta(pattern=ID_PATTERN, description="identifier: letters, digits and _.:@- (max 128)")]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Text = Annotated[str, Meta(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+MoneyInput = Annotated[
+    str, Meta(pattern=r"^[0-9]{1,16}(\.[0-9]{1,2})?$", description="exact non-negative amount as a decimal string")
+]
+Percent = Annotated[str, Meta(pattern=r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$", description="0 to 100")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Region = Literal["co.id", "com.my", "co.th", "sg", "vn", "ph", "com.br", "com.mx"]
+Money = Annotated[Decimal, Meta(description="exact decimal string")]
+AwareDateTime = Annotated[datetime, Meta(tz=True)]
+
+
+class _Out(Struct, kw_only=True):
+    """Response structs: every field is always present (null when unknown)."""
+
+
+class _In(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Request bodies: unknown fields are rejected."""
+
+
+class Me(_Out):
+    sub: str
+    role: Literal["owner", "manager", "host", "service"]
+    studios: Annotated[list[str] | None, Meta(description="studio ids the caller sees; null = every studio")]
+    host_id: str | None
+
+
+# --- studios, accounts, hosts -----------------------------------------------------------------------------
+class Studio(_Out):
+    studio_id: str
+    name: str
+    timezone: str
+    currency: str
+    pay_period: str
+
+
+class StudioList(_Out):
+    items: list[Studio]
+
+
+class Account(_Out):
+    account_id: str
+    studio_id: str
+    display_name: str | None
+    region: str | None
+    shopee_user_id: int | None
+    state: str
+    last_successful_poll_at: datetime | None
+    seconds_since_last_poll: int | None
+    freshness: Literal["fresh", "stale", "unknown"]
+    last_error: str | None
+    on_air_session_id: int | None
+    updated_at: datetime | None
+
+
+class AccountPage(_Out):
+    items: list[Account]
+    next_cursor: str | None
+
+
+class Host(_Out):
+    host_id: str
+    studio_id: str
+    name: str
+    role: str | None
+    active: bool
+
+
+class HostList(_Out):
+    items: list[Host]
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+class SessionSummary(_Out):
+    account_id: str
+    session_id: int
+    studio_id: str
+    title: str | None
+    on_air: bool
+    started_at: datetime
+    ended_at: datetime | None
+    duration_ms: int | None
+    local_day: date
+    timezone: str
+    currency: str
+    observed_at: datetime
+    views: int | None
+    viewers: int | None
+    peak_viewers: int | None
+    current_viewers: int | None
+    placed_orders: int | None
+    placed_sales: Money | None
+    confirmed_orders: int | None
+    confirmed_sales: Money | None
+
+
+class SessionPage(_Out):
+    items: list[SessionSummary]
+    next_cursor: str | None
+
+
+class SessionMetrics(_Out):
+    views: int | None
+    viewers: int | None
+    peak_viewers: int | None
+    current_viewers: int | None
+    comments: int | None
+    likes: int | None
+    shares: int | None
+    add_to_cart: int | None
+    product_clicks: int | None
+    buyers: int | None
+    placed_orders: int | None
+    placed_items_sold: int | None
+    confirmed_orders: int | None
+    confirmed_items_sold: int | None
+    paid_orders: int | None
+    placed_sales: Money | None
+    confirmed_sales: Money | None
+    paid_sales: Money | None
+    conversion_rate: Money | None
+
+
+class SessionDerived(_Out):
+    conversion: Money | None
+    aov: Money | None
+    gmv_per_streaming_hour: Money | None
+
+
+class TimelinePoint(_Out):
+    minute: datetime
+    viewers: int | None
+    current_viewers: int | None
+    placed_orders: int | None
+    confirmed_orders: int | None
+    placed_sales: Money | None
+    confirmed_sales: Money | None
+
+
+class SessionProduct(_Out):
+    item_id: int
+    title: str | None
+    min_price: Money | None
+    max_price: Money | None
+    product_clicks: int | None
+    add_to_cart: int | None
+    placed_orders: int | None
+    placed_items_sold: int | None
+    confirmed_orders: int | None
+    confirmed_items_sold: int | None
+    placed_sales: Money | None
+    confirmed_sales: Money | None
+    observed_at: datetime | None
+
+
+class SessionHost(_Out):
+    host_id: str | None
+    name: str | None
+    on_air_ms: int | None
+    placed_orders: int | None
+    placed_sales: Money | None
+    confirmed_orders: int | None
+    confirmed_sales: Money | None
+
+
+class SessionDetail(_Out):
+    account_id: str
+    session_id: int
+    studio_id: str
+    title: str | None
+    on_air: bool
+    started_at: datetime
+    ended_at: datetime | None
+    duration_ms: int | None
+    local_day: date
+    timezone: str
+    currency: str
+    observed_at: datetime
+    metrics: SessionMetrics
+    derived: SessionDerived
+    timeline: list[TimelinePoint]
+    products: list[SessionProduct]
+    hosts: list[SessionHost]
+
+
+# --- analytics --------------------------------------------------------------------------------------------
+class Figures(_Out):
+    sessions: int | None
+    streaming_ms: int | None
+    viewers: int | None
+    peak_viewers: int | None
+    placed_orders: int | None
+    confirmed_orders: int | None
+    placed_sales: Money | None
+    confirmed_sales: Money | None
+    ad_spend: Money | None
+    gmv_per_streaming_hour: Money | None
+    conversion: Money | None
+    aov: Money | None
+    roas: Money | None
+    acos: Money | None
+
+
+class DailyPoint(_Out):
+    day: date
+    figures: Figures
+
+
+class DailySeries(_Out):
+    studio_id: str | None
+    account_id: str | None
+    date_from: date
+    date_to: date
+    days: list[DailyPoint]
+
+
+class Delta(_Out):
+    diff: Money | None
+    ratio: Money | None
+
+
+class RangeFigures(_Out):
+    date_from: date
+    date_to: date
+    figures: Figures
+
+
+class Summary(_Out):
+    studio_id: str | None
+    account_id: str | None
+    current: RangeFigures
+    previous: RangeFigures
+    changes: dict[str, Delta]
+
+
+class ProductRank(_Out):
+    rank: int
+    item_id: int
+    title: str | None
+    sessions: int
+    product_clicks: int | None
+    add_to_cart: int | None
+    placed_orders: int | None
+    placed_items_sold: int | None
+    confirmed_orders: int | None
+    confirmed_items_sold: int | None
+    placed_sales: Money | None
+    confirmed_sales: Money | None
+
+
+class ProductRanking(_Out):
+    date_from: date
+    date_to: date
+    items: list[ProductRank]
+
+
+class AccountFigures(_Out):
+    account_id: str
+    studio_id: str
+    display_name: str | None
+    figures: Figures
+
+
+class AccountBreakdown(_Out):
+    date_from: date
+    date_to: date
+    items: list[AccountFigures]
+
+
+# --- host performance -------------------------------------------------------------------------------------
+class HostFigures(_Out):
+    sessions: int
+    on_air_ms: int | None
+    placed_orders: int | None
+    placed_sales: Money | None
+    confirmed_orders: int | None
+    confirmed_sales: Money | None
+    gmv_per_on_air_hour: Money | None
+
+
+class HostPerformance(_Out):
+    host_id: str | None
+    name: str | None
+    studio_id: str
+    figures: HostFigures
+
+
+class HostPerformanceList(_Out):
+    date_from: date
+    date_to: date
+    items: list[HostPerformance]
+
+
+class LeaderboardEntry(_Out):
+    rank: int
+    host_id: str
+    name: str | None
+    studio_id: str
+    figures: HostFigures
+
+
+class Leaderboard(_Out):
+    date_from: date
+    date_to: date
+    by: str
+    items: list[LeaderboardEntry]
+
+
+class HostDay(_Out):
+    day: date
+    figures: HostFigures
+
+
+class HostPerformanceDetail(_Out):
+    host_id: str
+    name: str | None
+    studio_id: str
+    date_from: date
+    date_to: date
+    figures: HostFigures
+    days: list[HostDay]
+
+
+# --- commission -------------------------------------------------------------------------------------------
+class Statement(_Out):
+    statement_id: str
+    studio_id: str
+    host_id: str
+    period_start: date
+    period_end: date
+    status: str
+    currency: str
+    total: Money | None
+    revision: int | None
+    approved_by: str | None
+    approved_at: datetime | None
+    paid_by: str | None
+    paid_at: datetime | None
+    updated_at: datetime | None
+
+
+class StatementPage(_Out):
+    items: list[Statement]
+    next_cursor: str | None
+
+
+class StatementLine(_Out):
+    line_id: str
+    line_kind: str
+    rule_id: str | None
+    account_id: str | None
+    session_id: int | None
+    description: str | None
+    base: Money | None
+    amount: Money | None
+
+
+class StatementDetail(_Out):
+    statement: Statement
+    lines: list[StatementLine]
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+class CommandAccepted(_Out):
+    command_id: str
+    kind: str
+    owner: str
+    status: Literal["accepted"]
+    status_url: str
+    account_id: str | None = None
+    login_id: str | None = None
+
+
+class CommandStatus(_Out):
+    command_id: str
+    status: Literal["pending", "applied", "rejected"]
+    kind: str | None
+    owner: str | None
+    error: str | None
+    applied_at: datetime | None
+
+
+class QrLogin(_Out):
+    login_id: str
+    account_id: str | None
+    studio_id: str
+    state: str
+    qrcode_base64: str | None
+    error: str | None
+    updated_at: datetime | None
+
+
+class ConnectAccountBody(_In):
+    studio_id: Id
+    display_name: Name
+    cookie: Annotated[str, Meta(min_length=3, max_length=16_384, description="the browser cookie string")]
+    region: Region = "co.id"
+    account_id: Id | None = None
+
+
+class QrLoginBody(_In):
+    studio_id: Id
+    display_name: Name
+    region: Region = "co.id"
+    account_id: Id | None = None
+
+
+class AccountPatchBody(_In):
+    display_name: Name | None = None
+    cookie: Annotated[str, Meta(min_length=3, max_length=16_384)] | None = None
+
+
+class AdSpendBody(_In):
+    amount: MoneyInput
+    currency: Currency | None = None
+
+
+class StudioBody(_In):
+    name: Name
+    timezone: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$")] = "Asia/Jakarta"
+    currency: Currency = "IDR"
+    pay_period: Literal["monthly", "weekly"] = "monthly"
+    holidays: Annotated[list[date], Meta(max_length=400)] = []
+
+
+class HostBody(_In):
+    name: Name
+    role: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")] = "host"
+    active: bool = True
+
+
+class ShiftBody(_In):
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    start: time
+    end: time
+
+
+class ScheduleBody(_In):
+    host_id: Id
+    account_id: Id
+    starts_at: AwareDateTime | None = None
+    ends_at: AwareDateTime | None = None
+    shift_id: Id | None = None
+    shift_date: date | None = None
+    share: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(\.[0-9]{1,4})?$")] = "1"
+
+
+class CheckInBody(_In):
+    account_id: Id
+    at: AwareDateTime | None = None
+
+
+class PayTierBody(_In):
+    percent: Percent
+    up_to: MoneyInput | None = None
+
+
+class RuleBody(_In):
+    rule_kind: Literal["gmv_percent", "per_order", "per_hour"]
+    effective_from: date
+    studio_id: Id | None = None
+    account_id: Id | None = None
+    role: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    basis: Literal["confirmed", "placed"] = "confirmed"
+    percent: Percent | None = None
+    tiers: Annotated[list[PayTierBody], Meta(max_length=20)] = []
+    amount: MoneyInput | None = None
+    day_type: Literal["all", "weekday", "weekend", "holiday"] = "all"
+    shift_id: Id | None = None
+    min_threshold: MoneyInput | None = None
+    cap: MoneyInput | None = None
+    effective_to: date | None = None
+
+
+class VoidBody(_In):
+    reason: Text | None = None
+
+
+# --- live ---------------------------------------------------------------------------------------------------
+class LiveSession(_Out):
+    """One on-air session change as pushed over SSE (`event: session`), or listed in the initial `snapshot`."""
+
+    kind: Literal["snapshot", "ended", "current"]
+    account_id: str
+    session_id: int
+    studio_id: str
+    title: str | None
+    on_air: bool
+    started_at: datetime
+    ended_at: datetime | None
+    observed_at: datetime
+    currency: str
+    viewers: int | None
+    current_viewers: int | None
+    peak_viewers: int | None
+    placed_orders: int | None
+    placed_sales: Money | None
+    confirmed_orders: int | None
+    confirmed_sales: Money | None

@@ -1,0 +1,512 @@
+"""All SQL of the gateway: read-only, parameterised SELECTs on the owners' read models (schema-qualified).
+
+The gateway owns no table. It reads `analytics.*` (sessions, timelines, items, daily rollups), `commission.*`
+(studios, hosts, attributions, statements) and `ingest.*` (accounts, QR logins, never credentials), plus each
+owner's `command_results`. Connections are read-only (`default_transaction_read_only`), bounded by a
+statement timeout, and plan every execution with its actual parameters (`plan_cache_mode=force_custom_plan`),
+so the optional filters below (`$n IS NULL OR …`) fold away and the right index is used for each call.
+
+Every query takes the caller's studio scope as a `text[]` (NULL = every studio). The only SQL text assembled
+in Python is the session-list statement per sort order, from a fixed whitelist (`pagination.SESSION_SORTS`);
+values are always bind parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Final
+
+import asyncpg
+from asyncpg import Record
+
+from livestudio_gateway.pagination import SESSION_SORTS, SortSpec
+
+Scope = Sequence[str] | None
+
+
+async def create_pool(dsn: str, *, min_size: int, max_size: int, statement_timeout_ms: int) -> asyncpg.Pool:
+    """A pool for reads across schemas: no search_path pinned, read-only, with a statement timeout."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={
+            "application_name": "livestudio-gateway",
+            "default_transaction_read_only": "on",
+            "plan_cache_mode": "force_custom_plan",
+            "statement_timeout": str(statement_timeout_ms),
+            "jit": "off",
+        },
+    )
+    assert pool is not None
+    return pool
+
+
+def _scope(scope: Scope) -> list[str] | None:
+    return None if scope is None else list(scope)
+
+
+# --- statements --------------------------------------------------------------------------------------------
+_STUDIOS = """
+SELECT studio_id, name, timezone::text AS timezone, currency, pay_period::text AS pay_period
+FROM commission.studios
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR studio_id = $2)
+ORDER BY studio_id
+"""
+
+_STUDIO_CURRENCIES = """
+SELECT DISTINCT currency FROM commission.studios
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+"""
+
+_ACCOUNT_COLUMNS = """account_id, studio_id, display_name, region, shopee_user_id, state,
+  last_successful_poll_at, last_error, on_air_session_id, updated_at"""
+
+_ACCOUNTS = f"""
+SELECT {_ACCOUNT_COLUMNS}
+FROM ingest.accounts
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR state = $2)
+  AND ($3::boolean OR state <> 'removed' OR $2::text IS NOT NULL)
+  AND ($4::text IS NULL OR account_id > $4)
+ORDER BY account_id
+LIMIT $5
+"""
+
+_ACCOUNT = f"""
+SELECT {_ACCOUNT_COLUMNS}
+FROM ingest.accounts
+WHERE account_id = $1 AND ($2::text[] IS NULL OR studio_id = ANY($2::text[]))
+"""
+
+_ACCOUNT_STUDIO = "SELECT studio_id FROM ingest.accounts WHERE account_id = $1"
+
+_HOSTS = """
+SELECT host_id, studio_id, name, role, active
+FROM commission.hosts
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::boolean IS NULL OR active = $2)
+  AND ($3::text IS NULL OR host_id = $3)
+ORDER BY studio_id, name, host_id
+"""
+
+_HOST_STUDIO = "SELECT studio_id FROM commission.hosts WHERE host_id = $1"
+
+_SESSION_COLUMNS = """s.account_id, s.session_id, s.studio_id, s.title, s.on_air, s.started_at, s.ended_at,
+  s.duration_ms, s.local_day, s.timezone, s.currency, s.observed_at, s.views, s.viewers, s.peak_viewers,
+  s.current_viewers, s.placed_orders, s.placed_sales, s.confirmed_orders, s.confirmed_sales"""
+
+_HOST_ATTRIBUTED = """EXISTS (
+    SELECT 1 FROM commission.attributions a
+    WHERE a.host_id = {param} AND a.account_id = s.account_id AND a.session_id = s.session_id)"""
+
+_SQL_TYPES: Final = {"datetime": "timestamptz", "decimal": "numeric", "int": "bigint", "date": "date", "str": "text"}
+
+
+def _session_list_sql(spec: SortSpec) -> str:
+    col = f"s.{spec.column}"
+    op = "<" if spec.descending else ">"
+    direction = "DESC" if spec.descending else "ASC"
+    typ = _SQL_TYPES[spec.kind]
+    if spec.nullable:
+        # NULLs (unknown) sort last in both directions; the cursor says whether it stopped among them.
+        keyset = f"""(NOT $8::boolean
+       OR ($9::{typ} IS NOT NULL AND ({col} {op} $9::{typ}
+            OR ({col} = $9::{typ} AND (s.account_id, s.session_id) {op} ($10::text, $11::bigint))
+            OR {col} IS NULL))
+       OR ($9::{typ} IS NULL AND {col} IS NULL AND (s.account_id, s.session_id) {op} ($10::text, $11::bigint)))"""
+    else:
+        keyset = f"(NOT $8::boolean OR ({col}, s.account_id, s.session_id) {op} ($9::{typ}, $10::text, $11::bigint))"
+    return f"""
+SELECT {_SESSION_COLUMNS}
+FROM analytics.sessions s
+WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR s.account_id = $2)
+  AND ($3::boolean IS NULL OR s.on_air = $3)
+  AND ($4::date IS NULL OR s.local_day >= $4)
+  AND ($5::date IS NULL OR s.local_day <= $5)
+  AND ($6::text IS NULL OR {_HOST_ATTRIBUTED.format(param="$6")})
+  AND {keyset}
+ORDER BY {col} {direction} NULLS LAST, s.account_id {direction}, s.session_id {direction}
+LIMIT $7
+"""
+
+
+SESSION_LIST_SQL: Final = {name: _session_list_sql(spec) for name, spec in SESSION_SORTS.items()}
+
+_SESSION_DETAIL = f"""
+SELECT {_SESSION_COLUMNS}, s.comments, s.likes, s.shares, s.add_to_cart, s.product_clicks, s.buyers,
+  s.placed_items_sold, s.confirmed_items_sold, s.paid_orders, s.paid_sales, s.conversion_rate
+FROM analytics.sessions s
+WHERE s.account_id = $1 AND s.session_id = $2
+  AND ($3::text[] IS NULL OR s.studio_id = ANY($3::text[]))
+  AND ($4::text IS NULL OR {_HOST_ATTRIBUTED.format(param="$4")})
+"""
+
+_TIMELINE = """
+SELECT minute, viewers, current_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales
+FROM analytics.session_timeline
+WHERE account_id = $1 AND session_id = $2
+ORDER BY minute
+LIMIT 10000
+"""
+
+_ITEMS = """
+SELECT item_id, title, min_price, max_price, product_clicks, add_to_cart, placed_orders, placed_items_sold,
+  confirmed_orders, confirmed_items_sold, placed_sales, confirmed_sales, observed_at
+FROM analytics.session_items
+WHERE account_id = $1 AND session_id = $2
+ORDER BY confirmed_sales DESC NULLS LAST, placed_sales DESC NULLS LAST, item_id
+LIMIT 1000
+"""
+
+_SESSION_HOSTS = """
+SELECT a.host_id, h.name, sum(a.on_air_ms)::bigint AS on_air_ms,
+  sum(a.placed_orders)::bigint AS placed_orders, sum(a.placed_sales) AS placed_sales,
+  sum(a.confirmed_orders)::bigint AS confirmed_orders, sum(a.confirmed_sales) AS confirmed_sales
+FROM commission.attributions a
+LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+WHERE a.account_id = $1 AND a.session_id = $2 AND ($3::text IS NULL OR a.host_id = $3)
+GROUP BY a.host_id, h.name
+ORDER BY sum(a.confirmed_sales) DESC NULLS LAST, a.host_id NULLS LAST
+"""
+
+_ROLLUP_SUMS = """sum(d.sessions)::bigint AS sessions, sum(d.streaming_ms)::bigint AS streaming_ms,
+  sum(d.viewers)::bigint AS viewers, max(d.peak_viewers)::bigint AS peak_viewers,
+  sum(d.placed_orders)::bigint AS placed_orders, sum(d.confirmed_orders)::bigint AS confirmed_orders,
+  sum(d.placed_sales) AS placed_sales, sum(d.confirmed_sales) AS confirmed_sales, sum(d.ad_spend) AS ad_spend"""
+
+_DAILY_ACCOUNT = f"""
+SELECT d.day, {_ROLLUP_SUMS}
+FROM analytics.daily_account d
+WHERE d.account_id = $1 AND ($2::text[] IS NULL OR d.studio_id = ANY($2::text[])) AND d.day BETWEEN $3 AND $4
+GROUP BY d.day
+ORDER BY d.day
+"""
+
+_DAILY_STUDIOS = f"""
+SELECT d.day, {_ROLLUP_SUMS}
+FROM analytics.daily_studio d
+WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[])) AND d.day BETWEEN $2 AND $3
+GROUP BY d.day
+ORDER BY d.day
+"""
+
+_SUMMARY_ACCOUNT = f"""
+SELECT d.day >= $4 AS is_current, {_ROLLUP_SUMS}
+FROM analytics.daily_account d
+WHERE d.account_id = $1 AND ($2::text[] IS NULL OR d.studio_id = ANY($2::text[])) AND d.day BETWEEN $3 AND $5
+GROUP BY 1
+"""
+
+_SUMMARY_STUDIOS = f"""
+SELECT d.day >= $3 AS is_current, {_ROLLUP_SUMS}
+FROM analytics.daily_studio d
+WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[])) AND d.day BETWEEN $2 AND $4
+GROUP BY 1
+"""
+
+_ACCOUNT_BREAKDOWN = f"""
+SELECT d.account_id, d.studio_id, a.display_name, {_ROLLUP_SUMS}
+FROM analytics.daily_account d
+LEFT JOIN ingest.accounts a ON a.account_id = d.account_id
+WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[])) AND d.day BETWEEN $2 AND $3
+GROUP BY d.account_id, d.studio_id, a.display_name
+ORDER BY sum(d.confirmed_sales) DESC NULLS LAST, d.account_id
+LIMIT $4
+"""
+
+_TOP_PRODUCTS = """
+SELECT i.item_id, max(i.title) AS title, count(*)::bigint AS sessions,
+  sum(i.product_clicks)::bigint AS product_clicks, sum(i.add_to_cart)::bigint AS add_to_cart,
+  sum(i.placed_orders)::bigint AS placed_orders, sum(i.placed_items_sold)::bigint AS placed_items_sold,
+  sum(i.confirmed_orders)::bigint AS confirmed_orders, sum(i.confirmed_items_sold)::bigint AS confirmed_items_sold,
+  sum(i.placed_sales) AS placed_sales, sum(i.confirmed_sales) AS confirmed_sales
+FROM analytics.sessions s
+JOIN analytics.session_items i ON i.account_id = s.account_id AND i.session_id = s.session_id
+WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR s.account_id = $2)
+  AND s.local_day BETWEEN $3 AND $4
+GROUP BY i.item_id
+ORDER BY {order} DESC NULLS LAST, i.item_id
+LIMIT $5
+"""
+
+PRODUCT_ORDERS: Final = {
+    "confirmed_sales": "sum(i.confirmed_sales)",
+    "placed_sales": "sum(i.placed_sales)",
+    "confirmed_items_sold": "sum(i.confirmed_items_sold)",
+    "placed_items_sold": "sum(i.placed_items_sold)",
+    "product_clicks": "sum(i.product_clicks)",
+}
+_TOP_PRODUCTS_SQL: Final = {key: _TOP_PRODUCTS.format(order=expr) for key, expr in PRODUCT_ORDERS.items()}
+
+_HOST_SUMS = """count(DISTINCT (a.account_id, a.session_id))::bigint AS sessions, sum(a.on_air_ms)::bigint AS on_air_ms,
+  sum(a.placed_orders)::bigint AS placed_orders, sum(a.placed_sales) AS placed_sales,
+  sum(a.confirmed_orders)::bigint AS confirmed_orders, sum(a.confirmed_sales) AS confirmed_sales"""
+
+_HOST_PERFORMANCE = f"""
+SELECT a.host_id, h.name, a.studio_id, {_HOST_SUMS}
+FROM commission.attributions a
+LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[]))
+  AND a.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR a.host_id = $4)
+GROUP BY a.host_id, h.name, a.studio_id
+ORDER BY a.studio_id, h.name NULLS LAST, a.host_id NULLS LAST
+"""
+
+LEADERBOARD_ORDERS: Final = {
+    "confirmed_sales": "sum(a.confirmed_sales)",
+    "placed_sales": "sum(a.placed_sales)",
+    "confirmed_orders": "sum(a.confirmed_orders)",
+    "placed_orders": "sum(a.placed_orders)",
+    "gmv_per_hour": "sum(a.confirmed_sales) / NULLIF(sum(a.on_air_ms), 0)",
+    "on_air_ms": "sum(a.on_air_ms)",
+}
+_LEADERBOARD = """
+SELECT a.host_id, h.name, a.studio_id, {sums}
+FROM commission.attributions a
+LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[]))
+  AND a.local_day BETWEEN $2 AND $3
+  AND a.host_id IS NOT NULL
+GROUP BY a.host_id, h.name, a.studio_id
+ORDER BY {order} DESC NULLS LAST, a.host_id
+LIMIT $4
+"""
+_LEADERBOARD_SQL: Final = {
+    key: _LEADERBOARD.format(sums=_HOST_SUMS, order=expr) for key, expr in LEADERBOARD_ORDERS.items()
+}
+
+_HOST_DAYS = f"""
+SELECT a.local_day AS day, {_HOST_SUMS}
+FROM commission.attributions a
+WHERE a.host_id = $1 AND a.local_day BETWEEN $2 AND $3
+GROUP BY a.local_day
+ORDER BY a.local_day
+"""
+
+_STATEMENT_COLUMNS = """statement_id::text AS statement_id, studio_id, host_id, period_start, period_end,
+  status::text AS status, currency, total, revision::bigint AS revision, approved_by, approved_at, paid_by,
+  paid_at, updated_at"""
+
+_STATEMENTS = f"""
+SELECT {_STATEMENT_COLUMNS}
+FROM commission.statements
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR host_id = $2)
+  AND ($3::text IS NULL OR status::text = $3)
+  AND ($4::date IS NULL OR period_end >= $4)
+  AND ($5::date IS NULL OR period_start <= $5)
+  AND (NOT $6::boolean OR (period_start, statement_id::text) < ($7::date, $8::text))
+ORDER BY period_start DESC, statement_id::text DESC
+LIMIT $9
+"""
+
+_STATEMENT = f"""
+SELECT {_STATEMENT_COLUMNS}
+FROM commission.statements
+WHERE statement_id::text = $1
+  AND ($2::text[] IS NULL OR studio_id = ANY($2::text[]))
+  AND ($3::text IS NULL OR host_id = $3)
+"""
+
+_STATEMENT_LINES = """
+SELECT line_id::text AS line_id, line_kind::text AS line_kind, rule_id, account_id, session_id, description,
+  base, amount
+FROM commission.statement_lines
+WHERE statement_id::text = $1
+ORDER BY line_id
+LIMIT 100000
+"""
+
+_COMMAND_RESULT = {
+    owner: f"""
+SELECT command_id, kind, status, error, applied_at FROM {owner}.command_results WHERE command_id = $1
+"""
+    for owner in ("ingest", "analytics", "commission")
+}
+
+_QR_LOGIN = """
+SELECT login_id, account_id, studio_id, state, qrcode_base64, error, updated_at
+FROM ingest.qr_logins
+WHERE login_id = $1 AND ($2::text[] IS NULL OR studio_id = ANY($2::text[]))
+"""
+
+_ON_AIR = f"""
+SELECT {_SESSION_COLUMNS}
+FROM analytics.sessions s
+WHERE s.on_air AND ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+ORDER BY s.started_at DESC
+LIMIT $2
+"""
+
+
+class Repository:
+    """Read queries of the API; each method is one round trip (or a few on one connection)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    # --- studios, accounts, hosts ---------------------------------------------------------------------------
+    async def studios(self, scope: Scope, studio_id: str | None = None) -> list[Record]:
+        return await self.pool.fetch(_STUDIOS, _scope(scope), studio_id)
+
+    async def studio_currencies(self, scope: Scope) -> list[str]:
+        rows = await self.pool.fetch(_STUDIO_CURRENCIES, _scope(scope))
+        return [r["currency"] for r in rows]
+
+    async def accounts(
+        self, scope: Scope, *, state: str | None, include_removed: bool, after: str | None, limit: int
+    ) -> list[Record]:
+        return await self.pool.fetch(_ACCOUNTS, _scope(scope), state, include_removed, after, limit)
+
+    async def account(self, account_id: str, scope: Scope) -> Record | None:
+        return await self.pool.fetchrow(_ACCOUNT, account_id, _scope(scope))
+
+    async def account_studio(self, account_id: str) -> str | None:
+        """The studio of an account whatever the caller's scope (commands check it against the scope)."""
+        value: str | None = await self.pool.fetchval(_ACCOUNT_STUDIO, account_id)
+        return value
+
+    async def hosts(self, scope: Scope, *, active: bool | None = None, host_id: str | None = None) -> list[Record]:
+        return await self.pool.fetch(_HOSTS, _scope(scope), active, host_id)
+
+    async def host_studio(self, host_id: str) -> str | None:
+        value: str | None = await self.pool.fetchval(_HOST_STUDIO, host_id)
+        return value
+
+    # --- sessions -----------------------------------------------------------------------------------------
+    async def sessions(
+        self,
+        scope: Scope,
+        *,
+        sort: str,
+        account_id: str | None,
+        on_air: bool | None,
+        day_from: date | None,
+        day_to: date | None,
+        host_id: str | None,
+        limit: int,
+        after: tuple[Any, str, int] | None,
+    ) -> list[Record]:
+        value, after_account, after_session = after if after is not None else (None, None, None)
+        return await self.pool.fetch(
+            SESSION_LIST_SQL[sort],
+            _scope(scope),
+            account_id,
+            on_air,
+            day_from,
+            day_to,
+            host_id,
+            limit,
+            after is not None,
+            value,
+            after_account,
+            after_session,
+        )
+
+    async def session_detail(
+        self, account_id: str, session_id: int, scope: Scope, host_id: str | None
+    ) -> tuple[Record, list[Record], list[Record], list[Record]] | None:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(_SESSION_DETAIL, account_id, session_id, _scope(scope), host_id)
+            if row is None:
+                return None
+            timeline = await conn.fetch(_TIMELINE, account_id, session_id)
+            items = await conn.fetch(_ITEMS, account_id, session_id)
+            hosts = await conn.fetch(_SESSION_HOSTS, account_id, session_id, host_id)
+        return row, timeline, items, hosts
+
+    async def on_air_sessions(self, scope: Scope, limit: int = 1000) -> list[Record]:
+        return await self.pool.fetch(_ON_AIR, _scope(scope), limit)
+
+    # --- analytics ----------------------------------------------------------------------------------------
+    async def daily_account(self, account_id: str, scope: Scope, day_from: date, day_to: date) -> list[Record]:
+        return await self.pool.fetch(_DAILY_ACCOUNT, account_id, _scope(scope), day_from, day_to)
+
+    async def daily_studios(self, scope: Scope, day_from: date, day_to: date) -> list[Record]:
+        return await self.pool.fetch(_DAILY_STUDIOS, _scope(scope), day_from, day_to)
+
+    async def summary_account(
+        self, account_id: str, scope: Scope, prev_from: date, cur_from: date, cur_to: date
+    ) -> list[Record]:
+        return await self.pool.fetch(_SUMMARY_ACCOUNT, account_id, _scope(scope), prev_from, cur_from, cur_to)
+
+    async def summary_studios(self, scope: Scope, prev_from: date, cur_from: date, cur_to: date) -> list[Record]:
+        return await self.pool.fetch(_SUMMARY_STUDIOS, _scope(scope), prev_from, cur_from, cur_to)
+
+    async def account_breakdown(self, scope: Scope, day_from: date, day_to: date, limit: int) -> list[Record]:
+        return await self.pool.fetch(_ACCOUNT_BREAKDOWN, _scope(scope), day_from, day_to, limit)
+
+    async def top_products(
+        self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
+    ) -> list[Record]:
+        return await self.pool.fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
+
+    # --- hosts --------------------------------------------------------------------------------------------
+    async def host_performance(
+        self, scope: Scope, day_from: date, day_to: date, host_id: str | None
+    ) -> list[Record]:
+        return await self.pool.fetch(_HOST_PERFORMANCE, _scope(scope), day_from, day_to, host_id)
+
+    async def leaderboard(self, scope: Scope, day_from: date, day_to: date, by: str, limit: int) -> list[Record]:
+        return await self.pool.fetch(_LEADERBOARD_SQL[by], _scope(scope), day_from, day_to, limit)
+
+    async def host_days(self, host_id: str, day_from: date, day_to: date) -> list[Record]:
+        return await self.pool.fetch(_HOST_DAYS, host_id, day_from, day_to)
+
+    # --- commission ---------------------------------------------------------------------------------------
+    async def statements(
+        self,
+        scope: Scope,
+        *,
+        host_id: str | None,
+        status: str | None,
+        period_from: date | None,
+        period_to: date | None,
+        after: tuple[date, str] | None,
+        limit: int,
+    ) -> list[Record]:
+        after_start, after_id = after if after is not None else (None, None)
+        return await self.pool.fetch(
+            _STATEMENTS,
+            _scope(scope),
+            host_id,
+            status,
+            period_from,
+            period_to,
+            after is not None,
+            after_start,
+            after_id,
+            limit,
+        )
+
+    async def statement(self, statement_id: str, scope: Scope, host_id: str | None) -> Record | None:
+        return await self.pool.fetchrow(_STATEMENT, statement_id, _scope(scope), host_id)
+
+    async def statement_lines(self, statement_id: str) -> list[Record]:
+        return await self.pool.fetch(_STATEMENT_LINES, statement_id)
+
+    # --- commands -----------------------------------------------------------------------------------------
+    async def command_result(self, command_id: str) -> tuple[str, Record] | None:
+        """The outcome recorded by whichever owner applied the command (None while pending)."""
+        async with self.pool.acquire() as conn:
+            for owner, sql in _COMMAND_RESULT.items():
+                try:
+                    row = await conn.fetchrow(sql, command_id)
+                except asyncpg.UndefinedTableError:
+                    continue  # that owner has not migrated yet
+                if row is not None:
+                    return owner, row
+        return None
+
+    async def qr_login(self, login_id: str, scope: Scope) -> Record | None:
+        return await self.pool.fetchrow(_QR_LOGIN, login_id, _scope(scope))
+
+    async def ping(self) -> None:
+        async with self.pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")

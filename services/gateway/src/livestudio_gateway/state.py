@@ -1,0 +1,100 @@
+"""What one running gateway holds (pool, verifier, cipher, publisher, live hub and feed) and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from litestar import Litestar
+
+from livestudio_gateway.auth import TokenVerifier
+from livestudio_gateway.live import LiveHub, SessionFeed
+from livestudio_gateway.problems import Unavailable
+from livestudio_gateway.publisher import CommandPublisher
+from livestudio_gateway.repository import Repository, create_pool
+from livestudio_gateway.settings import GatewaySettings
+from livestudio_runtime.secrets import CookieCipher
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    verifier: TokenVerifier
+    cipher: CookieCipher | None
+    hub: LiveHub
+    publisher: CommandPublisher
+    feed: SessionFeed | None
+    _repo: Repository | None = None
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> Gateway:
+        keys = settings.credential_keys()
+        hub = LiveHub(queue_size=settings.sse_queue_size, max_clients=settings.sse_max_clients)
+        client_id = f"livestudio-gateway-{settings.instance_id}"
+        feed = (
+            SessionFeed(
+                hub,
+                bootstrap=settings.kafka_bootstrap,
+                topic=settings.session_topic,
+                client_id=client_id,
+                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+            )
+            if settings.live_enabled
+            else None
+        )
+        return cls(
+            settings=settings,
+            verifier=TokenVerifier(
+                settings.jwt_secret.get_secret_value(),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                leeway_s=settings.jwt_leeway_s,
+            ),
+            cipher=CookieCipher(keys) if keys else None,
+            hub=hub,
+            publisher=CommandPublisher(
+                bootstrap=settings.kafka_bootstrap,
+                topic=settings.commands_topic,
+                client_id=client_id,
+                timeout_s=settings.publish_timeout_s,
+                partitions=settings.topic_partitions,
+            ),
+            feed=feed,
+        )
+
+    @property
+    def repo(self) -> Repository:
+        if self._repo is None:
+            raise Unavailable("the gateway is not started")
+        return self._repo
+
+    async def db_check(self) -> None:
+        await self.repo.ping()
+
+    @asynccontextmanager
+    async def lifespan(self, _: Litestar) -> AsyncIterator[None]:
+        s = self.settings
+        pool = await create_pool(
+            s.database_url,
+            min_size=s.db_pool_min,
+            max_size=s.db_pool_max,
+            statement_timeout_ms=s.statement_timeout_ms,
+        )
+        self._repo = Repository(pool)
+        await self.publisher.start()
+        if self.feed is not None:
+            self.feed.start()
+        try:
+            yield
+        finally:
+            self.hub.close()
+            if self.feed is not None:
+                await self.feed.stop()
+            await self.publisher.stop()
+            self._repo = None
+            await pool.close()
+            log.info("gateway_resources_closed")

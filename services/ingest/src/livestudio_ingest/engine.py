@@ -1,0 +1,375 @@
+"""The poll engine of one replica: which accounts it polls, their pollers, and the poll state they persist.
+
+Ownership comes from the membership (Kafka group: the partitions of the accounts topic this replica is assigned;
+or every account in static mode). `assign()` starts pollers for the owned accounts, `revoke()` stops them and
+writes their state before the rebalance goes on, so the next owner starts from it. Account changes arrive through
+`reload()` (Postgres NOTIFY from commands, CLI and QR logins) and a periodic full refresh. Dirty poll state is
+written in one batched transaction every `state_flush_interval_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import structlog
+from pydantic import SecretStr
+
+from livestudio_ingest import repository as repo
+from livestudio_ingest.accounts import POLLABLE
+from livestudio_ingest.credentials import CredentialVault
+from livestudio_ingest.metrics import (
+    ACCOUNTS,
+    ACCOUNTS_ASSIGNED,
+    OLDEST_SUCCESS_AGE,
+    ON_AIR,
+    PARTITIONS_ASSIGNED,
+    STATE_FLUSH_ERRORS,
+    STATE_FLUSH_SECONDS,
+)
+from livestudio_ingest.outbox import Outbox
+from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics, account_config
+from livestudio_ingest.settings import IngestSettings
+from livestudio_runtime.secrets import SecretDecryptionError
+from shopee_client import Clock, ShopeeClient, get_region
+from shopee_client.client.regions import INDONESIA, Region
+
+log = structlog.get_logger(__name__)
+
+_STATES = ("connected", "active", "paused", "credentials_expired", "degraded")
+
+
+def partition_for(account_id: str, partitions: int) -> int:
+    """Stable account -> partition of the membership topic (same in every replica and every release)."""
+    return zlib.crc32(account_id.encode()) % partitions
+
+
+def region_of(domain: str) -> Region:
+    try:
+        return get_region(domain)
+    except KeyError:
+        log.warning("unknown_region", region=domain)
+        return INDONESIA
+
+
+class PollEngine:
+    def __init__(
+        self,
+        settings: IngestSettings,
+        pool: asyncpg.Pool,
+        client: ShopeeClient,
+        clock: Clock,
+        outbox: Outbox,
+        vault: CredentialVault,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.vault = vault
+        self.deps = PollDeps(
+            settings=settings,
+            client=client,
+            clock=clock,
+            outbox=outbox,
+            topics=Topics(session=settings.session_topic, item=settings.item_topic, account=settings.account_topic),
+            mark_dirty=self._mark_dirty,
+            rng=rng or random.Random(),
+        )
+        self.pollers: dict[str, AccountPoller] = {}
+        self.owned: set[int] = set()
+        self._dirty: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._flush_loop(), name="ingest-state-flush"),
+            asyncio.create_task(self._refresh_loop(), name="ingest-accounts-refresh"),
+        ]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        async with self._lock:
+            await self._stop_pollers(list(self.pollers))
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.flush()
+
+    async def check(self) -> None:
+        if any(t.done() for t in self._tasks):
+            raise RuntimeError("poll engine background task stopped")
+
+    # --- ownership -------------------------------------------------------------------------------------------
+
+    def owns(self, account_id: str) -> bool:
+        return partition_for(account_id, self.settings.accounts_partitions) in self.owned
+
+    async def assign(self, partitions: Iterable[int]) -> None:
+        """These partitions are ours now (in addition to any already owned)."""
+        async with self._lock:
+            self.owned |= set(partitions)
+            PARTITIONS_ASSIGNED.set(len(self.owned))
+            await self._sync()
+
+    async def revoke(self, partitions: Iterable[int]) -> None:
+        """Stop polling the accounts of these partitions and persist their state before anyone else starts."""
+        gone = set(partitions)
+        async with self._lock:
+            self.owned -= gone
+            PARTITIONS_ASSIGNED.set(len(self.owned))
+            leaving = [a for a in self.pollers if not self.owns(a)]
+            await self._stop_pollers(leaving)
+        self._gauges()
+
+    async def assign_all(self) -> None:
+        await self.assign(range(self.settings.accounts_partitions))
+
+    async def reload(self, account_id: str) -> None:
+        """An account row changed (NOTIFY): adopt the change if the account is ours."""
+        if self._stopping or not self.owns(account_id):
+            return
+        async with self._lock:
+            async with self.pool.acquire() as conn:
+                rows = await repo.fetch_accounts(conn, with_credentials=True, account_ids=[account_id])
+            await self._apply_rows(rows, full=False)
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            await self._sync()
+
+    async def _sync(self) -> None:
+        async with self.pool.acquire() as conn:
+            rows = await repo.fetch_accounts(conn, with_credentials=True)
+        await self._apply_rows([r for r in rows if self.owns(r.account_id)], full=True)
+
+    async def _apply_rows(self, rows: list[repo.AccountRow], *, full: bool) -> None:
+        if self._stopping:
+            return
+        fresh: list[repo.AccountRow] = []
+        for row in rows:
+            poller = self.pollers.get(row.account_id)
+            if poller is None:
+                if row.state != "removed":
+                    fresh.append(row)
+                continue
+            if row.config_seq != poller.config.config_seq:
+                poller.update_config(self._config(row))
+            if row.state == "removed" and poller.status_sent == "removed" and poller.status_published == "removed":
+                await self._stop_pollers([row.account_id])
+        if full:
+            present = {r.account_id for r in rows}
+            await self._stop_pollers([a for a in self.pollers if a not in present])
+        if fresh:
+            await self._start_pollers(fresh)
+        self._gauges()
+
+    def _config(self, row: repo.AccountRow) -> AccountConfig:
+        cookie: SecretStr | None = None
+        error: str | None = None
+        if row.cookie_ciphertext is not None:
+            try:
+                cookie = self.vault.open(row.cookie_ciphertext)
+            except SecretDecryptionError:
+                error = "stored credentials do not decrypt with the configured keys"
+                log.error("credentials_undecryptable", account_id=row.account_id)
+        elif row.state in POLLABLE:
+            error = "no credentials stored"
+        return account_config(row, cookie=cookie, credentials_error=error, region=region_of(row.region))
+
+    async def _start_pollers(self, rows: list[repo.AccountRow]) -> None:
+        ids = [r.account_id for r in rows]
+        horizon = datetime.now(UTC) - timedelta(days=self.settings.session_retention_days)
+        async with self.pool.acquire() as conn:
+            states = await repo.load_poll_states(conn, ids)
+            sessions = await repo.load_session_states(conn, ids, started_after=horizon)
+        by_account: dict[str, list[repo.SessionStateRow]] = {}
+        for s in sessions:
+            by_account.setdefault(s.account_id, []).append(s)
+        for row in rows:
+            poller = AccountPoller(
+                self.deps, self._config(row), states.get(row.account_id), by_account.get(row.account_id, [])
+            )
+            self.pollers[row.account_id] = poller
+            poller.start()
+            poller.resend_unpublished_ends()
+        log.info("pollers_started", count=len(rows), owned=len(self.pollers))
+
+    async def _stop_pollers(self, account_ids: list[str]) -> None:
+        if not account_ids:
+            return
+        stopping = [self.pollers[a] for a in account_ids if a in self.pollers]
+        await asyncio.gather(*(p.stop() for p in stopping))
+        await self.flush(only=[p.account_id for p in stopping])
+        for p in stopping:
+            if self.pollers.get(p.account_id) is p:
+                del self.pollers[p.account_id]
+        log.info("pollers_stopped", count=len(stopping), owned=len(self.pollers))
+
+    def on_broker_reset(self) -> None:
+        """The broker lost its log: what we published is gone, so publish the current state again."""
+        for poller in self.pollers.values():
+            poller.forget_published()
+        log.warning("republishing_after_broker_reset", accounts=len(self.pollers))
+
+    # --- poll state ------------------------------------------------------------------------------------------
+
+    def _mark_dirty(self, poller: AccountPoller) -> None:
+        if self.pollers.get(poller.account_id) is poller:
+            self._dirty.add(poller.account_id)
+
+    async def flush(self, only: list[str] | None = None) -> None:
+        """Write the dirty poll state (runtime columns of accounts, poll_state, session_state) in one transaction."""
+        ids = [a for a in (only if only is not None else list(self._dirty)) if a in self._dirty]
+        if not ids:
+            return
+        runtime: list[repo.RuntimeWrite] = []
+        poll_states: list[repo.PollStateRow] = []
+        sessions: list[repo.SessionStateRow] = []
+        taken: list[tuple[str, AccountPoller]] = []
+        for account_id in ids:
+            self._dirty.discard(account_id)
+            poller = self.pollers.get(account_id)
+            if poller is None:
+                continue
+            taken.append((account_id, poller))
+            if poller.runtime_dirty:
+                runtime.append(poller.runtime_row())
+                poller.runtime_dirty = False
+            poll_states.append(poller.poll_state_row())
+            sessions.extend(poller.dirty_session_rows())
+        started = time.perf_counter()
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await repo.write_runtime(conn, runtime)
+                await repo.upsert_poll_states(conn, poll_states)
+                await repo.upsert_session_states(conn, sessions)
+        except Exception as exc:
+            STATE_FLUSH_ERRORS.inc()
+            log.warning("state_flush_failed", error=type(exc).__name__, accounts=len(taken))
+            unwritten = {(r.account_id, r.session_id) for r in sessions}
+            rewrite_runtime = {r.account_id for r in runtime}
+            for account_id, poller in taken:  # everything taken is written again next tick
+                self._dirty.add(account_id)
+                if account_id in rewrite_runtime:
+                    poller.runtime_dirty = True
+                for t in poller.sessions.values():
+                    if (account_id, t.session_id) in unwritten:
+                        t.dirty = True
+            return
+        STATE_FLUSH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _flush_loop(self) -> None:
+        last_prune = 0.0
+        while True:
+            await asyncio.sleep(self.settings.state_flush_interval_s)
+            try:
+                await self.flush()
+                self._gauges()
+                if time.monotonic() - last_prune > 3600:
+                    last_prune = time.monotonic()
+                    await self._prune()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("state_flush_loop_error")
+
+    async def _prune(self) -> None:
+        horizon = datetime.now(UTC) - timedelta(days=self.settings.session_retention_days + 1)
+        async with self.pool.acquire() as conn:
+            pruned = await repo.prune_session_states(conn, started_before=horizon)
+        if pruned:
+            log.info("session_state_pruned", rows=pruned)
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.accounts_refresh_interval_s)
+            try:
+                if self.owned:
+                    await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("accounts_refresh_failed", error=type(exc).__name__)
+
+    def _gauges(self) -> None:
+        counts = dict.fromkeys(_STATES, 0)
+        on_air = 0
+        oldest = 0.0
+        now = self.deps.clock.now()
+        for p in self.pollers.values():
+            if p.state in counts:
+                counts[p.state] += 1
+            on_air += sum(1 for t in p.sessions.values() if t.on_air)
+            if p.state in POLLABLE and p.last_success_at is not None:
+                oldest = max(oldest, (now - p.last_success_at).total_seconds())
+        for state, n in counts.items():
+            ACCOUNTS.labels(state).set(n)
+        ACCOUNTS_ASSIGNED.set(len(self.pollers))
+        ON_AIR.set(on_air)
+        OLDEST_SUCCESS_AGE.set(oldest)
+
+
+class AccountChangeListener:
+    """LISTEN ingest_accounts on a dedicated connection; reconnects, and the engine's refresh covers gaps."""
+
+    def __init__(self, dsn: str, engine: PollEngine) -> None:
+        self.dsn = dsn
+        self.engine = engine
+        self._task: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="ingest-accounts-listen")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for task in list(self._pending):
+            task.cancel()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        task = asyncio.create_task(self._reload(str(payload)))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _reload(self, account_id: str) -> None:
+        try:
+            await self.engine.reload(account_id)
+        except Exception as exc:
+            log.warning("account_reload_failed", account_id=account_id, error=type(exc).__name__)
+
+    async def _run(self) -> None:
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                closed = asyncio.Event()
+                conn.add_termination_listener(lambda _c, ev=closed: ev.set())
+                await conn.add_listener(repo.NOTIFY_CHANNEL, self._on_notify)
+                if self.engine.owned:
+                    await self.engine.refresh()  # anything missed while not listening
+                await closed.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("accounts_listen_failed", error=type(exc).__name__)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            await asyncio.sleep(2.0)

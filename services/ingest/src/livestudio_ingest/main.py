@@ -1,0 +1,44 @@
+"""Entry points of the ingest service: `create_app(settings)` (the Litestar factory) and `run()` (console script
+`livestudio-ingest`, also `python -m livestudio_ingest`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+
+from livestudio_ingest.service import IngestService
+from livestudio_ingest.settings import SERVICE, IngestSettings
+from livestudio_runtime.app import create_service_app, serve
+from livestudio_runtime.health import Health
+from livestudio_runtime.logging import configure_logging
+
+
+def create_app(settings: IngestSettings | None = None) -> Litestar:
+    settings = settings or IngestSettings()
+    health = Health(SERVICE)
+    service = IngestService(settings, health)
+
+    @asynccontextmanager
+    async def ingest_lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with service.running():
+            yield
+
+    return create_service_app(
+        service=SERVICE,
+        health=health,
+        lifespans=[ingest_lifespan],
+        state={"ingest": service, "settings": settings},
+    )
+
+
+def run() -> None:
+    settings = IngestSettings()
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    serve(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        shutdown_timeout_s=settings.shutdown_timeout_s,
+    )

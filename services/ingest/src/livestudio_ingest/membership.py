@@ -1,0 +1,126 @@
+"""Sharing accounts between replicas through Kafka group membership (no coordinator of our own).
+
+Every replica joins the consumer group `livestudio-ingest-accounts` on the internal topic
+`livestudio.ingest.accounts` (P partitions). An account belongs to partition `crc32(account_id) % P`; a replica
+polls exactly the accounts of the partitions it is assigned. The rebalance listener stops the pollers of revoked
+partitions (and writes their state) before the group moves on, and starts the pollers of assigned ones, so an
+account is polled by two replicas at most while a member that died is being timed out.
+
+The topic carries no data we need; the loop keeps fetching only so that the member stays in the group. A broker
+that lost its topics (the embedded broker forgets everything on restart) leaves us with no assignment: the loop
+then recreates the topic and forces a metadata refresh so that the group reassigns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+log = structlog.get_logger(__name__)
+
+PartitionsCallback = Callable[[set[int]], Awaitable[None]]
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: KafkaMembership) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        parts = {tp.partition for tp in revoked if tp.topic == self.owner.topic}
+        self.owner.assigned -= parts
+        if parts:
+            log.info("accounts_partitions_revoked", partitions=len(parts))
+            await self.owner.on_revoked(parts)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        parts = {tp.partition for tp in assigned if tp.topic == self.owner.topic}
+        self.owner.assigned |= parts
+        self.owner.generations += 1
+        log.info("accounts_partitions_assigned", partitions=len(parts))
+        if parts:
+            await self.owner.on_assigned(parts)
+
+
+class KafkaMembership:
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        group: str,
+        client_id: str,
+        on_assigned: PartitionsCallback,
+        on_revoked: PartitionsCallback,
+        ensure_topic: Callable[[], Awaitable[None]],
+        session_timeout_ms: int,
+        heartbeat_interval_ms: int,
+    ) -> None:
+        self.topic = topic
+        self.on_assigned = on_assigned
+        self.on_revoked = on_revoked
+        self.ensure_topic = ensure_topic
+        self.assigned: set[int] = set()
+        self.generations = 0
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+            rebalance_timeout_ms=max(session_timeout_ms, 10_000),
+            metadata_max_age_ms=5_000,
+            fetch_max_wait_ms=500,
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.consumer.subscribe([self.topic], listener=_Listener(self))
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._run(), name="ingest-membership")
+
+    async def stop(self) -> None:
+        """Leave the group (the others take our accounts over at once) after stopping our pollers."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.assigned:
+            parts, self.assigned = set(self.assigned), set()
+            await self.on_revoked(parts)
+        with contextlib.suppress(Exception):
+            await self.consumer.stop()
+
+    async def check(self) -> None:
+        if self._task is None or self._task.done():
+            raise RuntimeError("membership loop is not running")
+
+    async def _run(self) -> None:
+        unassigned_since: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.consumer.getmany(timeout_ms=500, max_records=100)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("membership_fetch_error", error=type(exc).__name__)
+                await asyncio.sleep(0.5)
+            if self.consumer.assignment():
+                unassigned_since = None
+                continue
+            if unassigned_since is None:
+                unassigned_since = loop.time()
+            elif loop.time() - unassigned_since > 5.0:
+                # No partitions for a while: the topic may be gone (broker restarted). Recreate, refresh, rejoin.
+                unassigned_since = loop.time()
+                try:
+                    await self.ensure_topic()
+                    await self.consumer._client.force_metadata_update()
+                except Exception as exc:
+                    log.debug("membership_topic_repair_failed", error=type(exc).__name__)

@@ -1,0 +1,715 @@
+"""One account's poll loop: adaptive cadence, on-air detection, publish-on-change, backoff and status.
+
+Every owned account has an `AccountPoller` (one asyncio task). A cycle reads `sessionList`; for every session on
+air (and, every `settling_interval_s`, every ended session still settling) it reads the overview and all pages
+of the product list; once a day (`history_interval_s`) it re-reads `liveList/v2` for the last 7 days and emits
+a SessionCorrected for figures that changed. The next cycle is due `live_interval_s` later while something is
+on air, `idle_interval_s` otherwise (both jittered, fixed-rate so that lag is visible), or after a backoff when
+the cycle failed. A failing account only delays itself; AuthExpired parks it until new credentials arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import structlog
+from pydantic import SecretStr
+
+from livestudio_ingest import accounts as rules
+from livestudio_ingest.liveness import LivenessPolicy, assess, assess_unseen
+from livestudio_ingest.metrics import (
+    CORRECTIONS,
+    CYCLE_SECONDS,
+    POLL_SECONDS,
+    POLLS,
+    SCHEDULING_LAG,
+    SESSIONS_ENDED,
+    STATUS_CHANGES,
+)
+from livestudio_ingest.observation import (
+    SessionContext,
+    account_status,
+    changed_fields,
+    content_hash,
+    item_metrics,
+    item_snapshots,
+    items_hash,
+    merge_metrics,
+    metrics_from_overview,
+    metrics_from_row,
+    session_corrected,
+    session_ended,
+    session_snapshot,
+    wrap_items,
+    wrap_session_event,
+    wrap_status,
+)
+from livestudio_ingest.outbox import Outbox, Outgoing, Slot
+from livestudio_ingest.repository import AccountRow, PollStateRow, RuntimeWrite, SessionStateRow
+from livestudio_ingest.sessions import HashKind, TrackedSession
+from livestudio_ingest.settings import IngestSettings
+from livestudio_schemas.account import AccountStatus
+from livestudio_schemas.item import ItemMetrics, ItemSnapshots
+from livestudio_schemas.session import SessionMetrics, SessionSnapshot
+from livestudio_schemas.topics import session_key
+from shopee_client import AccountContext, AuthExpired, Clock, RateLimited, Region, ShopeeClient, ShopeeClientError
+from shopee_client.client.models import LiveHistoryItem, Page, ProductItem, SessionListItem, SessionOverview
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    session: str
+    item: str
+    account: str
+
+
+@dataclass(slots=True)
+class AccountConfig:
+    """An account as configured (from `ingest.accounts`), with its cookie decrypted (or None)."""
+
+    account_id: str
+    studio_id: str
+    display_name: str
+    region: Region
+    shopee_user_id: int | None
+    state: str
+    config_seq: int
+    cookie: SecretStr | None
+    credentials_error: str | None = None
+    last_successful_poll_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class PollDeps:
+    """What every poller shares: settings, the one Shopee client, the clock, the outbox."""
+
+    settings: IngestSettings
+    client: ShopeeClient
+    clock: Clock
+    outbox: Outbox
+    topics: Topics
+    mark_dirty: Callable[[AccountPoller], None]
+    rng: random.Random
+
+    @property
+    def policy(self) -> LivenessPolicy:
+        s = self.settings
+        return LivenessPolicy(
+            stale_after=timedelta(seconds=s.stale_after_s), end_confirm=timedelta(seconds=s.end_confirm_s)
+        )
+
+
+class _CycleAborted(Exception):
+    """The cycle cannot go on (auth expired or throttled); the account's state says why."""
+
+
+@dataclass(slots=True)
+class _Detail:
+    overview: SessionOverview | None = None
+    overview_at: datetime | None = None
+    items: list[ItemMetrics] | None = None
+    items_at: datetime | None = None
+
+
+class AccountPoller:
+    def __init__(
+        self,
+        deps: PollDeps,
+        config: AccountConfig,
+        poll_state: PollStateRow | None,
+        sessions: list[SessionStateRow],
+    ) -> None:
+        self.deps = deps
+        self.config = config
+        self.account_id = config.account_id
+        self.state = config.state
+        self.failures = 0
+        self.last_error: str | None = config.credentials_error
+        self.last_success_at: datetime | None = config.last_successful_poll_at
+        self.sessions: dict[int, TrackedSession] = {r.session_id: TrackedSession.from_state(r) for r in sessions}
+        self.history_read_at: datetime | None = poll_state.history_read_at if poll_state else None
+        self.status_published: str | None = poll_state.status_published if poll_state else None
+        self.status_sent: str | None = self.status_published
+        self.last_status_mono = 0.0
+        self.runtime_dirty = False
+        self.pollstate_dirty = False
+        self.next_due = 0.0
+        self.next_history_mono = 0.0
+        self.last_observed: datetime | None = None
+        self.cycles = 0
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._ctx: AccountContext | None = None
+        self._build_context()
+        if config.credentials_error and self.state in rules.POLLABLE:
+            self._set_state("credentials_expired")
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        s = self.deps.settings
+        first = min(s.idle_interval_s, s.live_interval_s * 3)
+        self.next_due = loop.time() + self.deps.rng.uniform(0, first)
+        self.next_history_mono = self._first_history_due(loop.time())
+        self._task = asyncio.create_task(self._run(), name=f"poll:{self.account_id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def update_config(self, config: AccountConfig) -> None:
+        """A changed account row (command, CLI or QR login): adopt it and re-plan at once."""
+        previous = self.config
+        self.config = config
+        if config.config_seq != previous.config_seq or config.state != self.state:
+            self.state = config.state
+            self.failures = 0
+            self.last_error = config.credentials_error
+            if config.credentials_error and self.state in rules.POLLABLE:
+                self._set_state("credentials_expired")
+        self._build_context()
+        self.next_due = asyncio.get_running_loop().time()
+        self._wake.set()
+
+    def _build_context(self) -> None:
+        cookie = self.config.cookie
+        self._ctx = (
+            AccountContext(account_id=self.account_id, cookie=cookie, region=self.config.region) if cookie else None
+        )
+
+    @property
+    def pollable(self) -> bool:
+        return self.state in rules.POLLABLE and self._ctx is not None
+
+    # --- the loop ----------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if not self.pollable:
+                    self._maybe_publish_status()
+                    await self._sleep_until(loop.time() + self._jittered(self.deps.settings.heartbeat_interval_s))
+                    continue
+                await self._sleep_until(self.next_due)
+                if not self.pollable:
+                    continue
+                started = loop.time()
+                SCHEDULING_LAG.observe(max(0.0, started - self.next_due))
+                try:
+                    planned = await self._cycle()
+                except _CycleAborted:
+                    planned = None
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug or a payload we cannot map: never kill the account's loop
+                    log.exception("poll_cycle_crashed", account_id=self.account_id)
+                    self._failed(f"internal error: {type(exc).__name__}")
+                    planned = None
+                CYCLE_SECONDS.observe(loop.time() - started)
+                self.cycles += 1
+                self._maybe_publish_status()
+                self.next_due = self._plan_next(started, planned)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("poll_loop_error", account_id=self.account_id)
+                await asyncio.sleep(1.0)
+
+    async def _sleep_until(self, when: float) -> None:
+        delay = when - asyncio.get_running_loop().time()
+        if delay <= 0:
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _jittered(self, seconds: float) -> float:
+        j = self.deps.settings.jitter
+        return seconds * self.deps.rng.uniform(1 - j, 1 + j)
+
+    def _plan_next(self, started: float, interval: float | None) -> float:
+        loop_now = asyncio.get_running_loop().time()
+        if interval is None:  # failed: back off from now
+            return loop_now + self.backoff
+        due = self.next_due + self._jittered(interval)
+        if due < loop_now - interval:  # far behind (e.g. after a long outage): do not try to catch up in a burst
+            due = loop_now
+        return due
+
+    def _first_history_due(self, loop_now: float) -> float:
+        s = self.deps.settings
+        if self.history_read_at is None:
+            return loop_now + self.deps.rng.uniform(0, s.history_initial_spread_s)
+        age = (datetime.now(UTC) - self.history_read_at).total_seconds()
+        return (
+            loop_now + max(0.0, s.history_interval_s - age) + self.deps.rng.uniform(0, s.jitter * s.history_interval_s)
+        )
+
+    # --- one cycle ---------------------------------------------------------------------------------------
+
+    @property
+    def backoff(self) -> float:
+        s = self.deps.settings
+        return rules.backoff_delay(
+            max(1, self.failures), initial=s.backoff_initial_s, maximum=s.backoff_max_s, retry_after=self._retry_after
+        )
+
+    _retry_after: float | None = None
+
+    def _now(self) -> datetime:
+        """The ingest clock, never going backwards for this account."""
+        now = self.deps.clock.now()
+        if self.last_observed is not None and now <= self.last_observed:
+            now = self.last_observed + timedelta(microseconds=1)
+        self.last_observed = now
+        return now
+
+    async def _call(self, endpoint: str, make: Callable[[], Awaitable[T]]) -> T:
+        started = time.perf_counter()
+        try:
+            result = await make()
+        except ShopeeClientError as exc:
+            POLLS.labels(endpoint, exc.kind).inc()
+            POLL_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+            if isinstance(exc, AuthExpired):
+                self._auth_expired(exc)
+                raise _CycleAborted from None
+            if isinstance(exc, RateLimited):
+                self._failed(f"rate limited by Shopee on {endpoint}", retry_after=exc.retry_after)
+                raise _CycleAborted from None
+            raise
+        POLLS.labels(endpoint, "ok").inc()
+        POLL_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+        return result
+
+    async def _cycle(self) -> float:
+        """One poll cycle; returns the interval until the next one (raises _CycleAborted on auth/throttling)."""
+        ctx = self._ctx
+        assert ctx is not None
+        s = self.deps.settings
+        client = self.deps.client
+        try:
+            page = await self._call(
+                "session_list", lambda: client.session_list(ctx, page=1, page_size=s.session_page_size)
+            )
+        except ShopeeClientError as exc:
+            self._failed(f"sessionList failed: {exc}")
+            raise _CycleAborted from None
+        now = self._now()
+        self._succeeded(now)
+        loop_now = asyncio.get_running_loop().time()
+
+        rows: dict[int, SessionListItem] = {}
+        details: list[TrackedSession] = []
+        policy = self.deps.policy
+        for row in page.items:
+            rows[row.session_id] = row
+            t = self.sessions.get(row.session_id)
+            if t is None:
+                t = TrackedSession.from_row(row)
+                self.sessions[row.session_id] = t
+            else:
+                t.apply_row(row)
+            t.liveness = assess(t.liveness, status=row.status, end=row.end_time, now=now, policy=policy)
+            if t.on_air or self._settling_due(t, now, loop_now):
+                details.append(t)
+        for t in self.sessions.values():
+            if t.session_id not in rows and not t.ended and t.liveness is not None:
+                t.liveness = assess_unseen(t.liveness, now=now, policy=policy)
+
+        results: dict[int, _Detail] = {}
+        for t in details:
+            results[t.session_id] = await self._detail(ctx, t)
+            t.next_detail_mono = loop_now + self._jittered(s.settling_interval_s)
+
+        for sid, row in rows.items():
+            self._emit_session(self.sessions[sid], row, now, results.get(sid))
+        for t in list(self.sessions.values()):
+            if t.session_id not in rows and not t.ended and t.liveness is not None and not t.liveness.live:
+                self._end(t, now, source="session_list", observed=now)
+
+        if loop_now >= self.next_history_mono:
+            await self._read_history(ctx)
+        self._prune(now)
+        return s.live_interval_s if any(t.on_air for t in self.sessions.values()) else s.idle_interval_s
+
+    def _settling_due(self, t: TrackedSession, now: datetime, loop_now: float) -> bool:
+        end = t.end_time
+        if end is None or loop_now < t.next_detail_mono:
+            return False
+        return (now - end).total_seconds() <= self.deps.settings.settle_window_s
+
+    async def _detail(self, ctx: AccountContext, t: TrackedSession) -> _Detail:
+        """Overview and every product page of one session; a failure of either leaves that part out."""
+        client = self.deps.client
+        out = _Detail()
+        try:
+            out.overview = await self._call("overview", lambda: client.overview(ctx, t.session_id))
+            out.overview_at = self._now()
+        except ShopeeClientError as exc:
+            log.info("overview_failed", account_id=self.account_id, session_id=t.session_id, error=str(exc)[:200])
+        try:
+            products = await self._all_products(ctx, t.session_id)
+            out.items = [item_metrics(p) for p in products]
+            out.items_at = self._now()
+        except ShopeeClientError as exc:
+            log.info("products_failed", account_id=self.account_id, session_id=t.session_id, error=str(exc)[:200])
+        return out
+
+    async def _all_products(self, ctx: AccountContext, session_id: int) -> list[ProductItem]:
+        client = self.deps.client
+        size = self.deps.settings.product_page_size
+
+        def page(number: int) -> Callable[[], Awaitable[Page[ProductItem]]]:
+            return lambda: client.product_list(ctx, session_id, page=number, page_size=size)
+
+        first = await self._call("product_list", page(1))
+        seen: dict[int, ProductItem] = {p.item_id: p for p in first.items}
+        for number in range(2, first.total_page + 1):
+            more = await self._call("product_list", page(number))
+            for p in more.items:
+                seen.setdefault(p.item_id, p)  # the order can shift between pages while live
+        return list(seen.values())
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def _context(self, t: TrackedSession) -> SessionContext:
+        region = self.config.region
+        return t.context(
+            account_id=self.account_id,
+            studio_id=self.config.studio_id,
+            currency=region.currency,
+            timezone=region.timezone_name,
+        )
+
+    def _emit_session(self, t: TrackedSession, row: SessionListItem, now: datetime, detail: _Detail | None) -> None:
+        ctx = self._context(t)
+        on_air = t.on_air
+        row_metrics = metrics_from_row(row)
+        row_snapshot = session_snapshot(
+            ctx, observed_at=now, source="session_list", metrics=row_metrics, on_air=on_air, shopee_status=row.status
+        )
+        row_digest = content_hash(row_snapshot)
+        snapshot: SessionSnapshot
+        observed = now
+        if detail is not None and detail.overview is not None and detail.overview_at is not None:
+            observed = detail.overview_at
+            merged = merge_metrics(row_metrics, metrics_from_overview(detail.overview, on_air=on_air))
+            snapshot = session_snapshot(
+                ctx,
+                observed_at=observed,
+                source="overview",
+                metrics=merged,
+                on_air=on_air,
+                shopee_status=row.status,
+            )
+            t.observe(merged)
+            digest = content_hash(snapshot)
+            if digest != t.sent.get("snapshot"):
+                self._send_session(t, "snapshot", snapshot, digest)
+            t.sent["list"] = row_digest  # the merged snapshot already carried this row
+        else:
+            snapshot = row_snapshot
+            t.observe(row_metrics)
+            if row_digest != t.sent.get("list"):
+                self._send_session(t, "list", snapshot, row_digest)
+        t.last_observed_at = observed
+        if on_air:
+            t.last_snapshot = snapshot
+            hb = self.deps.settings.heartbeat_interval_s
+            if asyncio.get_running_loop().time() - t.last_publish_mono >= hb:
+                beat = snapshot.model_copy(update={"heartbeat": True, "observed_at": observed})
+                self._send_session(t, "snapshot", beat, content_hash(snapshot))
+        if detail is not None and detail.items is not None and detail.items_at is not None:
+            digest = items_hash(detail.items)
+            if digest != t.sent.get("items"):
+                payload = self._items_payload(t, detail.items, detail.items_at)
+                self._send(
+                    ("items", self.account_id, t.session_id),
+                    self.deps.topics.item,
+                    wrap_items(payload, digest),
+                    lambda: t.ack("items", digest, None),
+                    lambda: t.unsend("items"),
+                )
+                t.sent["items"] = digest
+        if not t.ended and t.liveness is not None and not t.liveness.live:
+            self._end(t, now, source="overview" if observed != now else "session_list", observed=observed)
+
+    def _items_payload(self, t: TrackedSession, items: list[ItemMetrics], at: datetime) -> ItemSnapshots:
+        return item_snapshots(self._context(t), observed_at=at, items=items)
+
+    def _send_session(self, t: TrackedSession, kind: HashKind, payload: Any, digest: str) -> None:
+        metrics: SessionMetrics = payload.metrics
+        self._send(
+            (kind, self.account_id, t.session_id),  # type: ignore[arg-type]
+            self.deps.topics.session,
+            wrap_session_event(payload),
+            lambda: t.ack(kind, digest, metrics),
+            lambda: t.unsend(kind),
+        )
+        t.sent[kind] = digest
+        t.last_publish_mono = asyncio.get_running_loop().time()
+
+    def _end(self, t: TrackedSession, now: datetime, *, source: str, observed: datetime) -> None:
+        """Decide once that a session went off air and emit SessionEnded with the last figures seen."""
+        t.ended = True
+        t.ended_at = t.end_time or (t.liveness.last_end if t.liveness else now)
+        t.dirty = True
+        SESSIONS_ENDED.inc()
+        self._send_ended(t, observed, source)
+        log.info("session_ended", account_id=self.account_id, session_id=t.session_id, ended_at=t.ended_at.isoformat())
+
+    def _send_ended(self, t: TrackedSession, observed: datetime, source: str) -> None:
+        assert t.ended_at is not None
+        payload = session_ended(
+            self._context(t),
+            observed_at=observed,
+            source=source,  # type: ignore[arg-type]
+            metrics=t.known or SessionMetrics(),
+            ended_at=t.ended_at,
+        )
+
+        def acked() -> None:
+            t.ended_published = True
+            t.dirty = True
+            self.deps.mark_dirty(self)
+
+        self._send(
+            ("ended", self.account_id, t.session_id),
+            self.deps.topics.session,
+            wrap_session_event(payload),
+            acked,
+            None,
+            essential=True,
+        )
+
+    def forget_published(self) -> None:
+        """Everything published so far is lost (broker log reset): send the current state again."""
+        for t in self.sessions.values():
+            t.sent.clear()
+            t.acked.clear()
+            t.next_detail_mono = 0.0
+            t.last_publish_mono = 0.0
+            if t.ended:
+                t.ended_published = False
+            t.dirty = True
+        self.status_sent = None
+        self.status_published = None
+        self.pollstate_dirty = True
+        self.deps.mark_dirty(self)
+        self.resend_unpublished_ends()
+        self.next_due = min(self.next_due, asyncio.get_running_loop().time())
+        self._wake.set()
+
+    def resend_unpublished_ends(self) -> None:
+        """After a restart: SessionEnded decided but never acknowledged goes out again (same id)."""
+        for t in self.sessions.values():
+            if t.ended and not t.ended_published and t.ended_at is not None:
+                self._send_ended(t, t.last_observed_at or t.ended_at, "session_list")
+
+    def _send(
+        self,
+        slot: Slot,
+        topic: str,
+        event: Any,
+        on_published: Callable[[], None] | None,
+        on_dropped: Callable[[], None] | None,
+        *,
+        essential: bool = False,
+    ) -> None:
+        poller = self
+
+        def published() -> None:
+            if on_published is not None:
+                on_published()
+            poller.deps.mark_dirty(poller)
+
+        key = self.account_id if slot[0] == "status" else session_key(self.account_id, slot[2])
+        item = Outgoing(
+            topic=topic,
+            key=key,
+            body=event.to_json_bytes(),
+            event_type=event.type,
+            on_published=published,
+            on_dropped=on_dropped,
+        )
+        self.deps.outbox.put(slot, item, essential=essential)
+
+    # --- history and corrections -------------------------------------------------------------------------
+
+    async def _read_history(self, ctx: AccountContext) -> None:
+        s = self.deps.settings
+        client = self.deps.client
+        loop = asyncio.get_running_loop()
+        today = self.deps.clock.now().astimezone(self.config.region.tz).date()
+        try:
+            rows = await self._call(
+                "live_list", lambda: client.all_live_history(ctx, end_date=today, time_dim="7d", page_size=100)
+            )
+        except ShopeeClientError as exc:
+            log.info("history_failed", account_id=self.account_id, error=str(exc)[:200])
+            self.next_history_mono = loop.time() + min(s.history_interval_s, max(s.idle_interval_s, 1.0))
+            return
+        now = self._now()
+        for row in rows:
+            self._correct(row, now)
+        self.history_read_at = datetime.now(UTC)
+        self.pollstate_dirty = True
+        self.deps.mark_dirty(self)
+        self.next_history_mono = loop.time() + self._jittered(s.history_interval_s)
+
+    def _correct(self, row: LiveHistoryItem, now: datetime) -> None:
+        t = self.sessions.get(row.session_id)
+        backfill = t is None or t.known is None
+        if t is None:
+            t = TrackedSession.from_row(row)
+            t.ended = True  # history only lists ended sessions; no SessionEnded for what ended before we looked
+            t.ended_at = row.end_time
+            t.ended_published = True
+            self.sessions[row.session_id] = t
+        metrics = metrics_from_row(row)
+        if not backfill and not changed_fields(t.known, metrics):
+            return
+        payload = session_corrected(
+            self._context(t), observed_at=now, metrics=metrics, ended_at=row.end_time, backfill=backfill
+        )
+        digest = content_hash(payload)
+        if digest == t.sent.get("corrected"):
+            return
+        CORRECTIONS.labels(payload.reason).inc()
+        t.observe(metrics)
+        self._send_session(t, "corrected", payload, digest)
+
+    # --- account state and status events -----------------------------------------------------------------
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            log.info("account_state", account_id=self.account_id, previous=self.state, state=state)
+            self.state = state
+        self.runtime_dirty = True
+        self.deps.mark_dirty(self)
+
+    def _succeeded(self, now: datetime) -> None:
+        self.failures = 0
+        self._retry_after = None
+        self.last_error = None
+        self.last_success_at = now
+        self._set_state(rules.state_after_success(self.state))
+
+    def _failed(self, error: str, retry_after: float | None = None) -> None:
+        self.failures += 1
+        self._retry_after = retry_after
+        self.last_error = error[:500]
+        log.info("poll_failed", account_id=self.account_id, failures=self.failures, error=self.last_error)
+        self._set_state(
+            rules.state_after_failure(self.state, self.failures, self.deps.settings.degraded_after_failures)
+        )
+
+    def _auth_expired(self, exc: AuthExpired) -> None:
+        code = f" (code {exc.code})" if exc.code else f" (HTTP {exc.http_status})" if exc.http_status else ""
+        self.last_error = f"Shopee rejected the cookie{code}: log in again or send new credentials"
+        log.warning("credentials_expired", account_id=self.account_id, endpoint=exc.endpoint)
+        self._set_state("credentials_expired")
+
+    @property
+    def on_air_session_id(self) -> int | None:
+        live = [t for t in self.sessions.values() if t.on_air]
+        return max(live, key=lambda t: t.started_at).session_id if live else None
+
+    def _maybe_publish_status(self) -> None:
+        loop_now = asyncio.get_running_loop().time()
+        heartbeat_due = loop_now - self.last_status_mono >= self.deps.settings.heartbeat_interval_s
+        current = self.state
+        if not rules.status_needs_publish(current, self.status_sent, heartbeat_due=heartbeat_due):
+            return
+        event_state = rules.status_event_state(current, self.status_sent)
+        if current != self.status_sent:
+            STATUS_CHANGES.labels(event_state).inc()
+        cfg = self.config
+        reason = self.last_error if current in ("credentials_expired", "degraded") else None
+        payload: AccountStatus = account_status(
+            account_id=self.account_id,
+            studio_id=cfg.studio_id,
+            display_name=cfg.display_name,
+            region=cfg.region.domain,
+            shopee_user_id=cfg.shopee_user_id,
+            state=event_state,
+            reason=reason,
+            observed_at=self._now(),
+            last_successful_poll_at=self.last_success_at,
+            on_air_session_id=self.on_air_session_id if current in rules.POLLABLE else None,
+        )
+
+        def acked() -> None:
+            self.status_published = current
+            self.pollstate_dirty = True
+
+        self._send(
+            ("status", self.account_id, 0), self.deps.topics.account, wrap_status(payload), acked, None, essential=True
+        )
+        self.status_sent = current
+        self.last_status_mono = loop_now
+
+    # --- housekeeping ------------------------------------------------------------------------------------
+
+    def _prune(self, now: datetime) -> None:
+        horizon = now - timedelta(days=self.deps.settings.session_retention_days)
+        for sid in [sid for sid, t in self.sessions.items() if t.started_at < horizon]:
+            del self.sessions[sid]
+
+    def runtime_row(self) -> RuntimeWrite:
+        return RuntimeWrite(
+            account_id=self.account_id,
+            config_seq=self.config.config_seq,
+            state=self.state if self.state in rules.RUNTIME_STATES | {"connected"} else self.config.state,
+            last_successful_poll_at=self.last_success_at,
+            last_error=self.last_error,
+            on_air_session_id=self.on_air_session_id if self.state in rules.POLLABLE else None,
+        )
+
+    def poll_state_row(self) -> PollStateRow:
+        return PollStateRow(self.account_id, self.history_read_at, self.status_published)
+
+    def dirty_session_rows(self) -> list[SessionStateRow]:
+        out = []
+        for t in self.sessions.values():
+            if t.dirty:
+                out.append(t.to_row(self.account_id))
+                t.dirty = False
+        return out
+
+
+def account_config(
+    row: AccountRow, *, cookie: SecretStr | None, credentials_error: str | None, region: Region
+) -> AccountConfig:
+    return AccountConfig(
+        account_id=row.account_id,
+        studio_id=row.studio_id,
+        display_name=row.display_name,
+        region=region,
+        shopee_user_id=row.shopee_user_id,
+        state=row.state,
+        config_seq=row.config_seq,
+        cookie=cookie,
+        credentials_error=credentials_error,
+        last_successful_poll_at=row.last_successful_poll_at,
+    )

@@ -1,0 +1,1 @@
+"""Commission tests against a real broker and PostgreSQL."""

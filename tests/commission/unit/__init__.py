@@ -1,0 +1,1 @@
+"""Commission tests without broker or database."""

@@ -1,0 +1,1 @@
+"""Unit tests of the ingest service (no broker, no database)."""

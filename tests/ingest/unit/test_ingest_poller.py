@@ -1,0 +1,269 @@
+"""One account's poll cycle against an in-process simulator (ASGI transport, frozen clock stepped by the test).
+
+No broker and no database: events stay in the outbox, where the test reads (and acknowledges) them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from livestudio_ingest.outbox import Outbox
+from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics, _CycleAborted
+from livestudio_ingest.settings import IngestSettings
+from shopee_client import INDONESIA, ClientSettings, ShopeeClient
+from shopee_client.simulator import Simulator, SimulatorConfig, create_app
+from shopee_client.simulator.world import SessionPlan
+
+JKT = ZoneInfo("Asia/Jakarta")
+START = datetime(2025, 6, 2, 20, 0, tzinfo=JKT)
+
+
+@dataclass
+class Rig:
+    sim: Simulator
+    client: ShopeeClient
+    outbox: Outbox
+    deps: PollDeps
+
+    def poller(self, account: int, **state: Any) -> AccountPoller:
+        config = AccountConfig(
+            account_id=f"acct-{account}",
+            studio_id="studio-1",
+            display_name=f"Account {account}",
+            region=INDONESIA,
+            shopee_user_id=self.sim.accounts[account].user_id,
+            state="connected",
+            config_seq=1,
+            cookie=SecretStr(self.sim.cookie(account)),
+        )
+        p = AccountPoller(self.deps, config, None, state.get("sessions", []))
+        p.next_history_mono = float("inf")
+        return p
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Every pending event, acknowledged as if the broker took it."""
+        out = []
+        for slot, item in self.outbox.peek(10_000):
+            out.append(json.loads(item.body))
+            self.outbox.done(slot, item)
+        return out
+
+    def live_plan(self, within: int = 40) -> SessionPlan:
+        now_ms = self.sim.now_ms()
+        for a in range(within):
+            plan = self.sim.world.current_plan(a, now_ms)
+            if plan is not None and now_ms - plan.start_ms > 20 * 60_000 and plan.end_ms - now_ms > 40 * 60_000:
+                return plan
+        raise AssertionError("no account on air")
+
+
+def _rig(**sim_config: Any) -> Iterator[Rig]:
+    sim = Simulator(SimulatorConfig(seed=5, accounts=40, speed=0, start=START, **sim_config))
+    client = ShopeeClient(
+        ClientSettings(base_url="http://sim", max_attempts=1, per_account_rate=10_000),
+        transport=httpx.ASGITransport(app=create_app(sim)),
+    )
+    outbox = Outbox(10_000)
+    settings = IngestSettings(settle_window_s=6 * 3600, heartbeat_interval_s=3600)
+    deps = PollDeps(
+        settings=settings,
+        client=client,
+        clock=sim.clock,
+        outbox=outbox,
+        topics=Topics(session="s", item="i", account="a"),
+        mark_dirty=lambda _p: None,
+        rng=random.Random(7),
+    )
+    yield Rig(sim, client, outbox, deps)
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    yield from _rig()
+
+
+def _of(events: list[dict[str, Any]], suffix: str, session_id: int | None = None) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in events
+        if e["type"].endswith(suffix) and (session_id is None or e["data"].get("session_id") == session_id)
+    ]
+
+
+async def test_live_session_is_published_on_change_and_ended_once(rig: Rig) -> None:
+    plan = rig.live_plan()
+    poller = rig.poller(plan.account)
+    await poller._cycle()
+    first = rig.drain()
+    [snap] = _of(first, "session.snapshot.v1", plan.session_id)
+    assert snap["data"]["on_air"] is True
+    assert snap["data"]["source"] == "overview"
+    assert snap["data"]["metrics"]["current_viewers"] is not None
+    [items] = _of(first, "item.snapshot.v1", plan.session_id)
+    truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
+    assert len(items["data"]["items"]) == len(truth.items)
+    assert snap["data"]["metrics"]["placed_orders"] == truth.placed_orders
+    assert poller.state == "active"
+    assert poller.on_air_session_id == plan.session_id
+
+    await poller._cycle()  # nothing changed (the clock is frozen): nothing is published
+    assert _of(rig.drain(), "session.snapshot.v1", plan.session_id) == []
+
+    rig.sim.advance(timedelta(minutes=5))
+    await poller._cycle()
+    assert len(_of(rig.drain(), "session.snapshot.v1", plan.session_id)) == 1
+
+    rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 180, JKT))
+    await poller._cycle()
+    events = rig.drain()
+    [ended] = _of(events, "session.ended.v1", plan.session_id)
+    truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
+    assert ended["data"]["ended_at"] == truth.end.isoformat().replace("+00:00", "Z")
+    assert ended["data"]["metrics"]["placed_orders"] == truth.placed_orders
+    assert _of(events, "session.snapshot.v1", plan.session_id)[0]["data"]["on_air"] is False
+
+    rig.sim.advance(timedelta(minutes=3))
+    await poller._cycle()
+    assert _of(rig.drain(), "session.ended.v1") == []
+
+
+async def test_a_session_reporting_status_two_while_streaming_stays_on_air() -> None:
+    for rig in _rig(status_lie_fraction=1.0):
+        plan = rig.live_plan()
+        poller = rig.poller(plan.account)
+        await poller._cycle()
+        events = rig.drain()
+        [snap] = _of(events, "session.snapshot.v1", plan.session_id)
+        assert snap["data"]["shopee_status"] == 2
+        assert snap["data"]["on_air"] is True  # first sight: end is "now"
+        for _ in range(3):
+            rig.sim.advance(timedelta(minutes=1))
+            await poller._cycle()
+            [snap] = _of(rig.drain(), "session.snapshot.v1", plan.session_id)
+            assert snap["data"]["on_air"] is True  # the duration advances
+            assert _of([snap], "session.ended.v1") == []
+        rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 60, JKT))
+        await poller._cycle()
+        assert _of(rig.drain(), "session.ended.v1", plan.session_id) == []  # frozen for 1 min: not sure yet
+        rig.sim.advance(timedelta(minutes=3))
+        await poller._cycle()
+        assert len(_of(rig.drain(), "session.ended.v1", plan.session_id)) == 1
+
+
+async def test_expired_cookie_parks_the_account_and_reports_it(rig: Rig) -> None:
+    poller = rig.poller(3)
+    await poller._cycle()
+    rig.drain()
+    rig.sim.set_faults(expired_accounts=[3])
+    with pytest.raises(_CycleAborted):
+        await poller._cycle()
+    assert poller.state == "credentials_expired"
+    assert not poller.pollable
+    assert poller.last_error is not None
+    assert "cookie" in poller.last_error
+    assert "SPC_" not in poller.last_error
+    poller._maybe_publish_status()
+    [status] = _of(rig.drain(), "account.status.v1")
+    assert status["data"]["state"] == "credentials_expired"
+    assert status["data"]["reason"] == poller.last_error
+
+
+async def test_failing_account_backs_off_degrades_and_recovers(rig: Rig) -> None:
+    poller = rig.poller(4)
+    await poller._cycle()
+    poller._maybe_publish_status()
+    rig.drain()
+    rig.sim.set_faults(rate_5xx=1.0)
+    delays = []
+    for _ in range(4):
+        with pytest.raises(_CycleAborted):
+            await poller._cycle()
+        delays.append(poller.backoff)
+    assert poller.state == "degraded"
+    assert poller.failures == 4
+    assert delays[-1] > delays[0] * 2 * 0.5
+    poller._maybe_publish_status()
+    [status] = _of(rig.drain(), "account.status.v1")
+    assert status["data"]["state"] == "degraded"
+    assert "sessionList failed" in status["data"]["reason"]
+    rig.sim.set_faults(rate_5xx=0.0)
+    await poller._cycle()
+    poller._maybe_publish_status()
+    [status] = _of(rig.drain(), "account.status.v1")
+    assert status["data"]["state"] == "recovered"
+    assert poller.state == "active"
+
+
+async def test_history_re_read_publishes_settled_figures_as_corrections() -> None:
+    for rig in _rig(settle_delay=timedelta(hours=3)):
+        plan = rig.live_plan()
+        rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 300, JKT))
+        poller = rig.poller(plan.account)
+        poller.deps.settings = IngestSettings(settle_window_s=0, heartbeat_interval_s=3600)  # no detail polls
+        await poller._cycle()
+        rig.drain()
+        rig.sim.advance(timedelta(hours=4))  # confirmations settled meanwhile
+        poller.next_history_mono = 0
+        await poller._cycle()
+        events = rig.drain()
+        truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
+        assert truth.settled
+        corrections = _of(events, "session.corrected.v1", plan.session_id)
+        assert len(corrections) == 1
+        metrics = corrections[0]["data"]["metrics"]
+        assert metrics["confirmed_orders"] == truth.confirmed_orders
+        assert metrics["confirmed_items_sold"] == truth.confirmed_items_sold
+        poller.next_history_mono = 0
+        await poller._cycle()
+        assert _of(rig.drain(), "session.corrected.v1") == []  # nothing changed since
+
+
+async def test_backfill_of_sessions_older_than_the_session_list() -> None:
+    for rig in _rig():
+        poller = rig.poller(0)
+        poller.next_history_mono = 0
+        await poller._cycle()
+        events = rig.drain()
+        listed = {e["data"]["session_id"] for e in _of(events, "session.snapshot.v1")}
+        backfills = [e for e in _of(events, "session.corrected.v1") if e["data"]["reason"] == "backfill"]
+        assert backfills
+        assert all(e["data"]["session_id"] not in listed for e in backfills)
+
+
+async def test_a_restart_does_not_publish_the_same_observation_again(rig: Rig) -> None:
+    plan = rig.live_plan()
+    poller = rig.poller(plan.account)
+    await poller._cycle()
+    poller._maybe_publish_status()
+    rig.drain()
+    rows = [t.to_row(poller.account_id) for t in poller.sessions.values()]
+    again = rig.poller(plan.account, sessions=rows)
+    again.status_sent = again.status_published = "active"
+    again.state = "active"
+    await again._cycle()
+    assert rig.drain() == []
+    rig.sim.advance(timedelta(minutes=1))
+    await again._cycle()
+    assert _of(rig.drain(), "session.snapshot.v1", plan.session_id)
+
+
+async def test_broker_reset_republishes_current_state(rig: Rig) -> None:
+    plan = rig.live_plan()
+    poller = rig.poller(plan.account)
+    await poller._cycle()
+    first = rig.drain()
+    poller.forget_published()
+    await poller._cycle()
+    again = rig.drain()
+    assert {e["id"] for e in _of(again, "session.snapshot.v1")} == {e["id"] for e in _of(first, "session.snapshot.v1")}
+    assert len(_of(again, "session.ended.v1")) == len(_of(first, "session.ended.v1"))

@@ -1,0 +1,1 @@
+"""System tests: the whole Live Studio stack on one machine, checked against the simulator's ground truth."""

@@ -1,0 +1,1 @@
+"""End-to-end and chaos runs of the whole stack (slow)."""

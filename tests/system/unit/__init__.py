@@ -1,0 +1,1 @@
+"""Unit tests of the system-test helpers (no broker, no database)."""
