@@ -273,4 +273,3 @@ KEYS: dict[str, tuple[str, ...]] = {
     "daily_account": ("account_id", "day"),
     "daily_studio": ("studio_id", "day"),
 }
-

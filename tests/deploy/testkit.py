@@ -59,7 +59,13 @@ class ServiceSpec:
 
 SERVICES: dict[str, ServiceSpec] = {
     "ingest": ServiceSpec(
-        "ingest", "services/ingest", "livestudio-ingest", "livestudio-ingest", 8101, "INGEST_", "livestudio_ingest.settings"
+        "ingest",
+        "services/ingest",
+        "livestudio-ingest",
+        "livestudio-ingest",
+        8101,
+        "INGEST_",
+        "livestudio_ingest.settings",
     ),
     "analytics": ServiceSpec(
         "analytics",

@@ -492,7 +492,9 @@ def compare(
                 seen = got.items.get(item_id, {})
                 for t_name, m_name in ITEM_FIELDS.items():
                     if not _same(getattr(it, t_name), seen.get(m_name)):
-                        problems.append(f"{where} item {item_id}: {m_name} {seen.get(m_name)!r} != {getattr(it, t_name)!r}")
+                        problems.append(
+                            f"{where} item {item_id}: {m_name} {seen.get(m_name)!r} != {getattr(it, t_name)!r}"
+                        )
     return problems, checked
 
 

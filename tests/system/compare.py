@@ -206,7 +206,11 @@ def compare_hosts(expected: Mapping[str | None, Totals], performance: Iterable[J
         if figures is None:
             out.append(Difference("host", key, "present", True, False))
             continue
-        _check(out, "host", key, "sessions", len(totals.sessions), figures.get("sessions"))
+        count = normalise(figures.get("sessions"))
+        low, high = len(totals.sessions), len(totals.sessions) + len(totals.optional)
+        if not (isinstance(count, Decimal) and low <= count <= high):
+            want: object = low if low == high else f"{low}..{high}"
+            out.append(Difference("host", key, "sessions", want, figures.get("sessions")))
         for name, value in totals.figures().items():
             _check(out, "host", key, name, value, figures.get(name))
     for host in sorted(set(got) - set(expected), key=str):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -59,20 +61,26 @@ def pipeline_state(stack: Stack) -> PipelineState:
     )
 
 
-def reread_after(sim: SimAdmin, since_seq: int, accounts: Iterable[int]) -> set[int]:
-    """Accounts not yet re-read (session list and history) since request `since_seq`."""
-    wanted = set(accounts)
-    listed = {r["account"] for r in sim.requests(since_seq, endpoint="session_list") if r["status"] == 200}
-    history = {r["account"] for r in sim.requests(since_seq, endpoint="live_list") if r["status"] == 200}
-    return wanted - (listed & history)
+def reread_after(sim: SimAdmin, since_seq: int, accounts: Iterable[int], frozen_at: datetime) -> set[int]:
+    """Accounts whose session list and history were not yet served from the frozen world (after `since_seq`)."""
+
+    def served(endpoint: str) -> set[int]:
+        return {
+            r["account"]
+            for r in sim.requests(since_seq, endpoint=endpoint)
+            if r["status"] == 200 and r["fault"] is None and datetime.fromisoformat(r["sim_time"]) >= frozen_at
+        }
+
+    return set(accounts) - (served("session_list") & served("live_list"))
 
 
 def wait_quiet(
     stack: Stack,
     sim: SimAdmin,
     *,
-    since_seq: int,
+    frozen_at: datetime,
     accounts: Sequence[int],
+    since_seq: int = 0,
     stable_s: float = 4.0,
     timeout: float = 180.0,
 ) -> float:
@@ -81,7 +89,7 @@ def wait_quiet(
     deadline = t0 + timeout
     missing = set(accounts)
     while missing and time.monotonic() < deadline:
-        missing = reread_after(sim, since_seq, accounts)
+        missing = reread_after(sim, since_seq, accounts, frozen_at)
         if missing:
             time.sleep(1.0)
     if missing:
@@ -99,10 +107,15 @@ def wait_quiet(
     raise TimeoutError(f"pipeline not quiet after {timeout:.0f}s: {last}")
 
 
-def until_no_differences(
-    compare: Callable[[], list[Difference]], *, timeout: float, interval: float = 3.0
-) -> tuple[list[Difference], int]:
-    """Compare until nothing differs or `timeout` passes; the last differences and the number of attempts.
+class HasDifferences(Protocol):
+    differences: list[Difference]
+
+
+R = TypeVar("R", bound=HasDifferences)
+
+
+def until_no_differences(compare: Callable[[], R], *, timeout: float, interval: float = 3.0) -> tuple[R, int]:
+    """Compare until nothing differs or `timeout` passes; the last result and the number of attempts.
 
     After `wait_quiet` the first comparison normally settles it; the retries absorb a statement recalculation
     or a read model refresh that runs on its own timer.
@@ -111,7 +124,7 @@ def until_no_differences(
     attempts = 0
     while True:
         attempts += 1
-        differences = compare()
-        if not differences or time.monotonic() >= deadline:
-            return differences, attempts
+        result = compare()
+        if not result.differences or time.monotonic() >= deadline:
+            return result, attempts
         time.sleep(interval)

@@ -55,11 +55,11 @@ def account_id(index: int) -> str:
 
 @dataclass(frozen=True)
 class Scenario:
-    """Knobs of one simulated day. Defaults: 7 accounts, 5 of them rostered, 720x clock, 30 min settling."""
+    """Knobs of one simulated day. Defaults: 8 accounts, 5 of them rostered, 720x clock, 30 min settling."""
 
     day: date = date(2025, 6, 11)  # a Wednesday in the middle of a monthly pay period
-    accounts: int = 7
-    seed: int = 7
+    accounts: int = 8
+    seed: int = 9  # 12 sessions on D, one past midnight, every host and the unassigned bucket get some
     rostered: tuple[int, ...] = (0, 1, 2, 3, 4)
     speed: float = 720.0
     settle_hours: float = 0.5
@@ -228,13 +228,18 @@ class Totals:
     """The attribution figures of a host, of the unassigned bucket, or of a session."""
 
     sessions: set[int] = field(default_factory=set)
+    optional: set[int] = field(default_factory=set)
+    """Sessions that may or may not count: backfilled ones with nothing to attribute (no sales, no air time)."""
     placed_orders: int = 0
     placed_sales: Decimal = Decimal(0)
     confirmed_orders: int = 0
     confirmed_sales: Decimal = Decimal(0)
 
-    def add(self, s: SessionTruth) -> None:
-        self.sessions.add(s.session_id)
+    def add(self, s: SessionTruth, *, streamed: bool = True) -> None:
+        if streamed or s.placed_orders or s.confirmed_orders or s.placed_gmv or s.confirmed_gmv:
+            self.sessions.add(s.session_id)
+        else:
+            self.optional.add(s.session_id)
         self.placed_orders += s.placed_orders
         self.placed_sales += Decimal(s.placed_gmv)
         self.confirmed_orders += s.confirmed_orders
@@ -250,12 +255,16 @@ class Totals:
 
 
 def expected_hosts(
-    sessions: Iterable[SessionTruth], host_of_session: Mapping[int, str]
+    sessions: Iterable[SessionTruth], host_of_session: Mapping[int, str], streamed_since: datetime | None = None
 ) -> dict[str | None, Totals]:
-    """Per host, and `None` for the unassigned bucket: the sums of the sessions attributed to them."""
+    """Per host, and `None` for the unassigned bucket: the sums of the sessions attributed to them.
+
+    Sessions that started before `streamed_since` were backfilled, not seen on air: without sales they have
+    nothing to attribute, and whether they count as a session of the unassigned bucket is left open."""
     out: dict[str | None, Totals] = {}
     for s in sessions:
-        out.setdefault(host_of_session.get(s.session_id), Totals()).add(s)
+        streamed = streamed_since is None or s.start >= streamed_since
+        out.setdefault(host_of_session.get(s.session_id), Totals()).add(s, streamed=streamed)
     return out
 
 

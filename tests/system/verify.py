@@ -3,10 +3,11 @@
 `verify(run, truth)` reads everything the gateway shows for the scenario's studio and returns the differences
 from the simulator's ground truth (see `compare`) plus a count of what was compared. Scope:
 
-* every session the ingest could see (started at most 72 h before the freeze, on the local dates of the truth)
-  that has ended. Sessions streamed during the run are compared strictly (every figure, every product);
-  sessions that had already ended when the stack started are backfilled from Shopee's lists, where some
-  figures are unknown: what the gateway reports for them must be exact, an unknown (null) is accepted;
+* every ended session the ingest must have seen (`sessionList` lists the sessions started in the last 72 h, so
+  everything started at most 72 h before the simulator's start), plus older ones the gateway has (the history
+  list reaches back 7 days). Sessions streamed during the run are compared strictly (every figure, every
+  product); sessions that had already ended when the stack started are backfilled from Shopee's lists, where
+  some figures are unknown: what the gateway reports for them must be exact, an unknown (null) is accepted;
 * sessions the gateway lists that the simulator never had (phantoms);
 * the daily rollup of every account for day D (all of its sessions ended before the freeze);
 * host performance over the truth's dates (each rostered session wholly with its planned host, everything else
@@ -58,9 +59,19 @@ class Checked:
         )
 
 
-def sessions_in_scope(run: SystemRun, truth: GroundTruth, exclude: Collection[int] = ()) -> list[SessionTruth]:
-    horizon = truth.at - SESSION_LIST_SPAN
-    return [s for s in truth.sessions if s.end is not None and s.start >= horizon and s.account_index not in exclude]
+def sessions_in_scope(
+    run: SystemRun, truth: GroundTruth, listed: Collection[tuple[str, int]], exclude: Collection[int] = ()
+) -> list[SessionTruth]:
+    """Ended sessions of included accounts that the ingest must have seen, or that the gateway `listed`."""
+    horizon = run.scenario.sim_start - SESSION_LIST_SPAN
+    ids = run.account_ids()
+    return [
+        s
+        for s in truth.sessions
+        if s.end is not None
+        and s.account_index not in exclude
+        and (s.start >= horizon or (ids[s.account_index], s.session_id) in listed)
+    ]
 
 
 def verify(run: SystemRun, truth: GroundTruth, *, exclude: Collection[int] = ()) -> Checked:
@@ -70,7 +81,9 @@ def verify(run: SystemRun, truth: GroundTruth, *, exclude: Collection[int] = ())
     ids = run.account_ids()
     checked = Checked()
     diffs = checked.differences
-    in_scope = sessions_in_scope(run, truth, exclude)
+    listed_rows = gw.sessions(sc.studio_id, date_from=truth.from_date, date_to=truth.to_date)
+    listed = {(r["account_id"], int(r["session_id"])) for r in listed_rows}
+    in_scope = sessions_in_scope(run, truth, listed, exclude)
 
     # --- sessions and products ---------------------------------------------------------------------------
     for s in in_scope:
@@ -89,9 +102,8 @@ def verify(run: SystemRun, truth: GroundTruth, *, exclude: Collection[int] = ())
         else:
             checked.sessions_backfilled += 1
     known = {(ids[s.account_index], s.session_id) for s in truth.sessions if s.account_index in ids}
-    for row in gw.sessions(sc.studio_id, date_from=truth.from_date, date_to=truth.to_date):
-        if (row["account_id"], int(row["session_id"])) not in known:
-            diffs.append(Difference("session", f"{row['account_id']}:{row['session_id']}", "present", False, True))
+    for account, session_id in sorted(listed - known):
+        diffs.append(Difference("session", f"{account}:{session_id}", "present", False, True))
 
     # --- daily rollups of day D ---------------------------------------------------------------------------
     for day_truth in truth.account_days:
@@ -103,10 +115,10 @@ def verify(run: SystemRun, truth: GroundTruth, *, exclude: Collection[int] = ())
         checked.days += 1
 
     # --- hosts ------------------------------------------------------------------------------------------------
-    expected = expected_hosts(in_scope, run.roster.host_of_session)
+    expected = expected_hosts(in_scope, run.roster.host_of_session, sc.sim_start)
     for index in exclude:
         # What the gateway attributes from an excluded account's sessions is taken as reported (all unassigned).
-        for row in gw.sessions(sc.studio_id, date_from=truth.from_date, date_to=truth.to_date):
+        for row in listed_rows:
             if row["account_id"] != ids[index]:
                 continue
             detail = gw.session(row["account_id"], int(row["session_id"]))

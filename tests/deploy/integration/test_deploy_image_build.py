@@ -42,9 +42,9 @@ def _build(spec: ServiceSpec, root: Path) -> Path:
     env = {
         **os.environ,
         "UV_PROJECT_ENVIRONMENT": str(venv),
-        "UV_PYTHON": sys._base_executable,
+        "UV_PYTHON": getattr(sys, "_base_executable", sys.executable),
         "UV_PYTHON_DOWNLOADS": "never",
-        "UV_LINK_MODE": "copy",
+        "UV_LINK_MODE": "hardlink",  # the image copies; hard links are enough (and faster) here
         "UV_COMPILE_BYTECODE": "0",
         "UV_NO_PROGRESS": "1",
     }

@@ -93,7 +93,9 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
         procs.stop_all()
 
 
-def _service_env(spec: ServiceSpec, *, bootstrap: str, dsn: str, port: int, suffix: str, extra: dict[str, str]) -> dict[str, str]:
+def _service_env(
+    spec: ServiceSpec, *, bootstrap: str, dsn: str, port: int, suffix: str, extra: dict[str, str]
+) -> dict[str, str]:
     p = spec.env_prefix or ""
     env = {
         f"{p}KAFKA_BOOTSTRAP": bootstrap,
@@ -233,7 +235,9 @@ async def test_prometheus_scrapes_the_services_and_evaluates_the_alerts(
     for name in COVERED:
         spec = SERVICES[name]
         port = free_port()
-        env = _service_env(spec, bootstrap=kafka_bootstrap, dsn=fresh_db, port=port, suffix=suffix, extra=extra.get(name, {}))
+        env = _service_env(
+            spec, bootstrap=kafka_bootstrap, dsn=fresh_db, port=port, suffix=suffix, extra=extra.get(name, {})
+        )
         services.append(processes.start(name, [str(BIN / spec.script)], env, port))
     async with httpx.AsyncClient(timeout=10) as client:
         for proc in services:
@@ -291,14 +295,17 @@ async def _check_prometheus(
     expected = [
         name
         for name in documented
-        if any(root in inventory[name].where for root in ("libs/runtime", "libs/shopee_client", *(f"services/{s}" for s in COVERED)))
+        if any(
+            root in inventory[name].where
+            for root in ("libs/runtime", "libs/shopee_client", *(f"services/{s}" for s in COVERED))
+        )
     ]
     missing = [name for name in expected if not _families(name, inventory) & set(metadata)]
     assert not missing, f"documented metrics not scraped: {missing}"
 
     dlq = await _until(
         "the DLQ counter",
-        lambda: query(f'livestudio_consumer_dlq_total{{topic="deploy.session.{suffix}"}}'),
+        lambda: query(f'livestudio_consumer_dlq_total{{topic="deploy.session.{suffix}", job="livestudio-analytics"}}'),
     )
     assert float(dlq[0]["value"][1]) == 1.0
 
@@ -312,8 +319,15 @@ async def _check_prometheus(
             and a["state"] == "firing"
         ]
 
-    (alert,) = await _until("LiveStudioDLQReceiving firing", dlq_alert)
-    assert alert["annotations"]["runbook_url"] == "deploy/RUNBOOK.md#livestudiodlqreceiving"
+    # Analytics and commission both consume the session topic: each sends the record to the DLQ and pages.
+    consumers = {f"deploy-{name}-{suffix}" for name in ("analytics", "commission") if name in COVERED}
+
+    async def both_firing() -> Any:
+        found = await dlq_alert()
+        return found if {a["labels"]["consumer"] for a in found} == consumers else None
+
+    for alert in await _until("LiveStudioDLQReceiving firing", both_firing):
+        assert alert["annotations"]["runbook_url"] == "deploy/RUNBOOK.md#livestudiodlqreceiving"
 
     # Every rule group of alerts.yml is loaded and every rule evaluates without error.
     groups = (await client.get(f"{api}/api/v1/rules")).json()["data"]["groups"]

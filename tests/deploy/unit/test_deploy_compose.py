@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from livestudio_schemas.topics import Topic
@@ -96,6 +96,7 @@ COMPOSE_SCHEMA: dict[str, Any] = {
         "volumes": {"type": "object", "additionalProperties": {"type": ["object", "null"]}},
     },
 }
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what a container must listen on
 INFRA = {"kafka", "kafka-init", "postgres", "prometheus", "grafana"}
 
 
@@ -194,7 +195,7 @@ def test_volumes_are_declared_or_exist(stack: dict[str, Any], services: dict[str
 
 def test_ports_match_the_images_and_settings(services: dict[str, dict[str, Any]]) -> None:
     host_ports: list[str] = []
-    for name, service in services.items():
+    for service in services.values():
         host_ports += [p.split(":")[0] for p in service.get("ports", [])]
     assert len(host_ports) == len(set(host_ports)), "a host port is published twice"
     for spec in SERVICES.values():
@@ -204,7 +205,7 @@ def test_ports_match_the_images_and_settings(services: dict[str, dict[str, Any]]
         assert [e.args for e in expose] == [str(spec.port)]
         if spec.env_prefix:
             assert str(service["environment"][f"{spec.env_prefix}HTTP_PORT"]) == str(spec.port)
-            assert service["environment"][f"{spec.env_prefix}HTTP_HOST"] == "0.0.0.0"
+            assert service["environment"][f"{spec.env_prefix}HTTP_HOST"] == ALL_INTERFACES
 
 
 @pytest.mark.parametrize("spec", APP_SERVICES, ids=lambda s: s.name)
@@ -248,9 +249,15 @@ def test_ingest_defaults_to_the_simulator_and_switches_to_real_shopee(
     real = resolve_env(env, {**real_dotenv, "INGEST_SHOPEE_MODE": "real"})
     from livestudio_ingest.settings import IngestSettings
 
-    for container_env, mode, base_url in ((default, "simulator", default["INGEST_SHOPEE_BASE_URL"]), (real, "real", None)):
+    for container_env, mode, base_url in (
+        (default, "simulator", default["INGEST_SHOPEE_BASE_URL"]),
+        (real, "real", None),
+    ):
         settings = IngestSettings.model_validate(
-            {"shopee_mode": container_env["INGEST_SHOPEE_MODE"], "shopee_base_url": container_env.get("INGEST_SHOPEE_BASE_URL")}
+            {
+                "shopee_mode": container_env["INGEST_SHOPEE_MODE"],
+                "shopee_base_url": container_env.get("INGEST_SHOPEE_BASE_URL"),
+            }
         )
         assert settings.shopee_mode == mode and settings.shopee_base_url == base_url
     simulator_cmd = services["simulator"]["command"]
@@ -324,7 +331,9 @@ def test_grafana_provisioning_is_mounted_and_points_at_compose_services(services
     init = (DEPLOY / "postgres/init-readonly-role.sh").read_text()
     assert f"CREATE ROLE {pg['user']} LOGIN" in init
     assert "${GRAFANA_DB_PASSWORD}" in pg["secureJsonData"]["password"]
-    assert "GRAFANA_DB_PASSWORD" in grafana["environment"] and "GRAFANA_DB_PASSWORD" in services["postgres"]["environment"]
+    assert (
+        "GRAFANA_DB_PASSWORD" in grafana["environment"] and "GRAFANA_DB_PASSWORD" in services["postgres"]["environment"]
+    )
 
 
 def _run_topics_script(tmp_path: Path, env: dict[str, str]) -> list[list[str]]:
@@ -341,9 +350,7 @@ def _run_topics_script(tmp_path: Path, env: dict[str, str]) -> list[list[str]]:
     return [line.split() for line in log.read_text().splitlines()]
 
 
-def test_kafka_init_creates_every_contract_topic_and_dlq(
-    tmp_path: Path, services: dict[str, dict[str, Any]]
-) -> None:
+def test_kafka_init_creates_every_contract_topic_and_dlq(tmp_path: Path, services: dict[str, dict[str, Any]]) -> None:
     init = services["kafka-init"]
     assert init["entrypoint"][-1] == "/deploy/kafka/create-topics.sh"
     assert "./deploy/kafka:/deploy/kafka:ro" in init["volumes"]

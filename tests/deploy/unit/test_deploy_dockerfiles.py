@@ -66,7 +66,9 @@ def test_every_copy_source_exists_and_stage_references_resolve(spec: ServiceSpec
 
 def test_dependency_layer_then_code_layer_with_uv(spec: ServiceSpec) -> None:
     build = parse_dockerfile(spec.dockerfile).stage("build")
-    syncs = [(i, run_command(x)) for i, x in enumerate(build.instructions) if x.keyword == "RUN" and "uv sync" in x.args]
+    syncs = [
+        (i, run_command(x)) for i, x in enumerate(build.instructions) if x.keyword == "RUN" and "uv sync" in x.args
+    ]
     assert len(syncs) == 2, "one uv sync for the dependencies, one for the code"
     (deps_at, deps), (code_at, code) = syncs
     for command in (deps, code):

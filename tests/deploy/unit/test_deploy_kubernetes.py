@@ -143,7 +143,7 @@ def test_config_comes_from_configmap_and_external_secret(spec: ServiceSpec, over
         assert key in fields, f"{name}: ConfigMap key {key} is not a setting of {spec.name}"
         assert not any(word in key for word in ("SECRET", "KEYS", "PASSWORD", "DATABASE_URL")), key
     assert data[f"{spec.env_prefix}HTTP_PORT"] == str(spec.port)
-    assert data[f"{spec.env_prefix}HTTP_HOST"] == "0.0.0.0"
+    assert data[f"{spec.env_prefix}HTTP_HOST"] == "0.0.0.0"  # noqa: S104 - a pod listens on all interfaces
     runbook = RUNBOOK.read_text()
     secret_section = runbook[runbook.index("## Secrets") :]
     secret_keys = [v for v in ("DATABASE_URL", "CREDENTIALS_KEYS", "JWT_SECRET") if f"{spec.env_prefix}{v}" in fields]

@@ -139,7 +139,7 @@ def test_dashboard_is_well_formed(path: Path) -> None:
     uids = {ds["uid"]: ds["type"] for ds in datasources}
     for panel in panels:
         grid = panel["gridPos"]
-        assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24 and grid["h"] > 0
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24 and grid["h"] > 0
         if panel["type"] == "row":
             continue
         assert panel.get("targets"), f"panel {panel['title']} has no query"

@@ -71,7 +71,7 @@ def _rig(**sim_config: Any) -> Iterator[Rig]:
     sim = Simulator(SimulatorConfig(seed=5, accounts=40, speed=0, start=START, **sim_config))
     client = ShopeeClient(
         ClientSettings(base_url="http://sim", max_attempts=1, per_account_rate=10_000),
-        transport=httpx.ASGITransport(app=create_app(sim)),
+        transport=httpx.ASGITransport(app=create_app(sim)),  # type: ignore[arg-type]
     )
     outbox = Outbox(10_000)
     settings = IngestSettings(settle_window_s=6 * 3600, heartbeat_interval_s=3600)
@@ -123,11 +123,12 @@ async def test_live_session_is_published_on_change_and_ended_once(rig: Rig) -> N
     await poller._cycle()
     assert len(_of(rig.drain(), "session.snapshot.v1", plan.session_id)) == 1
 
-    rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 180, JKT))
+    rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 300, JKT))
     await poller._cycle()
     events = rig.drain()
     [ended] = _of(events, "session.ended.v1", plan.session_id)
     truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
+    assert truth.end is not None
     assert ended["data"]["ended_at"] == truth.end.isoformat().replace("+00:00", "Z")
     assert ended["data"]["metrics"]["placed_orders"] == truth.placed_orders
     assert _of(events, "session.snapshot.v1", plan.session_id)[0]["data"]["on_air"] is False

@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from shopee_client import (
@@ -25,7 +26,13 @@ from shopee_client import (
     ShopeeClientError,
     Transient,
 )
-from shopee_client.simulator import FaultConfig, RequestRecord, SimulatorConfig, run_simulator
+from shopee_client.simulator import (
+    FaultConfig,
+    RequestRecord,
+    SimulatorConfig,
+    run_simulator,
+    run_simulator_process,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +47,7 @@ FAULT_MIX = FaultConfig(
     rate_5xx=0.05,
     rate_429=0.03,
     rate_timeout=0.02,
-    hang_seconds=1.5,
+    hang_seconds=2.5,
     rate_truncated=0.03,
     rate_invalid_json=0.03,
     rate_wrong_type=0.02,
@@ -51,7 +58,7 @@ FAULT_MIX = FaultConfig(
 def _settings(base_url: str) -> ClientSettings:
     return ClientSettings(
         base_url=base_url,
-        read_timeout=0.5,
+        read_timeout=5.0,
         max_attempts=MAX_ATTEMPTS,
         backoff_initial=0.01,
         backoff_max=0.05,
@@ -93,7 +100,10 @@ async def _wait_idle(records_in_flight: Any) -> None:
 
 
 def _assert_rate_limited(records: list[RequestRecord]) -> None:
-    """Token bucket of RATE refilling at RATE/s: any n requests of one account span >= (n - RATE) / RATE s."""
+    """Token bucket of RATE refilling at RATE/s: any n requests of one account span >= (n - RATE) / RATE s.
+
+    Arrival times are taken on the server, where a busy event loop can bunch requests together; hence the
+    slack of one request and 0.25 s (an unthrottled burst of 12 would still fail)."""
     by_account: dict[int | None, list[float]] = defaultdict(list)
     for r in records:
         by_account[r.account].append(r.started)
@@ -102,7 +112,7 @@ def _assert_rate_limited(records: list[RequestRecord]) -> None:
         for i in range(len(times)):
             for j in range(i + 1, len(times)):
                 n = j - i + 1
-                assert n <= RATE + 1 + RATE * (times[j] - times[i] + 0.05), (n, times[j] - times[i])
+                assert n <= RATE + 1 + RATE * (times[j] - times[i] + 0.25), (n, times[j] - times[i])
 
 
 async def test_200_accounts_clean_read() -> None:
@@ -131,15 +141,23 @@ async def test_200_accounts_clean_read() -> None:
 
 
 async def test_200_accounts_survive_fault_mix() -> None:
+    # The simulator runs in its own process so that its CPU never stalls the client's event loop: a late but
+    # successful answer would otherwise look like a client-side timeout (and a legitimate retry) in the log.
     config = SimulatorConfig(seed=4, accounts=ACCOUNTS, speed=0, start=START, faults=FAULT_MIX)
-    async with run_simulator(config) as running:
-        sim = running.sim
-        accounts = [AccountContext.create(f"acct-{i}", sim.cookie(i)) for i in range(ACCOUNTS)]
-        outcomes: list[Outcome] = []
-        async with ShopeeClient(_settings(running.base_url)) as client:
-            await asyncio.wait_for(asyncio.gather(*[_read_account(client, a, outcomes) for a in accounts]), 120)
-        await _wait_idle(lambda: sim.log.in_flight)
-        records = sim.requests()
+    with run_simulator_process(config) as running:
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=60) as admin:
+            cookies = [a["cookie"] for a in (await admin.get("/__sim/accounts")).json()]
+            accounts = [AccountContext.create(f"acct-{i}", cookies[i]) for i in range(ACCOUNTS)]
+            outcomes: list[Outcome] = []
+            settings = _settings(running.base_url).model_copy(update={"read_timeout": 1.0})
+            async with ShopeeClient(settings) as client:
+                reads = asyncio.gather(*[_read_account(client, a, outcomes) for a in accounts])
+                await asyncio.wait_for(reads, 180)
+            for _ in range(100):
+                if (await admin.get("/__sim/stats")).json()["in_flight"] == 0:
+                    break
+                await asyncio.sleep(0.1)
+            records = [RequestRecord(**r) for r in (await admin.get("/__sim/requests")).json()]
 
     # 1. every call ended in data or one of the typed errors
     allowed = (Transient, RateLimited, ResponseShapeError, NotOwned)

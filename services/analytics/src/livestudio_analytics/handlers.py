@@ -46,6 +46,7 @@ class Decoder:
 
 async def apply_batch(conn: DbConnection, batch: Sequence[Decoded[Event]]) -> None:
     plan = plan_batch(d.value for d in batch)
+    await repository.begin_batch(conn)
     merged = await repository.merge_sessions(conn, plan.sessions)
     await repository.merge_timeline(conn, plan.timeline)
     prior_items = await repository.merge_items(conn, plan.items)

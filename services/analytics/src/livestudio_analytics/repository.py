@@ -25,6 +25,12 @@ READ_MODELS = ("sessions", "session_timeline", "session_items", "daily_account",
 """Tables rebuilt from the topics (command_results is kept: it records when each command was first applied)."""
 
 
+async def begin_batch(conn: DbConnection) -> None:
+    """Per-transaction settings. Plans must see the batch's real array sizes: a generic plan guesses a few rows
+    per unnest and picks nested loops that are quadratic in the batch size."""
+    await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 # --- generated last-writer-wins upserts --------------------------------------------------------------------
 def _array_type(col: Column) -> str:
     base = col.pg_type.split("(", 1)[0]
@@ -67,9 +73,13 @@ def _merge_sql(spec: TableSpec, old: Sequence[str], new: Sequence[str]) -> str:
     sets += [f"{m} = GREATEST(t.{m}, EXCLUDED.{m})" for m in spec.maxima]
 
     key_join = " AND ".join(f"t.{k} = src.{k}" for k in keys)
-    old_cols = ", ".join([*(f"t.{k}" for k in keys), *(f"t.{c} AS old_{c}" for c in old)])
-    returning = ", ".join([*(f"t.{k}" for k in keys), *(f"t.{c} AS new_{c}" for c in new)])
-    out = ", ".join([*(f"up.{k}" for k in keys), *(f"up.new_{c}" for c in new), *(f"old.old_{c}" for c in old)])
+    types = {c.name: c.pg_type for c in values} | dict.fromkeys(spec.maxima, "timestamptz")
+    # Before and after come back as separate rows (tagged), not joined: a join of two CTEs has no statistics
+    # and may be planned as a quadratic nested loop.
+    nulls_old = [f"NULL::{types[c]}" for c in old]
+    nulls_new = [f"NULL::{types[c]}" for c in new]
+    old_cols = ", ".join(["false AS after", *(f"t.{k}" for k in keys), *nulls_new, *(f"t.{c}" for c in old)])
+    returning = ", ".join(["true AS after", *(f"t.{k}" for k in keys), *(f"t.{c}" for c in new), *nulls_old])
     columns = ", ".join([*keys, *(c.name for c in values), "field_observed_at", *spec.maxima])
     set_list = ",\n        ".join(sets)
     select = ", ".join([*keys, *(c.name for c in values), f"ARRAY[{', '.join(ts_names)}]::timestamptz[]", *spec.maxima])
@@ -92,7 +102,7 @@ WITH src AS (
 ), up AS ({upsert}
     RETURNING {returning}
 )
-SELECT {out} FROM up LEFT JOIN old USING ({", ".join(keys)})
+SELECT * FROM up UNION ALL SELECT * FROM old
 """
 
 
@@ -123,8 +133,18 @@ class MergedSession:
 async def merge_sessions(conn: DbConnection, rows: Mapping[tuple[str, int], State]) -> list[MergedSession]:
     if not rows:
         return []
-    result = await conn.fetch(_MERGE_SESSIONS, *_columns(SESSIONS, rows))
-    return [MergedSession(r[0], r[1], r[2], r[3], r[4]) for r in result]
+    before: dict[tuple[str, int], tuple[date, datetime]] = {}
+    after: list[tuple[str, int, date]] = []
+    for r in await conn.fetch(_MERGE_SESSIONS, *_columns(SESSIONS, rows)):
+        if r[0]:
+            after.append((r[1], r[2], r[3]))
+        else:
+            before[(r[1], r[2])] = (r[4], r[5])
+    out: list[MergedSession] = []
+    for account_id, session_id, day in after:
+        old_day, old_observed_at = before.get((account_id, session_id), (None, None))
+        out.append(MergedSession(account_id, session_id, day, old_day, old_observed_at))
+    return out
 
 
 async def merge_timeline(conn: DbConnection, rows: Mapping[tuple[str, int, datetime], State]) -> None:
@@ -138,8 +158,11 @@ async def merge_items(
     """Merge item rows; returns each row's observed_at before the merge (None for new rows)."""
     if not rows:
         return {}
-    result = await conn.fetch(_MERGE_ITEMS, *_columns(ITEMS, rows))
-    return {(r[0], r[1], r[2]): r[3] for r in result}
+    prior: dict[tuple[str, int, int], datetime | None] = dict.fromkeys(rows)
+    for r in await conn.fetch(_MERGE_ITEMS, *_columns(ITEMS, rows)):
+        if not r[0]:
+            prior[(r[1], r[2], r[3])] = r[4]
+    return prior
 
 
 # --- commands ----------------------------------------------------------------------------------------------
@@ -219,7 +242,7 @@ WITH k AS (
            max(s.currency COLLATE "C") AS currency,
            count(*)::integer AS sessions,
            (count(*) FILTER (WHERE s.on_air))::integer AS sessions_on_air,
-           sum(session_streaming_ms(s.duration_ms, s.started_at, s.ended_at, s.observed_at))::bigint AS streaming_ms,
+           sum(s.streaming_ms)::bigint AS streaming_ms,
            {_SUMS.format(p="s.")},
            max(s.observed_at) AS observed_at
     FROM sessions s JOIN k ON s.account_id = k.account_id AND s.local_day = k.day

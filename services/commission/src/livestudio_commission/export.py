@@ -15,6 +15,7 @@ import io
 import sys
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from livestudio_commission import repository as repo
@@ -52,6 +53,8 @@ COLUMNS = (
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)

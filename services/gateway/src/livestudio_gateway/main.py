@@ -99,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         plugins=[problem_details_plugin()],
         openapi_config=openapi_config(),
         cors_config=cors,
+        logging_config=None,  # keep the runtime's structlog JSON setup (Litestar would install its own)
     )
 
 

@@ -24,8 +24,7 @@ from livestudio_ingest import repository as repo
 from livestudio_ingest.accounts import CommandRejected
 from livestudio_ingest.commands import AccountCommands, CookieValidator
 from livestudio_ingest.credentials import CredentialVault
-from livestudio_ingest.service import MIGRATIONS, SCHEMA, client_settings
-from livestudio_ingest.settings import IngestSettings
+from livestudio_ingest.settings import MIGRATIONS, SCHEMA, IngestSettings, client_settings
 from livestudio_runtime.db import create_pool
 from livestudio_runtime.migrations import migrate
 from shopee_client import ShopeeClient

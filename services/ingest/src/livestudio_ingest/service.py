@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,30 +22,15 @@ from livestudio_ingest.handlers import IngestCommand, decode_command, make_apply
 from livestudio_ingest.membership import KafkaMembership
 from livestudio_ingest.outbox import Outbox, Publisher
 from livestudio_ingest.qr import QrLoginWorker
-from livestudio_ingest.settings import IngestSettings
+from livestudio_ingest.settings import MIGRATIONS, SCHEMA, IngestSettings, client_settings
 from livestudio_runtime.db import create_pool, postgres_check
 from livestudio_runtime.exactly_once import ExactlyOnceConsumer
 from livestudio_runtime.health import Health
 from livestudio_runtime.kafka import ensure_topics, kafka_check, make_broker
 from livestudio_runtime.migrations import migrate
-from shopee_client import ClientSettings, Clock, ShopeeClient
+from shopee_client import Clock, ShopeeClient
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA = "ingest"
 log = structlog.get_logger(__name__)
-
-
-def client_settings(settings: IngestSettings) -> ClientSettings:
-    return ClientSettings(
-        base_url=settings.shopee_base_url,
-        connect_timeout=settings.shopee_connect_timeout_s,
-        read_timeout=settings.shopee_read_timeout_s,
-        max_attempts=settings.shopee_max_attempts,
-        max_in_flight=settings.shopee_max_in_flight,
-        max_connections=settings.shopee_max_connections,
-        max_keepalive_connections=settings.shopee_max_connections,
-        per_account_rate=settings.shopee_per_account_rate,
-    )
 
 
 async def list_topics(bootstrap: str) -> set[str]:

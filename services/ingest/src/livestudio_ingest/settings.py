@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -17,8 +18,11 @@ from pydantic_settings import SettingsConfigDict
 
 from livestudio_runtime.settings import ServiceSettings
 from livestudio_schemas.topics import Topic
+from shopee_client import ClientSettings
 
 SERVICE = "ingest"
+SCHEMA = "ingest"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _instance_id() -> str:
@@ -76,7 +80,7 @@ class IngestSettings(ServiceSettings):
 
     # --- liveness and settling (ingest-clock seconds) ---------------------------------------------------
     stale_after_s: float = Field(default=600.0, gt=0, description="status 1 but duration frozen this long: ended")
-    end_confirm_s: float = Field(default=120.0, gt=0, description="status 2 and duration frozen this long: ended")
+    end_confirm_s: float = Field(default=180.0, gt=0, description="status 2 and duration frozen this long: ended")
     settle_window_s: float = Field(default=6 * 3600.0, ge=0, description="keep reading ended sessions this long")
     session_retention_days: int = Field(default=10, ge=8)
 
@@ -106,3 +110,17 @@ class IngestSettings(ServiceSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> IngestSettings:
     return IngestSettings()
+
+
+def client_settings(settings: IngestSettings) -> ClientSettings:
+    """The Shopee client's settings from the ingest's (one client per process, shared by every account)."""
+    return ClientSettings(
+        base_url=settings.shopee_base_url,
+        connect_timeout=settings.shopee_connect_timeout_s,
+        read_timeout=settings.shopee_read_timeout_s,
+        max_attempts=settings.shopee_max_attempts,
+        max_in_flight=settings.shopee_max_in_flight,
+        max_connections=settings.shopee_max_connections,
+        max_keepalive_connections=settings.shopee_max_connections,
+        per_account_rate=settings.shopee_per_account_rate,
+    )

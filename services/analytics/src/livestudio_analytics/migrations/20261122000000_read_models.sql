@@ -4,6 +4,17 @@
 -- `field_observed_at` (internal): observed_at of the report behind each register of the row, in the order of
 -- livestudio_analytics.observations (SESSIONS / TIMELINE / ITEMS); it makes merges order-independent.
 
+-- Streaming time of one session: Shopee's duration, else end - start, else the time observed on air so far.
+CREATE FUNCTION session_streaming_ms(
+    duration_ms bigint, started_at timestamptz, ended_at timestamptz, observed_at timestamptz
+) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN greatest(0, coalesce(
+    duration_ms,
+    floor(extract(epoch FROM ended_at - started_at) * 1000)::bigint,
+    floor(extract(epoch FROM observed_at - started_at) * 1000)::bigint
+));
+
 -- Newest figures per live session. local_day = date of started_at in the session's (studio's) timezone.
 CREATE TABLE sessions (
     account_id           text        NOT NULL,
@@ -42,8 +53,10 @@ CREATE TABLE sessions (
     paid_orders          bigint,
     paid_sales           numeric(22,2),
     field_observed_at    timestamptz[] NOT NULL,
+    streaming_ms         bigint GENERATED ALWAYS AS
+                             (session_streaming_ms(duration_ms, started_at, ended_at, observed_at)) STORED,
     PRIMARY KEY (account_id, session_id)
-);
+) WITH (fillfactor = 70);
 CREATE INDEX sessions_account_day ON sessions (account_id, local_day);
 CREATE INDEX sessions_studio_day ON sessions (studio_id, local_day);
 CREATE INDEX sessions_on_air ON sessions (account_id) WHERE on_air;
@@ -62,7 +75,7 @@ CREATE TABLE session_timeline (
     observed_at       timestamptz NOT NULL,
     field_observed_at timestamptz[] NOT NULL,
     PRIMARY KEY (account_id, session_id, minute)
-);
+) WITH (fillfactor = 85);
 
 -- Newest figures per product of a session.
 CREATE TABLE session_items (
@@ -86,7 +99,7 @@ CREATE TABLE session_items (
     observed_at          timestamptz NOT NULL,
     field_observed_at    timestamptz[] NOT NULL,
     PRIMARY KEY (account_id, session_id, item_id)
-);
+) WITH (fillfactor = 70);
 
 -- Ad spend typed in per account and local day (command adspend.enter; the newest issued command wins).
 CREATE TABLE ad_spend (
@@ -108,17 +121,6 @@ CREATE TABLE command_results (
     error       text,
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
-
--- Streaming time of one session: Shopee's duration, else end - start, else the time observed on air so far.
-CREATE FUNCTION session_streaming_ms(
-    duration_ms bigint, started_at timestamptz, ended_at timestamptz, observed_at timestamptz
-) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN greatest(0, coalesce(
-    duration_ms,
-    floor(extract(epoch FROM ended_at - started_at) * 1000)::bigint,
-    floor(extract(epoch FROM observed_at - started_at) * 1000)::bigint
-));
 
 -- Daily rollup per account and studio-local day, recomputed from `sessions` for the days a batch touched.
 -- Sums are NULL when no session of the day reported the figure.
@@ -145,7 +147,7 @@ CREATE TABLE daily_account (
     ad_spend             numeric,
     observed_at          timestamptz,
     PRIMARY KEY (account_id, day)
-);
+) WITH (fillfactor = 70);
 CREATE INDEX daily_account_studio_day ON daily_account (studio_id, day);
 
 -- Daily rollup per studio, recomputed from daily_account for the (studio, day) rows a batch touched.
@@ -172,7 +174,7 @@ CREATE TABLE daily_studio (
     ad_spend             numeric,
     observed_at          timestamptz,
     PRIMARY KEY (studio_id, day)
-);
+) WITH (fillfactor = 70);
 
 -- Derived figures; NULL whenever the divisor is 0 or unknown.
 CREATE VIEW daily_account_v AS
@@ -201,10 +203,9 @@ SELECT d.*,
        round(d.ad_spend / nullif(d.confirmed_sales, 0), 4)                          AS acos
 FROM daily_studio d;
 
--- Sessions with their streaming time and per-session derived figures.
+-- Sessions with per-session derived figures.
 CREATE VIEW sessions_v AS
 SELECT s.*,
-       session_streaming_ms(s.duration_ms, s.started_at, s.ended_at, s.observed_at) AS streaming_ms,
        round(s.placed_orders::numeric / nullif(s.viewers, 0), 6)                    AS placed_conversion,
        round(s.placed_sales / nullif(s.placed_orders, 0), 2)                        AS placed_aov,
        round(s.confirmed_sales / nullif(s.confirmed_orders, 0), 2)                  AS confirmed_aov
@@ -226,9 +227,9 @@ DROP VIEW daily_studio_v;
 DROP VIEW daily_account_v;
 DROP TABLE daily_studio;
 DROP TABLE daily_account;
-DROP FUNCTION session_streaming_ms(bigint, timestamptz, timestamptz, timestamptz);
 DROP TABLE command_results;
 DROP TABLE ad_spend;
 DROP TABLE session_items;
 DROP TABLE session_timeline;
 DROP TABLE sessions;
+DROP FUNCTION session_streaming_ms(bigint, timestamptz, timestamptz, timestamptz);

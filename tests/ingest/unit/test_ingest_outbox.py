@@ -1,0 +1,103 @@
+"""The conflating outbox and its publisher: newest per slot, bounded, acknowledged before it is forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from faststream.kafka import KafkaBroker
+
+from livestudio_ingest.outbox import Outbox, Outgoing, Publisher
+
+
+def _item(body: bytes, acks: list[bytes] | None = None, drops: list[bytes] | None = None) -> Outgoing:
+    return Outgoing(
+        topic="s",
+        key="acct:1",
+        body=body,
+        event_type="livestudio.session.snapshot.v1",
+        on_published=(lambda: acks.append(body)) if acks is not None else None,
+        on_dropped=(lambda: drops.append(body)) if drops is not None else None,
+    )
+
+
+def test_a_newer_event_replaces_the_unpublished_one_of_its_slot() -> None:
+    box = Outbox(10)
+    box.put(("snapshot", "a", 1), _item(b"v1"))
+    box.put(("items", "a", 1), _item(b"i1"))
+    box.put(("snapshot", "a", 1), _item(b"v2"))
+    assert [i.body for _, i in box.peek(10)] == [b"v2", b"i1"]
+
+
+def test_the_outbox_is_bounded_but_never_drops_essential_events() -> None:
+    drops: list[bytes] = []
+    box = Outbox(2)
+    assert box.put(("snapshot", "a", 1), _item(b"1"))
+    assert box.put(("snapshot", "a", 2), _item(b"2"))
+    assert not box.put(("snapshot", "a", 3), _item(b"3", drops=drops))
+    assert drops == [b"3"]
+    assert box.put(("ended", "a", 3), _item(b"e3"), essential=True)
+    assert len(box) == 3
+
+
+def test_an_acknowledged_event_does_not_free_a_slot_taken_by_a_newer_one() -> None:
+    acks: list[bytes] = []
+    box = Outbox(10)
+    first = _item(b"v1", acks)
+    box.put(("snapshot", "a", 1), first)
+    box.put(("snapshot", "a", 1), _item(b"v2", acks))
+    box.done(("snapshot", "a", 1), first)
+    assert acks == [b"v1"]
+    assert [i.body for _, i in box.peek(10)] == [b"v2"]
+
+
+class _FakePublisher:
+    def __init__(self, owner: _FakeBroker) -> None:
+        self.owner = owner
+
+    async def publish(self, body: bytes, **_: Any) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.owner.down:
+            future.set_exception(ConnectionError("broker down"))
+        else:
+            self.owner.sent.append(body)
+            future.set_result(None)
+        return future
+
+
+class _FakeBroker:
+    def __init__(self) -> None:
+        self.down = True
+        self.sent: list[bytes] = []
+
+    def publisher(self, _topic: str, **_: Any) -> _FakePublisher:
+        return _FakePublisher(self)
+
+
+async def test_publisher_keeps_the_newest_through_an_outage_and_repairs_topics() -> None:
+    broker = _FakeBroker()
+    box = Outbox(100)
+    repaired: list[int] = []
+
+    async def repair() -> None:
+        repaired.append(1)
+
+    publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=1, repair_topics=repair)
+    publisher.start()
+    try:
+        for v in range(5):
+            box.put(("snapshot", "a", 1), _item(f"v{v}".encode()))
+            await asyncio.sleep(0.05)
+        box.put(("ended", "a", 1), _item(b"end"), essential=True)
+        await asyncio.sleep(0.3)
+        assert publisher.failing
+        assert repaired
+        assert len(box) == 2
+        broker.down = False
+        for _ in range(100):
+            if not len(box):
+                break
+            await asyncio.sleep(0.05)
+        assert broker.sent == [b"v4", b"end"]  # the newest observation, never an older one, then the end
+    finally:
+        await publisher.stop(drain_timeout=0.1)

@@ -1,0 +1,46 @@
+"""A simulated day through the whole stack equals the simulator's ground truth, figure for figure.
+
+The stack (own PostgreSQL and broker, the simulator, the four services as processes) runs one day of the
+scenario at 720x: the ingest polls, analytics and commission aggregate, the gateway serves. Then the clock
+freezes, the pipeline goes quiet, and every ended session (metrics, products, host attribution), every
+account-day, every host's figures and every statement must equal what the simulator says really happened.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.system.compare import summarise
+from tests.system.harness import SystemRun
+from tests.system.quiet import until_no_differences, wait_quiet
+from tests.system.scenario import Scenario
+from tests.system.verify import verify
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_simulated_day_matches_the_ground_truth(tmp_path: Path) -> None:
+    scenario = Scenario()
+    t0 = time.monotonic()
+    with SystemRun(scenario, tmp_path / "stack") as run:
+        run.seed()
+        run.wait_polled()
+        frozen = run.run_day()
+        quiet_s = wait_quiet(run.stack, run.sim, frozen_at=frozen.sim_now, accounts=range(scenario.accounts))
+        truth = run.sim.ground_truth(
+            frozen.sim_now, first=scenario.day - timedelta(days=8), last=scenario.day + timedelta(days=1)
+        )
+        checked, attempts = until_no_differences(lambda: verify(run, truth), timeout=30)
+        print(
+            f"\nstart {run.timings['start']:.0f}s, seed {run.timings['seed']:.0f}s, day {run.timings['day']:.0f}s, "
+            f"quiet after {quiet_s:.0f}s, comparisons {attempts}, total {time.monotonic() - t0:.0f}s\n"
+            f"{checked.line()}\n{summarise(checked.differences)}"
+        )
+        assert checked.sessions_strict >= 10, checked.line()
+        assert checked.statements >= 3, checked.line()
+        assert checked.differences == [], summarise(checked.differences)
+    assert run.watch.leaked() == []
