@@ -158,6 +158,10 @@ class ExactlyOnceConsumer(Generic[T]):
             rebalance_timeout_ms=max(session_timeout_ms, 10_000),
         )
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"{name}-dlq", acks="all", linger_ms=5)
+        for topic in self.topics:  # series exist at 0 from the start, so increase() sees the first DLQ record
+            DLQ_SENT.labels(name, topic)
+            LOG_RESETS.labels(name, topic)
+            EVENTS_APPLIED.labels(name, topic)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.assigned = asyncio.Event()
