@@ -23,20 +23,65 @@ from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSn
 Row = dict[str, Any]
 SessionPayload = SessionSnapshot | SessionEnded | SessionCorrected
 
-SESSION_METRICS = (
-    "views viewers peak_viewers current_viewers avg_view_duration_ms comments likes shares followers_growth "
-    "add_to_cart product_clicks conversion_rate buyers placed_orders placed_sales placed_items_sold confirmed_buyers "
-    "confirmed_orders confirmed_sales confirmed_items_sold paid_orders paid_sales"
-).split()
-TIMELINE_METRICS = "viewers current_viewers placed_orders confirmed_orders placed_sales confirmed_sales".split()
-ITEM_METRICS = (
-    "title min_price max_price product_clicks click_through_rate add_to_cart placed_orders placed_sales "
-    "placed_items_sold confirmed_orders confirmed_sales confirmed_items_sold"
-).split()
-SUMMED = (
-    "views viewers buyers placed_orders placed_items_sold confirmed_orders confirmed_items_sold paid_orders "
-    "placed_sales confirmed_sales paid_sales"
-).split()
+SESSION_METRICS = [
+    "views",
+    "viewers",
+    "peak_viewers",
+    "current_viewers",
+    "avg_view_duration_ms",
+    "comments",
+    "likes",
+    "shares",
+    "followers_growth",
+    "add_to_cart",
+    "product_clicks",
+    "conversion_rate",
+    "buyers",
+    "placed_orders",
+    "placed_sales",
+    "placed_items_sold",
+    "confirmed_buyers",
+    "confirmed_orders",
+    "confirmed_sales",
+    "confirmed_items_sold",
+    "paid_orders",
+    "paid_sales",
+]
+TIMELINE_METRICS = [
+    "viewers",
+    "current_viewers",
+    "placed_orders",
+    "confirmed_orders",
+    "placed_sales",
+    "confirmed_sales",
+]
+ITEM_METRICS = [
+    "title",
+    "min_price",
+    "max_price",
+    "product_clicks",
+    "click_through_rate",
+    "add_to_cart",
+    "placed_orders",
+    "placed_sales",
+    "placed_items_sold",
+    "confirmed_orders",
+    "confirmed_sales",
+    "confirmed_items_sold",
+]
+SUMMED = [
+    "views",
+    "viewers",
+    "buyers",
+    "placed_orders",
+    "placed_items_sold",
+    "confirmed_orders",
+    "confirmed_items_sold",
+    "paid_orders",
+    "placed_sales",
+    "confirmed_sales",
+    "paid_sales",
+]
 
 _TYPES: dict[str, type[SessionPayload]] = {
     "livestudio.session.snapshot.v1": SessionSnapshot,

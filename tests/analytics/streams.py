@@ -429,10 +429,7 @@ def realistic_stream(spec: StreamSpec) -> list[Record]:
     for n in range(spec.poison):
         pos = rng.randrange(len(out))
         topic: TopicKind = "session" if n % 3 else "item"
-        if n % 5 == 0:
-            value = _impossible(rng, topic)
-        else:
-            value = _POISON[n % len(_POISON)]
+        value = _impossible(rng, topic) if n % 5 == 0 else _POISON[n % len(_POISON)]
         out.insert(pos, Record(topic, f"acc-poison:{n}".encode(), value, poison=True))
     return out
 

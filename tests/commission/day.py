@@ -72,7 +72,12 @@ DAY = date(2026, 3, 2)
 NEXT = date(2026, 3, 3)
 
 HOSTS = {"h1": "host", "h2": "host", "h3": "host", "h4": "host", "h5": "host", "h6": "leader"}
-SHIFTS = {"morning": ("05:00", "10:00"), "day": ("10:00", "15:00"), "evening": ("15:00", "20:00"), "night": ("20:00", "00:00")}
+SHIFTS = {
+    "morning": ("05:00", "10:00"),
+    "day": ("10:00", "15:00"),
+    "evening": ("15:00", "20:00"),
+    "night": ("20:00", "00:00"),
+}
 ENTRIES = [
     ("e1", "h1", "acc-a", "morning", "1"),
     ("e2", "h2", "acc-a", "day", "1"),
@@ -88,7 +93,14 @@ RULES: list[dict[str, Any]] = [
         "rule_kind": "gmv_percent",
         "tiers": [{"up_to": "2000000", "percent": "2"}, {"up_to": None, "percent": "3"}],
     },
-    {"rule_id": "R2", "studio_id": "st1", "account_id": "acc-b", "rule_kind": "gmv_percent", "basis": "placed", "percent": "5"},
+    {
+        "rule_id": "R2",
+        "studio_id": "st1",
+        "account_id": "acc-b",
+        "rule_kind": "gmv_percent",
+        "basis": "placed",
+        "percent": "5",
+    },
     {
         "rule_id": "R3",
         "studio_id": "st1",
@@ -115,7 +127,14 @@ def roster_commands() -> list[Record]:
     for shift, (start, end) in SHIFTS.items():
         out.append(
             command(
-                {"kind": "shift.upsert", "shift_id": shift, "studio_id": "st1", "name": shift, "start": start, "end": end},
+                {
+                    "kind": "shift.upsert",
+                    "shift_id": shift,
+                    "studio_id": "st1",
+                    "name": shift,
+                    "start": start,
+                    "end": end,
+                },
                 command_id=f"day-shift-{shift}",
             )
         )
@@ -137,7 +156,10 @@ def roster_commands() -> list[Record]:
         )
     for rule in RULES:
         out.append(
-            command({"kind": "rule.upsert", "effective_from": "2026-01-01", **rule}, command_id=f"day-rule-{rule['rule_id']}")
+            command(
+                {"kind": "rule.upsert", "effective_from": "2026-01-01", **rule},
+                command_id=f"day-rule-{rule['rule_id']}",
+            )
         )
     return out
 
@@ -145,20 +167,157 @@ def roster_commands() -> list[Record]:
 def session_records() -> list[Record]:
     s1, s2, s3, s4 = local(DAY, 9), local(DAY, 11), local(DAY, 14), local(DAY, 20)
     return [
-        session_event("snapshot", "acc-a", 1001, s1, local(DAY, 9, 30), placed=1_000_000, placed_orders=10, confirmed=800_000, confirmed_orders=8),
-        session_event("snapshot", "acc-a", 1001, s1, local(DAY, 10), placed=2_500_000, placed_orders=25, confirmed=2_000_000, confirmed_orders=20),
-        session_event("snapshot", "acc-a", 1001, s1, local(DAY, 10, 30), placed=3_000_000, placed_orders=30, confirmed=2_400_000, confirmed_orders=24),
-        session_event("ended", "acc-a", 1001, s1, local(DAY, 11), placed=4_200_000, placed_orders=42, confirmed=3_360_000, confirmed_orders=34, ended_at=local(DAY, 11)),
-        session_event("corrected", "acc-a", 1001, s1, local(NEXT, 12), placed=4_200_000, placed_orders=42, confirmed=3_780_000, confirmed_orders=38, ended_at=local(DAY, 11)),
-        session_event("snapshot", "acc-b", 2001, s2, local(DAY, 12), placed=2_000_000, placed_orders=20, confirmed=1_600_000, confirmed_orders=16),
-        session_event("ended", "acc-b", 2001, s2, local(DAY, 13), placed=4_000_002, placed_orders=41, confirmed=3_200_000, confirmed_orders=32, ended_at=local(DAY, 13)),
-        session_event("snapshot", "acc-b", 2001, s2, local(DAY, 18), placed=4_000_002, placed_orders=41, confirmed=3_400_000, confirmed_orders=34, on_air=False),
-        session_event("snapshot", "acc-c", 3001, s3, local(DAY, 14, 30), placed=500_000, placed_orders=5, confirmed=400_000, confirmed_orders=4),
-        session_event("snapshot", "acc-c", 3001, s3, local(DAY, 15, 30), placed=1_700_001, placed_orders=17, confirmed=1_360_000, confirmed_orders=13),
-        session_event("ended", "acc-c", 3001, s3, local(DAY, 16), placed=2_000_001, placed_orders=20, confirmed=1_600_000, confirmed_orders=16, ended_at=local(DAY, 16)),
+        session_event(
+            "snapshot",
+            "acc-a",
+            1001,
+            s1,
+            local(DAY, 9, 30),
+            placed=1_000_000,
+            placed_orders=10,
+            confirmed=800_000,
+            confirmed_orders=8,
+        ),
+        session_event(
+            "snapshot",
+            "acc-a",
+            1001,
+            s1,
+            local(DAY, 10),
+            placed=2_500_000,
+            placed_orders=25,
+            confirmed=2_000_000,
+            confirmed_orders=20,
+        ),
+        session_event(
+            "snapshot",
+            "acc-a",
+            1001,
+            s1,
+            local(DAY, 10, 30),
+            placed=3_000_000,
+            placed_orders=30,
+            confirmed=2_400_000,
+            confirmed_orders=24,
+        ),
+        session_event(
+            "ended",
+            "acc-a",
+            1001,
+            s1,
+            local(DAY, 11),
+            placed=4_200_000,
+            placed_orders=42,
+            confirmed=3_360_000,
+            confirmed_orders=34,
+            ended_at=local(DAY, 11),
+        ),
+        session_event(
+            "corrected",
+            "acc-a",
+            1001,
+            s1,
+            local(NEXT, 12),
+            placed=4_200_000,
+            placed_orders=42,
+            confirmed=3_780_000,
+            confirmed_orders=38,
+            ended_at=local(DAY, 11),
+        ),
+        session_event(
+            "snapshot",
+            "acc-b",
+            2001,
+            s2,
+            local(DAY, 12),
+            placed=2_000_000,
+            placed_orders=20,
+            confirmed=1_600_000,
+            confirmed_orders=16,
+        ),
+        session_event(
+            "ended",
+            "acc-b",
+            2001,
+            s2,
+            local(DAY, 13),
+            placed=4_000_002,
+            placed_orders=41,
+            confirmed=3_200_000,
+            confirmed_orders=32,
+            ended_at=local(DAY, 13),
+        ),
+        session_event(
+            "snapshot",
+            "acc-b",
+            2001,
+            s2,
+            local(DAY, 18),
+            placed=4_000_002,
+            placed_orders=41,
+            confirmed=3_400_000,
+            confirmed_orders=34,
+            on_air=False,
+        ),
+        session_event(
+            "snapshot",
+            "acc-c",
+            3001,
+            s3,
+            local(DAY, 14, 30),
+            placed=500_000,
+            placed_orders=5,
+            confirmed=400_000,
+            confirmed_orders=4,
+        ),
+        session_event(
+            "snapshot",
+            "acc-c",
+            3001,
+            s3,
+            local(DAY, 15, 30),
+            placed=1_700_001,
+            placed_orders=17,
+            confirmed=1_360_000,
+            confirmed_orders=13,
+        ),
+        session_event(
+            "ended",
+            "acc-c",
+            3001,
+            s3,
+            local(DAY, 16),
+            placed=2_000_001,
+            placed_orders=20,
+            confirmed=1_600_000,
+            confirmed_orders=16,
+            ended_at=local(DAY, 16),
+        ),
         session_event("snapshot", "acc-c", 3002, s4, local(DAY, 21), placed=3_000_000, placed_orders=30),
-        session_event("ended", "acc-c", 3002, s4, local(DAY, 22), placed=6_000_000, placed_orders=60, confirmed=4_000_000, confirmed_orders=40, ended_at=local(DAY, 22)),
-        session_event("corrected", "acc-c", 3002, s4, local(NEXT, 10), placed=6_000_000, placed_orders=60, confirmed=5_000_000, confirmed_orders=50, ended_at=local(DAY, 22)),
+        session_event(
+            "ended",
+            "acc-c",
+            3002,
+            s4,
+            local(DAY, 22),
+            placed=6_000_000,
+            placed_orders=60,
+            confirmed=4_000_000,
+            confirmed_orders=40,
+            ended_at=local(DAY, 22),
+        ),
+        session_event(
+            "corrected",
+            "acc-c",
+            3002,
+            s4,
+            local(NEXT, 10),
+            placed=6_000_000,
+            placed_orders=60,
+            confirmed=5_000_000,
+            confirmed_orders=50,
+            ended_at=local(DAY, 22),
+        ),
     ]
 
 

@@ -114,7 +114,14 @@ def command(
         subject=body["kind"],
         id_=deterministic_event_id("command", cmd.command_id),
     )
-    target = next((str(body[k]) for k in ("entry_id", "host_id", "shift_id", "rule_id", "studio_id", "statement_id") if k in body), "x")
+    target = next(
+        (
+            str(body[k])
+            for k in ("entry_id", "host_id", "shift_id", "rule_id", "studio_id", "statement_id")
+            if k in body
+        ),
+        "x",
+    )
     return target, event.to_json_bytes()
 
 
@@ -159,9 +166,7 @@ async def running(settings: CommissionSettings) -> AsyncIterator[CommissionServi
         await service.stop()
 
 
-async def wait_settled(
-    service: CommissionService, produced: dict[str, int], *, timeout: float = 90.0
-) -> asyncpg.Pool:
+async def wait_settled(service: CommissionService, produced: dict[str, int], *, timeout: float = 90.0) -> asyncpg.Pool:
     """Wait until every produced record is applied and no statement recomputation is pending."""
     pool = service.pool
     assert pool is not None

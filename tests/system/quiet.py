@@ -64,11 +64,16 @@ def pipeline_state(stack: Stack) -> PipelineState:
 def reread_after(sim: SimAdmin, since_seq: int, accounts: Iterable[int], frozen_at: datetime) -> set[int]:
     """Accounts whose session list and history were not yet served from the frozen world (after `since_seq`)."""
 
+    frozen_ms = int(frozen_at.timestamp() * 1000)  # the log keeps simulated time to the millisecond
+
     def served(endpoint: str) -> set[int]:
         return {
             r["account"]
             for r in sim.requests(since_seq, endpoint=endpoint)
-            if r["status"] == 200 and r["fault"] is None and datetime.fromisoformat(r["sim_time"]) >= frozen_at
+            if r["status"] == 200
+            and r["fault"] is None
+            and r["sim_time"]
+            and int(datetime.fromisoformat(r["sim_time"]).timestamp() * 1000) >= frozen_ms
         }
 
     return set(accounts) - (served("session_list") & served("live_list"))

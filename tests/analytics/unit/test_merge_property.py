@@ -8,22 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiokafka.structs import ConsumerRecord
 from hypothesis import HealthCheck, given, settings
 
 from livestudio_analytics.batch import plan_batch
-from livestudio_analytics.events import AdSpendEntry, Event
-from livestudio_analytics.handlers import Decoder, Topics
+from livestudio_analytics.events import AdSpendEntry
 from livestudio_analytics.lww import State, TableSpec, merge_into, row_values
 from livestudio_analytics.observations import ITEMS, SESSIONS, TIMELINE
 from tests.analytics.reference import Reference, Row
-from tests.analytics.strategies import Message, Scenario, scenarios
-
-DECODE = Decoder(Topics("session", "item", "commands"))
-
-
-def decode(message: Message) -> Event:
-    return DECODE(ConsumerRecord(message.topic, 0, 0, 0, 0, None, message.value, None, 0, 0, []))
+from tests.analytics.strategies import Scenario, decode_message, scenarios
 
 
 def _apply(table: dict[Any, State], spec: TableSpec, rows: dict[Any, State]) -> None:
@@ -58,7 +50,7 @@ def test_batched_merge_equals_reference(scenario: Scenario) -> None:
     items: dict[Any, State] = {}
     ad_spend: dict[Any, AdSpendEntry] = {}
     for batch in scenario.batches:
-        plan = plan_batch(decode(m) for m in batch)
+        plan = plan_batch(decode_message(m) for m in batch)
         _apply(sessions, SESSIONS, plan.sessions)  # type: ignore[arg-type]
         _apply(timeline, TIMELINE, plan.timeline)  # type: ignore[arg-type]
         _apply(items, ITEMS, plan.items)  # type: ignore[arg-type]

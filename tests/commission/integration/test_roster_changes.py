@@ -47,9 +47,18 @@ async def test_roster_changes_reattribute_sessions(
         pool = await send(
             settings.session_topic,
             [
-                session_event("snapshot", "acc-r", 7001, local(DAY, 10), local(DAY, 11), placed=600_000, studio_id="st3"),
                 session_event(
-                    "ended", "acc-r", 7001, local(DAY, 10), local(DAY, 12), placed=1_200_000, ended_at=local(DAY, 12), studio_id="st3"
+                    "snapshot", "acc-r", 7001, local(DAY, 10), local(DAY, 11), placed=600_000, studio_id="st3"
+                ),
+                session_event(
+                    "ended",
+                    "acc-r",
+                    7001,
+                    local(DAY, 10),
+                    local(DAY, 12),
+                    placed=1_200_000,
+                    ended_at=local(DAY, 12),
+                    studio_id="st3",
                 ),
             ],
         )
@@ -59,8 +68,12 @@ async def test_roster_changes_reattribute_sessions(
         await send(
             settings.commands_topic,
             [
-                command({"kind": "host.check_in", "host_id": "r2", "account_id": "acc-r", "at": local(DAY, 11).isoformat()}),
-                command({"kind": "host.check_out", "host_id": "r2", "account_id": "acc-r", "at": local(DAY, 12).isoformat()}),
+                command(
+                    {"kind": "host.check_in", "host_id": "r2", "account_id": "acc-r", "at": local(DAY, 11).isoformat()}
+                ),
+                command(
+                    {"kind": "host.check_out", "host_id": "r2", "account_id": "acc-r", "at": local(DAY, 12).isoformat()}
+                ),
             ],
         )
         assert await placed_by_host(pool) == {"r1": 900_000, "r2": 300_000}
@@ -68,7 +81,11 @@ async def test_roster_changes_reattribute_sessions(
         # r1 checked out at 11: the schedule said 12, the check-out wins.
         await send(
             settings.commands_topic,
-            [command({"kind": "host.check_out", "host_id": "r1", "account_id": "acc-r", "at": local(DAY, 11).isoformat()})],
+            [
+                command(
+                    {"kind": "host.check_out", "host_id": "r1", "account_id": "acc-r", "at": local(DAY, 11).isoformat()}
+                )
+            ],
         )
         assert await placed_by_host(pool) == {"r1": 600_000, "r2": 600_000}
 
@@ -96,18 +113,32 @@ async def test_roster_changes_reattribute_sessions(
         assert await placed_by_host(pool) == {None: 600_000, "r2": 600_000}
         await send(
             settings.commands_topic,
-            [command({"kind": "shift.upsert", "shift_id": "early", "studio_id": "st3", "name": "Early", "start": "09:00", "end": "11:00"})],
+            [
+                command(
+                    {
+                        "kind": "shift.upsert",
+                        "shift_id": "early",
+                        "studio_id": "st3",
+                        "name": "Early",
+                        "start": "09:00",
+                        "end": "11:00",
+                    }
+                )
+            ],
         )
         assert await placed_by_host(pool) == {"r3": 600_000, "r2": 600_000}
         totals = await pool.fetchrow(
             "SELECT sum(placed_sales) AS placed, sum(on_air_ms) AS on_air FROM attributions WHERE session_id = 7001"
         )
-        assert totals["placed"] == 1_200_000
+        assert totals is not None and totals["placed"] == 1_200_000
 
         # Impossible roster commands are rejected with a reason, and change nothing.
         bad = [
             command({"kind": "schedule.remove", "entry_id": "never-was"}, command_id="bad-remove"),
-            command({"kind": "studio.upsert", "studio_id": "st3", "name": "Three", "timezone": "Mars/Olympus"}, command_id="bad-tz"),
+            command(
+                {"kind": "studio.upsert", "studio_id": "st3", "name": "Three", "timezone": "Mars/Olympus"},
+                command_id="bad-tz",
+            ),
             command(
                 {
                     "kind": "schedule.upsert",
@@ -122,7 +153,9 @@ async def test_roster_changes_reattribute_sessions(
             ),
         ]
         await send(settings.commands_topic, bad)
-        results = {r["command_id"]: (r["status"], r["error"]) for r in await pool.fetch("SELECT * FROM command_results")}
+        results = {
+            r["command_id"]: (r["status"], r["error"]) for r in await pool.fetch("SELECT * FROM command_results")
+        }
         assert results["bad-remove"] == ("rejected", "unknown schedule entry never-was")
         assert results["bad-tz"] == ("rejected", "unknown timezone 'Mars/Olympus'")
         assert results["bad-window"] == ("rejected", "ends_at must be after starts_at")

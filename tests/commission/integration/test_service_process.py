@@ -49,7 +49,9 @@ async def test_console_script_serves_health_and_metrics_and_stops_on_sigterm(
         }
     )
     script = Path(sys.executable).parent / "livestudio-commission"
-    proc = subprocess.Popen([str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a child we must kill in `finally`, whatever happens
+        [str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             ready = None
@@ -72,7 +74,7 @@ async def test_console_script_serves_health_and_metrics_and_stops_on_sigterm(
         # uvicorn finishes the graceful shutdown, then re-raises the signal it caught (exit status -SIGTERM).
         assert await asyncio.to_thread(proc.wait, 30) in (0, -signal.SIGTERM)
         output = (proc.stdout.read() if proc.stdout else b"").decode()
-        stopping, stopped = output.find('"service_stopping"'), output.find('"service_stopped"')
+        stopping, stopped = output.find("service_stopping"), output.find("service_stopped")
         assert 0 <= stopping < stopped, output[-3000:]
     finally:
         if proc.poll() is None:
@@ -107,7 +109,9 @@ async def test_roster_import_and_export_command_lines(fresh_db: str, tmp_path: P
 
     conn = await asyncpg.connect(fresh_db)
     try:
-        entries = await conn.fetch("SELECT entry_id, share, local_day FROM commission.schedule_entries ORDER BY entry_id")
+        entries = await conn.fetch(
+            "SELECT entry_id, share, local_day FROM commission.schedule_entries ORDER BY entry_id"
+        )
         roles = await conn.fetch("SELECT host_id, role FROM commission.hosts ORDER BY host_id")
     finally:
         await conn.close()

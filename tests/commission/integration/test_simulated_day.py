@@ -43,13 +43,15 @@ async def assert_day(pool: asyncpg.Pool) -> None:
     # attributed + unassigned == the session's figures, exactly
     for session_id, expected in SESSION_TOTALS.items():
         mine = [r for r in rows if r["session_id"] == session_id]
-        sums = tuple(sum(r[c] for r in mine) for c in ("placed_sales", "placed_orders", "confirmed_sales", "confirmed_orders"))
+        sums = tuple(
+            sum(r[c] for r in mine) for c in ("placed_sales", "placed_orders", "confirmed_sales", "confirmed_orders")
+        )
         assert sums == expected, session_id
         stored = await pool.fetchrow(
             "SELECT placed_sales, placed_orders, confirmed_sales, confirmed_orders FROM sessions WHERE session_id = $1",
             session_id,
         )
-        assert tuple(stored.values()) == expected
+        assert stored is not None and tuple(stored.values()) == expected
 
     statements = await pool.fetch("SELECT * FROM statements ORDER BY host_id")
     assert {s["host_id"]: s["total"] for s in statements} == {h: Decimal(t) for h, (t, _) in EXPECTED_PAY.items()}
@@ -59,8 +61,8 @@ async def assert_day(pool: asyncpg.Pool) -> None:
         assert s["statement_id"] == f"{s['host_id']}:2026-03-01:1"
         lines = await pool.fetch("SELECT * FROM statement_lines WHERE statement_id = $1", s["statement_id"])
         by_rule = {ln["rule_id"]: (ln["base"], ln["amount"]) for ln in lines}
-        expected = {rule: (base, Decimal(amount)) for rule, (base, amount) in EXPECTED_PAY[s["host_id"]][1].items()}
-        assert by_rule == expected, s["host_id"]
+        want = {rule: (base, Decimal(amount)) for rule, (base, amount) in EXPECTED_PAY[s["host_id"]][1].items()}
+        assert by_rule == want, s["host_id"]
         assert {ln["line_kind"] for ln in lines} == {"earning"}
         assert sum(ln["amount"] for ln in lines) == s["total"]
 
@@ -71,12 +73,16 @@ async def test_simulated_day(kafka_bootstrap: str, topic_factory: TopicFactory, 
     async with running(settings) as service:
         await produce(kafka_bootstrap, settings.commands_topic, roster)
         await produce(kafka_bootstrap, settings.session_topic, sessions)
-        pool = await wait_settled(service, {settings.commands_topic: len(roster), settings.session_topic: len(sessions)})
+        pool = await wait_settled(
+            service, {settings.commands_topic: len(roster), settings.session_topic: len(sessions)}
+        )
         await assert_day(pool)
 
         # One StatementChanged per host on livestudio.commission.v1 (key = host), ids = f(statement, revision).
         statements = {r["statement_id"]: r for r in await pool.fetch("SELECT * FROM statements")}
-        events = await read_topic(kafka_bootstrap, settings.commission_topic, sum(s["revision"] for s in statements.values()))
+        events = await read_topic(
+            kafka_bootstrap, settings.commission_topic, sum(s["revision"] for s in statements.values())
+        )
         latest: dict[str, dict[str, object]] = {}
         for record in events:
             body = json.loads(record.value)

@@ -31,7 +31,16 @@ def roster() -> list[Record]:
     return [
         command({"kind": "studio.upsert", "studio_id": "st2", "name": "Two"}),
         command({"kind": "host.upsert", "host_id": "w1", "studio_id": "st2", "name": "W One"}),
-        command({"kind": "shift.upsert", "shift_id": "day", "studio_id": "st2", "name": "Day", "start": "10:00", "end": "15:00"}),
+        command(
+            {
+                "kind": "shift.upsert",
+                "shift_id": "day",
+                "studio_id": "st2",
+                "name": "Day",
+                "start": "10:00",
+                "end": "15:00",
+            }
+        ),
         command(
             {
                 "kind": "schedule.upsert",
@@ -43,13 +52,29 @@ def roster() -> list[Record]:
                 "shift_date": DAY.isoformat(),
             }
         ),
-        command({"kind": "rule.upsert", "rule_id": "ten", "rule_kind": "gmv_percent", "percent": "10", "effective_from": "2026-01-01"}),
+        command(
+            {
+                "kind": "rule.upsert",
+                "rule_id": "ten",
+                "rule_kind": "gmv_percent",
+                "percent": "10",
+                "effective_from": "2026-01-01",
+            }
+        ),
     ]
 
 
 def correction(confirmed: int, day: date) -> Record:
     return session_event(
-        "corrected", "acc-w", 5001, START, local(day, 9), placed=1_000_000, confirmed=confirmed, ended_at=local(DAY, 12), studio_id="st2"
+        "corrected",
+        "acc-w",
+        5001,
+        START,
+        local(day, 9),
+        placed=1_000_000,
+        confirmed=confirmed,
+        ended_at=local(DAY, 12),
+        studio_id="st2",
     )
 
 
@@ -93,8 +118,27 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
         await send(
             settings.session_topic,
             [
-                session_event("snapshot", "acc-w", 5001, START, local(DAY, 11), placed=1_000_000, confirmed=500_000, studio_id="st2"),
-                session_event("ended", "acc-w", 5001, START, local(DAY, 12), placed=1_000_000, confirmed=800_000, ended_at=local(DAY, 12), studio_id="st2"),
+                session_event(
+                    "snapshot",
+                    "acc-w",
+                    5001,
+                    START,
+                    local(DAY, 11),
+                    placed=1_000_000,
+                    confirmed=500_000,
+                    studio_id="st2",
+                ),
+                session_event(
+                    "ended",
+                    "acc-w",
+                    5001,
+                    START,
+                    local(DAY, 12),
+                    placed=1_000_000,
+                    confirmed=800_000,
+                    ended_at=local(DAY, 12),
+                    studio_id="st2",
+                ),
                 (b"acc-w:5001".decode(), b"{not json"),  # poison: to the DLQ, the partition moves on
             ],
         )
@@ -102,7 +146,9 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
         march = await statement(pool, MARCH)
         assert (march["status"], march["total"], march["revision"]) == ("calculated", 80_000, 1)
 
-        await send(settings.commands_topic, [cmd({"kind": "statement.approve", "statement_id": MARCH}, "approve-march")])
+        await send(
+            settings.commands_topic, [cmd({"kind": "statement.approve", "statement_id": MARCH}, "approve-march")]
+        )
         await settle()
         march = await statement(pool, MARCH)
         assert (march["status"], march["approved_by"], march["revision"]) == ("approved", "owner-1", 2)
@@ -117,7 +163,9 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
         assert (april["status"], april["total"]) == ("calculated", 10_000)
         assert await lines(pool, APRIL) == [("adjustment", "2026-03-01", Decimal(10_000))]
 
-        await send(settings.commands_topic, [cmd({"kind": "statement.pay", "statement_id": MARCH}, "pay-march", "finance")])
+        await send(
+            settings.commands_topic, [cmd({"kind": "statement.pay", "statement_id": MARCH}, "pay-march", "finance")]
+        )
         # A further correction while April is still open: April's adjustment is recalculated, not stacked.
         await send(settings.session_topic, [correction(850_000, date(2026, 4, 3))])
         await settle()
@@ -126,7 +174,9 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
         assert await lines(pool, APRIL) == [("adjustment", "2026-03-01", Decimal(5_000))]
 
         # April approved too: the next difference goes to May.
-        await send(settings.commands_topic, [cmd({"kind": "statement.approve", "statement_id": APRIL}, "approve-april")])
+        await send(
+            settings.commands_topic, [cmd({"kind": "statement.approve", "statement_id": APRIL}, "approve-april")]
+        )
         await settle()  # the two topics are not ordered with each other: approve first, then the correction
         await send(settings.session_topic, [correction(870_000, date(2026, 4, 4))])
         await settle()
@@ -146,7 +196,10 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
             ],
         )
         # Our command with an invalid body is rejected with the reason (the gateway can show it).
-        invalid = command({"kind": "rule.upsert", "rule_id": "bad", "rule_kind": "per_order", "effective_from": "2026-01-01"}, command_id="bad-rule")
+        invalid = command(
+            {"kind": "rule.upsert", "rule_id": "bad", "rule_kind": "per_order", "effective_from": "2026-01-01"},
+            command_id="bad-rule",
+        )
         broken = json.loads(invalid[1])
         broken["data"]["command"]["surprise"] = 1
         await send(settings.commands_topic, [(invalid[0], json.dumps(broken).encode())])
@@ -169,8 +222,14 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
 
         # The ledger as seen by payroll: every status change is an event, with the actor.
         expected_events = await pool.fetchval("SELECT count(*) FROM outbox")
-        events = [json.loads(r.value) for r in await read_topic(kafka_bootstrap, settings.commission_topic, expected_events)]
-        march_events = [(e["type"].split(".")[-2], e["data"]["revision"], e["data"]["actor"]) for e in events if e["data"]["statement_id"] == MARCH]
+        events = [
+            json.loads(r.value) for r in await read_topic(kafka_bootstrap, settings.commission_topic, expected_events)
+        ]
+        march_events = [
+            (e["type"].split(".")[-2], e["data"]["revision"], e["data"]["actor"])
+            for e in events
+            if e["data"]["statement_id"] == MARCH
+        ]
         assert march_events == [("calculated", 1, None), ("approved", 2, "owner-1"), ("paid", 3, "finance")]
         assert len({e["id"] for e in events}) == len(events)
 

@@ -40,9 +40,7 @@ def test_periods() -> None:
 
 
 def test_tiers_apply_to_the_period_total_and_split_back_over_sessions_exactly() -> None:
-    rule = PayRule(
-        "tiered", FROM, "gmv_percent", tiers=(Tier(Decimal(2_000_000), Decimal(2)), Tier(None, Decimal(3)))
-    )
+    rule = PayRule("tiered", FROM, "gmv_percent", tiers=(Tier(Decimal(2_000_000), Decimal(2)), Tier(None, Decimal(3))))
     parts = [part(1, 1_000_000), part(2, 1_000_000, day=10), part(3, 1_000_001, day=20), part(4, None)]
     earnings = compute_earnings(parts, [rule], role_on=lambda d: "host", holidays=(), quantum=Decimal(1))
     # period base 3,000,001: 2% of 2 M + 3% of 1,000,001 = 40,000 + 30,000.03 -> 70,000
@@ -76,9 +74,7 @@ KEY2 = LineKey("r", FROM, "acc", 2)
 def test_open_statement_takes_the_earnings() -> None:
     earnings = {KEY: Earning(KEY, Decimal(100), Decimal(2), "d")}
     lines = plan_lines(MARCH, earnings, {}, own_statement=True)
-    assert [(ln.line_kind, ln.amount, ln.source_period_start) for ln in lines] == [
-        ("earning", Decimal(2), MARCH.start)
-    ]
+    assert [(ln.line_kind, ln.amount, ln.source_period_start) for ln in lines] == [("earning", Decimal(2), MARCH.start)]
 
 
 def test_frozen_period_differences_become_adjustments() -> None:

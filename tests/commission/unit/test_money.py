@@ -71,7 +71,7 @@ def test_quanta() -> None:
 
 
 @given(
-    units=st.integers(min_value=-10**12, max_value=10**12),
+    units=st.integers(min_value=-(10**12), max_value=10**12),
     weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=12).filter(lambda w: sum(w) > 0),
 )
 def test_allocation_conserves_and_stays_within_one_unit(units: int, weights: list[int]) -> None:
@@ -85,7 +85,7 @@ def test_allocation_conserves_and_stays_within_one_unit(units: int, weights: lis
 
 
 @given(
-    rupiah=st.integers(min_value=-10**13, max_value=10**13),
+    rupiah=st.integers(min_value=-(10**13), max_value=10**13),
     cents=st.integers(min_value=0, max_value=99),
     weights=st.lists(st.fractions(min_value=0, max_value=1000), min_size=1, max_size=8).filter(lambda w: sum(w) > 0),
 )

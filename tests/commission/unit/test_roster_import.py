@@ -47,7 +47,10 @@ def test_rows_become_commands() -> None:
 
 
 def test_explicit_windows() -> None:
-    text = "studio_id,host_id,account_id,starts_at,ends_at\nst1,h1,acc-a,2026-03-02T23:00:00+07:00,2026-03-03T01:00:00+07:00\n"
+    text = (
+        "studio_id,host_id,account_id,starts_at,ends_at\n"
+        "st1,h1,acc-a,2026-03-02T23:00:00+07:00,2026-03-03T01:00:00+07:00\n"
+    )
     ((key, cmd),) = parse_roster(text, issued_at=NOW)
     assert isinstance(cmd.command, ScheduleEntryUpsert)
     assert cmd.command.shift_id is None and cmd.command.ends_at is not None

@@ -198,6 +198,13 @@ def test_topics_job_runs_the_same_script_as_compose(base: list[dict[str, Any]]) 
     assert volume["configMap"]["name"] == "livestudio-kafka-topics"
     env = {e["name"]: e["value"] for e in container["env"]}
     assert int(env["TOPIC_REPLICATION"]) >= 3, "a real cluster replicates the topics"
+    # docs/OPERATIONS.md applies `-l app.kubernetes.io/component=kafka-topics` first: that must be self-contained.
+    selected = [d for d in base if d["metadata"]["labels"].get("app.kubernetes.io/component") == "kafka-topics"]
+    assert {(d["kind"], d["metadata"]["name"]) for d in selected} == {
+        ("ConfigMap", "livestudio-kafka-topics"),
+        ("Job", "livestudio-kafka-topics"),
+    }
+    assert "serviceAccountName" not in pod
 
 
 def test_service_account_without_api_access(base: list[dict[str, Any]]) -> None:

@@ -224,7 +224,9 @@ async def test_browser_gets_current_state_then_scoped_changes(served: Served, to
         await asyncio.sleep(0.5)
         assert all(d["session_id"] != 7001 for e, d in manager_a.drain() if e == "session")
         assert all(d["account_id"] == "acc-a2" for e, d in only_a2.drain() if e == "session")
-        assert manager_a.comments >= 1  # keep-alive comments flow while idle
+        async with asyncio.timeout(10):
+            while manager_a.comments < 1:  # keep-alive comments flow while idle
+                await asyncio.sleep(0.1)
     async with asyncio.timeout(10):
         while served.gateway.hub.clients:
             await asyncio.sleep(0.05)

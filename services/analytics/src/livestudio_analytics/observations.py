@@ -209,7 +209,7 @@ def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] |
         ended_at = _utc(ended_at)
         if ended_at < started - CLOCK_SKEW:
             raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
-        entries[2] = (ts, (False,))
+        entries[2] = (TERMINAL, (False,))
         entries[3] = (ts, (ended_at,))
     elif isinstance(obs, SessionSnapshot):
         entries[2] = (ts, (obs.on_air,))

@@ -341,6 +341,15 @@ async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]
     return len(studio_days)
 
 
+async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], State]) -> str:
+    """EXPLAIN of the session merge and the rollup recompute for these rows (checks that plans use indexes)."""
+    days = {(key[0], state.entries[0][1][-1]) for key, state in sessions.items() if state.entries[0] is not None}
+    accounts, local_days = _sorted_pairs(days)
+    lines = [r[0] for r in await conn.fetch("EXPLAIN " + _MERGE_SESSIONS, *_columns(SESSIONS, sessions))]
+    lines += [r[0] for r in await conn.fetch("EXPLAIN " + _RECOMPUTE_ACCOUNT_DAYS, accounts, local_days)]
+    return "\n".join(lines)
+
+
 # --- operations --------------------------------------------------------------------------------------------
 async def count_sessions_on_air(conn: DbConnection) -> int:
     value = await conn.fetchval("SELECT count(*) FROM sessions WHERE on_air")

@@ -18,6 +18,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import structlog
+
 from livestudio_commission import repository as repo
 from livestudio_commission.periods import period_of
 from livestudio_runtime.db import DbConnection, create_pool
@@ -92,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--period", required=True, type=date.fromisoformat, help="a local day inside the period")
     parser.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is the result
     text = asyncio.run(_export(CommissionSettings().database_url, args.studio, args.period))
     if args.output:
         args.output.write_text(text, encoding="utf-8")

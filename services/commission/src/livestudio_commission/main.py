@@ -43,7 +43,13 @@ def create_app(settings: CommissionSettings | None = None) -> Litestar:
             health.stopping = True
             await service.stop()
 
-    return create_service_app(service=SERVICE, health=health, lifespans=[run_service], state={"commission": service})
+    return create_service_app(
+        service=SERVICE,
+        health=health,
+        lifespans=[run_service],
+        state={"commission": service},
+        logging_config=None,  # keep the structlog JSON set up by configure_logging
+    )
 
 
 def run() -> None:

@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import structlog
 from pydantic import ValidationError
 
 from livestudio_schemas.commands import (
@@ -209,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--apply", action="store_true", help="apply to Postgres directly instead of publishing")
     parser.add_argument("--actor", default="roster-import", help="recorded as the commands' actor")
     args = parser.parse_args(argv)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is the result
     settings = CommissionSettings()
     try:
         commands = parse_roster(args.file.read_text(encoding="utf-8-sig"), actor=args.actor)

@@ -1276,9 +1276,32 @@ async def live_sessions(
 _LIVE_FIELDS: Final = tuple(f for f in LiveSession.__struct_fields__ if f != "kind")
 
 
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _declared_query(handler: Any) -> frozenset[str]:
+    names = _QUERY_NAMES.get(id(handler))
+    if names is None:
+        declared = set()
+        for name, field in handler.parsed_fn_signature.parameters.items():
+            kwarg = field.kwarg_definition
+            if isinstance(kwarg, QueryParameter):
+                declared.add(kwarg.name or name)
+        names = _QUERY_NAMES[id(handler)] = frozenset(declared)
+    return names
+
+
+async def reject_unknown_query(request: Request[Any, Any, State]) -> None:
+    """A misspelt filter must not silently widen a query: unknown query parameters are a 400."""
+    unknown = set(request.query_params) - _declared_query(request.route_handler)
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}", slug="unknown-parameter")
+
+
 def api_router() -> Router:
     return Router(
         path=API_PREFIX,
+        before_request=reject_unknown_query,
         route_handlers=[
             me,
             list_studios,

@@ -30,6 +30,7 @@ def create_app(settings: IngestSettings | None = None) -> Litestar:
         health=health,
         lifespans=[ingest_lifespan],
         state={"ingest": service, "settings": settings},
+        logging_config=None,  # keep the redacting structlog JSON handler (Litestar's default would replace it)
     )
 
 

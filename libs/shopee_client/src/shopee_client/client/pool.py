@@ -45,7 +45,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             max_keepalive_connections=math.ceil((limits.max_keepalive_connections or 20) / self._n),
             keepalive_expiry=limits.keepalive_expiry,
         )
-        self._pools = [httpx.AsyncHTTPTransport(limits=per_shard) for _ in range(self._n)]
+        ssl_context = httpx.create_ssl_context()  # loading the CA bundle is slow: once, shared by the shards
+        self._pools = [httpx.AsyncHTTPTransport(limits=per_shard, verify=ssl_context) for _ in range(self._n)]
         self._busy = [0] * self._n
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

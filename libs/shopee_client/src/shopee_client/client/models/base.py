@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
 
 __all__ = [
     "AffiliateMoney",
@@ -136,7 +136,7 @@ DurationMs = Annotated[
 ]
 Money = Annotated[Decimal, BeforeValidator(_to_decimal)]
 AffiliateMoney = Annotated[Decimal, BeforeValidator(_affiliate_units)]
-Count = Annotated[int, BeforeValidator(_number)]
+Count = Annotated[int, Strict()]  # JSON integers only (no bools, no strings): validated in Rust, fast
 Ratio = Annotated[float, BeforeValidator(_number)]
 
 T = TypeVar("T")

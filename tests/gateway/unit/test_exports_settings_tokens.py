@@ -1,0 +1,54 @@
+"""CSV cells, settings parsing and the token CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from livestudio_gateway import exports, tokens
+from livestudio_gateway.auth import TokenVerifier
+from livestudio_gateway.settings import GatewaySettings
+from livestudio_schemas.topics import Topic
+
+
+def test_csv_cells() -> None:
+    assert exports.cell(None) == ""
+    assert exports.cell(Decimal("1.50")) == "1.50"
+    assert exports.cell(Decimal("1E+3")) == "1000"
+    assert exports.cell(date(2026, 11, 1)) == "2026-11-01"
+    assert exports.cell("-500.00") == "-500.00"
+    for formula in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx"):
+        assert exports.cell(formula).startswith("'")
+    text = exports.to_csv(("a", "b"), [{"a": "x,y", "b": None}])
+    assert list(csv.reader(io.StringIO(text))) == [["a", "b"], ["x,y", ""]]
+
+
+def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", "s3cret")
+    monkeypatch.setenv("GATEWAY_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("GATEWAY_CREDENTIALS_KEYS", "k1,k2 ,")
+    settings = GatewaySettings()  # type: ignore[call-arg]
+    assert settings.http_port == 8000
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.credential_keys() == ["k1", "k2"]
+    assert settings.commands_topic == Topic.COMMANDS.value and settings.session_topic == Topic.SESSION.value
+    assert "s3cret" not in repr(settings) and "k1" not in repr(settings)
+    monkeypatch.delenv("GATEWAY_JWT_SECRET")
+    with pytest.raises(ValidationError):
+        GatewaySettings()  # type: ignore[call-arg]
+
+
+def test_token_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", "cli-secret")
+    assert tokens.main(["--role", "manager", "--sub", "demo", "--studio", "s1", "--studio", "s2"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    principal = TokenVerifier("cli-secret").verify(token)
+    assert principal.role == "manager" and principal.studio_scope == ["s1", "s2"]
+    assert tokens.main(["--role", "host", "--sub", "h"]) == 2  # a host token needs --host-id
+    monkeypatch.delenv("GATEWAY_JWT_SECRET")
+    assert tokens.main(["--role", "owner", "--sub", "demo"]) == 2
