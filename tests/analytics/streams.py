@@ -6,12 +6,13 @@ write validates against the contract models.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
+
+import msgspec
 
 SESSION_TYPES = {
     "snapshot": "livestudio.session.snapshot.v1",
@@ -28,14 +29,8 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(type(value))
+_ENCODER = msgspec.json.Encoder(decimal_format="string")
+"""Fast JSON (200k events in seconds): Decimal as a string, aware datetimes as RFC 3339, dates as ISO."""
 
 
 def envelope(type_: str, data: dict[str, Any], *, id_: str, time: datetime, subject: str | None) -> bytes:
@@ -44,13 +39,13 @@ def envelope(type_: str, data: dict[str, Any], *, id_: str, time: datetime, subj
         "id": id_,
         "source": "/livestudio/ingest",
         "type": type_,
-        "time": iso(time),
+        "time": time,
         "subject": subject,
         "datacontenttype": "application/json",
         "dataschema": f"https://schemas.livestudio.dev/{type_}.json",
         "data": data,
     }
-    return json.dumps(body, separators=(",", ":"), default=_json).encode()
+    return _ENCODER.encode(body)
 
 
 def session_event(
@@ -96,7 +91,7 @@ def session_event(
     return envelope(
         SESSION_TYPES[kind],
         data,
-        id_=f"{kind}:{subject}:{iso(observed_at)}:{source}",
+        id_=f"{kind}:{subject}:{observed_at.timestamp()}:{source}",
         time=observed_at,
         subject=subject,
     )
@@ -121,7 +116,9 @@ def items_event(
         "complete": True,
         "items": items,
     }
-    return envelope(ITEM_TYPE, data, id_=f"items:{subject}:{iso(observed_at)}", time=observed_at, subject=subject)
+    return envelope(
+        ITEM_TYPE, data, id_=f"items:{subject}:{observed_at.timestamp()}", time=observed_at, subject=subject
+    )
 
 
 def command_event(command_id: str, command: dict[str, Any], *, issued_at: datetime, actor: str = "u-1") -> bytes:

@@ -73,7 +73,9 @@ def gateway_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) 
 def token() -> TokenFactory:
     """`token("manager", studios=["studio-a"])` -> a valid bearer token."""
 
-    def make(role: Role = "owner", *, studios: list[str] | None = None, host_id: str | None = None, sub: str = "") -> str:
+    def make(
+        role: Role = "owner", *, studios: list[str] | None = None, host_id: str | None = None, sub: str = ""
+    ) -> str:
         return mint_token(
             JWT_SECRET, sub=sub or f"{role}-user", role=role, studios=studios or [], host_id=host_id, ttl_s=3600
         )

@@ -241,10 +241,13 @@ def _add(total: dict[str, Any], key: str, value: Any) -> None:
 
 def _rollups(seed: Seed) -> None:
     for s in seed.sessions:
-        for table, key in ((seed.daily_account, (s["account_id"], s["local_day"])), (
-            seed.daily_studio,
-            (s["studio_id"], s["local_day"]),
-        )):
+        for table, key in (
+            (seed.daily_account, (s["account_id"], s["local_day"])),
+            (
+                seed.daily_studio,
+                (s["studio_id"], s["local_day"]),
+            ),
+        ):
             row = table.setdefault(
                 key,
                 {"studio_id": s["studio_id"], "sessions": 0, **dict.fromkeys(ROLLUP_FIGURES)},
@@ -271,12 +274,30 @@ STATEMENTS = (
     ("st-b1-nov", "studio-b", "host-b1", date(2026, 11, 1), date(2026, 11, 30), "calculated", Decimal("50000.00")),
 )
 LINES = (
-    ("l-001", "st-a1-nov", "earning", "studio-gmv-2pct", "acc-a1", 1001, "2% of GMV", Decimal("1000000"),
-     Decimal("20000.00")),
+    (
+        "l-001",
+        "st-a1-nov",
+        "earning",
+        "studio-gmv-2pct",
+        "acc-a1",
+        1001,
+        "2% of GMV",
+        Decimal("1000000"),
+        Decimal("20000.00"),
+    ),
     ("l-002", "st-a1-nov", "earning", "per-order", "acc-a1", 1003, "per order", Decimal("10"), Decimal("7000.00")),
-    ("l-003", "st-a1-nov", "adjustment", None, None, None, "=HYPERLINK(\"http://x\")", None, Decimal("-500.00")),
-    ("l-004", "st-b1-nov", "earning", "studio-gmv-2pct", "acc-b1", 2001, "2% of GMV", Decimal("500000"),
-     Decimal("10000.00")),
+    ("l-003", "st-a1-nov", "adjustment", None, None, None, '=HYPERLINK("http://x")', None, Decimal("-500.00")),
+    (
+        "l-004",
+        "st-b1-nov",
+        "earning",
+        "studio-gmv-2pct",
+        "acc-b1",
+        2001,
+        "2% of GMV",
+        Decimal("500000"),
+        Decimal("10000.00"),
+    ),
 )
 
 
@@ -347,8 +368,9 @@ async def install(dsn: str) -> Seed:
                 for st in STATEMENTS
             ],
         )
-        await conn.executemany("INSERT INTO commission.statement_lines VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                               LINES)
+        await conn.executemany(
+            "INSERT INTO commission.statement_lines VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", LINES
+        )
         await conn.execute(
             "INSERT INTO ingest.command_results VALUES ('cmd-applied', 'account.pause', 'applied', NULL, $1)", NOW
         )

@@ -261,6 +261,13 @@ class EventCollector:
         self.positions: dict[TopicPartition, int] = {}
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        self._restarted = False
+        self.errors: list[str] = []
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def broker_restarted(self) -> None:
+        """The broker came back empty: offsets start again from 0, so read the new logs from their start."""
+        self._restarted = True
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -281,8 +288,12 @@ class EventCollector:
                 request_timeout_ms=5000,
                 metadata_max_age_ms=1000,
             )
+            if self._restarted:
+                self._restarted = False
+                self.positions.clear()
             try:
                 await consumer.start()
+                self._consumer = consumer
                 tps: list[TopicPartition] = []
                 for topic in self.topics:
                     parts = consumer.partitions_for_topic(topic)
@@ -300,7 +311,7 @@ class EventCollector:
                         await consumer.seek_to_beginning(tp)
                 self.connected.set()
                 idle = 0
-                while True:
+                while not self._restarted:
                     batch = await consumer.getmany(timeout_ms=200)
                     for tp, recs in batch.items():
                         for r in recs:
@@ -311,35 +322,44 @@ class EventCollector:
                     if idle > 25:  # no data for a while: make sure the broker is still the one we know
                         idle = 0
                         await consumer._client.force_metadata_update()
+                await consumer.stop()
             except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    with contextlib.suppress(Exception):
+                        await consumer.stop()
+                    raise
+                # aiokafka can leak a CancelledError of its own while the broker restarts: keep collecting
+                self.errors.append("CancelledError from aiokafka")
+                with contextlib.suppress(BaseException):
                     await consumer.stop()
-                raise
-            except Exception:
+                await asyncio.sleep(0.5)
+            except Exception as exc:
+                self.errors.append(repr(exc)[:200])
                 self.connected.clear()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
                 await asyncio.sleep(0.5)
 
     async def caught_up(self, timeout: float = 30.0) -> None:
-        """Wait until every partition is read to its current end."""
-        probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await probe.start()
-        try:
-            deadline = time.monotonic() + timeout
-            tps = [TopicPartition(t, p) for t in self.topics for p in sorted(probe.partitions_for_topic(t) or ())]
-            probe.assign(tps)
-            while time.monotonic() < deadline:
-                ends: dict[TopicPartition, int] = {}
-                for tp in tps:
-                    await probe.seek_to_end(tp)
-                    ends[tp] = await probe.position(tp)
-                if all(self.positions.get(tp, 0) >= end for tp, end in ends.items()):
-                    return
-                await asyncio.sleep(0.1)
-            raise TimeoutError("collector did not catch up")
-        finally:
-            await probe.stop()
+        """Wait until every assigned partition is read up to its high-water mark (as fetch responses report it:
+        the embedded broker's ListOffsets answers are not reliable), twice in a row."""
+        deadline = time.monotonic() + timeout
+        good = 0
+        state: dict[TopicPartition, tuple[int, int | None]] = {}
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+            consumer = self._consumer
+            if consumer is None or not self.connected.is_set():
+                good = 0
+                continue
+            tps = consumer.assignment()
+            state = {tp: (self.positions.get(tp, 0), consumer.highwater(tp)) for tp in tps}
+            ok = bool(tps) and all(hw is not None and pos >= hw for pos, hw in state.values())
+            good = good + 1 if ok else 0
+            if good >= 2:
+                return
+        raise TimeoutError(f"collector did not catch up: {state}, errors {self.errors[-3:]}")
 
     def events(self, topic: str | None = None, type_suffix: str | None = None) -> list[dict[str, Any]]:
         out = []

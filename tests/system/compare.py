@@ -168,9 +168,7 @@ def session_totals(truth: SessionTruth) -> dict[str, int]:
     }
 
 
-def compare_session_hosts(
-    key: str, truth: SessionTruth, hosts: Sequence[Json], host: str | None
-) -> list[Difference]:
+def compare_session_hosts(key: str, truth: SessionTruth, hosts: Sequence[Json], host: str | None) -> list[Difference]:
     """Attributed + unassigned == the session's totals, exactly; and all of it with `host` (None = unassigned)."""
     out: list[Difference] = []
     totals = session_totals(truth)
@@ -178,7 +176,9 @@ def compare_session_hosts(
         parts = [normalise(h.get(name)) for h in hosts]
         summed = sum((p for p in parts if isinstance(p, Decimal)), Decimal(0))
         _check(out, "attribution", key, f"sum {name}", totals[name], summed)
-    holders = {h.get("host_id") for h in hosts if any(normalise(h.get(n)) not in (None, 0) for n in ATTRIBUTION_FIGURES)}
+    holders = {
+        h.get("host_id") for h in hosts if any(normalise(h.get(n)) not in (None, 0) for n in ATTRIBUTION_FIGURES)
+    }
     if any(totals.values()) and holders != {host}:
         out.append(Difference("attribution", key, "hosts", [host], sorted(holders, key=str)))
     return out

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+import httpx
 import psutil
 
 from livestudio_devinfra.demo import SimAccount, publish_commands
@@ -178,7 +179,9 @@ class SystemRun:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self, timeout: float = 240.0) -> None:
@@ -269,13 +272,35 @@ class SystemRun:
         self.watch.snapshot(self.stack)
         return time.monotonic() - t0
 
-    def broker_outage(self, down_s: float) -> None:
-        """Stop the embedded broker, wait, start it again on the same port (it comes back empty)."""
+    def kill_and_start(self, name: str) -> None:
+        """SIGKILL one process and start it again at once, without waiting until it is ready."""
+        proc = self.stack.processes[name]
+        self.watch.snapshot(self.stack)
+        proc.kill()
+        proc.restarts += 1
+        proc.start()
+        self.watch.snapshot(self.stack)
+
+    def is_ready(self, name: str) -> bool:
+        url = self.stack.processes[name].ready_url
+        try:
+            return url is None or httpx.get(url, timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_all_ready(self, timeout: float = 120.0) -> None:
+        for proc in self.stack.processes.values():
+            proc.wait_ready(timeout)
+
+    def stop_broker(self) -> None:
         broker = self.stack.kafka
         assert broker is not None, "the broker is external"
-        self.watch.snapshot(self.stack)
         broker.stop()
-        time.sleep(down_s)
+
+    def start_broker(self) -> None:
+        """Start the embedded broker again on the same port (it comes back empty: no topics, records, offsets)."""
+        broker = self.stack.kafka
+        assert broker is not None, "the broker is external"
         broker.start()
         self.watch.snapshot(self.stack)
 

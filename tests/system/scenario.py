@@ -182,9 +182,7 @@ def plan_roster(scenario: Scenario, sessions: Iterable[SessionTruth]) -> RosterP
     return RosterPlan(entries, host_of_session)
 
 
-def setup_commands(
-    scenario: Scenario, accounts: Sequence[SimAccount], cipher: CookieCipher
-) -> list[list[AnyCommand]]:
+def setup_commands(scenario: Scenario, accounts: Sequence[SimAccount], cipher: CookieCipher) -> list[list[AnyCommand]]:
     """The set-up in phases (each phase may refer to what earlier phases created): studio; hosts, shifts, rules
     and accounts. The roster follows separately (`plan_roster`) once the day's schedule is known."""
     sid = scenario.studio_id

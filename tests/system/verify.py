@@ -146,10 +146,12 @@ def verify(run: SystemRun, truth: GroundTruth, *, exclude: Collection[int] = ())
         for line in detail.get("lines") or []:
             checked.statement_lines += 1
             total += Decimal(str(line.get("amount") or 0))
-            s = by_session.get(int(line["session_id"])) if line.get("session_id") is not None else None
-            if s is None:
+            line_session = by_session.get(int(line["session_id"])) if line.get("session_id") is not None else None
+            if line_session is None:
                 continue
-            base = {"sys-gmv": s.confirmed_gmv, "sys-order": s.confirmed_orders}.get(str(line.get("rule_id")))
+            base = {"sys-gmv": line_session.confirmed_gmv, "sys-order": line_session.confirmed_orders}.get(
+                str(line.get("rule_id"))
+            )
             if base is not None and normalise(line.get("base")) != normalise(base):
                 key = f"{st['host_id']}:{line['line_id']}"
                 diffs.append(Difference("statement", key, f"base of {line.get('rule_id')}", base, line.get("base")))

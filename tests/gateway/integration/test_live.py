@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +31,15 @@ from livestudio_schemas.session import (
 from tests.gateway.conftest import TokenFactory, gateway_settings
 
 
+async def eventually(condition: Callable[[], bool], timeout: float) -> None:
+    """Poll a condition of another component (a server thread, a counter) until it holds."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
 @dataclass
 class Served:
     base_url: str
@@ -52,9 +61,7 @@ async def served(seeded_db: str, kafka_bootstrap: str) -> AsyncIterator[Served]:
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=False)
     await producer.start()
     try:
-        async with asyncio.timeout(30):
-            while not server.started:
-                await asyncio.sleep(0.05)
+        await eventually(lambda: server.started, 30)
         gateway: Gateway = app.state.gateway
         assert gateway.feed is not None
         async with asyncio.timeout(30):
@@ -140,7 +147,7 @@ async def browser(served: Served, token: str, *, via_query: bool = False, **para
 
     async def read() -> None:
         async with (
-            httpx.AsyncClient(base_url=served.base_url, timeout=None) as http,
+            httpx.AsyncClient(base_url=served.base_url, timeout=30) as http,
             http.stream("GET", "/api/v1/live", headers=headers, params=params) as response,
         ):
             assert response.status_code == 200, await response.aread()
@@ -224,12 +231,8 @@ async def test_browser_gets_current_state_then_scoped_changes(served: Served, to
         await asyncio.sleep(0.5)
         assert all(d["session_id"] != 7001 for e, d in manager_a.drain() if e == "session")
         assert all(d["account_id"] == "acc-a2" for e, d in only_a2.drain() if e == "session")
-        async with asyncio.timeout(10):
-            while manager_a.comments < 1:  # keep-alive comments flow while idle
-                await asyncio.sleep(0.1)
-    async with asyncio.timeout(10):
-        while served.gateway.hub.clients:
-            await asyncio.sleep(0.05)
+        await eventually(lambda: manager_a.comments >= 1, 10)  # keep-alive comments flow while idle
+    await eventually(lambda: served.gateway.hub.clients == 0, 10)
 
 
 async def test_event_source_token_in_query(served: Served, token: TokenFactory) -> None:

@@ -52,8 +52,13 @@ async def test_studios_are_scoped(client: Client, token: TokenFactory) -> None:
     assert [s["studio_id"] for s in owner["items"]] == ["studio-a", "studio-b", "studio-c"]
     manager = await _get(client, "/api/v1/studios", token("manager", studios=["studio-a"]))
     assert manager["items"] == [
-        {"studio_id": "studio-a", "name": "Studio A", "timezone": "Asia/Jakarta", "currency": "IDR",
-         "pay_period": "monthly"}
+        {
+            "studio_id": "studio-a",
+            "name": "Studio A",
+            "timezone": "Asia/Jakarta",
+            "currency": "IDR",
+            "pay_period": "monthly",
+        }
     ]
     everything = await _get(client, "/api/v1/studios", token("service", studios=["*"]))
     assert len(everything["items"]) == 3
@@ -149,9 +154,7 @@ async def test_session_sort_by_sales_puts_unknown_last_across_pages(
     for sort in ("-confirmed_sales", "confirmed_sales"):
         items = await _all_pages(client, "/api/v1/sessions", manager, sort=sort, limit=4)
         known = [s for s in seed.sessions_of(studio_id="studio-a") if s["confirmed_sales"] is not None]
-        known.sort(
-            key=lambda s: (s["confirmed_sales"], s["account_id"], s["session_id"]), reverse=sort.startswith("-")
-        )
+        known.sort(key=lambda s: (s["confirmed_sales"], s["account_id"], s["session_id"]), reverse=sort.startswith("-"))
         unknown = sorted(
             (s for s in seed.sessions_of(studio_id="studio-a") if s["confirmed_sales"] is None),
             key=lambda s: (s["account_id"], s["session_id"]),
@@ -298,8 +301,13 @@ async def test_top_products_and_account_breakdown(client: Client, token: TokenFa
     assert top["items"][2]["confirmed_sales"] == "51000.00" and top["items"][2]["sessions"] == 2
     assert top["items"][3]["confirmed_sales"] is None
     by_clicks = await _get(
-        client, "/api/v1/analytics/top-products", manager, date_from="2026-11-01", date_to="2026-11-30",
-        by="product_clicks", limit=1,
+        client,
+        "/api/v1/analytics/top-products",
+        manager,
+        date_from="2026-11-01",
+        date_to="2026-11-30",
+        by="product_clicks",
+        limit=1,
     )
     assert by_clicks["items"][0]["item_id"] == 501
 
@@ -377,9 +385,7 @@ async def test_statement_detail_and_csv_exports(client: Client, token: TokenFact
     assert rows[1][-1] == "20000.00" and rows[3][-1] == "-500.00"
     assert rows[3][5].startswith("'=")  # formula injection is neutralised
 
-    export = await client.get(
-        "/api/v1/commission/statements.csv", headers=bearer(manager), params={"status": "paid"}
-    )
+    export = await client.get("/api/v1/commission/statements.csv", headers=bearer(manager), params={"status": "paid"})
     rows = list(csv.reader(io.StringIO(export.text)))
     assert len(rows) == 2 and rows[1][0] == "st-a2-nov" and rows[1][7] == "70000.00"
 

@@ -99,7 +99,5 @@ def test_session_derived_prefers_shopee_duration() -> None:
     }
     derived = analytics.session_derived(row)
     assert derived.gmv_per_streaming_hour == Decimal("200000.00")
-    assert analytics.session_derived({**row, "duration_ms": 3_600_000}).gmv_per_streaming_hour == Decimal(
-        "400000.00"
-    )
+    assert analytics.session_derived({**row, "duration_ms": 3_600_000}).gmv_per_streaming_hour == Decimal("400000.00")
     assert analytics.session_derived({**row, "ended_at": None}).gmv_per_streaming_hour is None

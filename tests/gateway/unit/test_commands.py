@@ -80,8 +80,12 @@ def test_schedule_entries() -> None:
         {"starts_at": "2026-11-20T01:00:00Z"},
         {"starts_at": "2026-11-20T01:00:00Z", "ends_at": "2026-11-20T01:00:00Z"},
         {"starts_at": "2026-11-20T01:00:00Z", "ends_at": "2026-11-23T01:00:00Z"},
-        {"starts_at": "2026-11-20T01:00:00Z", "ends_at": "2026-11-20T02:00:00Z", "shift_id": "pagi",
-         "shift_date": "2026-11-20"},
+        {
+            "starts_at": "2026-11-20T01:00:00Z",
+            "ends_at": "2026-11-20T02:00:00Z",
+            "shift_id": "pagi",
+            "shift_date": "2026-11-20",
+        },
         {"shift_id": "pagi", "shift_date": "2026-11-20", "share": "0"},
         {"shift_id": "pagi", "shift_date": "2026-11-20", "share": "1000.5"},
     ],
@@ -108,7 +112,10 @@ def test_envelope_and_subject() -> None:
     assert event.source == "/livestudio/gateway" and event.data.issued_at == NOW
     assert commands.subject_of(HostUpsert(host_id="h1", studio_id="s1", name="x")) == "h1"
     assert commands.subject_of(StudioUpsert(studio_id="s1", name="x")) == "s1"
-    assert commands.subject_of(ShiftTemplateUpsert(shift_id="p", studio_id="s1", name="p", start=time(5), end=time(9))) == "s1"
+    assert (
+        commands.subject_of(ShiftTemplateUpsert(shift_id="p", studio_id="s1", name="p", start=time(5), end=time(9)))
+        == "s1"
+    )
     assert commands.owner(StatementPay(statement_id="st")) == "commission"
 
 

@@ -1,4 +1,4 @@
-"""CSV cells, settings parsing and the token CLI."""
+"""CSV cells, settings parsing, the token CLI, and the coupling of positional structs to their queries."""
 
 from __future__ import annotations
 
@@ -52,3 +52,21 @@ def test_token_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     assert tokens.main(["--role", "host", "--sub", "h"]) == 2  # a host token needs --host-id
     monkeypatch.delenv("GATEWAY_JWT_SECRET")
     assert tokens.main(["--role", "owner", "--sub", "demo"]) == 2
+
+
+def test_positional_structs_follow_the_query_columns() -> None:
+    """Structs built with `Struct(*row)` must list their fields in the SELECT order of their query."""
+    import re
+
+    from livestudio_gateway import models, repository
+
+    session_cols = re.findall(r"s\.(\w+)", repository._SESSION_COLUMNS)
+    assert session_cols == list(models.SessionSummary.__struct_fields__)
+    statement_cols = [c.split(" AS ")[-1].split("::")[0].strip() for c in repository._STATEMENT_COLUMNS.split(",")]
+    assert statement_cols == list(models.Statement.__struct_fields__)
+    detail = repository._SESSION_DETAIL
+    timeline = re.search(r"ROW\((t\..*?)\)\s+FROM analytics.session_timeline", detail, re.S)
+    products = re.search(r"ROW\((i\..*?)\)\s+FROM analytics.session_items", detail, re.S)
+    assert timeline is not None and products is not None
+    assert re.findall(r"t\.(\w+)", timeline.group(1)) == list(models.TimelinePoint.__struct_fields__)
+    assert re.findall(r"i\.(\w+)", products.group(1)) == list(models.SessionProduct.__struct_fields__)

@@ -11,7 +11,13 @@ import pytest
 from livestudio_gateway.live import LiveHub, live_session_from_event, sse_frame, stream
 from livestudio_gateway.problems import Unavailable
 from livestudio_schemas.envelope import CloudEvent
-from livestudio_schemas.session import SESSION_CORRECTED, SESSION_SNAPSHOT, SessionCorrected, SessionMetrics, SessionSnapshot
+from livestudio_schemas.session import (
+    SESSION_CORRECTED,
+    SESSION_SNAPSHOT,
+    SessionCorrected,
+    SessionMetrics,
+    SessionSnapshot,
+)
 
 T = datetime(2026, 11, 20, 3, tzinfo=UTC)
 

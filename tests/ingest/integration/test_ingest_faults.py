@@ -107,6 +107,7 @@ async def test_faults_outage_and_sigkill_still_reproduce_ground_truth(fresh_db: 
             kafka.stop()
             await asyncio.sleep(30)
             kafka.start()
+            collector.broker_restarted()
             await asyncio.sleep(10)
 
             # the ingest dies without any shutdown, and a new process takes over from Postgres
@@ -127,6 +128,10 @@ async def test_faults_outage_and_sigkill_still_reproduce_ground_truth(fresh_db: 
         problems, checked = compare(
             truth, replayed, account_ids=healthy, detailed_after=connected_at - timedelta(hours=23)
         )
+        if problems:  # keep what was collected for a post-mortem
+            (tmp_path / "records.jsonl").write_bytes(
+                b"\n".join(r.topic.encode() + b" " + r.value for r in collector.records)
+            )
         assert not problems, "\n".join(problems[:40])
         assert len([s for s in checked if s.end is not None and s.end > connected_at]) >= 3
         for s in checked:
@@ -137,7 +142,9 @@ async def test_faults_outage_and_sigkill_still_reproduce_ground_truth(fresh_db: 
         assert any(d["state"] == "credentials_expired" and "cookie" in (d["reason"] or "") for d in expired)
         conn = await asyncpg.connect(fresh_db)
         try:
-            row = await conn.fetchrow("SELECT state, last_error FROM ingest.accounts WHERE account_id = $1", f"acct-{EXPIRED}")
+            row = await conn.fetchrow(
+                "SELECT state, last_error FROM ingest.accounts WHERE account_id = $1", f"acct-{EXPIRED}"
+            )
             others = await conn.fetch("SELECT state FROM ingest.accounts WHERE account_id <> $1", f"acct-{EXPIRED}")
         finally:
             await conn.close()

@@ -4,6 +4,7 @@ accounts, all sent as ordinary commands on `livestudio.commands.v1` (the same pa
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
@@ -71,8 +73,14 @@ def simulator_today(sim_url: str) -> date:
 
 def demo_commands(accounts: list[SimAccount], cipher: CookieCipher, first_day: date, days: int) -> list[AnyCommand]:
     """Everything the demo needs, in an order the owners can apply one by one."""
-    cmds: list[AnyCommand] = [StudioUpsert(studio_id=STUDIO_ID, name="Demo Studio Jakarta", timezone=TIMEZONE)]
-    cmds += [HostUpsert(host_id=h, studio_id=STUDIO_ID, name=n, role=r) for h, n, r in HOSTS]
+    return [cmd for phase in demo_phases(accounts, cipher, first_day, days) for cmd in phase]
+
+
+def demo_phases(accounts: list[SimAccount], cipher: CookieCipher, first_day: date, days: int) -> list[list[AnyCommand]]:
+    """The demo in phases: the studio; hosts, shifts, rules and accounts; the roster. Commands are keyed by their
+    target entity and so spread over partitions: a phase should be applied before the next one is sent."""
+    studio: list[AnyCommand] = [StudioUpsert(studio_id=STUDIO_ID, name="Demo Studio Jakarta", timezone=TIMEZONE)]
+    cmds: list[AnyCommand] = [HostUpsert(host_id=h, studio_id=STUDIO_ID, name=n, role=r) for h, n, r in HOSTS]
     cmds += [ShiftTemplateUpsert(shift_id=s, studio_id=STUDIO_ID, name=s, start=a, end=b) for s, a, b in SHIFTS]
     cmds += [
         PayRuleUpsert(
@@ -108,13 +116,14 @@ def demo_commands(accounts: list[SimAccount], cipher: CookieCipher, first_day: d
             )
         )
     # Roster: the first accounts get hosts in rotation; the rest stay unrostered ("unassigned" in pay).
+    roster: list[AnyCommand] = []
     host_ids = [h for h, _, r in HOSTS if r == "host"]
     for day_offset in range(days):
         day = first_day + timedelta(days=day_offset)
         for a_idx, acct in enumerate(accounts[:3]):
             for s_idx, (shift_id, _, _) in enumerate(SHIFTS):
                 host = host_ids[(a_idx + s_idx + day_offset) % len(host_ids)]
-                cmds.append(
+                roster.append(
                     ScheduleEntryUpsert(
                         entry_id=f"{acct.account_id}-{day.isoformat()}-{shift_id}",
                         studio_id=STUDIO_ID,
@@ -124,7 +133,7 @@ def demo_commands(accounts: list[SimAccount], cipher: CookieCipher, first_day: d
                         shift_date=day,
                     )
                 )
-    return cmds
+    return [studio, cmds, roster]
 
 
 def command_event(cmd: AnyCommand, actor: str = "demo-seed") -> CloudEvent[Command]:
@@ -156,3 +165,49 @@ async def publish_commands(bootstrap: str, cmds: list[AnyCommand], topic: str = 
     finally:
         await producer.stop()
     return ids
+
+
+_RESULTS = "SELECT command_id, status FROM {schema}.command_results WHERE command_id = ANY($1::text[])"
+
+
+async def command_outcomes(dsn: str, command_ids: list[str]) -> dict[str, str]:
+    """Outcomes (`applied`/`rejected`) the owners recorded so far for these commands."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        out: dict[str, str] = {}
+        for schema in ("ingest", "analytics", "commission"):
+            exists = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.command_results")
+            if exists is None:
+                continue
+            for row in await conn.fetch(_RESULTS.format(schema=schema), command_ids):
+                out[row["command_id"]] = row["status"]
+        return out
+    finally:
+        await conn.close()
+
+
+async def seed(
+    bootstrap: str,
+    dsn: str,
+    phases: list[list[AnyCommand]],
+    *,
+    timeout: float = 120.0,
+    topic: str = Topic.COMMANDS.value,
+) -> dict[str, int]:
+    """Publish each phase and wait until its commands are applied (or rejected) before the next one.
+
+    Returns counts of outcomes; raises TimeoutError when a phase is not applied within `timeout` seconds."""
+    counts: dict[str, int] = {}
+    for phase in phases:
+        ids = await publish_commands(bootstrap, phase, topic)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            outcomes = await command_outcomes(dsn, ids)
+            if len(outcomes) == len(set(ids)):
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{len(set(ids)) - len(outcomes)} demo commands not applied after {timeout:.0f}s")
+            await asyncio.sleep(0.5)
+        for status in outcomes.values():
+            counts[status] = counts.get(status, 0) + 1
+    return counts

@@ -79,17 +79,42 @@ def _scrape(url: str) -> dict[str, float]:
     return totals
 
 
+def _scrape_labelled(url: str, name: str) -> dict[str, float]:
+    """One metric family's samples keyed by their first label value."""
+    out: dict[str, float] = {}
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=1.0).text
+    except httpx.HTTPError:
+        return out
+    for family in text_string_to_metric_families(text):
+        if family.name == name:
+            for sample in family.samples:
+                label = next(iter(sample.labels.values()), "")
+                out[label] = out.get(label, 0.0) + sample.value
+    return out
+
+
 def status_line(stack: Stack, previous: dict[str, float], elapsed: float) -> tuple[str, dict[str, float]]:
     ingest = _scrape(stack.url("ingest")) if "ingest" in stack.ports else {}
+    states = _scrape_labelled(stack.url("ingest"), "livestudio_ingest_accounts") if "ingest" in stack.ports else {}
     consumers = {name: _scrape(stack.url(name)) for name in ("analytics", "commission") if name in stack.ports}
     applied = sum(m.get("livestudio_consumer_events_applied_total", 0.0) for m in consumers.values())
     lag = sum(m.get("livestudio_consumer_lag", 0.0) for m in consumers.values())
+    published = ingest.get("livestudio_ingest_events_published_total", 0.0)
     polls = ingest.get("shopee_client_requests_total", 0.0)
-    rate = (applied - previous.get("applied", applied)) / elapsed if elapsed > 0 else 0.0
-    poll_rate = (polls - previous.get("polls", polls)) / elapsed if elapsed > 0 else 0.0
+
+    def rate(value: float, key: str) -> float:
+        return (value - previous.get(key, value)) / elapsed if elapsed > 0 else 0.0
+
+    polled = int(ingest.get("livestudio_ingest_accounts_assigned", 0.0))
+    trouble = int(sum(v for k, v in states.items() if k not in ("active", "connected", "recovered")))
     alive = " ".join(f"{n}:{'up' if ok else 'DOWN'}" for n, ok in stack.status().items())
-    line = f"shopee req/s {poll_rate:6.1f} | events applied/s {rate:7.1f} | lag {lag:6.0f} | {alive}"
-    return line, {"applied": applied, "polls": polls}
+    line = (
+        f"accounts polled {polled:4d} ({trouble} not ok) | shopee req/s {rate(polls, 'polls'):6.1f} | "
+        f"events/s out {rate(published, 'published'):6.1f} in {rate(applied, 'applied'):6.1f} | "
+        f"lag {lag:5.0f} | {alive}"
+    )
+    return line, {"applied": applied, "polls": polls, "published": published}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -120,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         credentials_key=keys["credentials_key"],
         jwt_secret=keys["jwt_secret"],
+        fixed_ports=not args.ephemeral_ports,
     )
     stack = Stack(config)
     stopping = False
@@ -136,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_demo and not args.real_shopee and not (args.home / "demo-seeded").exists():
             accounts = demo.simulator_accounts(stack.url("simulator"))
             today = demo.simulator_today(stack.url("simulator"))
-            cmds = demo.demo_commands(accounts, CookieCipher([keys["credentials_key"]]), today, days=7)
-            asyncio.run(demo.publish_commands(stack.kafka_bootstrap, cmds))
+            phases = demo.demo_phases(accounts, CookieCipher([keys["credentials_key"]]), today, days=7)
+            print(f"seeding the demo studio ({sum(len(p) for p in phases)} commands) …", flush=True)
+            outcomes = asyncio.run(demo.seed(stack.kafka_bootstrap, stack.database_url, phases))
+            if outcomes.get("rejected"):
+                print(f"  {outcomes['rejected']} demo commands were rejected (see the service logs)", flush=True)
             (args.home / "demo-seeded").write_text(today.isoformat())
         token = mint_token(keys["jwt_secret"])
         print(

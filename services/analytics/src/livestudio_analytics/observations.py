@@ -133,6 +133,8 @@ _ITEM_METRIC_PLAN = tuple((name, ITEMS.position(name)) for name, _ in ITEM_METRI
 
 # --- checks ------------------------------------------------------------------------------------------------
 def check_text(field: str, value: str) -> None:
+    if value.isascii() and "\x00" not in value:
+        return
     if "\x00" in value:
         raise ImpossibleValue(f"{field}: NUL character")
     try:
@@ -164,8 +166,9 @@ def zone(name: str) -> ZoneInfo:
         raise ImpossibleValue(f"timezone: unknown zone {name!r}") from exc
 
 
+@lru_cache(maxsize=16384)
 def local_day(started_at: datetime, timezone: str) -> date:
-    """The studio-local date a session belongs to."""
+    """The studio-local date a session belongs to (cached: every snapshot of a session asks again)."""
     try:
         return started_at.astimezone(zone(timezone)).date()
     except OverflowError as exc:
@@ -173,6 +176,8 @@ def local_day(started_at: datetime, timezone: str) -> date:
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     try:
         return value.astimezone(UTC)
     except OverflowError as exc:

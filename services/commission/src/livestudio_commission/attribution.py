@@ -31,14 +31,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from livestudio_commission.money import allocate_money, allocate_units
+from livestudio_commission.money import Weights, allocate_money, allocate_units
 from livestudio_commission.roster import OnAirWindow
 
 Metric = Literal["placed_orders", "placed_sales", "confirmed_orders", "confirmed_sales"]
@@ -194,12 +194,24 @@ def observe(state: SessionState | None, obs: Observation) -> tuple[SessionState,
         values[metric] = new
         as_of[metric] = b
     on_air = None if settle or end_clip <= a else (a, end_clip)
-    updated = replace(state, ended_at=ended, last_observed_at=b, values=values, as_of=as_of)
-    if not deltas and on_air is None:
+    changed = bool(deltas) or on_air is not None
+    seq = state.increments + 1 if changed else state.increments
+    updated = SessionState(
+        account_id=state.account_id,
+        session_id=state.session_id,
+        studio_id=state.studio_id,
+        timezone=state.timezone,
+        currency=state.currency,
+        started_at=state.started_at,
+        ended_at=ended,
+        last_observed_at=b,
+        values=values,
+        as_of=as_of,
+        increments=seq,
+    )
+    if not changed:
         return updated, None
-    seq = state.increments + 1
-    increment = Increment(seq, "settle" if settle else "time", b, deltas, on_air)
-    return replace(updated, increments=seq), increment
+    return updated, Increment(seq, "settle" if settle else "time", b, deltas, on_air)
 
 
 # --- splitting over time ------------------------------------------------------------------------------------
@@ -208,7 +220,7 @@ def _local_midnights(start: datetime, end: datetime, tz: ZoneInfo) -> list[datet
     day = start.astimezone(tz).date() + timedelta(days=1)
     last = end.astimezone(tz).date()
     while day <= last:
-        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
         if start < midnight < end:
             out.append(midnight)
         day += timedelta(days=1)
@@ -237,35 +249,48 @@ def _micros(delta: timedelta) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+Segments = list[tuple[datetime, datetime, list[OnAirWindow]]]
+
+
 def time_weights(
-    windows: Sequence[OnAirWindow], start: datetime, end: datetime, tz: ZoneInfo
-) -> list[tuple[Bucket, Fraction]]:
+    windows: Sequence[OnAirWindow],
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    segments: Segments | None = None,
+) -> list[tuple[Bucket, Fraction | int]]:
     """Weights of the buckets for an increment over (start, end] (a point at `end` if empty)."""
-    weights: dict[Bucket, Fraction] = {}
+    weights: dict[Bucket, Fraction | int] = {}
     if end <= start:
         active = [w for w in windows if w.start < end <= w.end]
         if not active:
-            return [(Bucket.unassigned((end - _MICRO).astimezone(tz).date()), Fraction(1))]
+            return [(Bucket.unassigned((end - _MICRO).astimezone(tz).date()), 1)]
         for w in active:
-            weights[Bucket.of(w)] = weights.get(Bucket.of(w), Fraction(0)) + Fraction(w.share)
+            weights[Bucket.of(w)] = weights.get(Bucket.of(w), 0) + Fraction(w.share)
         return sorted(weights.items())
-    for s, e, active in _segments(windows, start, end, tz):
+    for s, e, active in segments if segments is not None else _segments(windows, start, end, tz):
         length = _micros(e - s)
-        if not active:
-            bucket = Bucket.unassigned(s.astimezone(tz).date())
-            weights[bucket] = weights.get(bucket, Fraction(0)) + length
+        if len(active) <= 1:  # nobody, or one host: the whole stretch, in integer microseconds
+            bucket = Bucket.of(active[0]) if active else Bucket.unassigned(s.astimezone(tz).date())
+            weights[bucket] = weights.get(bucket, 0) + length
             continue
         total_share = sum((Fraction(w.share) for w in active), Fraction(0))
         for w in active:
             bucket = Bucket.of(w)
-            weights[bucket] = weights.get(bucket, Fraction(0)) + length * Fraction(w.share) / total_share
+            weights[bucket] = weights.get(bucket, 0) + length * Fraction(w.share) / total_share
     return sorted(weights.items())
 
 
-def on_air_ms(windows: Sequence[OnAirWindow], start: datetime, end: datetime, tz: ZoneInfo) -> dict[Bucket, int]:
+def on_air_ms(
+    windows: Sequence[OnAirWindow],
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    segments: Segments | None = None,
+) -> dict[Bucket, int]:
     """Milliseconds each bucket was on air during (start, end]; uncovered time is the unassigned bucket's."""
     micros: dict[Bucket, int] = {}
-    for s, e, active in _segments(windows, start, end, tz):
+    for s, e, active in segments if segments is not None else _segments(windows, start, end, tz):
         length = _micros(e - s)
         buckets = [Bucket.of(w) for w in active] or [Bucket.unassigned(s.astimezone(tz).date())]
         for bucket in buckets:
@@ -282,26 +307,36 @@ def allocate_increment(
 ) -> dict[Bucket, Figures]:
     """Split one increment over buckets. `placed_sales` is the session's attributed placed GMV so far."""
     out: dict[Bucket, Figures] = {}
-    share_weights: list[tuple[Bucket, Fraction]] = []
+    share_weights: Weights[Bucket] | None = None
     if increment.kind == "settle":
-        share_weights = sorted((b, Fraction(v)) for b, v in placed_sales.items() if v is not None and v > 0)
-    cache: dict[tuple[datetime, datetime], list[tuple[Bucket, Fraction]]] = {}
+        positive = sorted((b, Fraction(v)) for b, v in placed_sales.items() if v is not None and v > 0)
+        share_weights = Weights.of(positive) if positive else None
+    # Metrics usually share one interval, and it is usually the on-air interval too: cut it into segments once.
+    segments: dict[tuple[datetime, datetime], Segments] = {}
+    weights_cache: dict[tuple[datetime, datetime], Weights[Bucket]] = {}
     for metric, delta in increment.deltas.items():
         weights = share_weights
-        if not weights:
+        if weights is None:
             span = (delta.start, delta.end)
-            if span not in cache:
-                cache[span] = time_weights(windows, delta.start, delta.end, tz)
-            weights = cache[span]
+            weights = weights_cache.get(span)
+            if weights is None:
+                cut = None
+                if delta.end > delta.start:
+                    cut = segments[span] = _segments(windows, delta.start, delta.end, tz)
+                weights = weights_cache[span] = Weights.of(time_weights(windows, delta.start, delta.end, tz, cut))
         parts: Mapping[Bucket, Value]
-        if metric in ORDER_METRICS:
+        if len(weights.keys) == 1:  # the common case: one bucket takes it all
+            parts = {weights.keys[0]: delta.amount}
+        elif metric in ORDER_METRICS:
             parts = allocate_units(int(delta.amount), weights)
         else:
             parts = allocate_money(Decimal(delta.amount), weights, quantum)
         for bucket, amount in parts.items():
             out.setdefault(bucket, Figures()).values[metric] = amount
     if increment.on_air is not None:
-        for bucket, ms in on_air_ms(windows, increment.on_air[0], increment.on_air[1], tz).items():
+        start, end = increment.on_air
+        cut = segments.get(increment.on_air) or _segments(windows, start, end, tz)
+        for bucket, ms in on_air_ms(windows, start, end, tz, cut).items():
             out.setdefault(bucket, Figures()).on_air_ms = ms
     return out
 

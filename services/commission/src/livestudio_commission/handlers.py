@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -65,23 +66,28 @@ class Ignored:
 Message = SessionEvent | CommandEvent | InvalidCommand | Ignored
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
 def observation_of(event: SessionObservation, kind: ObservationKind) -> Observation:
+    """The event reduced to attribution's input; times in UTC (comparisons then need no zone arithmetic)."""
     m = event.metrics
     return Observation(
         kind=kind,
         account_id=event.account_id,
         session_id=event.session_id,
         studio_id=event.studio_id,
-        started_at=event.started_at,
-        observed_at=event.observed_at,
+        started_at=event.started_at.astimezone(UTC),
+        observed_at=event.observed_at.astimezone(UTC),
         values={
             "placed_orders": m.placed_orders,
             "placed_sales": m.placed_sales,
             "confirmed_orders": m.confirmed_orders,
             "confirmed_sales": m.confirmed_sales,
         },
-        ended_at=getattr(event, "ended_at", None),
-        on_air=getattr(event, "on_air", None),
+        ended_at=_utc(event.ended_at) if isinstance(event, SessionEnded | SessionCorrected) else None,
+        on_air=event.on_air if isinstance(event, SessionSnapshot) else None,
         duration_ms=event.duration_ms,
         timezone=event.timezone,
         currency=event.currency,

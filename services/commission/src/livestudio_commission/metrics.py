@@ -34,3 +34,7 @@ OUTBOX_BACKLOG = Gauge("livestudio_commission_outbox_backlog", "Outbox events no
 DIRTY_BACKLOG = Gauge(
     "livestudio_commission_statement_backlog", "Pending (host, day) marks waiting for statement recomputation"
 )
+
+# Children resolved once: `labels()` is a dictionary lookup under a lock, per event on the hot path.
+OBSERVED = {outcome: OBSERVATIONS.labels(outcome) for outcome in ("attributed", "ignored_old", "no_change")}
+INCREMENTS_BY_KIND = {kind: INCREMENTS.labels(kind) for kind in ("time", "settle")}

@@ -11,10 +11,11 @@ half away from zero (Rp 1.5 -> Rp 2, Rp 1.49 -> Rp 1).
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from math import floor
-from typing import TypeVar
+from math import floor, lcm
+from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -53,40 +54,63 @@ def _units_to_decimal(units: int, quantum: Decimal) -> Decimal:
     return (Decimal(units) * quantum).quantize(quantum) if quantum < 1 else Decimal(units) * quantum
 
 
-def allocate_units(units: int, weights: Sequence[tuple[K, Fraction | Decimal | int]]) -> dict[K, int]:
+@dataclass(frozen=True)
+class Weights(Generic[K]):
+    """Weights brought to integers over one common denominator, ready to split many totals the same way."""
+
+    keys: tuple[K, ...]
+    ints: tuple[int, ...]
+    total: int
+
+    @staticmethod
+    def of(weights: Sequence[tuple[K, Fraction | Decimal | int]]) -> Weights[K]:
+        if not weights:
+            raise ValueError("cannot allocate over no weights")
+        keys = tuple(k for k, _ in weights)
+        if all(type(w) is int for _, w in weights):
+            ints = tuple(int(w) for _, w in weights)
+        else:
+            fractions = [to_fraction(w) for _, w in weights]
+            common = lcm(*(f.denominator for f in fractions))
+            ints = tuple(f.numerator * (common // f.denominator) for f in fractions)
+        if any(w < 0 for w in ints):
+            raise ValueError("weights must be non-negative")
+        total = sum(ints)
+        if total == 0:
+            raise ValueError("weights sum to zero")
+        return Weights(keys, ints, total)
+
+    def split(self, units: int) -> dict[K, int]:
+        """Largest remainder: floors of the exact shares, then one more unit for the largest remainders."""
+        sign = -1 if units < 0 else 1
+        whole = abs(units)
+        floors: list[int] = []
+        remainders: list[tuple[int, int]] = []
+        for index, w in enumerate(self.ints):
+            q, r = divmod(whole * w, self.total)
+            floors.append(q)
+            remainders.append((-r, index))  # remainders share the denominator: compare numerators
+        left = whole - sum(floors)
+        if left:
+            for _, index in sorted(remainders)[:left]:  # largest remainder first, then list order
+                floors[index] += 1
+        out: dict[K, int] = {}
+        for key, n in zip(self.keys, floors, strict=True):
+            out[key] = out.get(key, 0) + sign * n
+        return out
+
+
+def allocate_units(units: int, weights: Sequence[tuple[K, Fraction | Decimal | int]] | Weights[K]) -> dict[K, int]:
     """Split an integer number of units over non-negative weights by largest remainder; the parts sum to `units`.
 
     Negative totals are split like their absolute value and negated, so a decrease mirrors an increase.
     """
-    if not weights:
-        raise ValueError("cannot allocate over no weights")
-    fr = [(key, to_fraction(w)) for key, w in weights]
-    if any(w < 0 for _, w in fr):
-        raise ValueError("weights must be non-negative")
-    total_weight = sum((w for _, w in fr), Fraction(0))
-    if total_weight == 0:
-        raise ValueError("weights sum to zero")
-    sign = -1 if units < 0 else 1
-    whole = abs(units)
-    floors: list[int] = []
-    remainders: list[tuple[Fraction, int]] = []
-    for index, (_, w) in enumerate(fr):
-        exact = whole * w / total_weight
-        base = floor(exact)
-        floors.append(base)
-        remainders.append((exact - base, index))
-    left = whole - sum(floors)
-    # Largest remainder first; equal remainders in list order (stable sort on the negated remainder).
-    for _, index in sorted(remainders, key=lambda r: (-r[0], r[1]))[:left]:
-        floors[index] += 1
-    out: dict[K, int] = {}
-    for (key, _), n in zip(fr, floors, strict=True):
-        out[key] = out.get(key, 0) + sign * n
-    return out
+    prepared = weights if isinstance(weights, Weights) else Weights.of(weights)
+    return prepared.split(units)
 
 
 def allocate_money(
-    amount: Decimal, weights: Sequence[tuple[K, Fraction | Decimal | int]], quantum: Decimal
+    amount: Decimal, weights: Sequence[tuple[K, Fraction | Decimal | int]] | Weights[K], quantum: Decimal
 ) -> dict[K, Decimal]:
     """Split `amount` over `weights` in multiples of the quantum (finer if the amount is finer); exact sum."""
     unit = split_quantum(amount, quantum)

@@ -68,10 +68,10 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
         if increment is None:
             seen = before.last_observed_at if before is not None else None
             old = seen is not None and obs.observed_at <= seen
-            metrics.OBSERVATIONS.labels("ignored_old" if old else "no_change").inc()
+            metrics.OBSERVED["ignored_old" if old else "no_change"].inc()
             continue
-        metrics.OBSERVATIONS.labels("attributed").inc()
-        metrics.INCREMENTS.labels(increment.kind).inc()
+        metrics.OBSERVED["attributed"].inc()
+        metrics.INCREMENTS_BY_KIND[increment.kind].inc()
         pending.setdefault(key, []).append(increment)
     changed = [states[k] for k in sorted(states) if states[k] != stored.get(k)]
     if not changed:

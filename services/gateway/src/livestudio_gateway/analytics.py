@@ -6,10 +6,9 @@ streaming hour, AOV) are rounded half-even to cents; rates (conversion, ROAS, AC
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from livestudio_gateway.models import Delta, Figures, HostFigures, SessionDerived
 from livestudio_gateway.problems import BadRequest
@@ -21,6 +20,12 @@ MIN_DAY = date(2000, 1, 1)
 MAX_DAY = date(2100, 12, 31)
 
 Number = int | Decimal
+
+
+class Row(Protocol):
+    """A database row or a dict: figures are read by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def divide(numerator: Number | None, divisor: Number | None, places: Decimal = RATE) -> Decimal | None:
@@ -37,7 +42,7 @@ def per_hour(amount: Number | None, duration_ms: Number | None) -> Decimal | Non
     return (Decimal(amount) * MS_PER_HOUR / Decimal(duration_ms)).quantize(CENTS, rounding=ROUND_HALF_EVEN)
 
 
-def figures(row: Mapping[str, Any]) -> Figures:
+def figures(row: Row) -> Figures:
     """Totals of a rollup row (daily_account / daily_studio shape) plus the figures derived from them."""
     confirmed_sales = row["confirmed_sales"]
     confirmed_orders = row["confirmed_orders"]
@@ -60,7 +65,7 @@ def figures(row: Mapping[str, Any]) -> Figures:
     )
 
 
-def session_derived(row: Mapping[str, Any]) -> SessionDerived:
+def session_derived(row: Row) -> SessionDerived:
     duration = row["duration_ms"]
     if duration is None and row["ended_at"] is not None:
         # Shopee's duration is authoritative; the start/end span only stands in when it was never reported.
@@ -72,7 +77,7 @@ def session_derived(row: Mapping[str, Any]) -> SessionDerived:
     )
 
 
-def host_figures(row: Mapping[str, Any]) -> HostFigures:
+def host_figures(row: Row) -> HostFigures:
     return HostFigures(
         sessions=row["sessions"] or 0,
         on_air_ms=row["on_air_ms"],
@@ -136,9 +141,7 @@ def previous_range(date_from: date, date_to: date) -> tuple[date, date]:
 Freshness = Literal["fresh", "stale", "unknown"]
 
 
-def freshness(
-    last_poll: datetime | None, now: datetime, threshold_s: int, state: str
-) -> tuple[int | None, Freshness]:
+def freshness(last_poll: datetime | None, now: datetime, threshold_s: int, state: str) -> tuple[int | None, Freshness]:
     """Seconds since the last successful poll and whether the data can be trusted to be current."""
     if last_poll is None:
         return None, "unknown"

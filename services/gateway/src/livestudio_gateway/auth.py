@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal, cast, get_args
 
 import jwt
 from litestar.connection import ASGIConnection
@@ -90,7 +90,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             raise InvalidToken("role host needs a host_id claim")
     elif host_id is not None and not isinstance(host_id, str):
         raise InvalidToken("claim host_id must be a string")
-    return Principal(sub=sub, role=role, studios=frozenset(studios), host_id=host_id if role == "host" else None)
+    return Principal(
+        sub=sub, role=cast(Role, role), studios=frozenset(studios), host_id=host_id if role == "host" else None
+    )
 
 
 class TokenVerifier:

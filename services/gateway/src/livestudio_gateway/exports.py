@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+from livestudio_gateway.analytics import Row
 
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,7 +50,7 @@ def cell(value: Any) -> str:
     return text
 
 
-def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+def to_csv(columns: Sequence[str], rows: Iterable[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)

@@ -140,13 +140,16 @@ StatementStatusQ = Annotated[
 ]
 
 
-def provide_principal(request: Request[Principal, Any, State]) -> Principal:
-    return request.user
-
-
 def provide_gateway(state: State) -> Gateway:
     gateway: Gateway = state.gateway
     return gateway
+
+
+def provide_principal(request: Request[Principal, Any, State], gw: NamedDependency[Gateway]) -> Principal:
+    """The caller set by the auth middleware. It takes `gw` only so that Litestar resolves the two dependencies
+    one after the other: independent dependencies are resolved concurrently, in an anyio task group per request,
+    which costs more than both providers together."""
+    return request.user
 
 
 DEPENDENCIES: Final = {
@@ -299,7 +302,9 @@ async def list_accounts(
     _not_host(principal)
     scope = studio_filter(principal, studio_id)
     after = decode_account_cursor(cursor) if cursor else None
-    rows = await gw.repo.accounts(scope, state=account_state, include_removed=include_removed, after=after, limit=limit + 1)
+    rows = await gw.repo.accounts(
+        scope, state=account_state, include_removed=include_removed, after=after, limit=limit + 1
+    )
     now = _now()
     items = [_account(r, now, gw.settings.freshness_threshold_s) for r in rows[:limit]]
     next_cursor = account_cursor(rows[limit - 1]["account_id"]) if len(rows) > limit else None
@@ -376,7 +381,9 @@ async def start_qr_login(
     tags=["accounts"],
     responses=_READS,
 )
-async def get_qr_login(principal: NamedDependency[Principal], gw: NamedDependency[Gateway], login_id: IdPath) -> QrLogin:
+async def get_qr_login(
+    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], login_id: IdPath
+) -> QrLogin:
     if not principal.can_write:
         raise Forbidden("only owners and managers connect accounts")
     row = await gw.repo.qr_login(login_id, principal.studio_scope)
@@ -403,7 +410,10 @@ async def _writable_account(gw: Gateway, principal: Principal, account_id: str) 
     responses=_WRITES,
 )
 async def update_account(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], account_id: IdPath, data: JSONBody[AccountPatchBody]
+    principal: NamedDependency[Principal],
+    gw: NamedDependency[Gateway],
+    account_id: IdPath,
+    data: JSONBody[AccountPatchBody],
 ) -> Response[CommandAccepted]:
     if data.display_name is None and data.cookie is None:
         raise BadRequest("give display_name and/or cookie")
@@ -543,8 +553,11 @@ async def _check_in_out(
     if await gw.repo.account_studio(data.account_id) != studio_id:
         raise NotFound(f"account {data.account_id!r} not found in studio {studio_id!r}")
     at = data.at or _now()
-    model = HostCheckIn if check_in else HostCheckOut
-    command = commands.make(model, host_id=host_id, account_id=data.account_id, at=at)
+    command: AnyCommand = (
+        commands.make(HostCheckIn, host_id=host_id, account_id=data.account_id, at=at)
+        if check_in
+        else commands.make(HostCheckOut, host_id=host_id, account_id=data.account_id, at=at)
+    )
     return await _submit(gw, principal, command)
 
 
@@ -713,7 +726,7 @@ async def list_sessions(
         last = rows[limit - 1]
         column = SESSION_SORTS[sort].column
         next_cursor = session_cursor(sort, last[column], last["account_id"], last["session_id"])
-    return SessionPage(items=[SessionSummary(**r) for r in rows[:limit]], next_cursor=next_cursor)
+    return SessionPage(items=[SessionSummary(*r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 _METRIC_FIELDS: Final = tuple(SessionMetrics.__struct_fields__)
@@ -731,12 +744,11 @@ async def get_session(
     account_id: IdPath,
     session_id: SessionIdPath,
 ) -> SessionDetail:
-    found = await gw.repo.session_detail(
+    row = await gw.repo.session_detail(
         account_id, session_id, principal.studio_scope, principal.host_id if principal.is_host else None
     )
-    if found is None:
+    if row is None:
         raise NotFound(f"session {account_id}/{session_id} not found")
-    row, timeline, items, hosts = found
     return SessionDetail(
         account_id=row["account_id"],
         session_id=row["session_id"],
@@ -752,9 +764,9 @@ async def get_session(
         observed_at=row["observed_at"],
         metrics=SessionMetrics(**{name: row[name] for name in _METRIC_FIELDS}),
         derived=analytics.session_derived(row),
-        timeline=[TimelinePoint(**r) for r in timeline],
-        products=[SessionProduct(**r) for r in items],
-        hosts=[SessionHost(**r) for r in hosts],
+        timeline=[TimelinePoint(*r) for r in row["timeline"]],
+        products=[SessionProduct(*r) for r in row["products"]],
+        hosts=[SessionHost(*r) for r in row["hosts"]],
     )
 
 
@@ -1017,7 +1029,7 @@ async def host_performance_detail(
 
 # --- commission ---------------------------------------------------------------------------------------------
 def _statement(row: Any) -> Statement:
-    return Statement(**row)
+    return Statement(*row)
 
 
 async def _statement_rows(
@@ -1121,7 +1133,7 @@ async def get_statement(
 ) -> StatementDetail:
     row = await _visible_statement(gw, principal, statement_id)
     lines = await gw.repo.statement_lines(statement_id)
-    return StatementDetail(statement=_statement(row), lines=[StatementLine(**r) for r in lines])
+    return StatementDetail(statement=_statement(row), lines=[StatementLine(*r) for r in lines])
 
 
 @get(
@@ -1217,7 +1229,7 @@ async def command_status(
             command_id=command_id, status="pending", kind=None, owner=None, error=None, applied_at=None
         )
     owner, row = found
-    status = row["status"] if row["status"] in ("applied", "rejected") else "rejected"
+    status: Literal["applied", "rejected"] = "applied" if row["status"] == "applied" else "rejected"
     return CommandStatus(
         command_id=command_id,
         status=status,
@@ -1233,7 +1245,7 @@ async def command_status(
     "/live",
     summary="Server-Sent Events: on-air session changes in the caller's scope",
     description=(
-        "First an `event: snapshot` with the sessions on air now (`{\"sessions\": [...]}`), then one "
+        'First an `event: snapshot` with the sessions on air now (`{"sessions": [...]}`), then one '
         "`event: session` per change (LiveSession JSON), and `: keep-alive` comments. EventSource clients may "
         "pass the token as `?access_token=`."
     ),

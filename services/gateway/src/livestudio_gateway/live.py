@@ -10,6 +10,7 @@ the cost of a dashboard is the same with one browser or a thousand.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -232,10 +233,8 @@ class SessionFeed:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def handle(self, value: bytes | None) -> None:
         if value is None:

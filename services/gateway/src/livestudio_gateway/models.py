@@ -31,6 +31,10 @@ class _Out(Struct, kw_only=True):
     """Response structs: every field is always present (null when unknown)."""
 
 
+class _Row(Struct):
+    """Response structs built positionally from database rows: field order = column order of the query."""
+
+
 class _In(Struct, kw_only=True, forbid_unknown_fields=True):
     """Request bodies: unknown fields are rejected."""
 
@@ -88,7 +92,7 @@ class HostList(_Out):
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
-class SessionSummary(_Out):
+class SessionSummary(_Row):
     account_id: str
     session_id: int
     studio_id: str
@@ -144,7 +148,7 @@ class SessionDerived(_Out):
     gmv_per_streaming_hour: Money | None
 
 
-class TimelinePoint(_Out):
+class TimelinePoint(_Row):
     minute: datetime
     viewers: int | None
     current_viewers: int | None
@@ -154,7 +158,7 @@ class TimelinePoint(_Out):
     confirmed_sales: Money | None
 
 
-class SessionProduct(_Out):
+class SessionProduct(_Row):
     item_id: int
     title: str | None
     min_price: Money | None
@@ -170,7 +174,7 @@ class SessionProduct(_Out):
     observed_at: datetime | None
 
 
-class SessionHost(_Out):
+class SessionHost(_Row):
     host_id: str | None
     name: str | None
     on_air_ms: int | None
@@ -339,7 +343,7 @@ class HostPerformanceDetail(_Out):
 
 
 # --- commission -------------------------------------------------------------------------------------------
-class Statement(_Out):
+class Statement(_Row):
     statement_id: str
     studio_id: str
     host_id: str
@@ -361,7 +365,7 @@ class StatementPage(_Out):
     next_cursor: str | None
 
 
-class StatementLine(_Out):
+class StatementLine(_Row):
     line_id: str
     line_kind: str
     rule_id: str | None

@@ -8,6 +8,7 @@ never reported as accepted.
 from __future__ import annotations
 
 import asyncio
+
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -64,9 +65,7 @@ class CommandPublisher:
     async def publish(self, key: str, event: CloudEvent[Command]) -> None:
         try:
             producer = await asyncio.wait_for(self._ensure(), self.timeout_s)
-            await asyncio.wait_for(
-                producer.send_and_wait(self.topic, encode(event), key=key.encode()), self.timeout_s
-            )
+            await asyncio.wait_for(producer.send_and_wait(self.topic, encode(event), key=key.encode()), self.timeout_s)
         except (KafkaError, OSError, TimeoutError) as exc:
             COMMAND_PUBLISH_FAILURES.inc()
             log.warning("command_publish_failed", command_id=event.id, error=f"{type(exc).__name__}: {exc}")
@@ -88,4 +87,3 @@ class CommandPublisher:
 
     def __repr__(self) -> str:
         return f"CommandPublisher(topic={self.topic!r})"
-

@@ -25,12 +25,18 @@ from livestudio_gateway.pagination import SESSION_SORTS, SortSpec
 Scope = Sequence[str] | None
 
 
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool: the gateway never changes session state (no SET,
+    LISTEN, advisory lock, cursor or temporary table), and asyncpg's default reset costs a round trip per query."""
+
+
 async def create_pool(dsn: str, *, min_size: int, max_size: int, statement_timeout_ms: int) -> asyncpg.Pool:
     """A pool for reads across schemas: no search_path pinned, read-only, with a statement timeout."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
+        reset=_keep_session,
         server_settings={
             "application_name": "livestudio-gateway",
             "default_transaction_read_only": "on",
@@ -45,6 +51,14 @@ async def create_pool(dsn: str, *, min_size: int, max_size: int, statement_timeo
 
 def _scope(scope: Scope) -> list[str] | None:
     return None if scope is None else list(scope)
+
+
+def _split_scope(scope: Scope) -> tuple[list[str] | None, str | None]:
+    """(array, single): one studio is passed as an equality so that an index on (studio_id, sort key) gives the
+    order of a list directly; `= ANY(array)` would make PostgreSQL collect and sort the whole studio."""
+    if scope is not None and len(scope) == 1:
+        return None, scope[0]
+    return _scope(scope), None
 
 
 # --- statements --------------------------------------------------------------------------------------------
@@ -110,6 +124,8 @@ def _session_list_sql(spec: SortSpec) -> str:
     op = "<" if spec.descending else ">"
     direction = "DESC" if spec.descending else "ASC"
     typ = _SQL_TYPES[spec.kind]
+    # NOT NULL keys keep the index's own order (a backward scan gives DESC NULLS FIRST)
+    nulls = " NULLS LAST" if spec.nullable else ""
     if spec.nullable:
         # NULLs (unknown) sort last in both directions; the cursor says whether it stopped among them.
         keyset = f"""(NOT $8::boolean
@@ -123,13 +139,14 @@ def _session_list_sql(spec: SortSpec) -> str:
 SELECT {_SESSION_COLUMNS}
 FROM analytics.sessions s
 WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+  AND ($12::text IS NULL OR s.studio_id = $12)
   AND ($2::text IS NULL OR s.account_id = $2)
   AND ($3::boolean IS NULL OR s.on_air = $3)
   AND ($4::date IS NULL OR s.local_day >= $4)
   AND ($5::date IS NULL OR s.local_day <= $5)
   AND ($6::text IS NULL OR {_HOST_ATTRIBUTED.format(param="$6")})
   AND {keyset}
-ORDER BY {col} {direction} NULLS LAST, s.account_id {direction}, s.session_id {direction}
+ORDER BY {col} {direction}{nulls}, s.account_id {direction}, s.session_id {direction}
 LIMIT $7
 """
 
@@ -138,39 +155,37 @@ SESSION_LIST_SQL: Final = {name: _session_list_sql(spec) for name, spec in SESSI
 
 _SESSION_DETAIL = f"""
 SELECT {_SESSION_COLUMNS}, s.comments, s.likes, s.shares, s.add_to_cart, s.product_clicks, s.buyers,
-  s.placed_items_sold, s.confirmed_items_sold, s.paid_orders, s.paid_sales, s.conversion_rate
+  s.placed_items_sold, s.confirmed_items_sold, s.paid_orders, s.paid_sales, s.conversion_rate,
+  ARRAY(
+    SELECT ROW(t.minute, t.viewers, t.current_viewers, t.placed_orders, t.confirmed_orders, t.placed_sales,
+               t.confirmed_sales)
+    FROM analytics.session_timeline t
+    WHERE t.account_id = $1 AND t.session_id = $2
+    ORDER BY t.minute
+    LIMIT 10000
+  ) AS timeline,
+  ARRAY(
+    SELECT ROW(i.item_id, i.title, i.min_price, i.max_price, i.product_clicks, i.add_to_cart, i.placed_orders,
+               i.placed_items_sold, i.confirmed_orders, i.confirmed_items_sold, i.placed_sales, i.confirmed_sales,
+               i.observed_at)
+    FROM analytics.session_items i
+    WHERE i.account_id = $1 AND i.session_id = $2
+    ORDER BY i.confirmed_sales DESC NULLS LAST, i.placed_sales DESC NULLS LAST, i.item_id
+    LIMIT 1000
+  ) AS products,
+  ARRAY(
+    SELECT ROW(a.host_id, h.name, sum(a.on_air_ms)::bigint, sum(a.placed_orders)::bigint, sum(a.placed_sales),
+               sum(a.confirmed_orders)::bigint, sum(a.confirmed_sales))
+    FROM commission.attributions a
+    LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+    WHERE a.account_id = $1 AND a.session_id = $2 AND ($4::text IS NULL OR a.host_id = $4)
+    GROUP BY a.host_id, h.name
+    ORDER BY sum(a.confirmed_sales) DESC NULLS LAST, a.host_id NULLS LAST
+  ) AS hosts
 FROM analytics.sessions s
 WHERE s.account_id = $1 AND s.session_id = $2
   AND ($3::text[] IS NULL OR s.studio_id = ANY($3::text[]))
   AND ($4::text IS NULL OR {_HOST_ATTRIBUTED.format(param="$4")})
-"""
-
-_TIMELINE = """
-SELECT minute, viewers, current_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales
-FROM analytics.session_timeline
-WHERE account_id = $1 AND session_id = $2
-ORDER BY minute
-LIMIT 10000
-"""
-
-_ITEMS = """
-SELECT item_id, title, min_price, max_price, product_clicks, add_to_cart, placed_orders, placed_items_sold,
-  confirmed_orders, confirmed_items_sold, placed_sales, confirmed_sales, observed_at
-FROM analytics.session_items
-WHERE account_id = $1 AND session_id = $2
-ORDER BY confirmed_sales DESC NULLS LAST, placed_sales DESC NULLS LAST, item_id
-LIMIT 1000
-"""
-
-_SESSION_HOSTS = """
-SELECT a.host_id, h.name, sum(a.on_air_ms)::bigint AS on_air_ms,
-  sum(a.placed_orders)::bigint AS placed_orders, sum(a.placed_sales) AS placed_sales,
-  sum(a.confirmed_orders)::bigint AS confirmed_orders, sum(a.confirmed_sales) AS confirmed_sales
-FROM commission.attributions a
-LEFT JOIN commission.hosts h ON h.host_id = a.host_id
-WHERE a.account_id = $1 AND a.session_id = $2 AND ($3::text IS NULL OR a.host_id = $3)
-GROUP BY a.host_id, h.name
-ORDER BY sum(a.confirmed_sales) DESC NULLS LAST, a.host_id NULLS LAST
 """
 
 _ROLLUP_SUMS = """sum(d.sessions)::bigint AS sessions, sum(d.streaming_ms)::bigint AS streaming_ms,
@@ -297,6 +312,7 @@ _STATEMENTS = f"""
 SELECT {_STATEMENT_COLUMNS}
 FROM commission.statements
 WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($10::text IS NULL OR studio_id = $10)
   AND ($2::text IS NULL OR host_id = $2)
   AND ($3::text IS NULL OR status::text = $3)
   AND ($4::date IS NULL OR period_end >= $4)
@@ -394,9 +410,10 @@ class Repository:
         after: tuple[Any, str, int] | None,
     ) -> list[Record]:
         value, after_account, after_session = after if after is not None else (None, None, None)
+        studios, studio = _split_scope(scope)
         return await self.pool.fetch(
             SESSION_LIST_SQL[sort],
-            _scope(scope),
+            studios,
             account_id,
             on_air,
             day_from,
@@ -407,19 +424,14 @@ class Repository:
             value,
             after_account,
             after_session,
+            studio,
         )
 
     async def session_detail(
         self, account_id: str, session_id: int, scope: Scope, host_id: str | None
-    ) -> tuple[Record, list[Record], list[Record], list[Record]] | None:
-        async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(_SESSION_DETAIL, account_id, session_id, _scope(scope), host_id)
-            if row is None:
-                return None
-            timeline = await conn.fetch(_TIMELINE, account_id, session_id)
-            items = await conn.fetch(_ITEMS, account_id, session_id)
-            hosts = await conn.fetch(_SESSION_HOSTS, account_id, session_id, host_id)
-        return row, timeline, items, hosts
+    ) -> Record | None:
+        """The session with its timeline, products and hosts (arrays of rows, in the models' field order)."""
+        return await self.pool.fetchrow(_SESSION_DETAIL, account_id, session_id, _scope(scope), host_id)
 
     async def on_air_sessions(self, scope: Scope, limit: int = 1000) -> list[Record]:
         return await self.pool.fetch(_ON_AIR, _scope(scope), limit)
@@ -448,9 +460,7 @@ class Repository:
         return await self.pool.fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
 
     # --- hosts --------------------------------------------------------------------------------------------
-    async def host_performance(
-        self, scope: Scope, day_from: date, day_to: date, host_id: str | None
-    ) -> list[Record]:
+    async def host_performance(self, scope: Scope, day_from: date, day_to: date, host_id: str | None) -> list[Record]:
         return await self.pool.fetch(_HOST_PERFORMANCE, _scope(scope), day_from, day_to, host_id)
 
     async def leaderboard(self, scope: Scope, day_from: date, day_to: date, by: str, limit: int) -> list[Record]:
@@ -472,9 +482,10 @@ class Repository:
         limit: int,
     ) -> list[Record]:
         after_start, after_id = after if after is not None else (None, None)
+        studios, studio = _split_scope(scope)
         return await self.pool.fetch(
             _STATEMENTS,
-            _scope(scope),
+            studios,
             host_id,
             status,
             period_from,
@@ -483,6 +494,7 @@ class Repository:
             after_start,
             after_id,
             limit,
+            studio,
         )
 
     async def statement(self, statement_id: str, scope: Scope, host_id: str | None) -> Record | None:

@@ -15,7 +15,7 @@ import random
 import time
 import zlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import structlog
@@ -191,7 +191,9 @@ class PollEngine:
 
     async def _start_pollers(self, rows: list[repo.AccountRow]) -> None:
         ids = [r.account_id for r in rows]
-        horizon = datetime.now(UTC) - timedelta(days=self.settings.session_retention_days)
+        horizon = self.deps.clock.now() - timedelta(
+            days=self.settings.session_retention_days
+        )  # sessions live in the ingest clock's timeline
         async with self.pool.acquire() as conn:
             states = await repo.load_poll_states(conn, ids)
             sessions = await repo.load_session_states(conn, ids, started_after=horizon)
@@ -287,7 +289,7 @@ class PollEngine:
                 log.exception("state_flush_loop_error")
 
     async def _prune(self) -> None:
-        horizon = datetime.now(UTC) - timedelta(days=self.settings.session_retention_days + 1)
+        horizon = self.deps.clock.now() - timedelta(days=self.settings.session_retention_days + 1)
         async with self.pool.acquire() as conn:
             pruned = await repo.prune_session_states(conn, started_before=horizon)
         if pruned:

@@ -207,7 +207,7 @@ class SimulatorApp:
         auth = sim.authenticate(headers.get("cookie"))
         account = auth.account
         status, code, fault = 0, None, None
-        sim_time = ""
+        sim_time = sim.now().isoformat()  # arrival; replaced by the serving instant below
         try:
             if endpoint is None:
                 raise _Reply(404, b"404 page not found", [(b"content-type", b"text/plain")])

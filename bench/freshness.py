@@ -1,0 +1,402 @@
+"""Benchmark: freshness, from the simulator changing a counter to the gateway returning it.
+
+For each size (accounts) it starts the whole stack (embedded PostgreSQL and broker, the simulator at real-time
+speed, the four services), connects every account, waits until they are polled, then for `--duration` seconds:
+
+* listens to the gateway's live endpoint (`GET /api/v1/live`, SSE, fed from the session topic), and
+* polls the session detail (`GET /api/v1/sessions/{account}/{session}`, read from the analytics tables) of a few
+  sessions on air, every `--rest-period` seconds.
+
+Every time a counter (placed orders and viewers over SSE, placed orders and views over REST) shows a new value
+v, the simulated world (a pure function of the seed, rebuilt here) tells when the counter reached v; the
+simulator's clock converts that to real time. Reported per size and path, p50/p95/p99 of:
+
+* `change->gateway`: real time the gateway returned v minus real time the counter reached v;
+* `... - poll interval`: the same minus the configured live poll interval (the issue's definition);
+* `pipeline`: real time the gateway returned v minus the moment the simulator answered the ingest's first
+  request that carried v (from the simulator's request log): ingest + broker + consumer + database + gateway.
+
+The goal is a pipeline p95 of at most 2 s. Sizes that cannot be reached on this machine are reported as such.
+
+    uv run python bench/freshness.py [--sizes 50,500,2000] [--duration 60] [--poll-interval 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+import tempfile
+import time
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import jwt
+
+from livestudio_devinfra.demo import SimAccount, publish_commands
+from livestudio_devinfra.stack import Stack, StackConfig
+from livestudio_runtime.secrets import CookieCipher
+from livestudio_schemas.commands import AccountConnect, AnyCommand, StudioUpsert
+from shopee_client.simulator.world import Session, World
+
+STUDIO = "bench-studio"
+START = datetime(2025, 6, 11, 11, 0, tzinfo=UTC) - timedelta(hours=7)  # 11:00 Jakarta: the late-morning shift
+SEED = 3
+GOAL_P95_S = 2.0
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def token(secret: str) -> str:
+    now = int(time.time())
+    claims = {"sub": "bench", "role": "owner", "studios": [STUDIO], "iat": now, "exp": now + 86_400}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@dataclass(frozen=True)
+class SimClock:
+    sim_anchor: float  # epoch seconds (simulated) at real_anchor
+    real_anchor: float
+    speed: float
+
+    def real_of(self, sim_ms: int) -> float:
+        return self.real_anchor + (sim_ms / 1000 - self.sim_anchor) / self.speed
+
+    def sim_ms_of(self, real: float) -> int:
+        return int((self.sim_anchor + (real - self.real_anchor) * self.speed) * 1000)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A counter value the gateway returned: which path, session, metric, value, and when (real)."""
+
+    path: str
+    account: int
+    session_id: int
+    metric: str
+    value: int
+    at: float
+
+
+@dataclass
+class Result:
+    accounts: int
+    reached: bool
+    note: str = ""
+    setup_s: float = 0.0
+    polled: int = 0
+    live_sessions: int = 0
+    e2e: dict[str, list[float]] = field(default_factory=dict)
+    pipeline: dict[str, list[float]] = field(default_factory=dict)
+    skipped: int = 0
+
+
+# --- the measurement ------------------------------------------------------------------------------------------
+async def watch_sse(base: str, auth: dict[str, str], seen: list[Seen], index: dict[str, int], stop: float) -> None:
+    url = f"{base}/api/v1/live"
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=30.0)) as client,
+        client.stream("GET", url, params={"studio_id": STUDIO}, headers=auth) as response,
+    ):
+        event = ""
+        async for line in response.aiter_lines():
+            now = time.time()
+            if now > stop:
+                return
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "session":
+                body = json.loads(line[5:])
+                account = index.get(body["account_id"])
+                if account is None or not body.get("on_air"):
+                    continue
+                for metric in ("placed_orders", "viewers"):
+                    if body.get(metric) is not None:
+                        seen.append(Seen("sse", account, int(body["session_id"]), metric, int(body[metric]), now))
+
+
+async def poll_rest(
+    base: str, auth: dict[str, str], targets: list[tuple[str, int, int]], seen: list[Seen], period: float, stop: float
+) -> None:
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=auth, timeout=10.0) as client:
+        while time.time() < stop:
+            t0 = time.monotonic()
+            for account_id, account, session_id in targets:
+                response = await client.get(f"/sessions/{account_id}/{session_id}")
+                now = time.time()
+                if response.status_code != 200:
+                    continue
+                metrics = response.json()["metrics"]
+                for metric, name in (("placed_orders", "placed_orders"), ("views", "views")):
+                    if metrics.get(name) is not None:
+                        seen.append(Seen("rest", account, session_id, metric, int(metrics[name]), now))
+            await asyncio.sleep(max(0.0, period - (time.monotonic() - t0)))
+
+
+def first_reached(session: Session, metric: str, value: int, lo: int, hi: int) -> int | None:
+    """Earliest simulated ms in [lo, hi] at which `metric` of `session` is >= value (counters only grow)."""
+
+    def at(t: int) -> int:
+        return int(getattr(session.state(t), metric))
+
+    if at(hi) < value:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if at(mid) >= value:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def transitions(seen: list[Seen]) -> list[Seen]:
+    """The observations that showed a counter's new value for the first time (per path, session and metric)."""
+    last: dict[tuple[str, int, str], int] = {}
+    out: list[Seen] = []
+    for s in sorted(seen, key=lambda s: s.at):
+        key = (s.path, s.session_id, s.metric)
+        previous = last.get(key)
+        last[key] = max(previous or 0, s.value)
+        if previous is not None and s.value > previous:
+            out.append(s)
+    return out
+
+
+def analyse(
+    world: World,
+    clock: SimClock,
+    seen: list[Seen],
+    polls: dict[int, list[tuple[int, float]]],
+    window: float,
+    res: Result,
+) -> None:
+    for s in transitions(seen):
+        session = world.session(s.session_id)
+        if session is None:
+            res.skipped += 1
+            continue
+        reached = first_reached(session, s.metric, s.value, session.start_ms, clock.sim_ms_of(s.at))
+        if reached is None:
+            res.skipped += 1
+            continue
+        changed = clock.real_of(reached)
+        if changed < window:  # changed before we started watching: its first appearance may have been missed
+            continue
+        res.e2e.setdefault(s.path, []).append(s.at - changed)
+        # The first successful ingest request for this account served at or after the change carried v.
+        times = polls.get(s.account, [])
+        k = bisect_left(times, (reached, 0.0))
+        if k < len(times) and times[k][1] <= s.at:
+            res.pipeline.setdefault(s.path, []).append(s.at - times[k][1])
+
+
+def request_log(sim_url: str, since: int) -> dict[int, list[tuple[int, float]]]:
+    """Per account: (simulated ms, real finish time) of successful sessionList/overview answers after `since`."""
+    out: dict[int, list[tuple[int, float]]] = {}
+    for endpoint in ("session_list", "overview"):
+        rows = httpx.get(f"{sim_url}/__sim/requests", params={"since": since, "endpoint": endpoint}, timeout=120).json()
+        for r in rows:
+            if r["status"] == 200 and r["fault"] is None and r["account"] is not None and r["sim_time"]:
+                sim_ms = int(datetime.fromisoformat(r["sim_time"]).timestamp() * 1000)
+                out.setdefault(r["account"], []).append((sim_ms, float(r["finished"])))
+    for rows in out.values():
+        rows.sort()
+    return out
+
+
+def wait_for(check: Callable[[], bool], timeout: float, interval: float = 1.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def run_size(accounts: int, args: argparse.Namespace) -> Result:
+    res = Result(accounts=accounts, reached=False)
+    key = CookieCipher.generate_key()
+    secret = secrets.token_urlsafe(32)
+    poll = args.poll_interval
+    ingest_env = {
+        "LIVE_INTERVAL_S": str(poll),
+        "IDLE_INTERVAL_S": str(max(poll, 30.0)),
+        "SETTLING_INTERVAL_S": "120",
+        "HISTORY_INTERVAL_S": "86400",
+        "HISTORY_INITIAL_SPREAD_S": "3600",
+        "KAFKA_SESSION_TIMEOUT_MS": "3000",
+        "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+        "KAFKA_FETCH_MAX_WAIT_MS": "20",
+        "ACCOUNTS_PARTITIONS": "16",
+    }
+    common = {"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300", "KAFKA_FETCH_MAX_WAIT_MS": "20"}
+    with tempfile.TemporaryDirectory(prefix="freshness-") as home:
+        stack = Stack(
+            StackConfig(
+                home=Path(home),
+                accounts=accounts,
+                speed=1.0,
+                seed=SEED,
+                sim_start=START.isoformat(),
+                fixed_ports=False,
+                credentials_key=key,
+                jwt_secret=secret,
+                extra_env={
+                    "ingest": {f"INGEST_{k}": v for k, v in ingest_env.items()},
+                    "analytics": {f"ANALYTICS_{k}": v for k, v in common.items()},
+                    "commission": {f"COMMISSION_{k}": v for k, v in common.items()},
+                    "gateway": {
+                        **{f"GATEWAY_{k}": v for k, v in common.items()},
+                        "GATEWAY_RATE_LIMIT_ENABLED": "false",
+                    },
+                },
+            )
+        )
+        t0 = time.monotonic()
+        try:
+            stack.start(timeout=300)
+            base = stack.url("gateway")
+            sim_url = stack.url("simulator")
+            auth = {"Authorization": f"Bearer {token(secret)}"}
+            rows = httpx.get(f"{sim_url}/__sim/accounts", timeout=60).json()
+            sims = [SimAccount(r["index"], r["user_id"], r["user_name"], r["cookie"]) for r in rows]
+            cipher = CookieCipher([key])
+            cmds: list[AnyCommand] = [StudioUpsert(studio_id=STUDIO, name="Freshness bench", timezone="Asia/Jakarta")]
+            cmds += [
+                AccountConnect(
+                    account_id=a.account_id,
+                    studio_id=STUDIO,
+                    display_name=a.user_name,
+                    encrypted_cookie=cipher.encrypt(a.cookie),
+                )
+                for a in sims
+            ]
+            asyncio.run(publish_commands(stack.kafka_bootstrap, cmds))
+            index = {a.account_id: a.index for a in sims}
+
+            def polled() -> bool:
+                page = httpx.get(f"{base}/api/v1/accounts", params={"limit": 500}, headers=auth, timeout=30)
+                done = 0
+                cursor = None
+                while True:
+                    body = page.json()
+                    done += sum(1 for r in body["items"] if r["last_successful_poll_at"])
+                    cursor = body.get("next_cursor")
+                    if not cursor:
+                        break
+                    page = httpx.get(
+                        f"{base}/api/v1/accounts", params={"limit": 500, "cursor": cursor}, headers=auth, timeout=30
+                    )
+                res.polled = done
+                return done >= 0.98 * accounts
+
+            if not wait_for(polled, timeout=args.setup_timeout, interval=3.0):
+                res.note = f"only {res.polled}/{accounts} accounts polled after {args.setup_timeout:.0f}s"
+                return res
+            time.sleep(args.warmup)
+            live = httpx.get(
+                f"{base}/api/v1/sessions", params={"on_air": "true", "limit": 200, "studio_id": STUDIO}, headers=auth
+            ).json()["items"]
+            res.live_sessions = len(live)
+            live.sort(key=lambda r: -(r.get("viewers") or 0))
+            targets = [
+                (r["account_id"], index[r["account_id"]], int(r["session_id"])) for r in live[: args.rest_sessions]
+            ]
+            res.setup_s = time.monotonic() - t0
+            since = int(httpx.get(f"{sim_url}/__sim/requests", params={"limit": 1}).json()[-1]["seq"])
+            clock_body = httpx.get(f"{sim_url}/__sim/clock").json()
+            clock = SimClock(
+                datetime.fromisoformat(clock_body["sim_now"]).timestamp(),
+                datetime.fromisoformat(clock_body["real_now"]).timestamp(),
+                float(clock_body["speed"]),
+            )
+            window = time.time()
+            stop = window + args.duration
+            seen: list[Seen] = []
+
+            async def measure() -> None:
+                await asyncio.gather(
+                    watch_sse(base, auth, seen, index, stop),
+                    poll_rest(base, auth, targets, seen, args.rest_period, stop),
+                )
+
+            asyncio.run(measure())
+            polls = request_log(sim_url, since)
+            world = World(seed=SEED, accounts=accounts, settle_delay=timedelta(hours=6))
+            analyse(world, clock, seen, polls, window, res)
+            res.reached = True
+            return res
+        except Exception as exc:  # a size that does not come up on this machine is reported, not fatal
+            res.note = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return res
+        finally:
+            stack.stop()
+
+
+def report(results: list[Result], poll: float) -> None:
+    print(f"\nfreshness: simulator counter change -> gateway (live poll interval {poll:g}s), seconds")
+    head = (
+        f"{'accounts':>8} {'path':<5} {'n':>5}  {'change->gateway p50/p95/p99':<28} {'- poll interval p50/p95/p99':<28}"
+    )
+    print(head + f" {'pipeline p50/p95/p99':<24} goal")
+    for r in results:
+        if not r.reached:
+            print(f"{r.accounts:>8} not reached: {r.note}")
+            continue
+        for path in ("sse", "rest"):
+            e2e = r.e2e.get(path, [])
+            pipe = r.pipeline.get(path, [])
+
+            def trio(values: list[float], shift: float = 0.0) -> str:
+                if not values:
+                    return "-"
+                return "/".join(f"{percentile(values, q) - shift:.2f}" for q in (0.5, 0.95, 0.99))
+
+            goal = "-" if not pipe else ("ok" if percentile(pipe, 0.95) <= GOAL_P95_S else "MISSED")
+            row = f"{r.accounts:>8} {path:<5} {len(e2e):>5}  {trio(e2e):<28} {trio(e2e, poll):<28}"
+            print(f"{row} {trio(pipe):<24} {goal}")
+        print(
+            f"{'':>8} setup {r.setup_s:.0f}s, {r.polled} accounts polled, {r.live_sessions} sessions on air, "
+            f"{r.skipped} observations not matched"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--sizes", default="50,500,2000", help="comma-separated account counts")
+    p.add_argument("--duration", type=float, default=60.0, help="measurement window per size (s)")
+    p.add_argument("--poll-interval", type=float, default=5.0, help="ingest live poll interval (s)")
+    p.add_argument("--warmup", type=float, default=10.0)
+    p.add_argument("--rest-sessions", type=int, default=8, help="sessions polled over REST")
+    p.add_argument("--rest-period", type=float, default=0.25, help="REST polling period per round (s)")
+    p.add_argument("--setup-timeout", type=float, default=240.0, help="per size, until the accounts are polled")
+    args = p.parse_args(argv)
+    results: list[Result] = []
+    for size in (int(x) for x in args.sizes.split(",") if x.strip()):
+        print(f"== {size} accounts", flush=True)
+        result = run_size(size, args)
+        results.append(result)
+        report([result], args.poll_interval)
+        sys.stdout.flush()
+    report(results, args.poll_interval)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,560 @@
+"""Gateway latency: session list, session detail and analytics summary at 100 concurrent clients, vs direct asyncpg.
+
+Seeds the read models (tests/gateway/fixtures/read_models.sql) with COPY: 100,000 sessions, 1,000,000 per-minute
+timeline rows, 300,000 product rows, daily rollups and attributions over 20 studios and 500 accounts. Then runs the
+real gateway (`livestudio-gateway`, uvicorn, one process, rate limiting on, 100 distinct manager tokens) and drives
+it from this process with 100 keep-alive HTTP/1.1 connections (a minimal client, so the load generator costs
+little CPU). In the same run the same queries go through the gateway's repository straight to asyncpg with 100
+concurrent tasks on a pool of the same size: the baseline.
+
+Two load shapes per endpoint:
+* saturation: each client sends its next request as soon as the previous answer arrived (closed loop);
+  latency there is mostly queueing (Little's law: p50 ~ clients / throughput);
+* paced: each client sends one request every `--interval` seconds (100 clients, a busy dashboard fleet).
+Prints requests/s, p50/p99 (median over `--runs`) and the gateway/direct ratios.
+
+Starts its own embedded PostgreSQL (livestudio_devinfra) unless LIVESTUDIO_TEST_DATABASE_URL is set (then uses a
+fresh database on that server). Options: --sessions, --timeline-per-session, --clients, --seconds, --runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psutil
+
+from livestudio_devinfra.ports import free_port
+from livestudio_devinfra.postgres import EmbeddedPostgres
+from livestudio_gateway.analytics import previous_range
+from livestudio_gateway.auth import mint_token
+from livestudio_gateway.repository import Repository, create_pool
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_SQL = ROOT / "tests" / "gateway" / "fixtures" / "read_models.sql"
+SECRET = "bench-secret-" + "k" * 32
+STUDIOS = 20
+ACCOUNTS_PER_STUDIO = 25
+FIRST_DAY = date(2026, 8, 1)
+POOL_MAX = 10
+
+
+# --- seeding -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shape:
+    sessions: int
+    timeline_per_session: int
+    items_per_session: int = 3
+
+    @property
+    def accounts(self) -> int:
+        return STUDIOS * ACCOUNTS_PER_STUDIO
+
+    @property
+    def sessions_per_account(self) -> int:
+        return self.sessions // self.accounts
+
+    @property
+    def days(self) -> int:
+        return max(1, self.sessions_per_account // 2)
+
+
+def studio_of(account: int) -> str:
+    return f"studio-{account // ACCOUNTS_PER_STUDIO:02d}"
+
+
+def account_id(account: int) -> str:
+    return f"acc-{account:04d}"
+
+
+def session_rows(shape: Shape) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(7)
+    for account in range(shape.accounts):
+        for n in range(shape.sessions_per_account):
+            day = FIRST_DAY + timedelta(days=n // 2)
+            started = datetime(day.year, day.month, day.day, 2 + 10 * (n % 2), rng.randrange(60), tzinfo=UTC)
+            duration = 3_600_000 + rng.randrange(3_600_000)
+            viewers = rng.randrange(50, 5000)
+            orders = rng.randrange(0, 80)
+            sales = None if rng.random() < 0.02 else Decimal(orders * rng.randrange(20_000, 90_000))
+            yield (
+                account_id(account),
+                1_000_000 + account * 1000 + n,
+                studio_of(account),
+                f"Live #{n}",
+                False,
+                started,
+                started + timedelta(milliseconds=duration),
+                duration,
+                day,
+                "Asia/Jakarta",
+                "IDR",
+                started + timedelta(milliseconds=duration),
+                viewers * 3,
+                viewers,
+                viewers // 5,
+                None,
+                orders + 2,
+                orders,
+                sales,
+                orders,
+                sales,
+            )
+
+
+SESSION_COLUMNS = (
+    "account_id",
+    "session_id",
+    "studio_id",
+    "title",
+    "on_air",
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "local_day",
+    "timezone",
+    "currency",
+    "observed_at",
+    "views",
+    "viewers",
+    "peak_viewers",
+    "current_viewers",
+    "buyers",
+    "placed_orders",
+    "placed_sales",
+    "confirmed_orders",
+    "confirmed_sales",
+)
+
+
+def timeline_rows(shape: Shape) -> Iterator[tuple[Any, ...]]:
+    for account in range(shape.accounts):
+        for n in range(shape.sessions_per_account):
+            day = FIRST_DAY + timedelta(days=n // 2)
+            start = datetime(day.year, day.month, day.day, 2 + 10 * (n % 2), tzinfo=UTC)
+            sid = 1_000_000 + account * 1000 + n
+            for m in range(shape.timeline_per_session):
+                sales = Decimal(m * 35_000)
+                yield (account_id(account), sid, start + timedelta(minutes=m), 10 * m, 5 + m, m, m, sales, sales)
+
+
+def item_rows(shape: Shape) -> Iterator[tuple[Any, ...]]:
+    for account in range(shape.accounts):
+        for n in range(shape.sessions_per_account):
+            sid = 1_000_000 + account * 1000 + n
+            for i in range(shape.items_per_session):
+                sales = Decimal(50_000 * (i + 1))
+                yield (account_id(account), sid, 10_000 + account * 10 + i, f"Produk {i}", 40, 8, 3, sales, 2, sales)
+
+
+async def seed(dsn: str, shape: Shape) -> float:
+    started = time.perf_counter()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(SCHEMA_SQL.read_text())
+        await conn.executemany(
+            "INSERT INTO commission.studios VALUES ($1, $2, 'Asia/Jakarta', 'IDR', 'monthly')",
+            [(f"studio-{s:02d}", f"Studio {s}") for s in range(STUDIOS)],
+        )
+        await conn.copy_records_to_table(
+            "accounts",
+            schema_name="ingest",
+            columns=["account_id", "studio_id", "display_name", "state", "last_successful_poll_at"],
+            records=[
+                (account_id(a), studio_of(a), f"Toko {a}", "active", datetime.now(UTC)) for a in range(shape.accounts)
+            ],
+        )
+        await conn.copy_records_to_table(
+            "sessions", schema_name="analytics", columns=SESSION_COLUMNS, records=session_rows(shape)
+        )
+        await conn.copy_records_to_table(
+            "session_timeline",
+            schema_name="analytics",
+            columns=[
+                "account_id",
+                "session_id",
+                "minute",
+                "viewers",
+                "current_viewers",
+                "placed_orders",
+                "confirmed_orders",
+                "placed_sales",
+                "confirmed_sales",
+            ],
+            records=timeline_rows(shape),
+        )
+        await conn.copy_records_to_table(
+            "session_items",
+            schema_name="analytics",
+            columns=[
+                "account_id",
+                "session_id",
+                "item_id",
+                "title",
+                "product_clicks",
+                "add_to_cart",
+                "placed_orders",
+                "placed_sales",
+                "confirmed_orders",
+                "confirmed_sales",
+            ],
+            records=item_rows(shape),
+        )
+        # rollups and attributions are derived in SQL from what was just loaded
+        await conn.execute(
+            """
+            INSERT INTO analytics.daily_account
+            SELECT account_id, studio_id, local_day, count(*), sum(duration_ms), sum(viewers), max(peak_viewers),
+                   sum(placed_orders), sum(confirmed_orders), sum(placed_sales), sum(confirmed_sales),
+                   CASE WHEN extract(dow FROM local_day) = 1 THEN 250000 END
+            FROM analytics.sessions GROUP BY account_id, studio_id, local_day;
+            INSERT INTO analytics.daily_studio
+            SELECT studio_id, day, sum(sessions), sum(streaming_ms), sum(viewers), max(peak_viewers),
+                   sum(placed_orders), sum(confirmed_orders), sum(placed_sales), sum(confirmed_sales), sum(ad_spend)
+            FROM analytics.daily_account GROUP BY studio_id, day;
+            INSERT INTO commission.hosts
+            SELECT 'host-' || s.studio_id || '-' || h, s.studio_id, 'Host ' || h, 'host', true
+            FROM commission.studios s, generate_series(0, 9) h;
+            INSERT INTO commission.attributions
+            SELECT studio_id, 'host-' || studio_id || '-' || (session_id % 10), account_id, session_id, local_day,
+                   placed_orders, placed_sales, confirmed_orders, confirmed_sales, duration_ms
+            FROM analytics.sessions;
+            """
+        )
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+# --- requests ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    path: str  # with query string
+    token: str
+    direct: Callable[[Repository], Awaitable[Any]]
+
+
+def make_calls(endpoint: str, shape: Shape, tokens: list[list[str]], rng: random.Random, n: int) -> list[Call]:
+    """`n` randomised calls of one endpoint; client i uses token i of the studio it asks about."""
+    calls = []
+    for i in range(n):
+        studio = rng.randrange(STUDIOS)
+        token = tokens[studio][i % len(tokens[studio])]
+        studio_id = f"studio-{studio:02d}"
+        if endpoint == "session list":
+
+            def direct(repo: Repository, s: str = studio_id) -> Awaitable[Any]:
+                return repo.sessions(
+                    [s],
+                    sort="-started_at",
+                    account_id=None,
+                    on_air=None,
+                    day_from=None,
+                    day_to=None,
+                    host_id=None,
+                    limit=51,
+                    after=None,
+                )
+
+            calls.append(Call(f"/api/v1/sessions?studio_id={studio_id}&limit=50", token, direct))
+        elif endpoint == "session detail":
+            account = studio * ACCOUNTS_PER_STUDIO + rng.randrange(ACCOUNTS_PER_STUDIO)
+            sid = 1_000_000 + account * 1000 + rng.randrange(shape.sessions_per_account)
+            acc = account_id(account)
+
+            def direct(repo: Repository, a: str = acc, s: int = sid, st: str = studio_id) -> Awaitable[Any]:
+                return repo.session_detail(a, s, [st], None)
+
+            calls.append(Call(f"/api/v1/sessions/{acc}/{sid}", token, direct))
+        else:
+            start = FIRST_DAY + timedelta(days=7 + rng.randrange(max(1, shape.days - 14)))
+            end = start + timedelta(days=6)
+            prev_from, _ = previous_range(start, end)
+
+            def direct(
+                repo: Repository, s: str = studio_id, a: date = start, b: date = end, p: date = prev_from
+            ) -> Awaitable[Any]:
+                return repo.summary_studios([s], p, a, b)
+
+            calls.append(
+                Call(
+                    f"/api/v1/analytics/summary?studio_id={studio_id}&date_from={start}&date_to={end}", token, direct
+                )
+            )
+    return calls
+
+
+# --- a minimal keep-alive HTTP/1.1 client ------------------------------------------------------------------------
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.host = host
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def get(self, path: str, token: str) -> int:
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        if length:
+            await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def drive(
+    clients: int,
+    seconds: float,
+    interval: float | None,
+    calls: list[Call],
+    send: Callable[[int, Call], Awaitable[bool]],
+) -> Result:
+    """`clients` loops for `seconds`; each sends a call, waits for the answer, then (paced) sleeps to its slot."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        nonlocal errors
+        rng = random.Random(i)
+        next_at = time.perf_counter() + (rng.random() * interval if interval else 0)
+        while True:
+            if interval:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += interval
+            if time.perf_counter() >= stop_at:
+                return
+            call = calls[rng.randrange(len(calls))]
+            t0 = time.perf_counter()
+            ok = await send(i, call)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if not ok:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return Result(len(latencies), time.perf_counter() - started, latencies, errors)
+
+
+# --- the run ---------------------------------------------------------------------------------------------------------
+def start_gateway(dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": dsn,
+        "GATEWAY_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",  # no broker needed for reads
+        "GATEWAY_JWT_SECRET": SECRET,
+        "GATEWAY_HTTP_PORT": str(port),
+        "GATEWAY_LIVE_ENABLED": "false",
+        "GATEWAY_PUBLISH_TIMEOUT_S": "1",
+        "GATEWAY_RATE_LIMIT_PER_MINUTE": "1000000",
+        "GATEWAY_RATE_LIMIT_BURST": "10000",
+        "GATEWAY_DB_POOL_MAX": str(POOL_MAX),
+        "GATEWAY_DB_POOL_MIN": str(POOL_MAX),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    out = open(log, "wb")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "livestudio-gateway")], env=env, stdout=out, stderr=subprocess.STDOUT
+    )
+
+
+async def wait_up(port: int, token: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = await Connection.open("127.0.0.1", port)
+            try:
+                if await conn.get("/api/v1/studios", token) == 200:
+                    return
+            finally:
+                conn.close()
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise TimeoutError("the gateway did not come up")
+
+
+async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -> dict[str, dict[str, list[float]]]:
+    tokens = [
+        [mint_token(SECRET, sub=f"bench-{s}-{i}", role="manager", studios=[f"studio-{s:02d}"]) for i in range(5)]
+        for s in range(STUDIOS)
+    ]
+    port = free_port()
+    proc = start_gateway(dsn, port, log)
+    pool = await create_pool(dsn, min_size=POOL_MAX, max_size=POOL_MAX, statement_timeout_ms=5000)
+    repo = Repository(pool)
+    figures: dict[str, dict[str, list[float]]] = {}
+    try:
+        await wait_up(port, tokens[0][0])
+        connections = [await Connection.open("127.0.0.1", port) for _ in range(args.clients)]
+
+        async def via_gateway(i: int, call: Call) -> bool:
+            return await connections[i].get(call.path, call.token) == 200
+
+        async def via_asyncpg(_: int, call: Call) -> bool:
+            await call.direct(repo)
+            return True
+
+        gateway_cpu = psutil.Process(proc.pid)
+
+        def cpu_s() -> float:
+            times = gateway_cpu.cpu_times()
+            return float(times.user + times.system)
+
+        rng = random.Random(11)
+        for endpoint in ("session list", "session detail", "analytics summary"):
+            calls = make_calls(endpoint, shape, tokens, rng, 5000)
+            await drive(args.clients, 1.0, None, calls, via_gateway)  # warm up both paths
+            await drive(args.clients, 1.0, None, calls, via_asyncpg)
+            for mode, interval in (("saturation", None), ("paced", args.interval)):
+                for name, send in (("gateway", via_gateway), ("asyncpg", via_asyncpg)):
+                    for _ in range(args.runs):
+                        cpu_before = cpu_s()
+                        result = await drive(args.clients, args.seconds, interval, calls, send)
+                        if result.errors:
+                            raise RuntimeError(f"{endpoint} via {name}: {result.errors} failed requests")
+                        key = f"{endpoint}|{mode}|{name}"
+                        row = figures.setdefault(key, {"rps": [], "p50": [], "p99": [], "cpu": []})
+                        row["rps"].append(result.rps)
+                        row["p50"].append(result.pct(0.50))
+                        row["p99"].append(result.pct(0.99))
+                        if name == "gateway":
+                            row["cpu"].append((cpu_s() - cpu_before) * 1000 / result.requests)
+        for c in connections:
+            c.close()
+    finally:
+        await pool.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return figures
+
+
+def report(figures: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+    med = statistics.median
+    print(
+        f"\n{args.clients} clients, {args.seconds:.0f} s per measurement, median of {args.runs} run(s); "
+        f"paced = one request per client every {args.interval * 1000:.0f} ms"
+    )
+    print(f"load average before the run: {args.loadavg}  (this machine: {os.cpu_count()} cores)")
+    print(
+        f"{'endpoint':<18} {'load':<11} {'path':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'gw CPU ms/req':>14}"
+    )
+    for key, row in figures.items():
+        endpoint, mode, name = key.split("|")
+        cpu = f"{med(row['cpu']):>14.2f}" if row["cpu"] else f"{'':>14}"
+        print(
+            f"{endpoint:<18} {mode:<11} {name:<8} {med(row['rps']):>8.0f} {med(row['p50']):>8.2f} "
+            f"{med(row['p99']):>8.2f}{cpu}"
+        )
+    print("\ngateway / direct asyncpg (p99 ratio, p50 ratio):")
+    for key, row in figures.items():
+        endpoint, mode, name = key.split("|")
+        if name != "gateway":
+            continue
+        base = figures[f"{endpoint}|{mode}|asyncpg"]
+        print(
+            f"  {endpoint:<18} {mode:<11} p99 {med(row['p99']) / med(base['p99']):5.2f}x   "
+            f"p50 {med(row['p50']) / med(base['p50']):5.2f}x   goal p99<=25ms: "
+            f"{'yes' if med(row['p99']) <= 25 else 'no'}"
+        )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    shape = Shape(sessions=args.sessions, timeline_per_session=args.timeline_per_session)
+    args.loadavg = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    external = os.environ.get("LIVESTUDIO_TEST_DATABASE_URL")
+    with tempfile.TemporaryDirectory(prefix="gw-bench-") as tmp:
+        server: EmbeddedPostgres | None = None
+        database = f"gw_bench_{uuid.uuid4().hex[:8]}"
+        if external:
+            admin = external
+        else:
+            server = EmbeddedPostgres(Path(tmp) / "pg")
+            server.start()
+            admin = server.dsn
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'CREATE DATABASE "{database}"')
+        await conn.close()
+        dsn = admin.rsplit("/", 1)[0] + f"/{database}"
+        try:
+            seconds = await seed(dsn, shape)
+            print(
+                f"seeded {shape.sessions_per_account * shape.accounts:,} sessions, "
+                f"{shape.sessions_per_account * shape.accounts * shape.timeline_per_session:,} timeline rows, "
+                f"{shape.sessions_per_account * shape.accounts * shape.items_per_session:,} product rows "
+                f"in {seconds:.1f} s"
+            )
+            figures = await measure(args, dsn, shape, Path(tmp) / "gateway.log")
+            report(figures, args)
+        finally:
+            conn = await asyncpg.connect(admin)
+            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            await conn.close()
+            if server is not None:
+                server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--timeline-per-session", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between a paced client's requests")
+    parser.add_argument("--runs", type=int, default=1)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

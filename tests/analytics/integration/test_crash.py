@@ -1,0 +1,195 @@
+"""Crash test: the service is SIGKILLed at random moments while >= 200k events stream in; the final tables equal a
+clean run exactly.
+
+The killed consumer is the real entry point (`python -m livestudio_analytics.main`) configured by environment.
+A second service process in its own consumer group and database runs the same topics without interruption: the
+clean run. Both finish on the same offsets and every read model (digest of all columns) must be identical.
+Runs on its own embedded broker (the 200 MB of records are freed with it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from livestudio_analytics.settings import AnalyticsSettings
+from livestudio_devinfra.kafka import EmbeddedKafka
+from livestudio_runtime.kafka import ensure_topics
+from tests.analytics import streams
+from tests.analytics.db import digest
+from tests.analytics.integration.conftest import (
+    FAST_KAFKA,
+    Offsets,
+    applied_offsets,
+    produce,
+    settings_env,
+    wait_applied,
+)
+
+pytestmark = pytest.mark.slow
+
+KILLS = 20
+CHUNKS = 12
+
+
+@pytest.fixture(scope="module")
+def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    broker = EmbeddedKafka(log_file=tmp_path_factory.mktemp("crash") / "broker.log")
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+async def clean_db(pg_dsn: str) -> AsyncIterator[str]:
+    name = f"t_clean_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base, _, _ = pg_dsn.partition("?")[0].rpartition("/")
+    query = pg_dsn.partition("?")[2]
+    yield f"{base}/{name}" + (f"?{query}" if query else "")
+    conn = await asyncpg.connect(pg_dsn)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+class Service:
+    """The analytics entry point as a subprocess in its own process group."""
+
+    def __init__(self, settings: AnalyticsSettings, log: Path) -> None:
+        self.env = settings_env(settings)
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "livestudio_analytics.main"],
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+
+async def progress(dsn: str, group: str) -> int:
+    try:
+        conn = await asyncpg.connect(dsn)
+    except OSError:
+        return 0
+    try:
+        return sum((await applied_offsets(conn, group)).values())
+    finally:
+        await conn.close()
+
+
+async def test_sigkill_at_random_moments_leaves_tables_equal_to_a_clean_run(
+    own_kafka: str, fresh_db: str, clean_db: str, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    records = streams.realistic_stream(streams.StreamSpec(seed=11, accounts=140))
+    assert len(records) >= 200_000
+
+    suffix = uuid.uuid4().hex[:8]
+    topics = {"session": f"crash.session.{suffix}", "item": f"crash.item.{suffix}", "commands": f"crash.cmd.{suffix}"}
+    await ensure_topics(
+        own_kafka,
+        {topics["session"]: 6, topics["item"]: 4, topics["commands"]: 2} | {f"{t}.dlq": 1 for t in topics.values()},
+    )
+    common: dict[str, object] = {
+        "kafka_bootstrap": own_kafka,
+        "session_topic": topics["session"],
+        "item_topic": topics["item"],
+        "commands_topic": topics["commands"],
+        "create_topics": False,
+        "http_port": 0,
+        "batch_size": 2000,
+        **FAST_KAFKA,
+    }
+    crashing = AnalyticsSettings(database_url=fresh_db, consumer_group="crashing", **common)  # type: ignore[arg-type]
+    clean = AnalyticsSettings(database_url=clean_db, consumer_group="clean", **common)  # type: ignore[arg-type]
+    victim = Service(crashing, tmp_path / "crashing.log")
+    reference_run = Service(clean, tmp_path / "clean.log")
+
+    ends: Offsets = {}
+
+    async def produce_in_chunks() -> None:
+        size = len(records) // CHUNKS + 1
+        for i in range(0, len(records), size):
+            for tp, end in (await produce(own_kafka, crashing, records[i : i + size])).items():
+                ends[tp] = max(ends.get(tp, 0), end)
+            await asyncio.sleep(2.0)
+
+    rng = random.Random(5)
+    reference_run.start()
+    producing = asyncio.create_task(produce_in_chunks())
+    kills: list[tuple[float, int]] = []
+    try:
+        for n in range(KILLS):
+            before = await progress(fresh_db, "crashing")
+            victim.start()
+            launched = time.monotonic()
+            if n % 4 == 3:
+                # anywhere from startup (migrations, joining the group) on
+                await asyncio.sleep(rng.uniform(0.5, 4.0))
+            else:
+                # once it applies batches, at a random moment 1-4 s later
+                while time.monotonic() - launched < 30 and await progress(fresh_db, "crashing") <= before:
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(rng.uniform(1.0, 4.0))
+            victim.kill()
+            kills.append((round(time.monotonic() - launched, 1), await progress(fresh_db, "crashing") - before))
+        await producing
+
+        victim.start()
+        await wait_applied(fresh_db, "crashing", ends, timeout=240)
+        await wait_applied(clean_db, "clean", ends, timeout=120)
+    finally:
+        producing.cancel()
+        victim.kill(signal.SIGTERM)
+        reference_run.kill(signal.SIGTERM)
+
+    assert sum(1 for _, applied in kills if applied > 0) >= KILLS // 2, kills  # most kills hit a working consumer
+    crashed_conn = await asyncpg.connect(fresh_db)
+    clean_conn = await asyncpg.connect(clean_db)
+    try:
+        crashed, reference = await digest(crashed_conn), await digest(clean_conn)
+        assert crashed == reference
+        sessions = {(r.key, r.topic) for r in records if r.topic == "session" and not r.poison}
+        assert crashed["sessions"][0] == len(sessions)
+        assert crashed["daily_account"][0] > 0
+        assert crashed["ad_spend"][0] > 0
+    finally:
+        await crashed_conn.close()
+        await clean_conn.close()
+    print(
+        f"crash test: {len(records)} events, kills (s alive, offsets applied) {kills}, "
+        f"{time.monotonic() - started:.0f}s"
+    )
