@@ -200,6 +200,18 @@ async def drop_database(server_dsn: str, dsn: str) -> None:
         await conn.close()
 
 
+def launch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The service's real entry point, configured by environment, in its own process group."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "livestudio_analytics.main"],
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+
 async def consumer_rate(
     bootstrap: str, dsn: str, topics: tuple[str, str, str], total: int, batch_size: int, log: Path
 ) -> tuple[float, float]:
@@ -221,14 +233,7 @@ async def consumer_rate(
         "ANALYTICS_KAFKA_FETCH_MAX_WAIT_MS": "20",
     }
     launched = time.perf_counter()
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "livestudio_analytics.main"],
-            env=env,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
+    proc = launch(env, log)
     try:
         conn = None
         deadline = time.monotonic() + 600

@@ -9,6 +9,7 @@ import asyncpg
 
 from livestudio_analytics.events import Event
 from livestudio_analytics.handlers import apply_batch
+from livestudio_runtime.db import DbConnection
 from livestudio_runtime.exactly_once import Decoded
 from tests.analytics.reference import KEYS, Row
 
@@ -23,7 +24,7 @@ DIGEST_TABLES: dict[str, str] = {
 }
 
 
-async def fetch_tables(conn: asyncpg.Connection, like: dict[str, dict[Any, Row]]) -> dict[str, dict[Any, Row]]:
+async def fetch_tables(conn: DbConnection, like: dict[str, dict[Any, Row]]) -> dict[str, dict[Any, Row]]:
     """Every table's rows keyed by primary key, with the columns the reference computes."""
     out: dict[str, dict[Any, Row]] = {}
     for table, keys in KEYS.items():
@@ -54,7 +55,7 @@ def diff_tables(expected: dict[str, dict[Any, Row]], actual: dict[str, dict[Any,
     return problems
 
 
-async def digest(conn: asyncpg.Connection) -> dict[str, tuple[int, str]]:
+async def digest(conn: DbConnection) -> dict[str, tuple[int, str]]:
     """(row count, md5 of every column in key order) per table; command_results without applied_at."""
     out: dict[str, tuple[int, str]] = {}
     for table, order in DIGEST_TABLES.items():

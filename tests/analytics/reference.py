@@ -111,6 +111,7 @@ def _max(values: Iterable[Any]) -> Any:
 
 
 def streaming_ms(s: Row) -> int:
+    ms: int
     if s["duration_ms"] is not None:
         ms = s["duration_ms"]
     elif s["ended_at"] is not None:

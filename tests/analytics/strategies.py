@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka.structs import ConsumerRecord
 from hypothesis import strategies as st
@@ -74,7 +74,8 @@ def _session_message(draw: st.DrawFn, world: dict[tuple[str, int], dict[str, Any
         facts["started_at"] = BASE + timedelta(minutes=draw(st.sampled_from([-120, 30, 90])))
         facts["studio_id"] = draw(st.sampled_from(["s1", "s2"]))
         facts["timezone"] = draw(st.sampled_from(ZONES))
-    kind = draw(st.sampled_from(["snapshot", "snapshot", "snapshot", "ended", "corrected"]))
+    kinds: list[Literal["snapshot", "ended", "corrected"]] = ["snapshot", "snapshot", "snapshot", "ended", "corrected"]
+    kind = draw(st.sampled_from(kinds))
     offset = timedelta(minutes=draw(st.integers(0, 4)), seconds=draw(st.sampled_from([0, 30])))
     if kind == "corrected":
         offset += timedelta(days=draw(st.integers(1, 3)))

@@ -95,6 +95,7 @@ def fast_cadence(**overrides: str) -> dict[str, str]:
         "INGEST_QR_POLL_INTERVAL_S": "0.1",
         "INGEST_QR_SCAN_INTERVAL_S": "0.2",
         "INGEST_PUBLISH_TIMEOUT_S": "3",
+        "INGEST_TOPIC_CHECK_INTERVAL_S": "1",
     }
     env.update(overrides)
     return env

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from livestudio_devinfra.stack import Stack
 from tests.system.compare import Difference
+from tests.system.gateway_client import GatewayClient
 from tests.system.simadmin import SimAdmin
 
 CONSUMERS = ("analytics", "commission")
@@ -133,3 +134,30 @@ def until_no_differences(compare: Callable[[], R], *, timeout: float, interval: 
         if not result.differences or time.monotonic() >= deadline:
             return result, attempts
         time.sleep(interval)
+
+
+def diagnose(
+    stack: Stack,
+    sim: SimAdmin,
+    frozen_at: datetime | None,
+    accounts: Sequence[int],
+    gateway: GatewayClient | None = None,
+) -> str:
+    """What a failed wait or comparison needs next to it: processes, pipeline counters, stale accounts."""
+    lines = [f"processes: {dict(stack.status())}", f"pipeline: {pipeline_state(stack)}"]
+    if gateway is not None:
+        try:
+            for row in gateway.accounts():
+                lines.append(
+                    f"  {row['account_id']}: {row['state']}, last poll {row['last_successful_poll_at']}, "
+                    f"error {row['last_error']}"
+                )
+        except Exception as exc:
+            lines.append(f"gateway accounts unavailable: {exc}")
+    if frozen_at is not None:
+        try:
+            lines.append(f"not re-read after the freeze: {sorted(reread_after(sim, 0, accounts, frozen_at))}")
+        except httpx.HTTPError as exc:
+            lines.append(f"simulator request log unavailable: {exc}")
+    lines.append(f"logs: {stack.config.home / 'logs'}")
+    return "\n".join(lines)

@@ -15,7 +15,6 @@ from litestar.testing import AsyncTestClient
 
 from livestudio_analytics.main import create_app
 from livestudio_analytics.rebuild import ConsumerRunning, rebuild
-from livestudio_analytics.settings import AnalyticsSettings
 from tests.analytics import streams
 from tests.analytics.db import diff_tables, digest, fetch_tables
 from tests.analytics.integration.conftest import make_settings, produce, settings_env, wait_applied
@@ -213,10 +212,3 @@ async def test_rebuild_replays_topics_into_identical_tables(
         assert await conn.fetch("SELECT command_id, applied_at FROM analytics.command_results") == applied_at
     finally:
         await conn.close()
-
-
-def test_settings_default_to_the_contract() -> None:
-    settings = AnalyticsSettings()
-    assert settings.http_port == 8102
-    assert settings.consumer_group == "livestudio-analytics"
-    assert settings.topics == ["shopee.live.session.v1", "shopee.live.item.v1", "livestudio.commands.v1"]

@@ -273,3 +273,31 @@ def test_decoder_picks_by_configured_topic() -> None:
         decoder(record("other", snapshot()))
     with pytest.raises(PoisonMessage):
         decoder(record("i.topic", snapshot()))  # a session event on the item topic
+
+
+def test_error_texts_are_safe_for_postgres_and_kafka_headers() -> None:
+    issued = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    raw = streams.adspend_command(
+        "c-9", account_id="a", studio_id="s", day=date(2026, 11, 2), amount="1", issued_at=issued
+    )
+    nasty = raw.replace(b'"kind":"adspend.enter"', b'"kind":"adspend.enter","x\\u0000":1')
+    rejected = ev.decode_command(nasty)
+    assert isinstance(rejected, ev.CommandRejected)
+    assert "\x00" not in rejected.error
+
+    odd_kind = raw.replace(b'"kind":"adspend.enter"', b'"kind":"adspend.\\u0000"')
+    rejected = ev.decode_command(odd_kind)
+    assert isinstance(rejected, ev.CommandRejected)
+    assert "\x00" not in rejected.kind
+
+    for bad in (
+        snapshot().replace(b'"title":"Flash sale"', b'"title":"\\ud800"'),
+        snapshot().replace(b'"metrics":{', b'"metrics":{"views":"x\\ud800",'),
+    ):
+        with pytest.raises(PoisonMessage) as info:  # the JSON parser refuses lone surrogates
+            ev.decode_session(bad)
+        f"{type(info.value).__name__}: {info.value}".encode()  # what the runtime puts in the x-error header
+
+
+def test_safe_text() -> None:
+    assert ev.safe_text("a\x00b\ud800") == "a\\0b\\ud800"

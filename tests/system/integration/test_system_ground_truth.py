@@ -16,11 +16,11 @@ import pytest
 
 from tests.system.compare import summarise
 from tests.system.harness import SystemRun
-from tests.system.quiet import until_no_differences, wait_quiet
+from tests.system.quiet import diagnose, until_no_differences, wait_quiet
 from tests.system.scenario import Scenario
 from tests.system.verify import verify
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_a_simulated_day_matches_the_ground_truth(tmp_path: Path) -> None:
@@ -30,7 +30,12 @@ def test_a_simulated_day_matches_the_ground_truth(tmp_path: Path) -> None:
         run.seed()
         run.wait_polled()
         frozen = run.run_day()
-        quiet_s = wait_quiet(run.stack, run.sim, frozen_at=frozen.sim_now, accounts=range(scenario.accounts))
+        accounts = list(range(scenario.accounts))
+        try:
+            quiet_s = wait_quiet(run.stack, run.sim, frozen_at=frozen.sim_now, accounts=accounts)
+        except TimeoutError:
+            print(diagnose(run.stack, run.sim, frozen.sim_now, accounts, run.gateway))
+            raise
         truth = run.sim.ground_truth(
             frozen.sim_now, first=scenario.day - timedelta(days=8), last=scenario.day + timedelta(days=1)
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -120,9 +119,7 @@ def test_backfilled_sessions_accept_unknown_but_not_wrong_figures() -> None:
 def test_attribution_must_add_up_and_sit_with_the_planned_host() -> None:
     s, _ = ended_session()
     detail = gateway_detail(s, "host-ayu")
-    split = copy.deepcopy(detail["hosts"][0])
-    split["host_id"] = None
-    split["placed_orders"] = 1
+    split = {"host_id": None, "placed_orders": 1, "placed_sales": "0", "confirmed_orders": 0, "confirmed_sales": "0"}
     detail["hosts"][0]["placed_orders"] = s.placed_orders - 1
     detail["hosts"].append(split)
     diffs = compare_session(s, detail, account_id="sim-0000", host="host-ayu")
@@ -148,13 +145,16 @@ def test_daily_host_and_statement_comparisons() -> None:
     assert [d.field for d in compare_day(day, None, account_id="sim-0000")] == ["present"]
 
     totals = Totals(sessions={1, 2}, optional={3}, placed_orders=4, placed_sales=Decimal(9000))
-    row = {
-        "host_id": "host-ayu",
-        "figures": {"sessions": 3, "placed_orders": 4, "placed_sales": "9000.00", "confirmed_orders": 0},
+    host_figures: dict[str, Any] = {
+        "sessions": 3,
+        "placed_orders": 4,
+        "placed_sales": "9000.00",
+        "confirmed_orders": 0,
+        "confirmed_sales": "0",
     }
-    row["figures"]["confirmed_sales"] = "0"
+    row = {"host_id": "host-ayu", "figures": host_figures}
     assert compare_hosts({"host-ayu": totals}, [row]) == []
-    row["figures"]["sessions"] = 4
+    host_figures["sessions"] = 4
     assert [d.field for d in compare_hosts({"host-ayu": totals}, [row])] == ["sessions"]
     stray = {"host_id": "host-budi", "figures": {"placed_orders": 1}}
     assert [(d.key, d.field) for d in compare_hosts({}, [stray])] == [("host-budi", "present")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -41,9 +42,12 @@ def schedule(scenario: Scenario) -> list[SessionTruth]:
     return truth.sessions
 
 
-def covering_windows(plan_entries: list[ScheduleEntryUpsert], account: str, scenario: Scenario) -> list[tuple]:  # type: ignore[type-arg]
+def covering_windows(
+    plan_entries: list[ScheduleEntryUpsert], account: str, scenario: Scenario
+) -> list[tuple[datetime, datetime, str]]:
+    """(start, end, host) of the windows the plan gives `account`."""
     by_name = {w.name: w for w in windows(scenario.day)}
-    out = []
+    out: list[tuple[datetime, datetime, str]] = []
     for e in plan_entries:
         if e.account_id != account:
             continue
@@ -56,7 +60,7 @@ def test_windows_cover_05_to_05_next_day_without_gaps() -> None:
     wins = windows(date(2025, 6, 11))
     assert wins[0].start == datetime(2025, 6, 11, 5, tzinfo=TZ)
     assert wins[-1].end == datetime(2025, 6, 12, 5, tzinfo=TZ)
-    assert all(a.end == b.start for a, b in zip(wins, wins[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(wins))
     assert [w.shift_id for w in wins] == ["pagi", "siang", "sore", "malam", None]
 
 
@@ -70,7 +74,8 @@ def test_every_rostered_session_lies_in_windows_of_its_one_host() -> None:
     for s in rostered:
         account = f"sim-{s.account_index:04d}"
         host = plan.host_of_session[s.session_id]
-        touched = [(a, b, h) for a, b, h in covering_windows(plan.entries, account, scenario) if a < s.scheduled_end and b > s.start]
+        own = covering_windows(plan.entries, account, scenario)
+        touched = [(a, b, h) for a, b, h in own if a < s.scheduled_end and b > s.start]
         assert touched and all(h == host for _, _, h in touched), (s.session_id, touched)
         assert min(a for a, _, _ in touched) <= s.start and max(b for _, b, _ in touched) >= s.scheduled_end
     # Five windows per rostered account, and the default scenario keeps every host busy.

@@ -102,11 +102,16 @@ _SESSION_ADAPTER: TypeAdapter[_Snapshot | _Ended | _Corrected] = TypeAdapter(
 _KIND: dict[type[Any], SessionKind] = {_Snapshot: "snapshot", _Ended: "ended", _Corrected: "corrected"}
 
 
+def safe_text(text: str) -> str:
+    """Text that Postgres and Kafka headers accept: no NUL, no lone surrogates (they can come from JSON keys)."""
+    return text.replace("\x00", "\\0").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _short(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False, include_input=False)
     parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
     more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
-    return "; ".join(parts) + more
+    return safe_text("; ".join(parts) + more)[:1000]
 
 
 def _bytes(raw: bytes | None) -> bytes:
@@ -164,6 +169,7 @@ def decode_command(raw: bytes | None) -> AdSpendEntry | CommandRejected | Comman
     kind = body.get("kind") if isinstance(body, dict) else None
     if not isinstance(kind, str):
         raise PoisonMessage("command without a kind")
+    kind = safe_text(kind)[:100]
     try:
         owner = owner_of(kind)
     except ValueError:

@@ -166,6 +166,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
         health=health,
         lifespans=[database, topics, running_lock, consumer, gauges],
         state={"settings": settings},
+        logging_config=None,  # keep the structlog JSON set up by configure_logging (Litestar's default replaces it)
     )
 
 

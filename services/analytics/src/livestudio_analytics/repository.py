@@ -1,7 +1,8 @@
 """All SQL of the analytics service (asyncpg, parameterised; set-based: one statement per table and batch).
 
-* `merge_*`: a collapsed batch goes in as arrays (`unnest`) and merges into the stored rows with the same
-  last-writer-wins rule as `lww` (the upsert is generated from the `TableSpec`, so Python and SQL agree).
+* `merge_*`: a collapsed batch is COPYed (binary) into a per-connection staging temp table and merges into
+  the stored rows with the same last-writer-wins rule as `lww` (the upsert is generated from the `TableSpec`,
+  so Python and SQL agree).
 * `recompute_days`: the daily rollups of the (account, day) keys a batch touched are recomputed from
   `sessions` (and `ad_spend`), then the touched (studio, day) rows from `daily_account`. Exact, idempotent,
   and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks, taken in
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from livestudio_analytics.events import AdSpendEntry
-from livestudio_analytics.lww import Column, State, TableSpec, entry_times, row_values
+from livestudio_analytics.lww import Column, State, TableSpec
 from livestudio_analytics.observations import ITEMS, SESSIONS, TIMELINE
 from livestudio_runtime.db import DbConnection
 
@@ -26,17 +27,15 @@ READ_MODELS = ("sessions", "session_timeline", "session_items", "daily_account",
 
 
 async def begin_batch(conn: DbConnection) -> None:
-    """Per-transaction settings. Plans must see the batch's real array sizes: a generic plan guesses a few rows
-    per unnest and picks nested loops that are quadratic in the batch size."""
-    await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    """Per-transaction settings and the connection's staging tables (one round trip).
+
+    Plans must see the batch's real sizes: a generic plan guesses a few rows per unnest and may pick nested
+    loops that are quadratic in the batch size.
+    """
+    await conn.execute(_BEGIN_BATCH)
 
 
 # --- generated last-writer-wins upserts --------------------------------------------------------------------
-def _array_type(col: Column) -> str:
-    base = col.pg_type.split("(", 1)[0]
-    return f"{base}[]"
-
-
 def _sort_expr(prefix: str, col: Column) -> str:
     ref = f"{prefix}.{col.name}"
     if col.is_text:
@@ -46,15 +45,31 @@ def _sort_expr(prefix: str, col: Column) -> str:
     return ref
 
 
+def _stage(spec: TableSpec) -> str:
+    return f"stage_{spec.table}"
+
+
+def _stage_ddl(spec: TableSpec) -> str:
+    """A per-connection temp table the batch is COPYed into (emptied at every commit)."""
+    columns = [f"{c.name} {c.pg_type}" for c in (*spec.keys, *spec.value_columns)]
+    columns += [f"_ts{i} timestamptz" for i in range(len(spec.registers))]
+    columns += [f"{m} timestamptz" for m in spec.maxima]
+    return f"CREATE TEMP TABLE IF NOT EXISTS {_stage(spec)} ({', '.join(columns)}) ON COMMIT DELETE ROWS"
+
+
 def _merge_sql(spec: TableSpec, old: Sequence[str], new: Sequence[str]) -> str:
     keys = [c.name for c in spec.keys]
     values = list(spec.value_columns)
     ts_names = [f"_ts{i}" for i in range(len(spec.registers))]
-    inputs = [*spec.keys, *values]
-    params = [f"${i + 1}::{_array_type(c)}" for i, c in enumerate(inputs)]
-    n = len(params)
-    params += [f"${n + i + 1}::timestamptz[]" for i in range(len(ts_names) + len(spec.maxima))]
-    aliases = [c.name for c in inputs] + ts_names + list(spec.maxima)
+    newest = spec.maxima[0]
+    # A register's timestamp is staged only when it differs from the row's newest observed_at (rarely).
+    ts_exprs_src = [
+        f"CASE WHEN s.{reg.columns[0].name} IS NULL THEN NULL ELSE coalesce(s._ts{i}, s.{newest}) END AS _ts{i}"
+        for i, reg in enumerate(spec.registers)
+    ]
+    src_select = ", ".join(
+        [*(f"s.{k}" for k in keys), *(f"s.{c.name}" for c in values), *ts_exprs_src, *(f"s.{m}" for m in spec.maxima)]
+    )
 
     sets: list[str] = []
     ts_exprs: list[str] = []
@@ -88,16 +103,13 @@ def _merge_sql(spec: TableSpec, old: Sequence[str], new: Sequence[str]) -> str:
     SELECT {select} FROM src
     ON CONFLICT ({", ".join(keys)}) DO UPDATE SET
         {set_list}"""
+    src = f"""
+WITH src AS (
+    SELECT {src_select} FROM {_stage(spec)} s
+)"""
     if not old and not new:
-        return f"""
-WITH src AS (
-    SELECT * FROM unnest({", ".join(params)}) AS u({", ".join(aliases)})
-){upsert}
-"""
-    return f"""
-WITH src AS (
-    SELECT * FROM unnest({", ".join(params)}) AS u({", ".join(aliases)})
-), old AS (
+        return src + upsert + "\n"
+    return f"""{src}, old AS (
     SELECT {old_cols} FROM {spec.table} t JOIN src ON {key_join}
 ), up AS ({upsert}
     RETURNING {returning}
@@ -106,16 +118,32 @@ SELECT * FROM up UNION ALL SELECT * FROM old
 """
 
 
-def _columns(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list[list[Any]]:
-    """The unnest arguments: one list per key column, value column, register timestamp and maximum."""
-    width = len(spec.keys) + len(spec.value_columns) + len(spec.registers) + len(spec.maxima)
-    cols: list[list[Any]] = [[] for _ in range(width)]
+def _staged_rows(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list[tuple[Any, ...]]:
+    """COPY records: keys, values, register timestamps (None when equal to the row's newest), maxima."""
+    blanks = [(None,) * len(reg.columns) for reg in spec.registers]
+    out: list[tuple[Any, ...]] = []
     for key, state in rows.items():
-        for col, value in zip(cols, [*key, *row_values(spec, state), *entry_times(state), *state.maxima], strict=True):
-            col.append(value)
-    return cols
+        newest = state.maxima[0]
+        values: list[Any] = list(key)
+        times: list[Any] = []
+        for blank, entry in zip(blanks, state.entries, strict=True):
+            if entry is None:
+                values.extend(blank)
+                times.append(None)
+            else:
+                values.extend(entry[1])
+                times.append(None if entry[0] == newest else entry[0])
+        out.append((*values, *times, *state.maxima))
+    return out
 
 
+async def _stage_rows(conn: DbConnection, spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> None:
+    await conn.copy_records_to_table(_stage(spec), records=_staged_rows(spec, rows))
+
+
+_BEGIN_BATCH = ";\n".join(
+    ["SET LOCAL plan_cache_mode = force_custom_plan", *(_stage_ddl(spec) for spec in (SESSIONS, TIMELINE, ITEMS))]
+)
 _MERGE_SESSIONS = _merge_sql(SESSIONS, old=("local_day", "observed_at"), new=("local_day",))
 _MERGE_TIMELINE = _merge_sql(TIMELINE, old=(), new=())
 _MERGE_ITEMS = _merge_sql(ITEMS, old=("observed_at",), new=())
@@ -135,7 +163,8 @@ async def merge_sessions(conn: DbConnection, rows: Mapping[tuple[str, int], Stat
         return []
     before: dict[tuple[str, int], tuple[date, datetime]] = {}
     after: list[tuple[str, int, date]] = []
-    for r in await conn.fetch(_MERGE_SESSIONS, *_columns(SESSIONS, rows)):
+    await _stage_rows(conn, SESSIONS, rows)
+    for r in await conn.fetch(_MERGE_SESSIONS):
         if r[0]:
             after.append((r[1], r[2], r[3]))
         else:
@@ -149,7 +178,8 @@ async def merge_sessions(conn: DbConnection, rows: Mapping[tuple[str, int], Stat
 
 async def merge_timeline(conn: DbConnection, rows: Mapping[tuple[str, int, datetime], State]) -> None:
     if rows:
-        await conn.execute(_MERGE_TIMELINE, *_columns(TIMELINE, rows))
+        await _stage_rows(conn, TIMELINE, rows)
+        await conn.execute(_MERGE_TIMELINE)
 
 
 async def merge_items(
@@ -159,7 +189,8 @@ async def merge_items(
     if not rows:
         return {}
     prior: dict[tuple[str, int, int], datetime | None] = dict.fromkeys(rows)
-    for r in await conn.fetch(_MERGE_ITEMS, *_columns(ITEMS, rows)):
+    await _stage_rows(conn, ITEMS, rows)
+    for r in await conn.fetch(_MERGE_ITEMS):
         if not r[0]:
             prior[(r[1], r[2], r[3])] = r[4]
     return prior
@@ -345,8 +376,11 @@ async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], S
     """EXPLAIN of the session merge and the rollup recompute for these rows (checks that plans use indexes)."""
     days = {(key[0], state.entries[0][1][-1]) for key, state in sessions.items() if state.entries[0] is not None}
     accounts, local_days = _sorted_pairs(days)
-    lines = [r[0] for r in await conn.fetch("EXPLAIN " + _MERGE_SESSIONS, *_columns(SESSIONS, sessions))]
-    lines += [r[0] for r in await conn.fetch("EXPLAIN " + _RECOMPUTE_ACCOUNT_DAYS, accounts, local_days)]
+    async with conn.transaction():
+        await begin_batch(conn)
+        await _stage_rows(conn, SESSIONS, sessions)
+        lines = [r[0] for r in await conn.fetch("EXPLAIN " + _MERGE_SESSIONS)]
+        lines += [r[0] for r in await conn.fetch("EXPLAIN " + _RECOMPUTE_ACCOUNT_DAYS, accounts, local_days)]
     return "\n".join(lines)
 
 

@@ -108,6 +108,14 @@ class Bucket:
     window_key: str
     local_day: date
     shift_id: str | None = field(default=None, compare=False)
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Buckets are dictionary keys on the hot path: hash once.
+        object.__setattr__(self, "_hash", hash((self.host_key, self.window_key, self.local_day)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def host_id(self) -> str | None:
@@ -305,7 +313,7 @@ def allocate_increment(
     placed_sales: Mapping[Bucket, Value | None],
     quantum: Decimal,
 ) -> dict[Bucket, Figures]:
-    """Split one increment over buckets. `placed_sales` is the session's attributed placed GMV so far."""
+    """Split one increment over buckets. `placed_sales`: the session's placed GMV per bucket so far (settlement)."""
     out: dict[Bucket, Figures] = {}
     share_weights: Weights[Bucket] | None = None
     if increment.kind == "settle":
@@ -332,18 +340,27 @@ def allocate_increment(
         else:
             parts = allocate_money(Decimal(delta.amount), weights, quantum)
         for bucket, amount in parts.items():
-            out.setdefault(bucket, Figures()).values[metric] = amount
+            figures = out.get(bucket)
+            if figures is None:
+                figures = out[bucket] = Figures()
+            figures.values[metric] = amount
     if increment.on_air is not None:
         start, end = increment.on_air
         cut = segments.get(increment.on_air) or _segments(windows, start, end, tz)
         for bucket, ms in on_air_ms(windows, start, end, tz, cut).items():
-            out.setdefault(bucket, Figures()).on_air_ms = ms
+            figures = out.get(bucket)
+            if figures is None:
+                figures = out[bucket] = Figures()
+            figures.on_air_ms = ms
     return out
 
 
 def merge_into(parts: dict[Bucket, Figures], contributions: Mapping[Bucket, Figures]) -> None:
     for bucket, figures in contributions.items():
-        parts.setdefault(bucket, Figures()).add(figures)
+        mine = parts.get(bucket)
+        if mine is None:
+            parts[bucket] = mine = Figures()
+        mine.add(figures)
 
 
 def replay(
@@ -352,7 +369,7 @@ def replay(
     """A session's parts recomputed from its stored increments (after a roster change)."""
     parts: dict[Bucket, Figures] = {}
     for increment in sorted(increments, key=lambda i: i.seq):
-        placed = {b: f.values["placed_sales"] for b, f in parts.items()}
+        placed = {b: f.values["placed_sales"] for b, f in parts.items()} if increment.kind == "settle" else {}
         merge_into(parts, allocate_increment(increment, windows, tz, placed, quantum))
     return parts
 

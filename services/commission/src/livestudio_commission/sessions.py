@@ -98,7 +98,7 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
         touched: set[Bucket] = set()
         quantum = currency_quantum(state.currency)
         for inc in pending[key]:
-            placed = {b: f.values["placed_sales"] for b, f in session_parts.items()}
+            placed = {b: f.values["placed_sales"] for b, f in session_parts.items()} if inc.kind == "settle" else {}
             contribution = allocate_increment(inc, windows[wkey], tz, placed, quantum)
             if any(not b.host_key for b in contribution):
                 metrics.UNASSIGNED_INCREMENTS.inc()

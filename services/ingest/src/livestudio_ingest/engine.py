@@ -14,7 +14,7 @@ import contextlib
 import random
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import asyncpg
@@ -84,6 +84,8 @@ class PollEngine:
         )
         self.pollers: dict[str, AccountPoller] = {}
         self.owned: set[int] = set()
+        self.partition_count = settings.accounts_partitions
+        self._forget_new_until = -1.0
         self._dirty: set[str] = set()
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -115,11 +117,18 @@ class PollEngine:
     # --- ownership -------------------------------------------------------------------------------------------
 
     def owns(self, account_id: str) -> bool:
-        return partition_for(account_id, self.settings.accounts_partitions) in self.owned
+        return partition_for(account_id, self.partition_count) in self.owned
 
-    async def assign(self, partitions: Iterable[int]) -> None:
-        """These partitions are ours now (in addition to any already owned)."""
+    async def assign(self, partitions: Iterable[int], total: int | None = None) -> None:
+        """These partitions (of `total` in the membership topic) are ours now, in addition to any already owned.
+
+        The modulus is the topic's real partition count, not the configured one: every replica reads the same
+        metadata, so they agree even if the topic was created with another count (e.g. auto-created by a broker
+        that lost it)."""
         async with self._lock:
+            if total is not None and total != self.partition_count:
+                log.warning("accounts_partition_count", configured=self.partition_count, actual=total)
+                self.partition_count = total
             self.owned |= set(partitions)
             PARTITIONS_ASSIGNED.set(len(self.owned))
             await self._sync()
@@ -135,7 +144,7 @@ class PollEngine:
         self._gauges()
 
     async def assign_all(self) -> None:
-        await self.assign(range(self.settings.accounts_partitions))
+        await self.assign(range(self.partition_count))
 
     async def reload(self, account_id: str) -> None:
         """An account row changed (NOTIFY): adopt the change if the account is ours."""
@@ -206,7 +215,10 @@ class PollEngine:
             )
             self.pollers[row.account_id] = poller
             poller.start()
-            poller.resend_unpublished_ends()
+            if asyncio.get_running_loop().time() < self._forget_new_until:
+                poller.forget_published()
+            else:
+                poller.resend_unpublished_ends()
         log.info("pollers_started", count=len(rows), owned=len(self.pollers))
 
     async def _stop_pollers(self, account_ids: list[str]) -> None:
@@ -221,7 +233,9 @@ class PollEngine:
         log.info("pollers_stopped", count=len(stopping), owned=len(self.pollers))
 
     def on_broker_reset(self) -> None:
-        """The broker lost its log: what we published is gone, so publish the current state again."""
+        """The broker lost its log: what we published is gone, so publish the current state again. Pollers
+        started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says."""
+        self._forget_new_until = asyncio.get_running_loop().time() + 30.0
         for poller in self.pollers.values():
             poller.forget_published()
         log.warning("republishing_after_broker_reset", accounts=len(self.pollers))
@@ -325,11 +339,14 @@ class PollEngine:
 
 
 class AccountChangeListener:
-    """LISTEN ingest_accounts on a dedicated connection; reconnects, and the engine's refresh covers gaps."""
+    """LISTEN on a dedicated connection: account changes (reload the account) and broker resets detected by
+    another replica (publish the current state again). Reconnects; the engine's refresh covers gaps."""
 
-    def __init__(self, dsn: str, engine: PollEngine) -> None:
+    def __init__(self, dsn: str, engine: PollEngine, *, instance_id: str, on_reset: Callable[[], object]) -> None:
         self.dsn = dsn
         self.engine = engine
+        self.instance_id = instance_id
+        self.on_reset = on_reset
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -343,6 +360,11 @@ class AccountChangeListener:
                 await self._task
         for task in list(self._pending):
             task.cancel()
+
+    def _on_reset_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        if str(payload) != self.instance_id:
+            log.warning("broker_reset_reported", by=str(payload))
+            self.on_reset()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         task = asyncio.create_task(self._reload(str(payload)))
@@ -363,6 +385,7 @@ class AccountChangeListener:
                 closed = asyncio.Event()
                 conn.add_termination_listener(lambda _c, ev=closed: ev.set())
                 await conn.add_listener(repo.NOTIFY_CHANNEL, self._on_notify)
+                await conn.add_listener(repo.RESET_CHANNEL, self._on_reset_notify)
                 if self.engine.owned:
                     await self.engine.refresh()  # anything missed while not listening
                 await closed.wait()

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 log = structlog.get_logger(__name__)
 
 PartitionsCallback = Callable[[set[int]], Awaitable[None]]
+AssignCallback = Callable[[set[int], int], Awaitable[None]]
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -40,9 +41,10 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         parts = {tp.partition for tp in assigned if tp.topic == self.owner.topic}
         self.owner.assigned |= parts
         self.owner.generations += 1
-        log.info("accounts_partitions_assigned", partitions=len(parts))
-        if parts:
-            await self.owner.on_assigned(parts)
+        total = len(self.owner.consumer.partitions_for_topic(self.owner.topic) or ()) or None
+        log.info("accounts_partitions_assigned", partitions=len(parts), of=total)
+        if parts and total:
+            await self.owner.on_assigned(parts, total)
 
 
 class KafkaMembership:
@@ -53,7 +55,7 @@ class KafkaMembership:
         topic: str,
         group: str,
         client_id: str,
-        on_assigned: PartitionsCallback,
+        on_assigned: AssignCallback,
         on_revoked: PartitionsCallback,
         ensure_topic: Callable[[], Awaitable[None]],
         session_timeout_ms: int,

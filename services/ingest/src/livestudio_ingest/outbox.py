@@ -121,11 +121,14 @@ class Publisher:
         batch: int,
         timeout_s: float,
         repair_topics: TopicRepair | None = None,
+        on_log_reset: Callable[[], None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.batch = batch
         self.timeout_s = timeout_s
         self.repair_topics = repair_topics
+        self.on_log_reset = on_log_reset
+        self._high: dict[tuple[str, int], int] = {}
         self._publishers: dict[str, DefaultPublisher] = {
             topic: broker.publisher(topic, title=f"ingest:{name}") for name, topic in topics.items()
         }
@@ -160,6 +163,12 @@ class Publisher:
             batch = self.outbox.peek(self.batch)
             if not batch:
                 continue
+            if self.failing and not await self._repair():
+                # After a failure, never send before the topics are known to exist: a broker that restarted
+                # empty may accept writes to topics it does not know and lose them.
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
             ok = await self._send(batch)
             if ok:
                 delay = 0.2
@@ -171,13 +180,22 @@ class Publisher:
             if not self.failing:
                 log.warning("publishing_failed", backlog=len(self.outbox))
             self.failing = True
-            if self.repair_topics is not None:
-                try:
-                    await asyncio.wait_for(self.repair_topics(), self.timeout_s)
-                except Exception as exc:
-                    log.debug("topic_repair_failed", error=type(exc).__name__)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    async def _repair(self) -> bool:
+        if self.repair_topics is None:
+            return True
+        try:
+            await asyncio.wait_for(self.repair_topics(), self.timeout_s)
+        except Exception as exc:
+            log.debug("topic_repair_failed", error=type(exc).__name__)
+            return False
+        return True
+
+    def forget_offsets(self) -> None:
+        """The broker's logs start again (a reset was handled): offsets from before mean nothing now."""
+        self._high.clear()
 
     async def _send(self, batch: list[tuple[Any, Outgoing]]) -> bool:
         """Send a batch concurrently; True if every event was acknowledged."""
@@ -195,8 +213,10 @@ class Publisher:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         all_ok = not pending
+        reset = False
         for (slot, item), task in zip(batch, tasks, strict=True):
             if task in done and task.exception() is None:
+                reset = self._track_offset(task.result()) or reset
                 self.outbox.done(slot, item)
                 self.published += 1
             else:
@@ -204,4 +224,23 @@ class Publisher:
                 item.attempts += 1
                 if task in done and item.attempts == 1:
                     log.debug("publish_error", error=type(task.exception()).__name__)
+        if reset:
+            log.warning("broker_log_reset_detected")
+            self._high.clear()
+            if self.on_log_reset is not None:
+                self.on_log_reset()
         return all_ok
+
+    def _track_offset(self, meta: Any) -> bool:
+        """True if the broker acknowledged an offset at or below one it gave before on the same partition:
+        its log was reset (the embedded broker forgets everything on restart; a topic was re-created)."""
+        offset = getattr(meta, "offset", None)
+        if not isinstance(offset, int):
+            return False
+        tp = (str(getattr(meta, "topic", "")), int(getattr(meta, "partition", -1)))
+        previous = self._high.get(tp)
+        if previous is not None and offset <= previous:
+            self._high = {tp: offset}
+            return True
+        self._high[tp] = offset
+        return False

@@ -18,6 +18,7 @@ import asyncpg
 from livestudio_runtime.db import DbConnection
 
 NOTIFY_CHANNEL = "ingest_accounts"
+RESET_CHANNEL = "ingest_broker_reset"
 
 _ACCOUNT_COLUMNS = """
 a.account_id, a.studio_id, a.display_name, a.region, a.shopee_user_id, a.shopee_user_name, a.state,
@@ -395,6 +396,18 @@ async def upsert_session_states(conn: DbConnection, rows: Sequence[SessionStateR
         *[[getattr(r, f) for r in rows] for f in _SESSION_FIELDS],
         [r.metrics_json for r in rows],
     )
+
+
+async def forget_published(conn: DbConnection, *, by: str) -> None:
+    """The broker lost its log: nothing counts as published any more, in every replica (NOTIFY)."""
+    await conn.execute(
+        """
+        UPDATE session_state SET list_hash = NULL, snapshot_hash = NULL, items_hash = NULL, corrected_hash = NULL,
+            ended_published = false, updated_at = now()
+        """
+    )
+    await conn.execute("UPDATE poll_state SET status_published = NULL, updated_at = now()")
+    await conn.execute("SELECT pg_notify($1, $2)", RESET_CHANNEL, by)
 
 
 async def prune_session_states(conn: DbConnection, *, started_before: datetime) -> int:

@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient
 
+from livestudio_ingest import repository as repo
 from livestudio_ingest.clocks import TrackingSimClock, make_clock
 from livestudio_ingest.commands import AccountCommands, CookieValidator
 from livestudio_ingest.credentials import CredentialVault
@@ -86,6 +87,8 @@ class IngestService:
         self.qr: QrLoginWorker | None = None
         self._broker: Any = None
         self._topics_ready = False
+        self._last_reset = -1e9
+        self._background: set[asyncio.Task[None]] = set()
 
     async def ensure_topics(self) -> None:
         """Create missing topics. Topics that existed before and are gone mean the broker lost its log (the
@@ -99,9 +102,48 @@ class IngestService:
         await ensure_topics(self.settings.kafka_bootstrap, missing)
         if self._topics_ready:
             log.warning("broker_lost_topics", topics=sorted(missing))
-            if self.engine is not None:
-                self.engine.on_broker_reset()
+            self._on_log_reset()
         self._topics_ready = True
+
+    def _on_log_reset(self) -> None:
+        """The broker lost what we published (detected here): republish, and tell the other replicas."""
+        if not self._forget_locally():
+            return
+        task = asyncio.create_task(self._forget_everywhere(), name="ingest-forget-published")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _forget_locally(self) -> bool:
+        loop_now = asyncio.get_running_loop().time()
+        if loop_now - self._last_reset < 2.0:  # one incident, several detectors
+            return False
+        self._last_reset = loop_now
+        if self.publisher is not None:
+            self.publisher.forget_offsets()
+        if self.engine is not None:
+            self.engine.on_broker_reset()
+        return True
+
+    async def _forget_everywhere(self) -> None:
+        if self.pool is None:
+            return
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await repo.forget_published(conn, by=self.settings.instance_id)
+        except Exception as exc:
+            log.warning("forget_published_failed", error=type(exc).__name__)
+
+    async def _watch_topics(self) -> None:
+        """Notice a broker that lost its topics even when nothing failed to publish (it may accept writes to
+        topics it does not know)."""
+        while True:
+            await asyncio.sleep(self.settings.topic_check_interval_s)
+            try:
+                await asyncio.wait_for(self.ensure_topics(), self.settings.topic_check_interval_s * 2 + 5)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("topic_check_failed", error=type(exc).__name__)
 
     async def start(self) -> None:
         s = self.settings
@@ -127,6 +169,7 @@ class IngestService:
             batch=s.publish_batch,
             timeout_s=s.publish_timeout_s,
             repair_topics=self.ensure_topics if s.create_topics else None,
+            on_log_reset=self._on_log_reset,
         )
         await _retry("broker_start", s.startup_timeout_s, self._broker.start)
         self.publisher.start()
@@ -137,7 +180,9 @@ class IngestService:
         self.engine = PollEngine(s, self.pool, self.client, self.clock, self.outbox, vault)
         self.engine.start()
         self.health.add("poll_engine", self.engine.check)
-        self.listener = AccountChangeListener(s.database_url, self.engine)
+        self.listener = AccountChangeListener(
+            s.database_url, self.engine, instance_id=s.instance_id, on_reset=lambda: bool(self._forget_locally())
+        )
         self.listener.start()
         if s.membership == "kafka":
             self.membership = KafkaMembership(
@@ -172,6 +217,9 @@ class IngestService:
             self.health.add("commands", self.commands.check)
         self.qr = QrLoginWorker(s, self.pool, self.client, commands)
         self.qr.start()
+        if s.create_topics:
+            watch = asyncio.create_task(self._watch_topics(), name="ingest-topic-watch")
+            self._background.add(watch)
         log.info(
             "ingest_started",
             instance=s.instance_id,
@@ -183,6 +231,8 @@ class IngestService:
     async def stop(self) -> None:
         """Leave the group first (others take over), stop polling, publish what is pending, close."""
         steps: list[Any] = []
+        for task in list(self._background):
+            task.cancel()
         if self.membership is not None:
             steps.append(self.membership.stop)
         if self.engine is not None:

@@ -94,6 +94,7 @@ class IngestSettings(ServiceSettings):
     publish_timeout_s: float = Field(default=15.0, gt=0)
     state_flush_interval_s: float = Field(default=1.0, gt=0)
     accounts_refresh_interval_s: float = Field(default=30.0, gt=0, description="full re-read of owned accounts")
+    topic_check_interval_s: float = Field(default=10.0, gt=0, description="how often missing topics are looked for")
     startup_timeout_s: float = Field(default=60.0, gt=0)
 
     # --- QR login -----------------------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""The routes of `/api/v1`: thin handlers that check the caller's scope, then call the repository or publish a
+command.
+
+Reads answer 404 for anything outside the caller's studios (existence is not revealed) and 403 for a filter that
+names a studio outside them. Commands answer 202 with a command id; `GET /api/v1/commands/{id}` shows the
+outcome the owning service recorded. One module per area; this one assembles the router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router
+from litestar.datastructures import State
+from litestar.params import QueryParameter
+
+from livestudio_gateway.handlers import accounts, insights, pay, roster, sessions, studios
+from livestudio_gateway.handlers.common import API_PREFIX, DEPENDENCIES
+from livestudio_gateway.problems import BadRequest
+
+__all__ = ["API_PREFIX", "api_router"]
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _declared_query(handler: Any) -> frozenset[str]:
+    names = _QUERY_NAMES.get(id(handler))
+    if names is None:
+        declared = set()
+        for name, field in handler.parsed_fn_signature.parameters.items():
+            kwarg = field.kwarg_definition
+            if isinstance(kwarg, QueryParameter):
+                declared.add(kwarg.name or name)
+        names = _QUERY_NAMES[id(handler)] = frozenset(declared)
+    return names
+
+
+async def reject_unknown_query(request: Request[Any, Any, State]) -> None:
+    """A misspelt filter must not silently widen a query: unknown query parameters are a 400."""
+    unknown = set(request.query_params) - _declared_query(request.route_handler)
+    if unknown:
+        raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}", slug="unknown-parameter")
+
+
+def api_router() -> Router:
+    return Router(
+        path=API_PREFIX,
+        before_request=reject_unknown_query,
+        route_handlers=[
+            *studios.ROUTES,
+            *accounts.ROUTES,
+            *roster.ROUTES,
+            *sessions.ROUTES,
+            *insights.ROUTES,
+            *pay.ROUTES,
+        ],
+        dependencies=DEPENDENCIES,
+    )

@@ -1,0 +1,121 @@
+"""What every route module shares: parameter types, dependencies, scope checks and command submission."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Final, Literal
+
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import PathParameter, QueryParameter
+
+from livestudio_gateway import commands
+from livestudio_gateway.auth import ID_PATTERN, Principal
+from livestudio_gateway.models import CommandAccepted
+from livestudio_gateway.problems import READ_ERRORS, WRITE_ERRORS, BadRequest, Forbidden, NotFound, problem_responses
+from livestudio_gateway.repository import Scope
+from livestudio_gateway.state import Gateway
+from livestudio_schemas.commands import AnyCommand
+
+API_PREFIX: Final = "/api/v1"
+READS = problem_responses(READ_ERRORS)
+WRITES = problem_responses(WRITE_ERRORS)
+BIGINT_MAX = 2**63 - 1
+
+# --- parameter types --------------------------------------------------------------------------------------
+IdPath = Annotated[str, PathParameter(pattern=ID_PATTERN, max_length=128)]
+SessionIdPath = Annotated[int, PathParameter(ge=1, le=BIGINT_MAX, description="Shopee session id")]
+DayPath = Annotated[date, PathParameter(description="local day (studio timezone)")]
+StudioQ = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, max_length=128, description="only this studio")]
+AccountQ = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, max_length=128, description="only this account")]
+HostQ = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, max_length=128, description="only this host")]
+FromQ = Annotated[date, QueryParameter(description="first local day (inclusive)")]
+ToQ = Annotated[date, QueryParameter(description="last local day (inclusive)")]
+OptFromQ = Annotated[date | None, QueryParameter(description="first local day (inclusive)")]
+OptToQ = Annotated[date | None, QueryParameter(description="last local day (inclusive)")]
+CursorQ = Annotated[
+    str | None, QueryParameter(max_length=1024, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of a page")
+]
+PageLimitQ = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
+StatementStatusQ = Annotated[
+    Literal["calculated", "approved", "paid", "void"] | None, QueryParameter(description="only this status")
+]
+
+
+def provide_gateway(state: State) -> Gateway:
+    gateway: Gateway = state.gateway
+    return gateway
+
+
+def provide_principal(request: Request[Principal, Any, State], gw: NamedDependency[Gateway]) -> Principal:
+    """The caller set by the auth middleware. It takes `gw` only so that Litestar resolves the two dependencies
+    one after the other: independent dependencies are resolved concurrently, in an anyio task group per request,
+    which costs more than both providers together."""
+    return request.user
+
+
+DEPENDENCIES: Final = {
+    "principal": Provide(provide_principal, sync_to_thread=False),
+    "gw": Provide(provide_gateway, sync_to_thread=False),
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def not_host(principal: Principal) -> None:
+    if principal.is_host:
+        raise Forbidden("hosts see only their own sessions, statements and performance")
+
+
+async def visible_account(gw: Gateway, account_id: str, scope: Scope) -> Any:
+    row = await gw.repo.account(account_id, scope)
+    if row is None:
+        raise NotFound(f"account {account_id!r} not found")
+    return row
+
+
+async def visible_host(gw: Gateway, host_id: str, scope: Scope) -> Any:
+    rows = await gw.repo.hosts(scope, host_id=host_id)
+    if not rows:
+        raise NotFound(f"host {host_id!r} not found")
+    return rows[0]
+
+
+async def single_currency(gw: Gateway, scope: Scope) -> None:
+    """Sums across studios are only meaningful in one currency."""
+    if scope is not None and len(scope) <= 1:
+        return
+    currencies = await gw.repo.studio_currencies(scope)
+    if len(currencies) > 1:
+        raise BadRequest(
+            f"the studios in scope use different currencies ({', '.join(sorted(currencies))}); pass studio_id"
+        )
+
+
+def claim(principal: Principal, existing_studio: str | None, studio_id: str, what: str) -> None:
+    """An id that already exists in another studio cannot be taken over."""
+    if existing_studio is None or existing_studio == studio_id:
+        return
+    if principal.sees_studio(existing_studio):
+        raise BadRequest(f"{what} belongs to studio {existing_studio!r}")
+    raise Forbidden(f"this {what} id is not available to you")
+
+
+async def submit(gw: Gateway, principal: Principal, command: AnyCommand, **extra: str) -> Response[CommandAccepted]:
+    command_id = commands.new_id()
+    event = commands.envelope(command, actor=principal.sub, command_id=command_id, now=now())
+    await gw.publisher.publish(commands.subject_of(command), event)
+    url = f"{API_PREFIX}/commands/{command_id}"
+    body = CommandAccepted(
+        command_id=command_id,
+        kind=command.kind,
+        owner=commands.owner(command),
+        status="accepted",
+        status_url=url,
+        **extra,
+    )
+    return Response(body, status_code=202, headers={"Location": url})

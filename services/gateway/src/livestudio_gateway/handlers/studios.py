@@ -1,0 +1,97 @@
+"""Routes of the caller's identity, studios and command outcomes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from litestar import Response, get, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from livestudio_gateway import analytics, commands
+from livestudio_gateway.auth import Principal, require_writer
+from livestudio_gateway.handlers.common import READS, WRITES, IdPath, submit
+from livestudio_gateway.models import CommandAccepted, CommandStatus, Me, Studio, StudioBody, StudioList
+from livestudio_gateway.problems import NotFound
+from livestudio_gateway.state import Gateway
+from livestudio_schemas.commands import StudioUpsert
+
+
+# --- me -----------------------------------------------------------------------------------------------------
+@get("/me", summary="The caller's identity and scope", tags=["auth"], responses=READS, sync_to_thread=False)
+def me(principal: NamedDependency[Principal]) -> Me:
+    return Me(sub=principal.sub, role=principal.role, studios=principal.studio_scope, host_id=principal.host_id)
+
+
+# --- studios ------------------------------------------------------------------------------------------------
+@get("/studios", summary="Studios in the caller's scope", tags=["studios"], responses=READS)
+async def list_studios(principal: NamedDependency[Principal], gw: NamedDependency[Gateway]) -> StudioList:
+    rows = await gw.repo.studios(principal.studio_scope)
+    return StudioList(items=[Studio(**r) for r in rows])
+
+
+@get("/studios/{studio_id:str}", summary="One studio", tags=["studios"], responses=READS)
+async def get_studio(principal: NamedDependency[Principal], gw: NamedDependency[Gateway], studio_id: IdPath) -> Studio:
+    if not principal.sees_studio(studio_id):
+        raise NotFound(f"studio {studio_id!r} not found")
+    rows = await gw.repo.studios(principal.studio_scope, studio_id)
+    if not rows:
+        raise NotFound(f"studio {studio_id!r} not found")
+    return Studio(**rows[0])
+
+
+@put(
+    "/studios/{studio_id:str}",
+    summary="Create or update a studio (command)",
+    tags=["studios", "commands"],
+    status_code=202,
+    responses=WRITES,
+)
+async def upsert_studio(
+    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], studio_id: IdPath, data: JSONBody[StudioBody]
+) -> Response[CommandAccepted]:
+    require_writer(principal, studio_id)
+    commands.check_timezone(data.timezone)
+    for holiday in data.holidays:
+        analytics.check_day(holiday, "holidays")
+    command = commands.make(
+        StudioUpsert,
+        studio_id=studio_id,
+        name=data.name,
+        timezone=data.timezone,
+        currency=data.currency,
+        pay_period=data.pay_period,
+        holidays=sorted(set(data.holidays)),
+    )
+    return await submit(gw, principal, command)
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+@get(
+    "/commands/{command_id:str}",
+    summary="Outcome of a command",
+    description="`pending` until the owning service has applied or rejected it.",
+    tags=["commands"],
+    responses=READS,
+)
+async def command_status(
+    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], command_id: IdPath
+) -> CommandStatus:
+    found = await gw.repo.command_result(command_id)
+    if found is None:
+        return CommandStatus(
+            command_id=command_id, status="pending", kind=None, owner=None, error=None, applied_at=None
+        )
+    owner, row = found
+    status: Literal["applied", "rejected"] = "applied" if row["status"] == "applied" else "rejected"
+    return CommandStatus(
+        command_id=command_id,
+        status=status,
+        kind=row["kind"],
+        owner=owner,
+        error=row["error"],
+        applied_at=row["applied_at"],
+    )
+
+
+ROUTES = [me, list_studios, get_studio, upsert_studio, command_status]

@@ -1,0 +1,100 @@
+"""Batch planning (collapse, command outcomes, stale counts), settings and the entry point's arguments."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from livestudio_analytics.batch import plan_batch, stale_counts
+from livestudio_analytics.events import AdSpendEntry, CommandIgnored, CommandRejected, SessionEvent
+from livestudio_analytics.main import run, topics_to_create
+from livestudio_analytics.observations import SESSIONS
+from livestudio_analytics.settings import AnalyticsSettings
+from tests.analytics import streams
+from tests.analytics.strategies import Message, decode_message
+
+T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+
+
+def snap(minutes: int, kind: str = "snapshot", session_id: int = 1, **metrics: object) -> SessionEvent:
+    raw = streams.session_event(
+        kind,  # type: ignore[arg-type]
+        account_id="a",
+        studio_id="s",
+        session_id=session_id,
+        started_at=T0,
+        observed_at=T0 + timedelta(minutes=minutes),
+        ended_at=T0 + timedelta(minutes=minutes) if kind == "ended" else None,
+        metrics=dict(metrics),
+        on_air=True,
+    )
+    event = decode_message(Message("session", raw))
+    assert isinstance(event, SessionEvent)
+    return event
+
+
+def test_a_batch_collapses_to_one_row_per_session_and_minute() -> None:
+    plan = plan_batch([snap(1, viewers=5), snap(3, placed_orders=2), snap(2, viewers=9), snap(1, session_id=2)])
+    assert set(plan.sessions) == {("a", 1), ("a", 2)}
+    row = plan.sessions[("a", 1)]
+    assert row.value(SESSIONS, "viewers") == (9,)  # newest report of viewers (minute 2), not minute 3's silence
+    assert row.value(SESSIONS, "placed_orders") == (2,)
+    assert row.maxima[0] == T0 + timedelta(minutes=3)
+    assert len(plan.timeline) == 4
+    assert plan.observation_counts() == {"snapshot": 4}
+
+
+def test_ad_spend_newest_issued_wins_and_outcomes_are_recorded_once() -> None:
+    day = date(2026, 11, 2)
+    old = AdSpendEntry("c-1", T0, "a", "s", day, Decimal(10), "IDR")
+    new = AdSpendEntry("c-2", T0 + timedelta(hours=1), "a", "s", day, Decimal(20), "IDR")
+    plan = plan_batch(
+        [
+            new,
+            old,
+            old,
+            CommandRejected("c-3", "adspend.enter", "amount: too small"),
+            CommandIgnored("host.upsert", "commission"),
+        ]
+    )
+    assert plan.ad_spend == {("a", day): new}
+    assert sorted(plan.command_results.values()) == [
+        ("c-1", "adspend.enter", "applied", None),
+        ("c-2", "adspend.enter", "applied", None),
+        ("c-3", "adspend.enter", "rejected", "amount: too small"),
+    ]
+    assert plan.ignored_commands == {"commission": 1}
+
+
+def test_stale_counts_duplicates_older_reports_and_late_corrections() -> None:
+    events = [snap(2), snap(2), snap(1), snap(4, kind="corrected"), snap(3, kind="corrected")]
+    plan = plan_batch(events)
+    counts = stale_counts(plan, {("a", 1): T0 + timedelta(minutes=1)}, {})
+    assert (counts.sessions, counts.late_corrections) == (3, 1)  # second 2, the 1 (stored), the older correction
+
+
+def test_topics_include_the_contract_and_the_configured_ones() -> None:
+    settings = AnalyticsSettings(session_topic="my.sessions", topic_partitions=3)
+    wanted = topics_to_create(settings)
+    assert wanted["shopee.live.session.v1"] == 3
+    assert wanted["shopee.live.session.v1.dlq"] == 3
+    assert wanted["my.sessions"] == 3
+    assert wanted["my.sessions.dlq"] == 3
+
+
+def test_settings_default_to_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = AnalyticsSettings()
+    assert settings.http_port == 8102
+    assert settings.consumer_group == "livestudio-analytics"
+    assert settings.topics == ["shopee.live.session.v1", "shopee.live.item.v1", "livestudio.commands.v1"]
+    monkeypatch.setenv("ANALYTICS_SESSION_TOPIC", "t.sessions")
+    monkeypatch.setenv("ANALYTICS_BATCH_SIZE", "250")
+    configured = AnalyticsSettings()
+    assert (configured.session_topic, configured.batch_size) == ("t.sessions", 250)
+
+
+def test_unknown_subcommand_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit, match="usage"):
+        run(["frobnicate"])
