@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from shopee_testkit import COOKIE, MockShopee
 
 from shopee_client import AccountContext, ClientSettings, ShopeeClient
+from tests.shopee_client.shopee_testkit import COOKIE, MockShopee
 
 
 @pytest.fixture

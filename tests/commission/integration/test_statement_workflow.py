@@ -232,6 +232,10 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
         ]
         assert march_events == [("calculated", 1, None), ("approved", 2, "owner-1"), ("paid", 3, "finance")]
         assert len({e["id"] for e in events}) == len(events)
+        may_lines = next(e for e in events if e["data"]["statement_id"] == "w1:2026-05-01:2")["data"]["lines"]
+        assert [(ln["line_kind"], ln["source_period_start"], ln["amount"]) for ln in may_lines] == [
+            ("adjustment", "2026-03-01", "2000")
+        ]
 
     dlq = await read_topic(kafka_bootstrap, f"{settings.session_topic}.dlq", 1)
     assert dlq[0].value == b"{not json"

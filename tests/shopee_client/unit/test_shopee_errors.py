@@ -9,7 +9,6 @@ import httpx
 import pytest
 import structlog
 from prometheus_client import REGISTRY
-from shopee_testkit import COOKIE, MockShopee, fixture_bytes
 
 from shopee_client import (
     AccountContext,
@@ -24,6 +23,7 @@ from shopee_client import (
     ShopeeError,
     Transient,
 )
+from tests.shopee_client.shopee_testkit import COOKIE, MockShopee, fixture_bytes
 
 pytestmark = pytest.mark.unit
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -140,9 +141,10 @@ def test_fault_decisions_are_deterministic() -> None:
 
 
 def test_corrupt_payload() -> None:
-    data = {"page": 1, "list": [{"sessionId": 5, "title": "x"}]}
+    data: dict[str, Any] = {"page": 1, "list": [{"sessionId": 5, "title": "x"}]}
     corrupted, changed = corrupt_payload(data)
     assert changed
+    assert isinstance(corrupted, dict)
     assert corrupted["list"][0]["sessionId"] == "N/A"
     assert data["list"][0]["sessionId"] == 5
 

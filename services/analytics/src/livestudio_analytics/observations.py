@@ -35,10 +35,6 @@ class ImpossibleValue(PoisonMessage):
     """A record that validates against the schema but cannot be true (negative money, end before start, …)."""
 
 
-def _counts(*names: str) -> tuple[Register, ...]:
-    return tuple(scalar(n, COUNT) for n in names)
-
-
 SESSION_METRICS: tuple[tuple[str, str], ...] = (
     ("views", COUNT),
     ("viewers", COUNT),
@@ -126,8 +122,12 @@ ITEMS = TableSpec(
     ),
 )
 
+_IDENTITY, _TITLE, _ON_AIR, _ENDED_AT, _DURATION = (
+    SESSIONS.position(name) for name in ("identity", "title", "on_air", "ended_at", "duration_ms")
+)
 _SESSION_METRIC_PLAN = tuple((name, SESSIONS.position(name)) for name, _ in SESSION_METRICS)
 _TIMELINE_SOURCE = tuple(name for name, _ in TIMELINE_METRICS)
+_ITEM_IDENTITY = ITEMS.position("identity")
 _ITEM_METRIC_PLAN = tuple((name, ITEMS.position(name)) for name, _ in ITEM_METRICS)
 
 
@@ -205,22 +205,22 @@ def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] |
         raise ImpossibleValue(f"observed_at {obs.observed_at} is before the session started ({obs.started_at})")
 
     entries: list[Entry | None] = [None] * len(SESSIONS.registers)
-    entries[0] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
+    entries[_IDENTITY] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
     if obs.title is not None:
         check_text("title", obs.title)
-        entries[1] = (ts, (obs.title,))
+        entries[_TITLE] = (ts, (obs.title,))
     ended_at = None if isinstance(obs, SessionSnapshot) else obs.ended_at
     if ended_at is not None:
         ended_at = _utc(ended_at)
         if ended_at < started - CLOCK_SKEW:
             raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
-        entries[2] = (TERMINAL, (False,))
-        entries[3] = (ts, (ended_at,))
+        entries[_ON_AIR] = (TERMINAL, (False,))
+        entries[_ENDED_AT] = (ts, (ended_at,))
     elif isinstance(obs, SessionSnapshot):
-        entries[2] = (ts, (obs.on_air,))
+        entries[_ON_AIR] = (ts, (obs.on_air,))
     if obs.duration_ms is not None:
         _check_number("duration_ms", obs.duration_ms)
-        entries[4] = (ts, (obs.duration_ms,))
+        entries[_DURATION] = (ts, (obs.duration_ms,))
 
     reported = obs.metrics.__dict__  # declared fields only (extras live in __pydantic_extra__)
     for name, pos in _SESSION_METRIC_PLAN:
@@ -252,7 +252,7 @@ def item_states(snap: ItemSnapshots) -> tuple[tuple[int, State], ...]:
     for item in snap.items:
         check_id("items.item_id", item.item_id)
         entries: list[Entry | None] = [None] * len(ITEMS.registers)
-        entries[0] = identity
+        entries[_ITEM_IDENTITY] = identity
         reported = item.__dict__
         for name, pos in _ITEM_METRIC_PLAN:
             value = reported[name]

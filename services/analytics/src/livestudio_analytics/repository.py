@@ -374,7 +374,8 @@ async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]
 
 async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], State]) -> str:
     """EXPLAIN of the session merge and the rollup recompute for these rows (checks that plans use indexes)."""
-    days = {(key[0], state.entries[0][1][-1]) for key, state in sessions.items() if state.entries[0] is not None}
+    identities = {key[0]: state.value(SESSIONS, "identity") for key, state in sessions.items()}
+    days = {(account, identity[-1]) for account, identity in identities.items() if identity is not None}
     accounts, local_days = _sorted_pairs(days)
     async with conn.transaction():
         await begin_batch(conn)

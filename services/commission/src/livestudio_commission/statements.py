@@ -192,15 +192,20 @@ async def emit(conn: DbConnection, statement_id: str, *, actor: str | None, at: 
         currency=statement.currency,
         total=statement.total,
         lines=[
-            StatementLine(
-                line_id=ln.line_id,
-                line_kind=ln.line_kind,  # type: ignore[arg-type]
-                rule_id=ln.rule_id,
-                account_id=ln.account_id,
-                session_id=ln.session_id,
-                description=ln.description,
-                base=ln.base,
-                amount=ln.amount,
+            StatementLine.model_validate(
+                {
+                    "line_id": ln.line_id,
+                    "line_kind": ln.line_kind,
+                    "rule_id": ln.rule_id,
+                    "account_id": ln.account_id,
+                    "session_id": ln.session_id,
+                    "description": ln.description,
+                    "base": ln.base,
+                    "amount": ln.amount,
+                    # extra fields (the model allows them): which period an adjustment is about, the rule version
+                    "source_period_start": ln.source_period_start.isoformat(),
+                    "rule_version": None if ln.rule_version is None else ln.rule_version.isoformat(),
+                }
             )
             for ln in lines
         ],
