@@ -8,6 +8,8 @@ a graceful stop: readiness goes red first, then in-flight work finishes, then co
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -49,6 +51,7 @@ def create_service_app(
         log.info("service_stopped", service=service)
 
     app_state = {"health": health, **(state or {})}
+    litestar_kwargs.setdefault("logging_config", None)  # keep configure_logging's redacting JSON output
     from litestar.datastructures import State
 
     return Litestar(
@@ -71,4 +74,7 @@ def serve(app: Litestar, *, host: str, port: int, shutdown_timeout_s: float = 20
         timeout_graceful_shutdown=int(shutdown_timeout_s),
         server_header=False,
     )
+    # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     asyncio.run(uvicorn.Server(config).serve())

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import OffsetOutOfRangeError
+from aiokafka.errors import NoOffsetForPartitionError, OffsetOutOfRangeError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -237,6 +237,11 @@ class ExactlyOnceConsumer(Generic[T]):
                     fetched = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 except OffsetOutOfRangeError as err:
                     await self._restart_from_earliest(err)
+                    continue
+                except NoOffsetForPartitionError as err:
+                    # a fetch raced the seek of a fresh assignment: position it from Postgres (or the beginning)
+                    raced = [a for a in err.args if isinstance(a, TopicPartition)] or list(self.consumer.assignment())
+                    await self.seek_assigned(raced)
                     continue
                 if fetched:
                     await self._process(fetched)
