@@ -116,8 +116,10 @@ def streaming_ms(s: Row) -> int:
         ms = s["duration_ms"]
     elif s["ended_at"] is not None:
         ms = (s["ended_at"] - s["started_at"]) // timedelta(milliseconds=1)
+    elif s["live_observed_at"] is not None:
+        ms = (s["live_observed_at"] - s["started_at"]) // timedelta(milliseconds=1)
     else:
-        ms = (s["observed_at"] - s["started_at"]) // timedelta(milliseconds=1)
+        ms = 0
     return max(0, ms)
 
 
@@ -180,6 +182,9 @@ class Reference:
                 "currency": currency,
                 "observed_at": max(utc(o.observed_at) for o in observations),
                 "corrected_at": _max(utc(o.observed_at) for o in observations if isinstance(o, SessionCorrected)),
+                "live_observed_at": _max(
+                    utc(o.observed_at) for o in observations if not isinstance(o, SessionCorrected)
+                ),
             }
             for name in SESSION_METRICS:
                 row[name] = newest((o.observed_at, getattr(o.metrics, name)) for o in observations)

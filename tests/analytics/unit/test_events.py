@@ -98,7 +98,7 @@ def test_snapshot_becomes_a_session_row_and_a_timeline_point() -> None:
     assert state.value(SESSIONS, "placed_sales") == (Decimal("450000"),)
     assert state.value(SESSIONS, "conversion_rate") == (Decimal("0.025"),)
     assert state.value(SESSIONS, "confirmed_sales") is None  # not reported: unknown, not zero
-    assert state.maxima == [OBSERVED, None]
+    assert state.maxima == [OBSERVED, None, OBSERVED]
     assert event.point is not None
     minute, point = event.point
     assert minute == datetime(2026, 11, 2, 17, 15, tzinfo=UTC)
@@ -146,7 +146,7 @@ def test_ended_takes_the_session_off_air_for_good_and_correction_has_no_chart_po
     assert corrected.kind == "corrected"
     assert corrected.point is None
     assert corrected.session.value(SESSIONS, "on_air") is None  # a correction without end says nothing about it
-    assert corrected.session.maxima == [OBSERVED + timedelta(days=2)] * 2
+    assert corrected.session.maxima == [OBSERVED + timedelta(days=2)] * 2 + [None]
 
 
 def test_item_snapshot_becomes_item_rows() -> None:

@@ -24,7 +24,7 @@ from livestudio_gateway.auth import mint_token
 from livestudio_gateway.main import create_app
 from tests.gateway.conftest import JWT_SECRET, gateway_settings
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 
 
 @pytest.fixture(scope="module")

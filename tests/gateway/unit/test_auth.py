@@ -20,7 +20,7 @@ from livestudio_gateway.auth import (
 )
 from livestudio_gateway.problems import Forbidden
 
-SECRET = "unit-secret-" + "z" * 32
+SECRET = "unit-secret-" + "z" * 52
 
 
 def test_mint_and_verify_roundtrip() -> None:

@@ -44,10 +44,10 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_token_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("GATEWAY_JWT_SECRET", "cli-secret")
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", "cli-secret-" + "c" * 32)
     assert tokens.main(["--role", "manager", "--sub", "demo", "--studio", "s1", "--studio", "s2"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
-    principal = TokenVerifier("cli-secret").verify(token)
+    principal = TokenVerifier("cli-secret-" + "c" * 32).verify(token)
     assert principal.role == "manager" and principal.studio_scope == ["s1", "s2"]
     assert tokens.main(["--role", "host", "--sub", "h"]) == 2  # a host token needs --host-id
     monkeypatch.delenv("GATEWAY_JWT_SECRET")

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             f"""
 Live Studio is running.
   gateway     {stack.url("gateway")}/api/v1
-  API docs    {stack.url("gateway")}/schema
+  API docs    {stack.url("gateway")}/schema/swagger   (OpenAPI: {stack.url("gateway")}/schema/openapi.json)
   owner JWT   {token}
   try         curl -H 'Authorization: Bearer <JWT>' {stack.url("gateway")}/api/v1/sessions
   metrics     {"  ".join(f"{n}={stack.url(n)}/metrics" for n in SERVICES)}

@@ -80,7 +80,7 @@ SESSIONS = TableSpec(
         scalar("duration_ms", COUNT),
         *(scalar(name, typ) for name, typ in SESSION_METRICS),
     ),
-    maxima=("observed_at", "corrected_at"),
+    maxima=("observed_at", "corrected_at", "live_observed_at"),
 )
 
 TIMELINE_METRICS: tuple[tuple[str, str], ...] = (
@@ -232,9 +232,9 @@ def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] |
             elif value < 0:
                 raise ImpossibleValue(f"metrics.{name}: negative amount {value}")
             entries[pos] = (ts, (value,))
-    session = State(entries, [ts, ts if isinstance(obs, SessionCorrected) else None])
     if isinstance(obs, SessionCorrected):
-        return session, None
+        return State(entries, [ts, ts, None]), None
+    session = State(entries, [ts, None, ts])
     point = [None if (v := reported[name]) is None else (ts, (v,)) for name in _TIMELINE_SOURCE]
     return session, (ts.replace(second=0, microsecond=0), State(point, [ts]))
 

@@ -8,6 +8,8 @@ RFC 9457 problem+json; OpenAPI 3.1 is served at `/schema` (`/schema/openapi.json
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from types import FrameType
 
 import structlog
@@ -136,6 +138,9 @@ def run() -> None:
         server_header=False,
     )
     log.info("gateway_listening", host=settings.http_host, port=settings.http_port)
+    # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     asyncio.run(_Server(config, app.state.gateway).serve())
 
 

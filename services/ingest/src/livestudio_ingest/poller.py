@@ -137,6 +137,9 @@ class AccountPoller:
         self.last_error: str | None = config.credentials_error
         self.last_success_at: datetime | None = config.last_successful_poll_at
         self.sessions: dict[int, TrackedSession] = {r.session_id: TrackedSession.from_state(r) for r in sessions}
+        loaded_at = asyncio.get_running_loop().time()
+        for t in self.sessions.values():  # restored state was published: the heartbeat clock starts now
+            t.last_publish_mono = loaded_at
         self.history_read_at: datetime | None = poll_state.history_read_at if poll_state else None
         self.status_published: str | None = poll_state.status_published if poll_state else None
         self.status_sent: str | None = self.status_published

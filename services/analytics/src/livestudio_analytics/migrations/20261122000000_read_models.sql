@@ -4,15 +4,16 @@
 -- `field_observed_at` (internal): observed_at of the report behind each register of the row, in the order of
 -- livestudio_analytics.observations (SESSIONS / TIMELINE / ITEMS); it makes merges order-independent.
 
--- Streaming time of one session: Shopee's duration, else end - start, else the time observed on air so far.
+-- Streaming time of one session: Shopee's duration, else end - start, else the time seen live so far
+-- (newest snapshot); 0 when nothing tells.
 CREATE FUNCTION session_streaming_ms(
-    duration_ms bigint, started_at timestamptz, ended_at timestamptz, observed_at timestamptz
+    duration_ms bigint, started_at timestamptz, ended_at timestamptz, live_observed_at timestamptz
 ) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN greatest(0, coalesce(
     duration_ms,
     floor(extract(epoch FROM ended_at - started_at) * 1000)::bigint,
-    floor(extract(epoch FROM observed_at - started_at) * 1000)::bigint
+    floor(extract(epoch FROM live_observed_at - started_at) * 1000)::bigint
 ));
 
 -- Newest figures per live session. local_day = date of started_at in the session's (studio's) timezone.
@@ -30,6 +31,7 @@ CREATE TABLE sessions (
     currency             text        NOT NULL,
     observed_at          timestamptz NOT NULL,
     corrected_at         timestamptz,
+    live_observed_at     timestamptz,
     views                bigint,
     viewers              bigint,
     peak_viewers         bigint,
@@ -54,7 +56,7 @@ CREATE TABLE sessions (
     paid_sales           numeric(22,2),
     field_observed_at    timestamptz[] NOT NULL,
     streaming_ms         bigint GENERATED ALWAYS AS
-                             (session_streaming_ms(duration_ms, started_at, ended_at, observed_at)) STORED,
+                             (session_streaming_ms(duration_ms, started_at, ended_at, live_observed_at)) STORED,
     PRIMARY KEY (account_id, session_id)
 ) WITH (fillfactor = 70);
 CREATE INDEX sessions_account_day ON sessions (account_id, local_day);
