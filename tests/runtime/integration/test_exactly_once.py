@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from livestudio_runtime.db import DbConnection, create_pool
-from livestudio_runtime.exactly_once import Decoded, ExactlyOnceConsumer, PoisonMessage
+from livestudio_runtime.exactly_once import LOG_RESETS, Decoded, ExactlyOnceConsumer, PoisonMessage
 from livestudio_runtime.migrations import migrate
 from tests.fixtures.infra import TopicFactory
 
@@ -89,7 +89,9 @@ async def test_applies_each_record_once_across_restarts_and_dead_letters_poison(
     await _wait_total(pool, 500)
     await consumer.stop()
 
-    # more records while nobody consumes; a new member resumes from Postgres, not from scratch
+    # more records while nobody consumes; a new member resumes from Postgres, not from scratch, and recognises
+    # the log under its stored offsets as the one it applied (no reset)
+    resets_before = LOG_RESETS.labels("eo-test", topic)._value.get()
     await _produce(kafka_bootstrap, topic, [json.dumps({"id": 3, "n": 2}).encode() for _ in range(100)])
     consumer = make()
     await consumer.start()
@@ -97,6 +99,7 @@ async def test_applies_each_record_once_across_restarts_and_dead_letters_poison(
     await asyncio.sleep(0.5)
     await consumer.stop()
     assert await pool.fetchval("SELECT sum(total) FROM widgets") == 700
+    assert LOG_RESETS.labels("eo-test", topic)._value.get() == resets_before
     stored = await pool.fetchval("SELECT sum(next_offset) FROM consumer_offsets WHERE consumer = 'eo-test'")
     assert stored == 602
 

@@ -57,3 +57,50 @@ async def test_offsets_beyond_a_lost_log_restart_from_earliest(fresh_db: str) ->
             await consumer.stop()
         await pool.close()
         broker.stop()
+
+
+async def test_a_new_log_grown_past_the_stored_offset_is_recognised_and_read_from_the_start(fresh_db: str) -> None:
+    broker = EmbeddedKafka()
+    broker.start()
+    topic = "replaced.topic"
+    await migrate(fresh_db, schema="sample", directory=SAMPLE)
+    pool = await create_pool(fresh_db, schema="sample", application_name="replaced-test")
+
+    def make(bootstrap: str) -> ExactlyOnceConsumer[tuple[int, int]]:
+        return ExactlyOnceConsumer(
+            name="replaced-test",
+            bootstrap=bootstrap,
+            topics=[topic],
+            pool=pool,
+            decode=decode,
+            apply=apply,
+            fetch_max_wait_ms=20,
+            session_timeout_ms=3000,
+            heartbeat_interval_ms=200,
+        )
+
+    try:
+        await ensure_topics(broker.bootstrap, {topic: 2, f"{topic}.dlq": 2})
+        await _produce(broker.bootstrap, topic, [json.dumps({"id": 1, "n": 1}).encode() for _ in range(40)])
+        consumer = make(broker.bootstrap)
+        await consumer.start()
+        await _wait_total(pool, 40)
+        await consumer.stop()
+
+        port = broker.port
+        broker.stop()
+        broker = EmbeddedKafka(port=port)
+        broker.start()
+        await ensure_topics(broker.bootstrap, {topic: 2, f"{topic}.dlq": 2})
+        # the new log grows well past the old stored offsets before anyone consumes it
+        await _produce(broker.bootstrap, topic, [json.dumps({"id": 2, "n": 1}).encode() for _ in range(150)])
+        consumer = make(broker.bootstrap)
+        await consumer.start()
+        try:
+            await _wait_total(pool, 190)
+            assert await pool.fetchval("SELECT total FROM widgets WHERE id = 2") == 150
+        finally:
+            await consumer.stop()
+    finally:
+        await pool.close()
+        broker.stop()

@@ -90,7 +90,7 @@ Decoder = Callable[[ConsumerRecord[bytes, bytes]], T]
 Applier = Callable[[DbConnection, Sequence[Decoded[T]]], Awaitable[None]]
 
 _SELECT_OFFSETS = """
-SELECT topic, partition, next_offset FROM consumer_offsets
+SELECT topic, partition, next_offset, last_record_ts FROM consumer_offsets
 WHERE consumer = $1 AND topic = ANY($2::text[])
 """
 _LOCK_OFFSETS = """
@@ -99,9 +99,10 @@ WHERE consumer = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], 
 ORDER BY topic, partition FOR UPDATE
 """
 _UPSERT_OFFSETS = """
-INSERT INTO consumer_offsets (consumer, topic, partition, next_offset, updated_at)
-SELECT $1, t, p, o, now() FROM unnest($2::text[], $3::int[], $4::bigint[]) AS x(t, p, o)
-ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+INSERT INTO consumer_offsets (consumer, topic, partition, next_offset, last_record_ts, updated_at)
+SELECT $1, t, p, o, ts, now() FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS x(t, p, o, ts)
+ON CONFLICT (consumer, topic, partition) DO UPDATE
+SET next_offset = EXCLUDED.next_offset, last_record_ts = EXCLUDED.last_record_ts, updated_at = now()
 """
 
 
@@ -144,6 +145,9 @@ class ExactlyOnceConsumer(Generic[T]):
         self.max_records = max_records
         self.positions: dict[TopicPartition, int] = {}
         self.log_resets: set[TopicPartition] = set()
+        # partition -> (offset, timestamp) of the last applied record, re-read on assignment to prove the log
+        # under our stored offset is still the one we applied (a restarted embedded broker starts a new one)
+        self.verifying: dict[TopicPartition, tuple[int, int]] = {}
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=name,
@@ -200,11 +204,15 @@ class ExactlyOnceConsumer(Generic[T]):
             return
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(_SELECT_OFFSETS, self.name, sorted({tp.topic for tp in assigned}))
-        stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        stored = {TopicPartition(r["topic"], r["partition"]): (r["next_offset"], r["last_record_ts"]) for r in rows}
         for tp in assigned:
-            offset = stored.get(tp)
+            offset, last_ts = stored.get(tp, (None, None))
+            self.verifying.pop(tp, None)
             if offset is None:
                 await self.consumer.seek_to_beginning(tp)
+            elif offset > 0 and last_ts is not None:
+                self.consumer.seek(tp, offset - 1)
+                self.verifying[tp] = (offset - 1, last_ts)
             else:
                 self.consumer.seek(tp, offset)
             self.positions[tp] = offset or 0
@@ -218,16 +226,49 @@ class ExactlyOnceConsumer(Generic[T]):
     async def _restart_from_earliest(self, err: OffsetOutOfRangeError) -> None:
         out_of_range = err.args[0] if err.args and isinstance(err.args[0], dict) else {}
         for tp in out_of_range or self.consumer.assignment():
-            LOG_RESETS.labels(self.name, tp.topic).inc()
-            log.warning(
-                "log_reset_detected",
-                consumer=self.name,
-                topic=tp.topic,
-                partition=tp.partition,
-                stored_offset=self.positions.get(tp),
-            )
-            self.log_resets.add(tp)
+            await self._reset(tp)
+
+    async def _reset(self, tp: TopicPartition) -> None:
+        """The log under our offset is gone: re-read the partition from its start, and say so in Postgres at once
+        so that a restart before the next batch does not seek to the stale offset."""
+        if tp in self.log_resets:
             await self.consumer.seek_to_beginning(tp)
+            return
+        LOG_RESETS.labels(self.name, tp.topic).inc()
+        log.warning(
+            "log_reset_detected",
+            consumer=self.name,
+            topic=tp.topic,
+            partition=tp.partition,
+            stored_offset=self.positions.get(tp),
+        )
+        self.log_resets.add(tp)
+        self.verifying.pop(tp, None)
+        self.positions[tp] = 0
+        async with self.pool.acquire() as conn:
+            await conn.execute(_UPSERT_OFFSETS, self.name, [tp.topic], [tp.partition], [0], [None])
+        await self.consumer.seek_to_beginning(tp)
+
+    async def _verify(
+        self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        for tp in [tp for tp in fetched if tp in self.verifying and fetched[tp]]:
+            offset, ts = self.verifying.pop(tp)
+            first = fetched[tp][0]
+            if first.offset != offset or first.timestamp != ts:
+                log.warning(
+                    "log_replaced_under_offset",
+                    consumer=self.name,
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    offset=offset,
+                    expected_ts=ts,
+                    found_offset=first.offset,
+                    found_ts=first.timestamp,
+                )
+                del fetched[tp]
+                await self._reset(tp)
+        return fetched
 
     # --- the loop ----------------------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -243,6 +284,8 @@ class ExactlyOnceConsumer(Generic[T]):
                     raced = [a for a in err.args if isinstance(a, TopicPartition)] or list(self.consumer.assignment())
                     await self.seek_assigned(raced)
                     continue
+                if fetched and self.verifying:
+                    fetched = await self._verify(fetched)
                 if fetched:
                     await self._process(fetched)
                 await self._check_log_shrunk()
@@ -281,6 +324,7 @@ class ExactlyOnceConsumer(Generic[T]):
             await self._send_to_dlq(poison)
 
         next_offsets = {tp: recs[-1].offset + 1 for tp, recs in fetched.items() if recs}
+        last_ts = {tp: recs[-1].timestamp for tp, recs in fetched.items() if recs}
         tps = sorted(next_offsets, key=lambda tp: (tp.topic, tp.partition))
         async with self.pool.acquire() as conn, conn.transaction():
             locked = await conn.fetch(_LOCK_OFFSETS, self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
@@ -300,6 +344,7 @@ class ExactlyOnceConsumer(Generic[T]):
                 [tp.topic for tp in tps],
                 [tp.partition for tp in tps],
                 [next_offsets[tp] for tp in tps],
+                [last_ts[tp] for tp in tps],
             )
 
         self.log_resets -= resets
@@ -344,7 +389,7 @@ class ExactlyOnceConsumer(Generic[T]):
             high = self.consumer.highwater(tp)
             pos = self.positions.get(tp)
             if high is not None and pos is not None and high < pos and tp not in self.log_resets:
-                await self._restart_from_earliest(OffsetOutOfRangeError({tp: pos}))
+                await self._reset(tp)
 
     def _report_lag(self) -> None:
         for tp in self.consumer.assignment():
