@@ -2,7 +2,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: bootstrap sync up test lint typecheck contract unit integration bench clean
+.PHONY: bootstrap sync up test lint typecheck contract unit integration chaos bench clean
 
 bootstrap:  ## install uv into the current Python if it is missing
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -30,7 +30,10 @@ integration: sync
 	$(UV) run --locked pytest -m integration $(PYTEST_ARGS)
 
 test: lint typecheck  ## everything CI runs: lint, types, contract compatibility, unit and integration tests
-	$(UV) run --locked pytest $(PYTEST_ARGS)
+	$(UV) run --locked pytest -m "not chaos" $(PYTEST_ARGS)
+
+chaos: sync  ## the system chaos run (kills services, stops the broker, restarts Postgres, injects faults)
+	$(UV) run --locked pytest -m chaos $(PYTEST_ARGS)
 
 bench: sync
 	@for b in bench/*.py; do echo "== $$b"; $(UV) run --locked python $$b || exit 1; done
