@@ -101,7 +101,9 @@ async def run(accounts: int, warmup: float, measure: float) -> dict[str, float]:
             await service.start()
             try:
                 assert service.pool is not None and service.client is not None
-                commands = AccountCommands(CredentialVault.from_setting(settings.credentials_keys), CookieValidator(service.client))
+                commands = AccountCommands(
+                    CredentialVault.from_setting(settings.credentials_keys), CookieValidator(service.client)
+                )
                 t_connect = time.monotonic()
                 sem = asyncio.Semaphore(16)
 
