@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import random
@@ -200,6 +201,10 @@ async def drop_database(server_dsn: str, dsn: str) -> None:
         await conn.close()
 
 
+def _die_with_parent() -> None:
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive the benchmark
+
+
 def launch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """The service's real entry point, configured by environment, in its own process group."""
     with open(log, "ab") as out:
@@ -209,6 +214,7 @@ def launch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=out,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
 
@@ -335,6 +341,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=2_000)
+    parser.add_argument("--batch-size", type=int, default=10_000, help="the service default")
     parser.add_argument("--partitions", type=int, default=6)
     asyncio.run(main(parser.parse_args()))

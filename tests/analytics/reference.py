@@ -188,6 +188,7 @@ class Reference:
             }
             for name in SESSION_METRICS:
                 row[name] = newest((o.observed_at, getattr(o.metrics, name)) for o in observations)
+            row["streaming_ms"] = streaming_ms(row)
             out[key] = row
         return out
 

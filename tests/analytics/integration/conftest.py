@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import signal
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -48,6 +50,16 @@ async def make_settings(
         **extra,
     }
     return AnalyticsSettings(**values)  # type: ignore[arg-type]
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for service subprocesses: the kernel SIGKILLs the child when the test process dies, even if
+    the test runner is killed hard (the children run in their own session, so nothing else would reach them)."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def settings_env(settings: AnalyticsSettings) -> dict[str, str]:

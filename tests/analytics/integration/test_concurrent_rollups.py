@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -87,5 +87,21 @@ async def test_batch_statements_do_not_scan_history(fresh_db: str) -> None:
             {("acc-1", 1): decode_message(snapshot(1, "5")).session},  # type: ignore[union-attr]
         )
         assert "Seq Scan on sessions" not in plan, plan
+    finally:
+        await conn.close()
+
+
+async def test_a_huge_batch_holds_a_bounded_number_of_advisory_locks(fresh_db: str) -> None:
+    """5000 account-days in one batch must not exhaust the shared lock table (max_locks_per_transaction)."""
+    await migrate(fresh_db, schema="analytics", directory=MIGRATIONS)
+    conn = await asyncpg.connect(fresh_db, server_settings={"search_path": "analytics"})
+    try:
+        days = {(f"acc-{n}", date(2026, 1, 1) + timedelta(days=n % 30)) for n in range(5000)}
+        async with conn.transaction():
+            await repository.recompute_days(conn, days)
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        assert held <= 2 * repository.LOCK_BUCKETS
     finally:
         await conn.close()

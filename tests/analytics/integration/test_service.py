@@ -13,8 +13,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from litestar.testing import AsyncTestClient
 
-from livestudio_analytics.main import create_app
+from livestudio_analytics.main import MIGRATIONS, create_app, make_consumer
 from livestudio_analytics.rebuild import ConsumerRunning, rebuild
+from livestudio_analytics.settings import SCHEMA
+from livestudio_runtime.db import create_pool
+from livestudio_runtime.migrations import migrate
 from tests.analytics import streams
 from tests.analytics.db import diff_tables, digest, fetch_tables
 from tests.analytics.integration.conftest import make_settings, produce, settings_env, wait_applied
@@ -210,5 +213,40 @@ async def test_rebuild_replays_topics_into_identical_tables(
             await wait_applied(fresh_db, settings.consumer_group, ends)
         assert await digest(conn) == before
         assert await conn.fetch("SELECT command_id, applied_at FROM analytics.command_results") == applied_at
+    finally:
+        await conn.close()
+
+
+async def test_two_members_and_a_rebalance_give_the_reference_tables(
+    kafka_bootstrap: str, topic_factory: TopicFactory, fresh_db: str
+) -> None:
+    """Two consumers of the group share the partitions (rollups of one account-day from both); one leaves."""
+    settings = await make_settings(topic_factory, kafka_bootstrap, fresh_db, partitions=4, batch_size=200)
+    records = small_stream()
+    await migrate(fresh_db, schema=SCHEMA, directory=MIGRATIONS)
+    pool = await create_pool(fresh_db, schema=SCHEMA, application_name="two-members", max_size=4)
+    first, second = make_consumer(settings, pool), make_consumer(settings, pool)
+    try:
+        await first.start()
+        await second.start()
+        half = len(records) // 2
+        await produce(kafka_bootstrap, settings, records[:half])
+        await asyncio.sleep(1.0)
+        await first.stop()  # rebalance: the other member takes over its partitions
+        ends = await produce(kafka_bootstrap, settings, records[half:])
+        await wait_applied(fresh_db, settings.consumer_group, ends)
+    finally:
+        await second.stop()
+        await pool.close()
+
+    reference = Reference()
+    for r in records:
+        if not r.poison:
+            reference.add(r.topic, r.value)
+    expected = reference.tables()
+    conn = await asyncpg.connect(fresh_db)
+    try:
+        problems = diff_tables(expected, await fetch_tables(conn, expected))
+        assert not problems, "\n".join(problems)
     finally:
         await conn.close()

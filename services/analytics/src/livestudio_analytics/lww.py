@@ -64,10 +64,14 @@ class TableSpec:
     registers: tuple[Register, ...]
     maxima: tuple[str, ...] = ("observed_at",)
     index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    ordered: list[int] = field(default_factory=list, compare=False, repr=False)
+    """Positions of registers whose entries do not compare as plain tuples (descending columns)."""
 
     def __post_init__(self) -> None:
         for i, reg in enumerate(self.registers):
             self.index[reg.name] = i
+            if not reg.plain:
+                self.ordered.append(i)
 
     @property
     def value_columns(self) -> tuple[Column, ...]:
@@ -117,13 +121,21 @@ def newer(register: Register, candidate: Entry, current: Entry | None) -> bool:
 
 
 def merge_into(spec: TableSpec, target: State, other: State) -> None:
-    """Merge `other` into `target` in place (the join of the two states)."""
+    """Merge `other` into `target` in place (the join of the two states). Hot: runs once per event."""
     entries = target.entries
+    special = spec.ordered
     for i, candidate in enumerate(other.entries):
         if candidate is None:
             continue
         current = entries[i]
-        if current is None or newer(spec.registers[i], candidate, current):
+        if current is None:
+            entries[i] = candidate
+        elif i in special:
+            if candidate[0] > current[0] or (
+                candidate[0] == current[0] and newer(spec.registers[i], candidate, current)
+            ):
+                entries[i] = candidate
+        elif candidate > current:  # (observed_at, values): newer report, or the larger value on a tie
             entries[i] = candidate
     maxima = target.maxima
     for i, ts in enumerate(other.maxima):

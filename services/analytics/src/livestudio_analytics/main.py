@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -170,6 +171,15 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
     )
 
 
+def tune_gc() -> None:
+    """Batches allocate millions of short-lived, acyclic objects (decoded events, row states). With the default
+    generation-0 threshold (700 allocations) the cyclic collector runs thousands of times per second and takes
+    about a third of the CPU of a busy consumer; collect rarely instead, and leave startup objects out of it."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def run(argv: Sequence[str] | None = None) -> None:
     """`livestudio-analytics` (or `… serve`) runs the service; `livestudio-analytics rebuild` rebuilds."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -181,6 +191,7 @@ def run(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"usage: livestudio-analytics [serve|rebuild [--wait SECONDS]] (got {args[0]!r})")
     settings = AnalyticsSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
+    tune_gc()
     serve(
         create_app(settings),
         host=settings.http_host,

@@ -9,7 +9,10 @@ take the session off air for good: their off-air report carries `TERMINAL`, newe
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from livestudio_analytics.lww import Column, Entry, Register, State, TableSpec, scalar
@@ -125,8 +128,12 @@ ITEMS = TableSpec(
 _IDENTITY, _TITLE, _ON_AIR, _ENDED_AT, _DURATION = (
     SESSIONS.position(name) for name in ("identity", "title", "on_air", "ended_at", "duration_ms")
 )
-_SESSION_METRIC_PLAN = tuple((name, SESSIONS.position(name)) for name, _ in SESSION_METRICS)
-_TIMELINE_SOURCE = tuple(name for name, _ in TIMELINE_METRICS)
+assert [SESSIONS.position(n) for n, _ in SESSION_METRICS] == list(range(5, 5 + len(SESSION_METRICS)))
+_METRIC_VALUES = itemgetter(*(n for n, _ in SESSION_METRICS))
+_COUNT_VALUES = itemgetter(*(n for n, typ in SESSION_METRICS if typ == COUNT and n != "followers_growth"))
+_DECIMAL_VALUES = itemgetter(*(n for n, typ in SESSION_METRICS if typ != COUNT))
+_TIMELINE_ENTRIES = itemgetter(*(SESSIONS.position(n) for n, _ in TIMELINE_METRICS))
+_ZERO = Decimal(0)
 _ITEM_IDENTITY = ITEMS.position("identity")
 _ITEM_METRIC_PLAN = tuple((name, ITEMS.position(name)) for name, _ in ITEM_METRICS)
 
@@ -204,39 +211,54 @@ def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] |
     if ts < started - CLOCK_SKEW:
         raise ImpossibleValue(f"observed_at {obs.observed_at} is before the session started ({obs.started_at})")
 
-    entries: list[Entry | None] = [None] * len(SESSIONS.registers)
+    reported = obs.metrics.__dict__  # declared fields only (extras live in __pydantic_extra__)
+    _check_session_metrics(reported)
+    # registers: identity, title, on_air, ended_at, duration_ms, then the metrics in SESSION_METRICS order
+    entries: list[Entry | None] = [None, None, None, None, None]
+    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(reported)]
     entries[_IDENTITY] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
     if obs.title is not None:
         check_text("title", obs.title)
         entries[_TITLE] = (ts, (obs.title,))
-    ended_at = None if isinstance(obs, SessionSnapshot) else obs.ended_at
-    if ended_at is not None:
-        ended_at = _utc(ended_at)
+    if type(obs) is SessionSnapshot:
+        entries[_ON_AIR] = (ts, (obs.on_air,))
+    elif obs.ended_at is not None:  # type: ignore[union-attr]  # Ended or Corrected
+        ended_at = _utc(obs.ended_at)  # type: ignore[union-attr]
         if ended_at < started - CLOCK_SKEW:
             raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
         entries[_ON_AIR] = (TERMINAL, (False,))
         entries[_ENDED_AT] = (ts, (ended_at,))
-    elif isinstance(obs, SessionSnapshot):
-        entries[_ON_AIR] = (ts, (obs.on_air,))
     if obs.duration_ms is not None:
         _check_number("duration_ms", obs.duration_ms)
         entries[_DURATION] = (ts, (obs.duration_ms,))
-
-    reported = obs.metrics.__dict__  # declared fields only (extras live in __pydantic_extra__)
-    for name, pos in _SESSION_METRIC_PLAN:
-        value = reported[name]
-        if value is not None:
-            if value.__class__ is int:
-                if not -MAX_COUNT <= value <= MAX_COUNT:
-                    raise ImpossibleValue(f"metrics.{name}: {value} is out of range")
-            elif value < 0:
-                raise ImpossibleValue(f"metrics.{name}: negative amount {value}")
-            entries[pos] = (ts, (value,))
-    if isinstance(obs, SessionCorrected):
+    if type(obs) is SessionCorrected:
         return State(entries, [ts, ts, None]), None
-    session = State(entries, [ts, None, ts])
-    point = [None if (v := reported[name]) is None else (ts, (v,)) for name in _TIMELINE_SOURCE]
-    return session, (ts.replace(second=0, microsecond=0), State(point, [ts]))
+    point = list(_TIMELINE_ENTRIES(entries))  # the same reports, per minute
+    return State(entries, [ts, None, ts]), (ts.replace(second=0, microsecond=0), State(point, [ts]))
+
+
+def _check_session_metrics(reported: dict[str, Any]) -> None:
+    """Counters within range (the schema already says >= 0), amounts and rates not negative."""
+    for value in _COUNT_VALUES(reported):
+        if value is not None and value > MAX_COUNT:
+            break
+    else:
+        for value in _DECIMAL_VALUES(reported):
+            if value is not None and value < _ZERO:
+                break
+        else:
+            growth = reported["followers_growth"]
+            if growth is None or -MAX_COUNT <= growth <= MAX_COUNT:
+                return
+    for name, typ in SESSION_METRICS:  # slow path: name the culprit
+        value = reported[name]
+        if value is None:
+            continue
+        if typ == COUNT and not -MAX_COUNT <= value <= MAX_COUNT:
+            raise ImpossibleValue(f"metrics.{name}: {value} is out of range")
+        if typ != COUNT and value < _ZERO:
+            raise ImpossibleValue(f"metrics.{name}: negative amount {value}")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- items -------------------------------------------------------------------------------------------------

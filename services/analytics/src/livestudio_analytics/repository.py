@@ -5,9 +5,9 @@
   so Python and SQL agree).
 * `recompute_days`: the daily rollups of the (account, day) keys a batch touched are recomputed from
   `sessions` (and `ad_spend`), then the touched (studio, day) rows from `daily_account`. Exact, idempotent,
-  and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks, taken in
-  key order before the recomputing statement reads, keep concurrent consumers (other partitions, commands) from
-  overwriting each other's rollups.
+  and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks on the
+  keys' hash buckets, taken in order before the recomputing statement reads, keep concurrent consumers (other
+  partitions, commands) from overwriting each other's rollups.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _merge_sql(spec: TableSpec, old: Sequence[str], new: Sequence[str]) -> str:
     select = ", ".join([*keys, *(c.name for c in values), f"ARRAY[{', '.join(ts_names)}]::timestamptz[]", *spec.maxima])
     upsert = f"""
     INSERT INTO {spec.table} AS t ({columns})
-    SELECT {select} FROM src
+    SELECT {select} FROM src ORDER BY {", ".join(keys)}  -- rows locked in key order: no deadlock between members
     ON CONFLICT ({", ".join(keys)}) DO UPDATE SET
         {set_list}"""
     src = f"""
@@ -237,12 +237,16 @@ async def record_command_results(conn: DbConnection, results: Sequence[tuple[str
 
 
 # --- rollups -----------------------------------------------------------------------------------------------
-_LOCK_KEYS = """
-SELECT pg_advisory_xact_lock(k) FROM (
-    SELECT DISTINCT hashtextextended($1 || ':' || a, d - DATE '2000-01-01') AS k
+LOCK_BUCKETS = 128
+"""Rollup keys are locked by bucket (hash of the key): a batch holds at most this many advisory locks per kind,
+whatever its size, so it never exhausts Postgres' shared lock table (max_locks_per_transaction)."""
+
+_LOCK_KEYS = f"""
+SELECT pg_advisory_xact_lock(hashtext($1), bucket) FROM (
+    SELECT DISTINCT (hashtextextended(a, d - DATE '2000-01-01') & {LOCK_BUCKETS - 1})::integer AS bucket
     FROM unnest($2::text[], $3::date[]) AS u(a, d)
     ORDER BY 1
-) keys
+) buckets
 """
 
 _SUMS = """

@@ -22,7 +22,7 @@ class AnalyticsSettings(ServiceSettings):
     session_topic: str = Field(default=Topic.SESSION.value, min_length=1)
     item_topic: str = Field(default=Topic.ITEM.value, min_length=1)
     commands_topic: str = Field(default=Topic.COMMANDS.value, min_length=1)
-    batch_size: int = Field(default=2000, ge=1, le=50_000, description="records fetched and applied per transaction")
+    batch_size: int = Field(default=10_000, ge=1, le=50_000, description="records fetched and applied per transaction")
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
     gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
