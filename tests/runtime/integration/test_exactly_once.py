@@ -123,3 +123,51 @@ async def test_applies_each_record_once_across_restarts_and_dead_letters_poison(
     finally:
         await dlq.stop()
         await pool.close()
+
+
+async def test_members_joining_and_leaving_mid_batch_apply_every_record_exactly_once(
+    kafka_bootstrap: str, topic_factory: TopicFactory, fresh_db: str
+) -> None:
+    """Slow transactions keep a decoded batch waiting behind the one in flight; rebalances reposition the
+    partitions under it. Totals are additive, so a record applied twice (or never) shows."""
+    topic = await topic_factory("eo-rebalance", partitions=4)
+    await migrate(fresh_db, schema="sample", directory=SAMPLE)
+    pool = await create_pool(fresh_db, schema="sample", application_name="eo-rebalance", max_size=6)
+
+    async def slow_apply(conn: DbConnection, batch: Sequence[Decoded[tuple[int, int]]]) -> None:
+        await apply(conn, batch)
+        await asyncio.sleep(0.15)
+
+    def make() -> ExactlyOnceConsumer[tuple[int, int]]:
+        return ExactlyOnceConsumer(
+            name="eo-rebalance",
+            bootstrap=kafka_bootstrap,
+            topics=[topic],
+            pool=pool,
+            decode=decode,
+            apply=slow_apply,
+            max_records=40,
+            fetch_max_wait_ms=20,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=200,
+        )
+
+    values = [json.dumps({"id": i % 13, "n": 1 + i % 3}).encode() for i in range(3000)]
+    want = sum(1 + i % 3 for i in range(3000))
+    try:
+        producing = asyncio.create_task(_produce(kafka_bootstrap, topic, values))
+        first = make()
+        await first.start()
+        for _ in range(3):  # a second member joins, then leaves: two rebalances per round
+            await asyncio.sleep(0.7)
+            second = make()
+            await second.start()
+            await asyncio.sleep(1.0)
+            await second.stop()
+        await producing
+        await _wait_total(pool, want)
+        await asyncio.sleep(1.0)  # nothing more arrives later
+        assert await pool.fetchval("SELECT sum(total) FROM widgets") == want
+        await first.stop()
+    finally:
+        await pool.close()

@@ -14,6 +14,10 @@ transactions or idempotent producers:
   functions, which are idempotent on content (newest observation wins), ignore what they already applied.
   (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
+* Decoding is pipelined: the next batch is fetched and decoded (cooperatively, in chunks) while the current one
+  waits on Postgres. A fetched batch remembers how often each of its partitions had been repositioned (seek,
+  assignment, revocation, log reset); records of a partition repositioned since are dropped, not applied: the
+  consumer reads them again from the new position.
 
 Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter as CounterOf
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -86,6 +91,20 @@ class Decoded(Generic[T]):
     value: T
 
 
+@dataclass
+class _Batch(Generic[T]):
+    """A fetched batch, decoded, waiting for its transaction."""
+
+    fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    seeks: dict[TopicPartition, int]
+    """How often each partition had been repositioned when the batch was fetched."""
+    good: list[Decoded[T]]
+    poison: list[tuple[ConsumerRecord[bytes, bytes], str]]
+
+
+Fetched = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+_DECODE_CHUNK = 200
+"""Records decoded between two yields to the event loop."""
 Decoder = Callable[[ConsumerRecord[bytes, bytes]], T]
 Applier = Callable[[DbConnection, Sequence[Decoded[T]]], Awaitable[None]]
 
@@ -114,6 +133,7 @@ class _SeekFromPostgres(ConsumerRebalanceListener):  # type: ignore[misc]
         # The batch in flight (if any) finishes or rolls back on its own; the row lock protects the offsets.
         for tp in revoked:
             self.owner.positions.pop(tp, None)
+            self.owner.seeks[tp] += 1  # records of it fetched but not applied yet are no longer ours
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         await self.owner.seek_assigned(assigned)
@@ -145,6 +165,7 @@ class ExactlyOnceConsumer(Generic[T]):
         self.max_records = max_records
         self.positions: dict[TopicPartition, int] = {}
         self.log_resets: set[TopicPartition] = set()
+        self.seeks: CounterOf[TopicPartition] = CounterOf()
         # partition -> (offset, timestamp) of the last applied record, re-read on assignment to prove the log
         # under our stored offset is still the one we applied (a restarted embedded broker starts a new one)
         self.verifying: dict[TopicPartition, tuple[int, int]] = {}
@@ -208,6 +229,7 @@ class ExactlyOnceConsumer(Generic[T]):
         for tp in assigned:
             offset, last_ts = stored.get(tp, (None, None))
             self.verifying.pop(tp, None)
+            self.seeks[tp] += 1
             if offset is None:
                 await self.consumer.seek_to_beginning(tp)
             elif offset > 0 and last_ts is not None:
@@ -231,6 +253,7 @@ class ExactlyOnceConsumer(Generic[T]):
     async def _reset(self, tp: TopicPartition) -> None:
         """The log under our offset is gone: re-read the partition from its start, and say so in Postgres at once
         so that a restart before the next batch does not seek to the stale offset."""
+        self.seeks[tp] += 1
         if tp in self.log_resets:
             await self.consumer.seek_to_beginning(tp)
             return
@@ -272,31 +295,43 @@ class ExactlyOnceConsumer(Generic[T]):
 
     # --- the loop ----------------------------------------------------------------------------------------
     async def _run(self) -> None:
+        ready: _Batch[T] | None = None  # decoded, applied after the next fetch started decoding
         while not self._stopping.is_set():
             try:
+                fetched, seeks = await self._fetch(timeout_ms=0 if ready is not None else 200)
+                decoding = asyncio.create_task(self._decode(fetched, seeks)) if fetched else None
                 try:
-                    fetched = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                except OffsetOutOfRangeError as err:
-                    await self._restart_from_earliest(err)
-                    continue
-                except NoOffsetForPartitionError as err:
-                    # a fetch raced the seek of a fresh assignment: position it from Postgres (or the beginning)
-                    raced = [a for a in err.args if isinstance(a, TopicPartition)] or list(self.consumer.assignment())
-                    await self.seek_assigned(raced)
-                    continue
-                if fetched and self.verifying:
-                    fetched = await self._verify(fetched)
-                if fetched:
-                    await self._process(fetched)
+                    if ready is not None:
+                        await self._process(ready)
+                finally:
+                    ready = await decoding if decoding is not None else None
                 await self._check_log_shrunk()
                 self._report_lag()
             except asyncio.CancelledError:
                 raise
             except Exception:
+                ready = None  # fetched before the rewind: read again from the offsets in Postgres
                 APPLY_ERRORS.labels(self.name).inc()
                 log.exception("batch_failed", consumer=self.name)
                 await self._rewind()
                 await asyncio.sleep(1.0)
+
+    async def _fetch(self, timeout_ms: int) -> tuple[Fetched, dict[TopicPartition, int]]:
+        try:
+            fetched = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
+        except OffsetOutOfRangeError as err:
+            await self._restart_from_earliest(err)
+            return {}, {}
+        except NoOffsetForPartitionError as err:
+            # a fetch raced the seek of a fresh assignment: position it from Postgres (or the beginning)
+            raced = [a for a in err.args if isinstance(a, TopicPartition)] or list(self.consumer.assignment())
+            await self.seek_assigned(raced)
+            return {}, {}
+        # taken before any await: aiokafka only returns records at the partition's current position
+        seeks = {tp: self.seeks[tp] for tp in fetched}
+        if fetched and self.verifying:
+            fetched = await self._verify(fetched)
+        return fetched, seeks
 
     async def _rewind(self) -> None:
         """After a failed batch, go back to what Postgres says was applied."""
@@ -306,22 +341,49 @@ class ExactlyOnceConsumer(Generic[T]):
         except Exception:
             log.exception("rewind_failed", consumer=self.name)
 
-    async def _process(self, fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
-        started = time.perf_counter()
-        resets = self.log_resets & {tp for tp, records in fetched.items() if records}
-
+    async def _decode(self, fetched: Fetched, seeks: dict[TopicPartition, int]) -> _Batch[T]:
+        """Decode a batch, yielding to the event loop every few records (the batch in flight awaits Postgres)."""
         good: list[Decoded[T]] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        decode = self.decode
         for records in fetched.values():
-            for rec in records:
+            for i, rec in enumerate(records):
+                if i % _DECODE_CHUNK == _DECODE_CHUNK - 1:
+                    await asyncio.sleep(0)
                 try:
-                    value = self.decode(rec)
+                    value = decode(rec)
                 except Exception as exc:
                     poison.append((rec, f"{type(exc).__name__}: {exc}"))
                     continue
                 good.append(Decoded(rec.topic, rec.partition, rec.offset, rec.timestamp, rec.key, value))
-        if poison:
-            await self._send_to_dlq(poison)
+        return _Batch(fetched, seeks, good, poison)
+
+    def _drop_repositioned(self, batch: _Batch[T]) -> _Batch[T]:
+        moved = {tp for tp, n in batch.seeks.items() if self.seeks[tp] != n}
+        if not moved:
+            return batch
+        log.info(
+            "fetched_records_dropped",
+            consumer=self.name,
+            reason="partition repositioned after the fetch",
+            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in moved),
+        )
+        return _Batch(
+            {tp: recs for tp, recs in batch.fetched.items() if tp not in moved},
+            {tp: n for tp, n in batch.seeks.items() if tp not in moved},
+            [d for d in batch.good if TopicPartition(d.topic, d.partition) not in moved],
+            [(rec, err) for rec, err in batch.poison if TopicPartition(rec.topic, rec.partition) not in moved],
+        )
+
+    async def _process(self, batch: _Batch[T]) -> None:
+        batch = self._drop_repositioned(batch)
+        fetched = batch.fetched
+        if not any(fetched.values()):
+            return
+        started = time.perf_counter()
+        resets = self.log_resets & {tp for tp, records in fetched.items() if records}
+        if batch.poison:
+            await self._send_to_dlq(batch.poison)
 
         next_offsets = {tp: recs[-1].offset + 1 for tp, recs in fetched.items() if recs}
         last_ts = {tp: recs[-1].timestamp for tp, recs in fetched.items() if recs}
@@ -330,10 +392,11 @@ class ExactlyOnceConsumer(Generic[T]):
             locked = await conn.fetch(_LOCK_OFFSETS, self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
             applied = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in locked}
             fresh: list[Decoded[T]] = []
-            for d in good:
+            skipped: CounterOf[str] = CounterOf()
+            for d in batch.good:
                 tp = TopicPartition(d.topic, d.partition)
                 if tp not in resets and d.offset < applied.get(tp, 0):
-                    EVENTS_SKIPPED.labels(self.name, d.topic).inc()
+                    skipped[d.topic] += 1
                     continue
                 fresh.append(d)
             if fresh:
@@ -350,8 +413,10 @@ class ExactlyOnceConsumer(Generic[T]):
         self.log_resets -= resets
         self.positions.update(next_offsets)
         self.batches_applied += 1
-        for d in fresh:
-            EVENTS_APPLIED.labels(self.name, d.topic).inc()
+        for topic, n in skipped.items():
+            EVENTS_SKIPPED.labels(self.name, topic).inc(n)
+        for topic, n in CounterOf(d.topic for d in fresh).items():
+            EVENTS_APPLIED.labels(self.name, topic).inc(n)
         if fresh:
             LAST_APPLIED.labels(self.name).set(max(d.timestamp_ms for d in fresh) / 1000)
         BATCH_SIZE.labels(self.name).observe(len(fresh))
