@@ -27,12 +27,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 from aiokafka import AIOKafkaProducer
 
 from livestudio_devinfra.kafka import EmbeddedKafka
@@ -218,10 +220,35 @@ def launch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _cpu_seconds(pid: int, *, with_children: bool = False) -> float:
+    """User + system CPU of a process (and of its live children: the PostgreSQL backends)."""
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)] if with_children else [proc]
+        total = 0.0
+        for p in procs:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+    except psutil.Error:
+        return 0.0
+
+
+@dataclass(frozen=True)
+class ConsumerRun:
+    rate: float
+    """events/s from the first commit to the last"""
+    startup: float
+    consumer_cpu_us: float
+    """consumer process CPU per event over the same interval (independent of what else the machine runs)"""
+    postgres_cpu_us: float
+
+
 async def consumer_rate(
-    bootstrap: str, dsn: str, topics: tuple[str, str, str], total: int, batch_size: int, log: Path
-) -> tuple[float, float]:
-    """Run the service as one process; (events/s from its first commit to the last, seconds to first commit)."""
+    bootstrap: str, dsn: str, topics: tuple[str, str, str], total: int, batch_size: int, log: Path, pg_pid: int | None
+) -> ConsumerRun:
+    """Run the service as one process and time it from its first committed batch to the last."""
     env = {
         **os.environ,
         "ANALYTICS_KAFKA_BOOTSTRAP": bootstrap,
@@ -249,6 +276,7 @@ async def consumer_rate(
             await asyncio.sleep(0.2)
         try:
             first: tuple[float, int] | None = None
+            cpu0 = pg0 = 0.0
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     raise RuntimeError(f"consumer exited with {proc.returncode}; see {log}")
@@ -263,8 +291,14 @@ async def consumer_rate(
                 now = time.perf_counter()
                 if done and first is None:
                     first = (now, done)
+                    cpu0 = _cpu_seconds(proc.pid)
+                    pg0 = _cpu_seconds(pg_pid, with_children=True) if pg_pid else 0.0
                 if done >= total and first is not None:
-                    return (total - first[1]) / max(now - first[0], 1e-9), first[0] - launched
+                    n = max(total - first[1], 1)
+                    cpu = _cpu_seconds(proc.pid) - cpu0
+                    pg = (_cpu_seconds(pg_pid, with_children=True) - pg0) if pg_pid else 0.0
+                    rate = (total - first[1]) / max(now - first[0], 1e-9)
+                    return ConsumerRun(rate, first[0] - launched, 1e6 * cpu / n, 1e6 * pg / n)
                 await asyncio.sleep(0.05)
             raise TimeoutError("consumer did not finish")
         finally:
@@ -276,7 +310,7 @@ async def consumer_rate(
 
 
 @contextlib.contextmanager
-def infrastructure() -> Iterator[tuple[str, str]]:
+def infrastructure() -> Iterator[tuple[str, str, int | None]]:
     kafka_env = os.environ.get("LIVESTUDIO_TEST_KAFKA")
     pg_env = os.environ.get("LIVESTUDIO_TEST_DATABASE_URL")
     with contextlib.ExitStack() as stack:
@@ -287,6 +321,7 @@ def infrastructure() -> Iterator[tuple[str, str]]:
             broker.start()
             stack.callback(broker.stop)
             bootstrap = broker.bootstrap
+        pg_pid: int | None = None
         if pg_env:
             dsn = pg_env
         else:
@@ -295,7 +330,8 @@ def infrastructure() -> Iterator[tuple[str, str]]:
             server.start()
             stack.callback(server.stop)
             dsn = server.dsn
-        yield bootstrap, dsn
+            pg_pid = server.pid
+        yield bootstrap, dsn, pg_pid
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -303,7 +339,7 @@ async def main(args: argparse.Namespace) -> None:
     sessions = len({r[1] for r in rows})
     print(f"generated {len(records)} snapshot events ({sessions} sessions, {args.accounts} accounts)")
     log = Path(tempfile.gettempdir()) / f"analytics-bench-{os.getpid()}.log"
-    with infrastructure() as (bootstrap, server_dsn):
+    with infrastructure() as (bootstrap, server_dsn, pg_pid):
         suffix = uuid.uuid4().hex[:8]
         topics = (f"bench.session.{suffix}", f"bench.item.{suffix}", f"bench.commands.{suffix}")
         await ensure_topics(
@@ -316,14 +352,19 @@ async def main(args: argparse.Namespace) -> None:
 
         consumer_rates: list[float] = []
         copy_rates: list[float] = []
+        cpu_per_event: list[float] = []
+        pg_per_event: list[float] = []
         for run in range(args.runs):
             dsn = await create_database(server_dsn)
             try:
-                rate, startup = await consumer_rate(bootstrap, dsn, topics, len(records), args.batch_size, log)
-                consumer_rates.append(rate)
+                r = await consumer_rate(bootstrap, dsn, topics, len(records), args.batch_size, log, pg_pid)
+                consumer_rates.append(r.rate)
+                cpu_per_event.append(r.consumer_cpu_us)
+                pg_per_event.append(r.postgres_cpu_us)
                 copy_rates.append(await copy_rate(dsn, rows, args.batch_size))
                 print(
-                    f"run {run + 1}: consumer {rate:,.0f} events/s (startup {startup:.1f}s), "
+                    f"run {run + 1}: consumer {r.rate:,.0f} events/s (startup {r.startup:.1f}s; CPU per event: "
+                    f"consumer {r.consumer_cpu_us:.0f} us, postgres {r.postgres_cpu_us:.0f} us), "
                     f"bare COPY {copy_rates[-1]:,.0f} rows/s"
                 )
             finally:
@@ -333,6 +374,11 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"median: consumer {consumer:,.0f} events/s | bare COPY {baseline:,.0f} rows/s | "
             f"ratio {consumer / baseline:.2f} (goals: >= 20,000 events/s, ratio >= 0.25)"
+        )
+        cpu, pg = statistics.median(cpu_per_event), statistics.median(pg_per_event)
+        print(
+            f"median CPU per event: consumer {cpu:.0f} us (at most {1e6 / cpu:,.0f} events per consumer CPU-second), "
+            f"postgres {pg:.0f} us; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
 
 

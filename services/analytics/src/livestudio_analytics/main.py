@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +26,7 @@ from livestudio_analytics.settings import SCHEMA, SERVICE, AnalyticsSettings
 from livestudio_runtime.app import create_service_app, serve
 from livestudio_runtime.db import create_pool, postgres_check
 from livestudio_runtime.exactly_once import ExactlyOnceConsumer
+from livestudio_runtime.gc_policy import freeze_startup_objects, timed_collection
 from livestudio_runtime.health import Health
 from livestudio_runtime.kafka import ensure_topics, kafka_check, public_topics
 from livestudio_runtime.logging import configure_logging
@@ -152,6 +152,9 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
         finally:
             await eo.stop()
 
+    def garbage_collection(app: Litestar) -> AbstractAsyncContextManager[None]:
+        return timed_collection(settings.gc_interval_s)
+
     @asynccontextmanager
     async def gauges(app: Litestar) -> AsyncIterator[None]:
         task = asyncio.create_task(_refresh_gauges(app.state.pool, settings.gauge_refresh_s), name="gauges")
@@ -165,19 +168,10 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
     return create_service_app(
         service=SERVICE,
         health=health,
-        lifespans=[database, topics, running_lock, consumer, gauges],
+        lifespans=[garbage_collection, database, topics, running_lock, consumer, gauges],
         state={"settings": settings},
         logging_config=None,  # keep the structlog JSON set up by configure_logging (Litestar's default replaces it)
     )
-
-
-def tune_gc() -> None:
-    """Batches allocate millions of short-lived, acyclic objects (decoded events, row states). With the default
-    generation-0 threshold (700 allocations) the cyclic collector runs thousands of times per second and takes
-    about a third of the CPU of a busy consumer; collect rarely instead, and leave startup objects out of it."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -191,7 +185,7 @@ def run(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"usage: livestudio-analytics [serve|rebuild [--wait SECONDS]] (got {args[0]!r})")
     settings = AnalyticsSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
-    tune_gc()
+    freeze_startup_objects()
     serve(
         create_app(settings),
         host=settings.http_host,

@@ -25,6 +25,9 @@ class AnalyticsSettings(ServiceSettings):
     batch_size: int = Field(default=10_000, ge=1, le=50_000, description="records fetched and applied per transaction")
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
+    gc_interval_s: float = Field(
+        default=10.0, gt=0, description="period of the full garbage collection (allocation-driven GC is off)"
+    )
     gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
 
     @property
