@@ -201,12 +201,17 @@ def command_event(command: AnyCommand, *, command_id: str | None = None) -> tupl
     return cid, event.to_json_bytes()
 
 
-async def send_commands(bootstrap: str, topic: str, commands: Iterable[tuple[str, bytes]], key: str = "k") -> None:
+async def send_commands(
+    bootstrap: str, topic: str, commands: Iterable[tuple[str, bytes]], key: str | None = "k"
+) -> None:
+    """Publish commands (in order, one key) or, with `key=None`, keyed by command id (spread over partitions)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        for _, body in commands:
-            await producer.send_and_wait(topic, body, key=key.encode())
+        futures = []
+        for command_id, body in commands:
+            futures.append(await producer.send(topic, body, key=(key or command_id).encode()))
+        await asyncio.gather(*futures)
     finally:
         await producer.stop()
 

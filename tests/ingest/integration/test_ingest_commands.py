@@ -282,3 +282,58 @@ async def test_operator_cli_manages_accounts_and_rotates_keys(
     for text in outputs:
         for secret in (cookie, sim.accounts[4].spc_st, sim.accounts[4].spc_ec):
             assert secret not in text
+
+
+async def test_a_bulk_connect_validates_cookies_concurrently_in_order_and_once(
+    kafka_bootstrap: str, fresh_db: str
+) -> None:
+    accounts, latency_s = 60, 0.2
+    cfg = SimulatorConfig(seed=9, accounts=accounts, speed=0, start=datetime(2025, 6, 2, 21, 0, tzinfo=JKT))
+    async with run_simulator(cfg) as running:
+        sim = running.sim
+        sim.set_faults(latency_ms=latency_s * 1000)  # every Shopee call is a slow round trip
+        key, cipher = new_keys()
+        topics = IngestTopics.unique()
+        service = IngestService(_settings(kafka_bootstrap, fresh_db, key, running.base_url, topics))
+        await service.start()
+        try:
+            connects = [
+                command_event(
+                    AccountConnect(
+                        account_id=f"acct-{i}",
+                        studio_id="studio-1",
+                        display_name=f"Account {i}",
+                        encrypted_cookie=cipher.encrypt(sim.cookie(i)),
+                    )
+                )
+                for i in range(accounts)
+            ]
+            forged = command_event(
+                AccountConnect(
+                    account_id="acct-forged",
+                    studio_id="studio-1",
+                    display_name="Forged",
+                    encrypted_cookie=cipher.encrypt(sim.cookie(1).replace("SPC_ST=.", "SPC_ST=.forged")),
+                )
+            )
+            # the same account changes several times within the batch: the last command wins
+            pause = command_event(AccountPause(account_id="acct-0"))
+            update = command_event(AccountUpdate(account_id="acct-0", display_name="Renamed"))
+            batch = [*connects, forged, pause, update, connects[5]]  # connects[5] again: a replay
+            before = len(sim.requests(endpoint="user_info"))
+            started = time.monotonic()
+            await send_commands(kafka_bootstrap, topics.commands, batch)
+            results = await wait_command_results(fresh_db, [c for c, _ in batch], timeout=60)
+            elapsed = time.monotonic() - started
+
+            assert {results[c]["status"] for c, _ in connects} == {"applied"}
+            assert results[forged[0]]["status"] == "rejected"
+            assert results[pause[0]]["status"] == results[update[0]]["status"] == "applied"
+            row = await _account(fresh_db, "acct-0")
+            assert row is not None and (row["state"], row["display_name"]) == ("paused", "Renamed")
+            # every cookie validated exactly once (not once ahead and once more when applied), the replay never
+            assert len(sim.requests(endpoint="user_info")) - before == accounts + 1
+            # one round trip per account, one after the other, would take accounts * latency_s = 12 s
+            assert elapsed < accounts * latency_s / 2, f"bulk connect took {elapsed:.1f}s"
+        finally:
+            await service.stop()

@@ -51,17 +51,25 @@ def test_an_acknowledged_event_does_not_free_a_slot_taken_by_a_newer_one() -> No
     assert [i.body for _, i in box.peek(10)] == [b"v2"]
 
 
+class _Meta:
+    def __init__(self, offset: int) -> None:
+        self.topic = "s"
+        self.partition = 0
+        self.offset = offset
+
+
 class _FakePublisher:
     def __init__(self, owner: _FakeBroker) -> None:
         self.owner = owner
 
-    async def publish(self, body: bytes, **_: Any) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def publish(self, body: bytes, **_: Any) -> asyncio.Future[_Meta]:
+        future: asyncio.Future[_Meta] = asyncio.get_running_loop().create_future()
         if self.owner.down:
             future.set_exception(ConnectionError("broker down"))
         else:
             self.owner.sent.append(body)
-            future.set_result(None)
+            future.set_result(_Meta(self.owner.next_offset))
+            self.owner.next_offset += 1
         return future
 
 
@@ -69,6 +77,7 @@ class _FakeBroker:
     def __init__(self) -> None:
         self.down = True
         self.sent: list[bytes] = []
+        self.next_offset = 0
 
     def publisher(self, _topic: str, **_: Any) -> _FakePublisher:
         return _FakePublisher(self)
@@ -99,5 +108,30 @@ async def test_publisher_keeps_the_newest_through_an_outage_and_repairs_topics()
                 break
             await asyncio.sleep(0.05)
         assert broker.sent == [b"v4", b"end"]  # the newest observation, never an older one, then the end
+    finally:
+        await publisher.stop(drain_timeout=0.1)
+
+
+async def test_a_broker_that_lost_its_log_is_noticed_from_the_offsets() -> None:
+    broker = _FakeBroker()
+    broker.down = False
+    box = Outbox(100)
+    resets: list[int] = []
+    publisher = Publisher(
+        cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=1, on_log_reset=lambda: resets.append(1)
+    )
+    publisher.start()
+    try:
+        for v in range(3):
+            box.put(("snapshot", "a", v), _item(f"v{v}".encode()))
+        await asyncio.sleep(0.3)
+        assert resets == []
+        broker.next_offset = 0  # the broker came back empty: offsets start again
+        box.put(("snapshot", "a", 9), _item(b"after"))
+        await asyncio.sleep(0.3)
+        assert resets == [1]
+        box.put(("snapshot", "a", 10), _item(b"next"))
+        await asyncio.sleep(0.3)
+        assert resets == [1]  # offsets grow again from the new start
     finally:
         await publisher.stop(drain_timeout=0.1)

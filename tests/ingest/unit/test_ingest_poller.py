@@ -5,6 +5,8 @@ No broker and no database: events stay in the outbox, where the test reads (and 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import random
 from collections.abc import Iterator
@@ -268,3 +270,39 @@ async def test_broker_reset_republishes_current_state(rig: Rig) -> None:
     again = rig.drain()
     assert {e["id"] for e in _of(again, "session.snapshot.v1")} == {e["id"] for e in _of(first, "session.snapshot.v1")}
     assert len(_of(again, "session.ended.v1")) == len(_of(first, "session.ended.v1"))
+
+
+async def test_a_resumed_poller_keeps_its_schedule_shifted_by_the_pause(rig: Rig) -> None:
+    poller = rig.poller(0)
+    poller.start()
+    due, history = poller.next_due + 100.0, 50.0
+    poller.next_due, poller.next_history_mono = due, history  # far ahead: the loop only sleeps
+    await poller.stop()
+    assert not poller.running
+    paused_at = asyncio.get_running_loop().time()
+    await asyncio.sleep(0.05)
+    poller.resume()
+    try:
+        assert poller.running
+        shift = poller.next_due - due
+        assert 0.05 <= shift <= asyncio.get_running_loop().time() - paused_at + 0.01
+        assert poller.next_history_mono == pytest.approx(history + shift)
+    finally:
+        await poller.stop()
+
+
+async def test_a_config_change_wakes_a_sleeping_poller_at_once(rig: Rig) -> None:
+    poller = rig.poller(0)
+    poller.start()
+    poller.next_due = asyncio.get_running_loop().time() + 3600.0  # read when the task first runs
+    try:
+        await asyncio.sleep(0.05)
+        assert poller.cycles == 0
+        poller.update_config(dataclasses.replace(poller.config, config_seq=2, display_name="Renamed"))
+        for _ in range(100):
+            if poller.cycles:
+                break
+            await asyncio.sleep(0.02)
+        assert poller.cycles == 1
+    finally:
+        await poller.stop()

@@ -8,7 +8,9 @@ validated with Shopee's `userInfo` before anything is stored; a rejection stores
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 from pydantic import SecretStr
@@ -42,6 +44,12 @@ class Outcome:
     error: str | None = None
 
 
+class CookieCheck(Protocol):
+    async def validate(self, account_id: str, cookie: SecretStr, region: str) -> UserInfo:
+        """The Shopee user behind the cookie; raises `CommandRejected` when the cookie does not work."""
+        ...
+
+
 class CookieValidator:
     """Asks Shopee whether a cookie works (`userInfo`, the cheap probe)."""
 
@@ -70,9 +78,34 @@ def _view(row: repo.AccountRow | None) -> AccountView | None:
 
 
 class AccountCommands:
-    def __init__(self, vault: CredentialVault, validator: CookieValidator) -> None:
+    def __init__(self, vault: CredentialVault, validator: CookieCheck) -> None:
         self.vault = vault
         self.validator = validator
+
+    async def cookies_to_validate(
+        self, conn: DbConnection, commands: Sequence[Command]
+    ) -> list[tuple[str, SecretStr, str]]:
+        """(account id, cookie, region) of the new cookies these commands would validate, skipping commands
+        applied before and cookies that do not even decrypt (applying the command rejects those)."""
+        seen = await repo.commands_seen(conn, [c.command_id for c in commands])
+        out: list[tuple[str, SecretStr, str]] = []
+        updates: list[tuple[str, SecretStr]] = []
+        for command in commands:
+            inner = command.command
+            if command.command_id in seen:
+                continue
+            try:
+                if isinstance(inner, AccountConnect):
+                    out.append((inner.account_id, self.vault.open_command_token(inner.encrypted_cookie), inner.region))
+                elif isinstance(inner, AccountUpdate) and inner.encrypted_cookie:
+                    updates.append((inner.account_id, self.vault.open_command_token(inner.encrypted_cookie)))
+            except CommandRejected:
+                continue
+        if updates:
+            rows = await repo.fetch_accounts(conn, account_ids=sorted({a for a, _ in updates}))
+            regions = {r.account_id: r.region for r in rows}
+            out.extend((a, cookie, regions[a]) for a, cookie in updates if a in regions)
+        return out
 
     async def apply(self, conn: DbConnection, command: Command) -> Outcome | None:
         """Apply one command in `conn`'s transaction; None if it was applied before (replay)."""

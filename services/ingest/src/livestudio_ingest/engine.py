@@ -2,7 +2,9 @@
 
 Ownership comes from the membership (Kafka group: the partitions of the accounts topic this replica is assigned;
 or every account in static mode). `assign()` starts pollers for the owned accounts, `revoke()` stops them and
-writes their state before the rebalance goes on, so the next owner starts from it. Account changes arrive through
+writes their state before the rebalance goes on, so the next owner starts from it. Revoked pollers are kept
+paused until the next assignment: if it is the group's next generation, the ones given back resume where they
+were (schedule, caches) instead of starting cold. Account changes arrive through
 `reload()` (Postgres NOTIFY from commands, CLI and QR logins) and a periodic full refresh. Dirty poll state is
 written in one batched transaction every `state_flush_interval_s`.
 """
@@ -15,7 +17,7 @@ import random
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -87,6 +89,7 @@ class PollEngine:
         self.partition_count = settings.accounts_partitions
         self._forget_new_until = -1.0
         self._dirty: set[str] = set()
+        self._parked: dict[str, AccountPoller] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -101,6 +104,7 @@ class PollEngine:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._parked.clear()
         async with self._lock:
             await self._stop_pollers(list(self.pollers))
         for task in self._tasks:
@@ -119,40 +123,61 @@ class PollEngine:
     def owns(self, account_id: str) -> bool:
         return partition_for(account_id, self.partition_count) in self.owned
 
-    async def assign(self, partitions: Iterable[int], total: int | None = None) -> None:
+    async def assign(self, partitions: Iterable[int], total: int | None = None, continuous: bool = False) -> None:
         """These partitions (of `total` in the membership topic) are ours now, in addition to any already owned.
 
         The modulus is the topic's real partition count, not the configured one: every replica reads the same
         metadata, so they agree even if the topic was created with another count (e.g. auto-created by a broker
-        that lost it)."""
+        that lost it). `continuous`: nobody held any partition since our last revocation (the group's next
+        generation), so the pollers paused then resume where they were; otherwise they start again from Postgres.
+        """
         async with self._lock:
             if total is not None and total != self.partition_count:
                 log.warning("accounts_partition_count", configured=self.partition_count, actual=total)
                 self.partition_count = total
+                continuous = False
             self.owned |= set(partitions)
             PARTITIONS_ASSIGNED.set(len(self.owned))
-            await self._sync()
+            parked, self._parked = self._parked, {}
+            if continuous and not self._stopping:
+                self._resume(parked)
+            if self.owned:
+                await self._sync()
+        self._gauges()
 
     async def revoke(self, partitions: Iterable[int]) -> None:
-        """Stop polling the accounts of these partitions and persist their state before anyone else starts."""
+        """Stop polling the accounts of these partitions and persist their state before anyone else starts.
+        The stopped pollers are kept (paused) until the next assignment says whether they come back."""
         gone = set(partitions)
         async with self._lock:
             self.owned -= gone
             PARTITIONS_ASSIGNED.set(len(self.owned))
             leaving = [a for a in self.pollers if not self.owns(a)]
-            await self._stop_pollers(leaving)
+            await self._stop_pollers(leaving, park=True)
         self._gauges()
+
+    def _resume(self, parked: dict[str, AccountPoller]) -> None:
+        resumed = 0
+        for account_id, poller in parked.items():
+            if self.owns(account_id) and account_id not in self.pollers:
+                self.pollers[account_id] = poller
+                self._dirty.add(account_id)
+                poller.resume()
+                resumed += 1
+        if parked:
+            log.info("pollers_resumed", count=resumed, paused=len(parked))
 
     async def assign_all(self) -> None:
         await self.assign(range(self.partition_count))
 
-    async def reload(self, account_id: str) -> None:
-        """An account row changed (NOTIFY): adopt the change if the account is ours."""
-        if self._stopping or not self.owns(account_id):
+    async def reload(self, account_ids: Iterable[str]) -> None:
+        """Account rows changed (NOTIFY): adopt the changes of the accounts that are ours."""
+        ours = [a for a in account_ids if self.owns(a)]
+        if self._stopping or not ours:
             return
         async with self._lock:
             async with self.pool.acquire() as conn:
-                rows = await repo.fetch_accounts(conn, with_credentials=True, account_ids=[account_id])
+                rows = await repo.fetch_accounts(conn, with_credentials=True, account_ids=ours)
             await self._apply_rows(rows, full=False)
 
     async def refresh(self) -> None:
@@ -221,7 +246,7 @@ class PollEngine:
                 poller.resend_unpublished_ends()
         log.info("pollers_started", count=len(rows), owned=len(self.pollers))
 
-    async def _stop_pollers(self, account_ids: list[str]) -> None:
+    async def _stop_pollers(self, account_ids: list[str], *, park: bool = False) -> None:
         if not account_ids:
             return
         stopping = [self.pollers[a] for a in account_ids if a in self.pollers]
@@ -230,12 +255,15 @@ class PollEngine:
         for p in stopping:
             if self.pollers.get(p.account_id) is p:
                 del self.pollers[p.account_id]
+                if park:
+                    self._parked[p.account_id] = p
         log.info("pollers_stopped", count=len(stopping), owned=len(self.pollers))
 
     def on_broker_reset(self) -> None:
         """The broker lost its log: what we published is gone, so publish the current state again. Pollers
         started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says."""
         self._forget_new_until = asyncio.get_running_loop().time() + 30.0
+        self._parked.clear()  # paused pollers remember what the broker lost: they start again from Postgres
         for poller in self.pollers.values():
             poller.forget_published()
         log.warning("republishing_after_broker_reset", accounts=len(self.pollers))
@@ -264,7 +292,9 @@ class PollEngine:
             if poller.runtime_dirty:
                 runtime.append(poller.runtime_row())
                 poller.runtime_dirty = False
-            poll_states.append(poller.poll_state_row())
+            if poller.pollstate_dirty:
+                poll_states.append(poller.poll_state_row())
+                poller.pollstate_dirty = False
             sessions.extend(poller.dirty_session_rows())
         started = time.perf_counter()
         try:
@@ -277,10 +307,13 @@ class PollEngine:
             log.warning("state_flush_failed", error=type(exc).__name__, accounts=len(taken))
             unwritten = {(r.account_id, r.session_id) for r in sessions}
             rewrite_runtime = {r.account_id for r in runtime}
+            rewrite_state = {r.account_id for r in poll_states}
             for account_id, poller in taken:  # everything taken is written again next tick
                 self._dirty.add(account_id)
                 if account_id in rewrite_runtime:
                     poller.runtime_dirty = True
+                if account_id in rewrite_state:
+                    poller.pollstate_dirty = True
                 for t in poller.sessions.values():
                     if (account_id, t.session_id) in unwritten:
                         t.dirty = True
@@ -324,7 +357,7 @@ class PollEngine:
         counts = dict.fromkeys(_STATES, 0)
         on_air = 0
         oldest = 0.0
-        now = self.deps.clock.now()
+        now = datetime.now(UTC)  # last_success_at is wall-clock time
         for p in self.pollers.values():
             if p.state in counts:
                 counts[p.state] += 1
@@ -348,18 +381,18 @@ class AccountChangeListener:
         self.instance_id = instance_id
         self.on_reset = on_reset
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        self._changed: set[str] = set()
+        self._drain: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ingest-accounts-listen")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for task in list(self._pending):
-            task.cancel()
+        for task in (self._task, self._drain):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def _on_reset_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if str(payload) != self.instance_id:
@@ -367,15 +400,19 @@ class AccountChangeListener:
             self.on_reset()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        task = asyncio.create_task(self._reload(str(payload)))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        # coalesce: a burst of changes (bulk connect, key rotation) becomes one query
+        self._changed.add(str(payload))
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.create_task(self._reload_changed())
 
-    async def _reload(self, account_id: str) -> None:
-        try:
-            await self.engine.reload(account_id)
-        except Exception as exc:
-            log.warning("account_reload_failed", account_id=account_id, error=type(exc).__name__)
+    async def _reload_changed(self) -> None:
+        await asyncio.sleep(0.05)
+        while self._changed:
+            batch, self._changed = self._changed, set()
+            try:
+                await self.engine.reload(batch)
+            except Exception as exc:
+                log.warning("account_reload_failed", accounts=len(batch), error=type(exc).__name__)
 
     async def _run(self) -> None:
         while True:

@@ -2,7 +2,8 @@
 
 `decode_command` keeps only the ingest's commands (`account.*`): other owners' commands are ignored, a broken
 ingest command with a readable id is recorded as rejected with the reason, and a record that is not even an
-envelope goes to the DLQ. `make_apply` applies a batch in the consumer's transaction.
+envelope goes to the DLQ. `make_apply` applies a batch in the consumer's transaction, in order, after validating
+the batch's new cookies concurrently.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from livestudio_ingest.commands import AccountCommands
+from livestudio_ingest.prevalidation import BatchCookieValidator
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.exactly_once import Decoded, PoisonMessage
 from livestudio_runtime.kafka import decode_envelope
@@ -66,16 +68,26 @@ def decode_command(record: ConsumerRecord[bytes, bytes]) -> IngestCommand:
 
 
 def make_apply(
-    commands: AccountCommands,
+    commands: AccountCommands, prevalidator: BatchCookieValidator | None = None
 ) -> Callable[[DbConnection, Sequence[Decoded[IngestCommand]]], Awaitable[None]]:
+    """Apply a batch in order; with a `prevalidator`, the batch's new cookies are validated concurrently first."""
+
     async def apply(conn: DbConnection, batch: Sequence[Decoded[IngestCommand]]) -> None:
-        for record in batch:
-            value = record.value
-            if value is None:
-                continue
-            if isinstance(value, InvalidCommand):
-                await commands.reject(conn, value.command_id, value.kind, value.reason)
-            else:
-                await commands.apply(conn, value)
+        if prevalidator is not None:
+            valid = [r.value for r in batch if isinstance(r.value, Command)]
+            if len(valid) > 1:
+                await prevalidator.prefetch(await commands.cookies_to_validate(conn, valid))
+        try:
+            for record in batch:
+                value = record.value
+                if value is None:
+                    continue
+                if isinstance(value, InvalidCommand):
+                    await commands.reject(conn, value.command_id, value.kind, value.reason)
+                else:
+                    await commands.apply(conn, value)
+        finally:
+            if prevalidator is not None:
+                prevalidator.clear()
 
     return apply

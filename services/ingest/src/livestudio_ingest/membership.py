@@ -4,7 +4,9 @@ Every replica joins the consumer group `livestudio-ingest-accounts` on the inter
 `livestudio.ingest.accounts` (P partitions). An account belongs to partition `crc32(account_id) % P`; a replica
 polls exactly the accounts of the partitions it is assigned. The rebalance listener stops the pollers of revoked
 partitions (and writes their state) before the group moves on, and starts the pollers of assigned ones, so an
-account is polled by two replicas at most while a member that died is being timed out.
+account is polled by two replicas at most while a member that died is being timed out. The protocol is eager
+(every rebalance revokes everything first): when the next generation gives a partition back, the engine resumes
+its paused pollers (schedule and caches intact) instead of starting them cold.
 
 The topic carries no data we need; the loop keeps fetching only so that the member stays in the group. A broker
 that lost its topics (the embedded broker forgets everything on restart) leaves us with no assignment: the loop
@@ -23,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 log = structlog.get_logger(__name__)
 
 PartitionsCallback = Callable[[set[int]], Awaitable[None]]
-AssignCallback = Callable[[set[int], int], Awaitable[None]]
+AssignCallback = Callable[[set[int], int | None, bool], Awaitable[None]]
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -41,10 +43,18 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         parts = {tp.partition for tp in assigned if tp.topic == self.owner.topic}
         self.owner.assigned |= parts
         self.owner.generations += 1
-        total = len(self.owner.consumer.partitions_for_topic(self.owner.topic) or ()) or None
-        log.info("accounts_partitions_assigned", partitions=len(parts), of=total)
-        if parts and total:
-            await self.owner.on_assigned(parts, total)
+        generation = self.owner.group_generation()
+        held = self.owner.held_generation
+        self.owner.held_generation = generation
+        # The group's very next generation after the one we held: nobody else held any partition in between
+        # (every member revokes before it rejoins), so the pollers we just paused can go on where they were.
+        continuous = held is not None and generation is not None and generation == held + 1
+        total = await self.owner.partition_count()
+        log.info("accounts_partitions_assigned", partitions=len(parts), of=total, continuous=continuous)
+        # Never drop an assignment: a member whose metadata does not know the topic yet (it was just recreated
+        # after a broker restart) would hold the partitions in the group and poll none of them. An empty one is
+        # passed on too: the engine forgets the pollers it paused.
+        await self.owner.on_assigned(parts, total, continuous)
 
 
 class KafkaMembership:
@@ -67,6 +77,7 @@ class KafkaMembership:
         self.ensure_topic = ensure_topic
         self.assigned: set[int] = set()
         self.generations = 0
+        self.held_generation: int | None = None
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -97,6 +108,24 @@ class KafkaMembership:
             await self.on_revoked(parts)
         with contextlib.suppress(Exception):
             await self.consumer.stop()
+
+    def group_generation(self) -> int | None:
+        """The group generation of the current assignment (None if the client does not expose it)."""
+        coordinator = getattr(self.consumer, "_coordinator", None)
+        generation = getattr(coordinator, "generation", None)
+        return generation if isinstance(generation, int) and generation >= 0 else None
+
+    async def partition_count(self) -> int | None:
+        """Partitions of the membership topic as this member's metadata knows them (refreshed once if it does
+        not know the topic); None if still unknown (the engine then keeps the count it has)."""
+        parts = self.consumer.partitions_for_topic(self.topic)
+        if not parts:
+            try:
+                await self.consumer._client.force_metadata_update()
+            except Exception as exc:
+                log.debug("membership_metadata_refresh_failed", error=type(exc).__name__)
+            parts = self.consumer.partitions_for_topic(self.topic)
+        return len(parts) if parts else None
 
     async def check(self) -> None:
         if self._task is None or self._task.done():

@@ -7,6 +7,8 @@ Shopee request latency per attempt is the client's `shopee_client_request_durati
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 POLLS = Counter(
@@ -69,3 +71,15 @@ STATE_FLUSH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 STATE_FLUSH_ERRORS = Counter("livestudio_ingest_state_flush_errors_total", "Failed poll-state writes")
+
+
+@functools.cache
+def poll_outcome(endpoint: str, outcome: str) -> Counter:
+    """The labelled child of `POLLS` (looked up once: a `labels()` call per poll adds up at thousands of accounts)."""
+    return POLLS.labels(endpoint, outcome)
+
+
+@functools.cache
+def poll_seconds(endpoint: str) -> Histogram:
+    """The labelled child of `POLL_SECONDS`."""
+    return POLL_SECONDS.labels(endpoint)

@@ -207,7 +207,13 @@ class Publisher:
             return await future
 
         tasks = [asyncio.ensure_future(one(item)) for _, item in batch]
-        done, pending = await asyncio.wait(tasks, timeout=self.timeout_s)
+        try:
+            done, pending = await asyncio.wait(tasks, timeout=self.timeout_s)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         for task in pending:
             task.cancel()
         if pending:

@@ -27,20 +27,18 @@ from livestudio_ingest.liveness import LivenessPolicy, assess, assess_unseen
 from livestudio_ingest.metrics import (
     CORRECTIONS,
     CYCLE_SECONDS,
-    POLL_SECONDS,
-    POLLS,
     SCHEDULING_LAG,
     SESSIONS_ENDED,
     STATUS_CHANGES,
+    poll_outcome,
+    poll_seconds,
 )
 from livestudio_ingest.observation import (
     SessionContext,
     account_status,
     changed_fields,
     content_hash,
-    item_metrics,
     item_snapshots,
-    items_hash,
     merge_metrics,
     metrics_from_overview,
     metrics_from_row,
@@ -64,6 +62,7 @@ from shopee_client.client.models import LiveHistoryItem, Page, ProductItem, Sess
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+_RUNTIME_WRITE_EVERY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +116,7 @@ class _CycleAborted(Exception):
 class _Detail:
     overview: SessionOverview | None = None
     overview_at: datetime | None = None
-    items: list[ItemMetrics] | None = None
+    products: list[ProductItem] | None = None
     items_at: datetime | None = None
 
 
@@ -134,6 +133,7 @@ class AccountPoller:
         self.account_id = config.account_id
         self.state = config.state
         self.failures = 0
+        self._retry_after: float | None = None
         self.last_error: str | None = config.credentials_error
         self.last_success_at: datetime | None = config.last_successful_poll_at
         self.sessions: dict[int, TrackedSession] = {r.session_id: TrackedSession.from_state(r) for r in sessions}
@@ -146,12 +146,14 @@ class AccountPoller:
         self.last_status_mono = 0.0
         self.runtime_dirty = False
         self.pollstate_dirty = False
+        self._runtime_written = -1e9
         self.next_due = 0.0
         self.next_history_mono = 0.0
         self.last_observed: datetime | None = None
         self.cycles = 0
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._stopped_at: float | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._ctx: AccountContext | None = None
         self._build_context()
         if config.credentials_error and self.state in rules.POLLABLE:
@@ -167,7 +169,18 @@ class AccountPoller:
         self.next_history_mono = self._first_history_due(loop.time())
         self._task = asyncio.create_task(self._run(), name=f"poll:{self.account_id}")
 
+    def resume(self) -> None:
+        """Poll again after a pause (a rebalance gave the account back): the schedule goes on, shifted by the
+        pause, so resumed accounts keep their spread instead of all polling at once."""
+        loop_now = asyncio.get_running_loop().time()
+        paused = max(0.0, loop_now - self._stopped_at) if self._stopped_at is not None else 0.0
+        self.next_due += paused
+        self.next_history_mono += paused
+        self._stopped_at = None
+        self._task = asyncio.create_task(self._run(), name=f"poll:{self.account_id}")
+
     async def stop(self) -> None:
+        self._stopped_at = asyncio.get_running_loop().time()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -190,7 +203,7 @@ class AccountPoller:
                 self._set_state("credentials_expired")
         self._build_context()
         self.next_due = asyncio.get_running_loop().time()
-        self._wake.set()
+        self._wake()
 
     def _build_context(self) -> None:
         cookie = self.config.cookie
@@ -238,12 +251,25 @@ class AccountPoller:
                 await asyncio.sleep(1.0)
 
     async def _sleep_until(self, when: float) -> None:
-        delay = when - asyncio.get_running_loop().time()
-        if delay <= 0:
+        """Sleep until `when` (loop time) or until `_wake()`: one future and one timer handle, no extra task
+        (at thousands of accounts `wait_for` on an event costs a task and two callbacks per sleep)."""
+        loop = asyncio.get_running_loop()
+        if when <= loop.time():
             return
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_at(when, _release, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            if self._waiter is waiter:
+                self._waiter = None
+
+    def _wake(self) -> None:
+        """End the current sleep now (the plan changed)."""
+        if self._waiter is not None:
+            _release(self._waiter)
 
     def _jittered(self, seconds: float) -> float:
         j = self.deps.settings.jitter
@@ -276,8 +302,6 @@ class AccountPoller:
             max(1, self.failures), initial=s.backoff_initial_s, maximum=s.backoff_max_s, retry_after=self._retry_after
         )
 
-    _retry_after: float | None = None
-
     def _now(self) -> datetime:
         """The ingest clock, never going backwards for this account."""
         now = self.deps.clock.now()
@@ -291,8 +315,8 @@ class AccountPoller:
         try:
             result = await make()
         except ShopeeClientError as exc:
-            POLLS.labels(endpoint, exc.kind).inc()
-            POLL_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+            poll_outcome(endpoint, exc.kind).inc()
+            poll_seconds(endpoint).observe(time.perf_counter() - started)
             if isinstance(exc, AuthExpired):
                 self._auth_expired(exc)
                 raise _CycleAborted from None
@@ -300,8 +324,8 @@ class AccountPoller:
                 self._failed(f"rate limited by Shopee on {endpoint}", retry_after=exc.retry_after)
                 raise _CycleAborted from None
             raise
-        POLLS.labels(endpoint, "ok").inc()
-        POLL_SECONDS.labels(endpoint).observe(time.perf_counter() - started)
+        poll_outcome(endpoint, "ok").inc()
+        poll_seconds(endpoint).observe(time.perf_counter() - started)
         return result
 
     async def _cycle(self) -> float:
@@ -318,7 +342,7 @@ class AccountPoller:
             self._failed(f"sessionList failed: {exc}")
             raise _CycleAborted from None
         now = self._now()
-        self._succeeded(now)
+        self._succeeded()
         loop_now = asyncio.get_running_loop().time()
 
         rows: dict[int, SessionListItem] = {}
@@ -371,8 +395,7 @@ class AccountPoller:
         except ShopeeClientError as exc:
             log.info("overview_failed", account_id=self.account_id, session_id=t.session_id, error=str(exc)[:200])
         try:
-            products = await self._all_products(ctx, t.session_id)
-            out.items = [item_metrics(p) for p in products]
+            out.products = await self._all_products(ctx, t.session_id)
             out.items_at = self._now()
         except ShopeeClientError as exc:
             log.info("products_failed", account_id=self.account_id, session_id=t.session_id, error=str(exc)[:200])
@@ -405,8 +428,16 @@ class AccountPoller:
         )
 
     def _emit_session(self, t: TrackedSession, row: SessionListItem, now: datetime, detail: _Detail | None) -> None:
-        ctx = self._context(t)
         on_air = t.on_air
+        ending = not t.ended and t.liveness is not None and not t.liveness.live
+        has_overview = detail is not None and detail.overview is not None and detail.overview_at is not None
+        fingerprint = hash((tuple(row.__dict__.values()), on_air))
+        if not has_overview and not ending and fingerprint == t.row_fingerprint:
+            t.last_observed_at = now  # the same row as last time: nothing to map, hash or publish
+            self._emit_items(t, detail)
+            return
+        t.row_fingerprint = fingerprint
+        ctx = self._context(t)
         row_metrics = metrics_from_row(row)
         row_snapshot = session_snapshot(
             ctx, observed_at=now, source="session_list", metrics=row_metrics, on_air=on_air, shopee_status=row.status
@@ -414,7 +445,8 @@ class AccountPoller:
         row_digest = content_hash(row_snapshot)
         snapshot: SessionSnapshot
         observed = now
-        if detail is not None and detail.overview is not None and detail.overview_at is not None:
+        if has_overview:
+            assert detail is not None and detail.overview is not None and detail.overview_at is not None
             observed = detail.overview_at
             merged = merge_metrics(row_metrics, metrics_from_overview(detail.overview, on_air=on_air))
             snapshot = session_snapshot(
@@ -437,31 +469,36 @@ class AccountPoller:
                 self._send_session(t, "list", snapshot, row_digest)
         t.last_observed_at = observed
         if on_air:
-            t.last_snapshot = snapshot
             hb = self.deps.settings.heartbeat_interval_s
             if asyncio.get_running_loop().time() - t.last_publish_mono >= hb:
                 beat = snapshot.model_copy(update={"heartbeat": True, "observed_at": observed})
                 self._send_session(t, "snapshot", beat, content_hash(snapshot))
-        if detail is not None and detail.items is not None and detail.items_at is not None:
-            digest = items_hash(detail.items)
-            if digest != t.sent.get("items"):
-                payload = self._items_payload(t, detail.items, detail.items_at)
-                self._send(
-                    ("items", self.account_id, t.session_id),
-                    self.deps.topics.item,
-                    wrap_items(payload, digest),
-                    lambda: t.ack("items", digest, None),
-                    lambda: t.unsend("items"),
-                )
-                t.sent["items"] = digest
-        if not t.ended and t.liveness is not None and not t.liveness.live:
+        self._emit_items(t, detail)
+        if ending:
             self._end(t, now, source="overview" if observed != now else "session_list", observed=observed)
+
+    def _emit_items(self, t: TrackedSession, detail: _Detail | None) -> None:
+        if detail is None or detail.products is None or detail.items_at is None:
+            return
+        items, digest = t.map_items(detail.products, keep=t.on_air)
+        if digest == t.sent.get("items"):
+            return
+        payload = self._items_payload(t, items, detail.items_at)
+        t.sent["items"] = digest
+        self._send(
+            ("items", self.account_id, t.session_id),
+            self.deps.topics.item,
+            wrap_items(payload, digest),
+            lambda: t.ack("items", digest, None),
+            lambda: t.unsend("items"),
+        )
 
     def _items_payload(self, t: TrackedSession, items: list[ItemMetrics], at: datetime) -> ItemSnapshots:
         return item_snapshots(self._context(t), observed_at=at, items=items)
 
     def _send_session(self, t: TrackedSession, kind: HashKind, payload: Any, digest: str) -> None:
         metrics: SessionMetrics = payload.metrics
+        t.sent[kind] = digest  # before the outbox: a drop (outbox full) undoes it
         self._send(
             (kind, self.account_id, t.session_id),  # type: ignore[arg-type]
             self.deps.topics.session,
@@ -469,7 +506,6 @@ class AccountPoller:
             lambda: t.ack(kind, digest, metrics),
             lambda: t.unsend(kind),
         )
-        t.sent[kind] = digest
         t.last_publish_mono = asyncio.get_running_loop().time()
 
     def _end(self, t: TrackedSession, now: datetime, *, source: str, observed: datetime) -> None:
@@ -510,6 +546,7 @@ class AccountPoller:
         for t in self.sessions.values():
             t.sent.clear()
             t.acked.clear()
+            t.row_fingerprint = None
             t.next_detail_mono = 0.0
             t.last_publish_mono = 0.0
             if t.ended:
@@ -521,7 +558,7 @@ class AccountPoller:
         self.deps.mark_dirty(self)
         self.resend_unpublished_ends()
         self.next_due = min(self.next_due, asyncio.get_running_loop().time())
-        self._wake.set()
+        self._wake()
 
     def resend_unpublished_ends(self) -> None:
         """After a restart: SessionEnded decided but never acknowledged goes out again (same id)."""
@@ -611,12 +648,19 @@ class AccountPoller:
         self.runtime_dirty = True
         self.deps.mark_dirty(self)
 
-    def _succeeded(self, now: datetime) -> None:
+    def _succeeded(self) -> None:
         self.failures = 0
         self._retry_after = None
         self.last_error = None
-        self.last_success_at = now
-        self._set_state(rules.state_after_success(self.state))
+        # wall clock, not the ingest clock: an operational fact compared with "now" by the gateway and SREs (in
+        # simulator mode the ingest clock runs on the simulator's accelerated timeline)
+        self.last_success_at = datetime.now(UTC)
+        new_state = rules.state_after_success(self.state)
+        loop_now = asyncio.get_running_loop().time()
+        # last_successful_poll_at is written at most every few seconds per account (freshness, not a log)
+        if new_state != self.state or loop_now - self._runtime_written >= _RUNTIME_WRITE_EVERY_S:
+            self._runtime_written = loop_now
+            self._set_state(new_state)
 
     def _failed(self, error: str, retry_after: float | None = None) -> None:
         self.failures += 1
@@ -699,6 +743,11 @@ class AccountPoller:
                 out.append(t.to_row(self.account_id))
                 t.dirty = False
         return out
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def account_config(

@@ -253,6 +253,12 @@ async def command_seen(conn: DbConnection, command_id: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM command_results WHERE command_id = $1", command_id))
 
 
+async def commands_seen(conn: DbConnection, command_ids: Sequence[str]) -> set[str]:
+    """Which of these commands already have a recorded result."""
+    rows = await conn.fetch("SELECT command_id FROM command_results WHERE command_id = ANY($1::text[])", command_ids)
+    return {r["command_id"] for r in rows}
+
+
 async def record_command(conn: DbConnection, command_id: str, kind: str, status: str, error: str | None) -> bool:
     """Record a command's outcome; False if it was already recorded (a replay)."""
     done = await conn.fetchval(

@@ -22,6 +22,7 @@ from livestudio_ingest.engine import AccountChangeListener, PollEngine
 from livestudio_ingest.handlers import IngestCommand, decode_command, make_apply
 from livestudio_ingest.membership import KafkaMembership
 from livestudio_ingest.outbox import Outbox, Publisher
+from livestudio_ingest.prevalidation import BatchCookieValidator
 from livestudio_ingest.qr import QrLoginWorker
 from livestudio_ingest.settings import MIGRATIONS, SCHEMA, IngestSettings, client_settings
 from livestudio_runtime.db import create_pool, postgres_check
@@ -44,14 +45,12 @@ async def list_topics(bootstrap: str) -> set[str]:
 
 
 def topics_to_create(settings: IngestSettings) -> dict[str, int]:
+    """The contract topics the ingest publishes to or consumes, their DLQs, and the membership topic."""
     n = settings.topic_partitions
-    topics = {
-        settings.session_topic: n,
-        settings.item_topic: n,
-        settings.account_topic: n,
-        settings.commands_topic: n,
-        f"{settings.commands_topic}.dlq": n,
-    }
+    topics: dict[str, int] = {}
+    for name in (settings.session_topic, settings.item_topic, settings.account_topic, settings.commands_topic):
+        topics[name] = n
+        topics[f"{name}.dlq"] = n
     if settings.membership == "kafka":
         topics[settings.accounts_topic] = settings.accounts_partitions
     return topics
@@ -176,7 +175,8 @@ class IngestService:
         self.health.add("kafka", kafka_check(s.kafka_bootstrap))
         self.health.add("publisher", self.publisher.check)
 
-        commands = AccountCommands(vault, CookieValidator(self.client))
+        validator = BatchCookieValidator(CookieValidator(self.client), concurrency=s.command_validation_concurrency)
+        commands = AccountCommands(vault, validator)
         self.engine = PollEngine(s, self.pool, self.client, self.clock, self.outbox, vault)
         self.engine.start()
         self.health.add("poll_engine", self.engine.check)
@@ -207,7 +207,7 @@ class IngestService:
                 topics=[s.commands_topic],
                 pool=self.pool,
                 decode=decode_command,
-                apply=make_apply(commands),
+                apply=make_apply(commands, validator),
                 max_records=200,
                 fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
                 session_timeout_ms=s.kafka_session_timeout_ms,

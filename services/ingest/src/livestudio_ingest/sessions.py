@@ -7,15 +7,17 @@ the same observation again). SessionEnded is decided once (`ended`) and remember
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from livestudio_ingest.liveness import Liveness
-from livestudio_ingest.observation import SessionContext, merge_metrics, metrics_from_json
+from livestudio_ingest.observation import SessionContext, item_metrics, merge_metrics, metrics_from_json
 from livestudio_ingest.repository import SessionStateRow
-from livestudio_schemas.session import SessionMetrics, SessionSnapshot
-from shopee_client.client.models import LiveHistoryItem, SessionListItem
+from livestudio_schemas.item import ItemMetrics
+from livestudio_schemas.session import SessionMetrics
+from shopee_client.client.models import LiveHistoryItem, ProductItem, SessionListItem
 
 HashKind = Literal["list", "snapshot", "items", "corrected"]
 
@@ -35,11 +37,13 @@ class TrackedSession:
     acked_metrics: SessionMetrics | None = None
     sent: dict[str, str] = field(default_factory=dict)
     acked: dict[str, str] = field(default_factory=dict)
-    last_snapshot: SessionSnapshot | None = None
     last_publish_mono: float = 0.0
     last_observed_at: datetime | None = None
     next_detail_mono: float = 0.0
     dirty: bool = True
+    # in-memory only: skip re-mapping what did not change since the last poll
+    row_fingerprint: int | None = None
+    item_cache: dict[int, tuple[int, ItemMetrics, bytes]] = field(default_factory=dict)
 
     # --- observations -----------------------------------------------------------------------------------
 
@@ -66,6 +70,25 @@ class TrackedSession:
     def on_air(self) -> bool:
         return not self.ended and self.liveness is not None and self.liveness.live
 
+    def map_items(self, products: list[ProductItem], *, keep: bool) -> tuple[list[ItemMetrics], str]:
+        """Products -> contract items and their digest (same as `observation.items_hash`); a product whose
+        Shopee row did not change since the last poll is not mapped again. Only sessions polled every cycle
+        (`keep`: on air) keep the mapped items between polls: memory stays bounded by what is on air."""
+        fresh: dict[int, tuple[int, ItemMetrics, bytes]] = {}
+        digest = hashlib.sha256()
+        items: list[ItemMetrics] = []
+        for p in sorted(products, key=lambda p: p.item_id):
+            fingerprint = hash(tuple(p.__dict__.values()))
+            hit = self.item_cache.get(p.item_id)
+            if hit is None or hit[0] != fingerprint:
+                mapped = item_metrics(p)
+                hit = (fingerprint, mapped, mapped.model_dump_json().encode())
+            fresh[p.item_id] = hit
+            items.append(hit[1])
+            digest.update(hit[2])
+        self.item_cache = fresh if keep else {}
+        return items, digest.hexdigest()[:32]
+
     def observe(self, metrics: SessionMetrics) -> SessionMetrics:
         self.known = merge_metrics(self.known, metrics)
         return self.known
@@ -88,10 +111,13 @@ class TrackedSession:
         self.acked[kind] = digest
         if metrics is not None:
             self.acked_metrics = merge_metrics(self.acked_metrics, metrics)
+            if self.known == self.acked_metrics:
+                self.known = self.acked_metrics  # one object, not two equal ones
         self.dirty = True
 
     def unsend(self, kind: HashKind) -> None:
         """The event was dropped before publication: allow the same content to be sent again."""
+        self.row_fingerprint = None
         if kind in self.acked:
             self.sent[kind] = self.acked[kind]
         else:

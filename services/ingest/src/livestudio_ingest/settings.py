@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from livestudio_runtime.settings import ServiceSettings
@@ -65,6 +65,9 @@ class IngestSettings(ServiceSettings):
     commands_group: str = "livestudio-ingest-commands"
     create_topics: bool = True
     consume_commands: bool = True
+    command_validation_concurrency: int = Field(
+        default=16, ge=1, description="cookies of one command batch validated with Shopee at once"
+    )
 
     # --- cadence (real seconds) ---------------------------------------------------------------------------
     idle_interval_s: float = Field(default=30.0, gt=0, description="sessionList when nothing is on air")
@@ -86,7 +89,9 @@ class IngestSettings(ServiceSettings):
 
     # --- pages --------------------------------------------------------------------------------------------
     session_page_size: int = Field(default=50, ge=10, le=100)
-    product_page_size: int = Field(default=100, ge=1, le=500)
+    product_page_size: int = Field(
+        default=500, ge=1, le=500, description="products per productList page (Shopee allows 500): one call a session"
+    )
 
     # --- publishing and state -----------------------------------------------------------------------------
     outbox_max_entries: int = Field(default=100_000, ge=10)
@@ -102,6 +107,14 @@ class IngestSettings(ServiceSettings):
     qr_timeout_s: float = Field(default=300.0, gt=0)
     qr_max_concurrent: int = Field(default=20, ge=1)
     qr_scan_interval_s: float = Field(default=1.0, gt=0, description="how often new QR logins are looked for")
+
+    @field_validator("shopee_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`INGEST_SHOPEE_BASE_URL=""` (an empty variable in a compose file or a shell) means "not set"."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @property
     def service_name(self) -> str:

@@ -1,0 +1,100 @@
+"""Group membership -> engine: every assignment reaches the engine, even one made before this member's
+metadata knows the topic (after a broker restart the topic is recreated while the group re-forms)."""
+
+from __future__ import annotations
+
+from aiokafka import TopicPartition
+
+from livestudio_ingest.membership import KafkaMembership, _Listener
+
+TOPIC = "t.ingest.accounts"
+
+
+class _Client:
+    def __init__(self, consumer: _Consumer, known_after_refresh: set[int] | None) -> None:
+        self.consumer = consumer
+        self.known_after_refresh = known_after_refresh
+        self.refreshes = 0
+
+    async def force_metadata_update(self) -> bool:
+        self.refreshes += 1
+        self.consumer.known = self.known_after_refresh
+        return True
+
+
+class _Coordinator:
+    generation = -1
+
+
+class _Consumer:
+    def __init__(self, known: set[int] | None, known_after_refresh: set[int] | None) -> None:
+        self.known = known
+        self._client = _Client(self, known_after_refresh)
+        self._coordinator = _Coordinator()
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return self.known if topic == TOPIC else None
+
+
+async def _membership(consumer: _Consumer) -> tuple[KafkaMembership, list[tuple[set[int], int | None, bool]]]:
+    calls: list[tuple[set[int], int | None, bool]] = []
+
+    async def on_assigned(parts: set[int], total: int | None, continuous: bool) -> None:
+        calls.append((parts, total, continuous))
+
+    async def on_revoked(_parts: set[int]) -> None:
+        return None
+
+    async def ensure_topic() -> None:
+        return None
+
+    membership = KafkaMembership(
+        bootstrap="127.0.0.1:1",
+        topic=TOPIC,
+        group="g",
+        client_id="c",
+        on_assigned=on_assigned,
+        on_revoked=on_revoked,
+        ensure_topic=ensure_topic,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+    )
+    membership.consumer = consumer  # type: ignore[assignment]
+    return membership, calls
+
+
+async def test_an_assignment_is_passed_on_with_the_topic_partition_count() -> None:
+    membership, calls = await _membership(_Consumer(set(range(8)), set(range(8))))
+    await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, 1), TopicPartition(TOPIC, 5)])
+    assert calls == [({1, 5}, 8, False)]
+    assert membership.assigned == {1, 5}
+
+
+async def test_metadata_that_lags_behind_the_group_is_refreshed_not_ignored() -> None:
+    consumer = _Consumer(None, set(range(8)))
+    membership, calls = await _membership(consumer)
+    await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, p) for p in range(4)])
+    assert consumer._client.refreshes == 1
+    assert calls == [({0, 1, 2, 3}, 8, False)]
+
+
+async def test_an_assignment_is_never_dropped_when_the_count_stays_unknown() -> None:
+    membership, calls = await _membership(_Consumer(None, None))
+    await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, 2), TopicPartition("other", 0)])
+    assert calls == [({2}, None, False)]  # the engine keeps the partition count it has
+
+
+async def test_only_the_very_next_generation_continues_the_paused_pollers() -> None:
+    consumer = _Consumer(set(range(8)), set(range(8)))
+    membership, calls = await _membership(consumer)
+    listener = _Listener(membership)
+    for generation, parts in [(3, [0, 1]), (4, [0, 1, 2]), (6, [1]), (7, [])]:
+        consumer._coordinator.generation = generation
+        await listener.on_partitions_revoked([TopicPartition(TOPIC, p) for p in membership.assigned])
+        await listener.on_partitions_assigned([TopicPartition(TOPIC, p) for p in parts])
+    assert calls == [
+        ({0, 1}, 8, False),  # first assignment: nothing to continue
+        ({0, 1, 2}, 8, True),  # 3 -> 4: nobody held anything in between
+        ({1}, 8, False),  # 4 -> 6: the group had a generation without us (someone else polled meanwhile)
+        (set(), 8, True),  # passed on although empty: the engine drops what it paused
+    ]
