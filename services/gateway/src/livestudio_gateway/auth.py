@@ -171,8 +171,17 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def _authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The first Authorization header, read from the raw ASGI headers (no header mapping is built for it: the
+    rate limiter and the authentication both read it on every request)."""
+    for name, value in connection.scope["headers"]:
+        if name.lower() == b"authorization":
+            return value.decode("latin-1")
+    return None
+
+
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any], *, allow_query: bool = False) -> str | None:
-    header = connection.headers.get("authorization")
+    header = _authorization(connection)
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():

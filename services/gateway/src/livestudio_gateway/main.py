@@ -1,16 +1,14 @@
 """The gateway service: `create_app(settings)` builds the Litestar app, `run()` serves it (console script).
 
-Middleware, outermost first: Prometheus (grouped paths), per-client rate limit, JWT authentication. Errors are
+Middleware, outermost first: HTTP metrics (per route template), per-client rate limit, JWT authentication. Errors are
 RFC 9457 problem+json; OpenAPI 3.1 is served at `/schema` (`/schema/openapi.json`, docs UI `/schema/swagger`).
 `/health/live`, `/health/ready` (Postgres and broker reachable) and `/metrics` come from the runtime.
 """
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
-from types import FrameType
 
 import structlog
 import uvicorn
@@ -20,11 +18,11 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig
 
+from livestudio_gateway import server
 from livestudio_gateway.auth import JWTAuthMiddleware
 from livestudio_gateway.handlers import api_router
-from livestudio_gateway.metrics import HTTP_METRICS_PREFIX
+from livestudio_gateway.httpmetrics import HttpMetricsMiddleware
 from livestudio_gateway.problems import problem_details_plugin
 from livestudio_gateway.ratelimit import RateLimitMiddleware, TokenBuckets
 from livestudio_gateway.settings import GatewaySettings
@@ -69,11 +67,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     health.add("postgres", gateway.db_check)
     health.add("kafka", kafka_check(settings.kafka_bootstrap))
 
-    middleware: list[object] = [
-        PrometheusConfig(
-            app_name="livestudio-gateway", prefix=HTTP_METRICS_PREFIX, group_path=True, exclude=["^/metrics$"]
-        ).middleware
-    ]
+    middleware: list[object] = [HttpMetricsMiddleware()]
     if settings.rate_limit_enabled:
         buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         middleware.append(RateLimitMiddleware(buckets, gateway.verifier, OPS_PATHS))
@@ -105,32 +99,16 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     )
 
 
-class _Server(uvicorn.Server):
-    """uvicorn waits for open responses before shutting down: end the SSE streams as soon as a signal arrives."""
-
-    def __init__(self, config: uvicorn.Config, gateway: Gateway) -> None:
-        super().__init__(config)
-        self.gateway = gateway
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    async def serve(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
-        self.loop = asyncio.get_running_loop()
-        await super().serve(sockets)  # type: ignore[arg-type]
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.gateway.hub.close)
-        super().handle_exit(sig, frame)
-
-
 def run() -> None:
     settings = GatewaySettings()  # type: ignore[call-arg]
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     app = create_app(settings)
+    server.tune_gc()
     config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
+        http=server.CoalescingHttpProtocol,
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -141,7 +119,7 @@ def run() -> None:
     # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
-    asyncio.run(_Server(config, app.state.gateway).serve())
+    server.serve(config, app.state.gateway.hub)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Prometheus metrics of the gateway (default registry, prefix livestudio_gateway_).
 
-HTTP request counts and latencies per grouped route come from Litestar's PrometheusMiddleware
+HTTP request counts and latencies per route template are recorded by `httpmetrics.HttpMetricsMiddleware`
 (`livestudio_gateway_http_*`, labelled by path template, never by raw path).
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_METRICS_PREFIX = "livestudio_gateway_http"
 
@@ -29,3 +29,18 @@ SSE_EVENTS_INVALID = Counter(
     "livestudio_gateway_sse_events_invalid_total", "Session-topic records that could not be decoded (skipped)"
 )
 SSE_FEED_RESTARTS = Counter("livestudio_gateway_sse_feed_restarts_total", "Restarts of the session-topic consumer")
+
+# --- HTTP (httpmetrics.HttpMetricsMiddleware; the names and labels of Litestar's Prometheus middleware) -------
+HTTP_APP_NAME = "livestudio-gateway"
+_HTTP_LABELS = ["method", "path", "status_code", "app_name"]
+HTTP_REQUESTS = Counter(f"{HTTP_METRICS_PREFIX}_requests_total", "Total requests", _HTTP_LABELS)
+HTTP_REQUEST_DURATION = Histogram(
+    f"{HTTP_METRICS_PREFIX}_request_duration_seconds", "Request duration, in seconds", _HTTP_LABELS
+)
+HTTP_REQUESTS_IN_PROGRESS = Gauge(
+    f"{HTTP_METRICS_PREFIX}_requests_in_progress",
+    "Total requests currently in progress",
+    _HTTP_LABELS,
+    multiprocess_mode="livesum",
+)
+HTTP_REQUESTS_ERRORS = Counter(f"{HTTP_METRICS_PREFIX}_requests_error_total", "Total errors in requests", _HTTP_LABELS)

@@ -1,0 +1,87 @@
+"""HTTP request metrics per route template: counts, latency histogram, in-progress gauge, server errors.
+
+The same series as Litestar's PrometheusMiddleware with `group_path=True` (`livestudio_gateway_http_requests_total`,
+`…_request_duration_seconds`, `…_requests_in_progress`, `…_requests_error_total`, labelled `method`, `path` (the
+route template, never the raw path), `status_code`, `app_name`), at a fraction of its cost per request: no
+`Request`/URL objects are built, and the labelled children are looked up once per (method, route, status).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from livestudio_gateway.metrics import (
+    HTTP_APP_NAME,
+    HTTP_REQUEST_DURATION,
+    HTTP_REQUESTS,
+    HTTP_REQUESTS_ERRORS,
+    HTTP_REQUESTS_IN_PROGRESS,
+)
+
+
+class _Route:
+    """The labelled children of one (method, route template)."""
+
+    __slots__ = ("by_status", "in_progress", "method", "path")
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method = method
+        self.path = path
+        # as Litestar's middleware does, the gauge carries the status a request starts with (200)
+        self.in_progress = HTTP_REQUESTS_IN_PROGRESS.labels(method, path, "200", HTTP_APP_NAME)
+        self.by_status: dict[int, tuple[Any, Any, Any | None]] = {}
+
+    def finished(self, status: int) -> tuple[Any, Any, Any | None]:
+        children = self.by_status.get(status)
+        if children is None:
+            labels = (self.method, self.path, str(status), HTTP_APP_NAME)
+            error = HTTP_REQUESTS_ERRORS.labels(*labels) if status >= 500 else None
+            children = (HTTP_REQUESTS.labels(*labels), HTTP_REQUEST_DURATION.labels(*labels), error)
+            self.by_status[status] = children
+        return children
+
+
+class HttpMetricsMiddleware(ASGIMiddleware):
+    """Counts every routed request but `/metrics`; the duration ends with the last body message sent."""
+
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+    exclude_path_pattern = "^/metrics$"
+
+    def __init__(self) -> None:
+        self._routes: dict[tuple[str, str], _Route] = {}
+
+    def _route(self, scope: Scope) -> _Route:
+        method = scope["method"] if scope["type"] == ScopeType.HTTP else scope["type"]
+        path = scope["path_template"]
+        route = self._routes.get((method, path))
+        if route is None:
+            route = self._routes[(method, path)] = _Route(method, path)
+        return route
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        route = self._route(scope)
+        started = time.perf_counter()
+        span = [200, 0.0]  # status, duration
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                span[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                span[1] = time.perf_counter() - started
+            await send(message)
+
+        route.in_progress.inc()
+        try:
+            await next_app(scope, receive, timed_send)
+        finally:
+            route.in_progress.dec()
+            count, duration, error = route.finished(int(span[0]))
+            if error is not None:
+                error.inc()
+            count.inc()
+            duration.observe(span[1])
