@@ -29,10 +29,10 @@ unit: sync
 integration: sync
 	$(UV) run --locked pytest -m integration $(PYTEST_ARGS)
 
-test: lint typecheck  ## everything CI runs: lint, types, contract compatibility, unit and integration tests
-	$(UV) run --locked pytest -m "not chaos" $(PYTEST_ARGS)
+test: lint typecheck  ## everything CI runs: lint, types, contract compatibility, unit, integration and chaos tests
+	$(UV) run --locked pytest $(PYTEST_ARGS)
 
-chaos: sync  ## the system chaos run (kills services, stops the broker, restarts Postgres, injects faults)
+chaos: sync  ## only the system chaos run (kills services, stops the broker, restarts Postgres, injects faults)
 	$(UV) run --locked pytest -m chaos $(PYTEST_ARGS)
 
 bench: sync
