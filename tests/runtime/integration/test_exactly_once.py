@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -32,6 +33,16 @@ async def apply(conn: DbConnection, batch: Sequence[Decoded[tuple[int, int]]]) -
         "INSERT INTO widgets (id, total) VALUES ($1, $2) "
         "ON CONFLICT (id) DO UPDATE SET total = widgets.total + EXCLUDED.total",
         [d.value for d in batch],
+    )
+
+
+def widget_consumer(
+    name: str, bootstrap: str, topic: str, pool: asyncpg.Pool, *, apply: Any = apply, **tuning: int
+) -> ExactlyOnceConsumer[tuple[int, int]]:
+    """A consumer of widget records with the fast test timings (overridable)."""
+    timings = {"fetch_max_wait_ms": 20, "session_timeout_ms": 3000, "heartbeat_interval_ms": 200} | tuning
+    return ExactlyOnceConsumer(
+        name=name, bootstrap=bootstrap, topics=[topic], pool=pool, decode=decode, apply=apply, **timings
     )
 
 
@@ -69,18 +80,7 @@ async def test_applies_each_record_once_across_restarts_and_dead_letters_poison(
     pool = await create_pool(fresh_db, schema="sample", application_name="eo-test")
 
     def make() -> ExactlyOnceConsumer[tuple[int, int]]:
-        return ExactlyOnceConsumer(
-            name="eo-test",
-            bootstrap=kafka_bootstrap,
-            topics=[topic],
-            pool=pool,
-            decode=decode,
-            apply=apply,
-            max_records=50,
-            fetch_max_wait_ms=20,
-            session_timeout_ms=3000,
-            heartbeat_interval_ms=200,
-        )
+        return widget_consumer("eo-test", kafka_bootstrap, topic, pool, max_records=50)
 
     first = [json.dumps({"id": i % 10, "n": 1}).encode() for i in range(500)] + [b"{not json", b'{"id": 1}']
     await _produce(kafka_bootstrap, topic, first)
@@ -139,17 +139,8 @@ async def test_members_joining_and_leaving_mid_batch_apply_every_record_exactly_
         await asyncio.sleep(0.15)
 
     def make() -> ExactlyOnceConsumer[tuple[int, int]]:
-        return ExactlyOnceConsumer(
-            name="eo-rebalance",
-            bootstrap=kafka_bootstrap,
-            topics=[topic],
-            pool=pool,
-            decode=decode,
-            apply=slow_apply,
-            max_records=40,
-            fetch_max_wait_ms=20,
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=200,
+        return widget_consumer(
+            "eo-rebalance", kafka_bootstrap, topic, pool, apply=slow_apply, max_records=40, session_timeout_ms=6000
         )
 
     values = [json.dumps({"id": i % 13, "n": 1 + i % 3}).encode() for i in range(3000)]

@@ -11,7 +11,7 @@ from livestudio_runtime.db import create_pool
 from livestudio_runtime.exactly_once import LOG_RESETS, ExactlyOnceConsumer
 from livestudio_runtime.kafka import ensure_topics
 from livestudio_runtime.migrations import migrate
-from tests.runtime.integration.test_exactly_once import _produce, _wait_total, apply, decode
+from tests.runtime.integration.test_exactly_once import _produce, _wait_total, widget_consumer
 
 SAMPLE = Path(__file__).parent / "migrations_sample"
 
@@ -25,17 +25,7 @@ async def test_offsets_beyond_a_lost_log_restart_from_earliest(fresh_db: str) ->
     consumer = None
     try:
         await ensure_topics(broker.bootstrap, {topic: 2, f"{topic}.dlq": 2})
-        consumer = ExactlyOnceConsumer(
-            name="reset-test",
-            bootstrap=broker.bootstrap,
-            topics=[topic],
-            pool=pool,
-            decode=decode,
-            apply=apply,
-            fetch_max_wait_ms=20,
-            session_timeout_ms=3000,
-            heartbeat_interval_ms=200,
-        )
+        consumer = widget_consumer("reset-test", broker.bootstrap, topic, pool)
         await consumer.start()
         await _produce(broker.bootstrap, topic, [json.dumps({"id": 1, "n": 1}).encode() for _ in range(100)])
         await _wait_total(pool, 100)
@@ -67,17 +57,7 @@ async def test_a_new_log_grown_past_the_stored_offset_is_recognised_and_read_fro
     pool = await create_pool(fresh_db, schema="sample", application_name="replaced-test")
 
     def make(bootstrap: str) -> ExactlyOnceConsumer[tuple[int, int]]:
-        return ExactlyOnceConsumer(
-            name="replaced-test",
-            bootstrap=bootstrap,
-            topics=[topic],
-            pool=pool,
-            decode=decode,
-            apply=apply,
-            fetch_max_wait_ms=20,
-            session_timeout_ms=3000,
-            heartbeat_interval_ms=200,
-        )
+        return widget_consumer("replaced-test", bootstrap, topic, pool)
 
     try:
         await ensure_topics(broker.bootstrap, {topic: 2, f"{topic}.dlq": 2})
