@@ -20,18 +20,22 @@ from livestudio_gateway.problems import BadRequest
 
 __all__ = ["API_PREFIX", "api_router"]
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+_QUERY_NAMES: dict[int, tuple[Any, frozenset[str]]] = {}
+"""Declared query names per route handler, by id; the handler is kept with them, so that an id reused by another
+handler (apps built and dropped, as tests do) never returns the names of a handler that is gone."""
 
 
 def _declared_query(handler: Any) -> frozenset[str]:
-    names = _QUERY_NAMES.get(id(handler))
-    if names is None:
-        declared = set()
-        for name, field in handler.parsed_fn_signature.parameters.items():
-            kwarg = field.kwarg_definition
-            if isinstance(kwarg, QueryParameter):
-                declared.add(kwarg.name or name)
-        names = _QUERY_NAMES[id(handler)] = frozenset(declared)
+    cached = _QUERY_NAMES.get(id(handler))
+    if cached is not None and cached[0] is handler:
+        return cached[1]
+    declared = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if isinstance(kwarg, QueryParameter):
+            declared.add(kwarg.name or name)
+    names = frozenset(declared)
+    _QUERY_NAMES[id(handler)] = (handler, names)
     return names
 
 
