@@ -13,7 +13,6 @@ every collector pass show up in the tail latency. So:
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Iterable
 from types import FrameType
 from typing import Any
@@ -23,6 +22,7 @@ import uvloop
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from livestudio_gateway.live import LiveHub
+from livestudio_runtime.gc_policy import freeze_startup_objects
 
 Data = bytes | bytearray | memoryview
 
@@ -135,8 +135,7 @@ def tune_gc() -> None:
     the app is built). The young-generation thresholds stay at their defaults on purpose: a request leaves few
     containers behind (a young collection every few dozen requests, well under a millisecond), and a higher
     threshold would batch that work into rarer but proportionally longer pauses, which is worse for the tail."""
-    gc.collect()
-    gc.freeze()
+    freeze_startup_objects()
 
 
 def serve(config: uvicorn.Config, hub: LiveHub) -> None:

@@ -12,6 +12,7 @@ from litestar import Litestar
 from livestudio_ingest.service import IngestService
 from livestudio_ingest.settings import SERVICE, IngestSettings
 from livestudio_runtime.app import create_service_app, serve
+from livestudio_runtime.gc_policy import freeze_startup_objects
 from livestudio_runtime.health import Health
 from livestudio_runtime.logging import configure_logging
 
@@ -39,8 +40,7 @@ def tune_gc() -> None:
     """Every poll allocates many short-lived, acyclic objects (responses, models, events). With the default
     generation-0 threshold (700 allocations) the cyclic collector runs hundreds of times per second and walks the
     pollers' long-lived state again and again; collect rarely instead, and leave startup objects out of it."""
-    gc.collect()
-    gc.freeze()
+    freeze_startup_objects()
     gc.set_threshold(100_000, 50, 100)
 
 
