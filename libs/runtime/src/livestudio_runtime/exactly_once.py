@@ -29,6 +29,7 @@ import time
 from collections import Counter as CounterOf
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -103,6 +104,8 @@ class _Batch(Generic[T]):
 
 
 Fetched = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+_TOPIC = attrgetter("topic")
+_TIMESTAMP = attrgetter("timestamp_ms")
 _DECODE_CHUNK = 200
 """Records decoded between two yields to the event loop."""
 Decoder = Callable[[ConsumerRecord[bytes, bytes]], T]
@@ -390,15 +393,19 @@ class ExactlyOnceConsumer(Generic[T]):
         tps = sorted(next_offsets, key=lambda tp: (tp.topic, tp.partition))
         async with self.pool.acquire() as conn, conn.transaction():
             locked = await conn.fetch(_LOCK_OFFSETS, self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
-            applied = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in locked}
-            fresh: list[Decoded[T]] = []
+            # (topic, partition) -> first offset not applied yet; a reset partition is read again from the start
+            applied = {(r["topic"], r["partition"]): r["next_offset"] for r in locked}
+            for tp in resets:
+                applied.pop(tp, None)
+            fresh: list[Decoded[T]] = batch.good
             skipped: CounterOf[str] = CounterOf()
-            for d in batch.good:
-                tp = TopicPartition(d.topic, d.partition)
-                if tp not in resets and d.offset < applied.get(tp, 0):
-                    skipped[d.topic] += 1
-                    continue
-                fresh.append(d)
+            if any(recs and recs[0].offset < applied.get(tp, 0) for tp, recs in fetched.items()):
+                fresh = []
+                for d in batch.good:
+                    if d.offset < applied.get((d.topic, d.partition), 0):
+                        skipped[d.topic] += 1
+                    else:
+                        fresh.append(d)
             if fresh:
                 await self.apply(conn, fresh)
             await conn.execute(
@@ -415,10 +422,10 @@ class ExactlyOnceConsumer(Generic[T]):
         self.batches_applied += 1
         for topic, n in skipped.items():
             EVENTS_SKIPPED.labels(self.name, topic).inc(n)
-        for topic, n in CounterOf(d.topic for d in fresh).items():
+        for topic, n in CounterOf(map(_TOPIC, fresh)).items():
             EVENTS_APPLIED.labels(self.name, topic).inc(n)
         if fresh:
-            LAST_APPLIED.labels(self.name).set(max(d.timestamp_ms for d in fresh) / 1000)
+            LAST_APPLIED.labels(self.name).set(max(map(_TIMESTAMP, fresh)) / 1000)
         BATCH_SIZE.labels(self.name).observe(len(fresh))
         APPLY_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         try:

@@ -1,5 +1,8 @@
 """Plan a consumer batch: collapse it to one row per session, minute and item, and pick the ad-spend winners.
 
+Session observations are merged newest first, so that the superseded ones (older snapshots re-reporting what a
+newer one already reports) are skipped without building their rows.
+
 Pure functions (no I/O). The plan is what one transaction writes; `stale_counts` turns what the merge reports
 back about the stored rows into the "stale/duplicate observation" and "late correction" figures.
 """
@@ -21,7 +24,15 @@ from livestudio_analytics.events import (
     SessionEvent,
 )
 from livestudio_analytics.lww import State, TableSpec, merge_into
-from livestudio_analytics.observations import ITEMS, SESSIONS, TIMELINE
+from livestudio_analytics.observations import (
+    ITEMS,
+    SESSIONS,
+    TIMELINE,
+    Reports,
+    minute_of,
+    point_gaps,
+    row_gaps,
+)
 
 SessionKey = tuple[str, int]
 PointKey = tuple[str, int, datetime]
@@ -59,15 +70,17 @@ def _put(rows: dict[K, State], key: K, state: State, spec: TableSpec) -> None:
 
 def plan_batch(events: Iterable[Event]) -> BatchPlan:
     plan = BatchPlan()
-    sessions, timeline, items = plan.sessions, plan.timeline, plan.items
+    by_session: dict[SessionKey, list[SessionEvent]] = {}
+    items = plan.items
     for event in events:
         if isinstance(event, SessionEvent):
             plan.session_events.append(event)
             key = (event.account_id, event.session_id)
-            _put(sessions, key, event.session, SESSIONS)
-            if event.point is not None:
-                minute, point = event.point
-                _put(timeline, (event.account_id, event.session_id, minute), point, TIMELINE)
+            group = by_session.get(key)
+            if group is None:
+                by_session[key] = [event]
+            else:
+                group.append(event)
         elif isinstance(event, ItemsEvent):
             plan.item_events.append(event)
             for item_id, state in event.items:
@@ -84,7 +97,68 @@ def plan_batch(events: Iterable[Event]) -> BatchPlan:
             )
         elif isinstance(event, CommandIgnored):
             plan.ignored_commands[event.owner] += 1
+    for key, group in by_session.items():
+        _collapse_session(plan, key, group)
     return plan
+
+
+def _observed_at(event: SessionEvent) -> datetime:
+    return event.observed_at
+
+
+def _collapse_session(plan: BatchPlan, key: SessionKey, group: list[SessionEvent]) -> None:
+    """Merge one session's observations newest first, skipping the superseded ones without building them.
+
+    An observation older than everything merged so far loses every register the merged row already holds
+    (entries are stamped with their observation's time, or later). So an older snapshot only matters if it
+    reports a register nobody newer reported; otherwise it is skipped, which is most of a catching-up batch
+    (every poll re-reports every figure). Ties on `observed_at` always merge (the value breaks them).
+    """
+    if len(group) > 1:
+        group.sort(key=_observed_at, reverse=True)
+    row = group[0].session.copy()
+    row_lacks = row_gaps(row)
+    floor = group[0].observed_at  # the oldest observation folded (or skipped) so far
+    for event in group[1:]:
+        if not (event.observed_at < floor and event.kind == "snapshot" and not row_lacks(event.payload)):  # type: ignore[arg-type]
+            merge_into(SESSIONS, row, event.session)
+            row_lacks = row_gaps(row)
+        floor = event.observed_at
+    plan.sessions[key] = row
+
+    points: dict[datetime, _Point] = {}
+    for event in group:
+        if event.kind == "corrected":
+            continue  # settled figures, not a chart point
+        ts = event.observed_at
+        minute = minute_of(ts)
+        current = points.get(minute)
+        if current is None:
+            state = _point(event).copy()
+            points[minute] = _Point(state, ts, point_gaps(state))
+        elif not (ts < current.floor and not current.lacks(event.payload)):  # type: ignore[arg-type]
+            merge_into(TIMELINE, current.state, _point(event))
+            current.floor, current.lacks = ts, point_gaps(current.state)
+        else:
+            current.floor = ts
+    account_id, session_id = key
+    for minute, merged in points.items():
+        plan.timeline[(account_id, session_id, minute)] = merged.state
+
+
+@dataclass(slots=True)
+class _Point:
+    """A timeline point being merged newest first."""
+
+    state: State
+    floor: datetime
+    lacks: Reports
+
+
+def _point(event: SessionEvent) -> State:
+    point = event.point
+    assert point is not None, "only corrections have no chart point"
+    return point[1]
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,41 @@ SessionKind = Literal["snapshot", "ended", "corrected"]
 
 
 # --- decoded values ----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
 class SessionEvent:
-    kind: SessionKind
-    account_id: str
-    session_id: int
-    observed_at: datetime
-    session: State
-    point: tuple[datetime, State] | None
-    """(minute, timeline point) for live figures; None for corrections."""
+    """A checked session observation. Its row and chart point are built on first use: a batch needs them only
+    for observations that a newer one in the same batch does not supersede."""
+
+    __slots__ = ("_point", "_states", "account_id", "kind", "observed_at", "payload", "session_id", "started_at")
+
+    def __init__(self, kind: SessionKind, payload: obs.SessionPayload, times: tuple[datetime, datetime]) -> None:
+        self.kind = kind
+        self.payload = payload
+        self.account_id = payload.account_id
+        self.session_id = payload.session_id
+        self.observed_at, self.started_at = times  # UTC
+        self._states: tuple[State, tuple[datetime, State] | None] | None = None
+        self._point: tuple[datetime, State] | Literal[False] | None = False
+
+    def _built(self) -> tuple[State, tuple[datetime, State] | None]:
+        if self._states is None:
+            self._states = obs.session_states(self.payload, self.observed_at, self.started_at)
+        return self._states
+
+    @property
+    def session(self) -> State:
+        return self._built()[0]
+
+    @property
+    def point(self) -> tuple[datetime, State] | None:
+        """(minute, timeline point) for live figures; None for corrections."""
+        if self._states is not None:
+            return self._states[1]
+        if self._point is False:
+            self._point = obs.timeline_point(self.payload, self.observed_at)
+        return self._point
+
+    def __repr__(self) -> str:
+        return f"SessionEvent({self.kind}, {self.account_id}:{self.session_id} @ {self.observed_at.isoformat()})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +152,7 @@ def decode_session(raw: bytes | None) -> SessionEvent:
     except ValidationError as exc:
         raise PoisonMessage(f"invalid session event: {_short(exc)}") from None
     payload = event.data
-    session, point = obs.session_states(payload)
-    return SessionEvent(
-        kind=_KIND[type(event)],
-        account_id=payload.account_id,
-        session_id=payload.session_id,
-        observed_at=session.maxima[0],  # type: ignore[arg-type]
-        session=session,
-        point=point,
-    )
+    return SessionEvent(_KIND[type(event)], payload, obs.check_session(payload))
 
 
 _ITEMS_ADAPTER: TypeAdapter[_Items] = TypeAdapter(_Items)

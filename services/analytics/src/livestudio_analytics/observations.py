@@ -8,6 +8,7 @@ take the session off air for good: their off-air report carries `TERMINAL`, newe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -128,12 +129,17 @@ ITEMS = TableSpec(
 _IDENTITY, _TITLE, _ON_AIR, _ENDED_AT, _DURATION = (
     SESSIONS.position(name) for name in ("identity", "title", "on_air", "ended_at", "duration_ms")
 )
-assert [SESSIONS.position(n) for n, _ in SESSION_METRICS] == list(range(5, 5 + len(SESSION_METRICS)))
 _METRIC_VALUES = itemgetter(*(n for n, _ in SESSION_METRICS))
 _COUNT_VALUES = itemgetter(*(n for n, typ in SESSION_METRICS if typ == COUNT and n != "followers_growth"))
 _DECIMAL_VALUES = itemgetter(*(n for n, typ in SESSION_METRICS if typ != COUNT))
 _TIMELINE_ENTRIES = itemgetter(*(SESSIONS.position(n) for n, _ in TIMELINE_METRICS))
+_TIMELINE_VALUES = itemgetter(*(n for n, _ in TIMELINE_METRICS))
 _ZERO = Decimal(0)
+_FIRST_METRIC = 5
+_SESSION_METRIC_NAMES = tuple(n for n, _ in SESSION_METRICS)
+assert [SESSIONS.position(n) for n in _SESSION_METRIC_NAMES] == [_FIRST_METRIC + i for i in range(len(SESSION_METRICS))]
+assert [TIMELINE.position(n) for n, _ in TIMELINE_METRICS] == list(range(len(TIMELINE_METRICS)))
+_TIMELINE_METRIC_NAMES = tuple(n for n, _ in TIMELINE_METRICS)
 _ITEM_IDENTITY = ITEMS.position("identity")
 _ITEM_METRIC_PLAN = tuple((name, ITEMS.position(name)) for name, _ in ITEM_METRICS)
 
@@ -195,11 +201,11 @@ def _utc(value: datetime) -> datetime:
 SessionPayload = SessionSnapshot | SessionEnded | SessionCorrected
 
 
-def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] | None]:
-    """The session row and the timeline point (minute, point) as this one observation knows them.
+def check_session(obs: SessionPayload) -> tuple[datetime, datetime]:
+    """Raise `ImpossibleValue` for values of a session observation that cannot be true; return its observation
+    and start times in UTC.
 
-    Corrections are settled figures, not chart points of the stream: they have no timeline point. Raises
-    `ImpossibleValue` for values that cannot be true.
+    Runs for every record (a poison record goes to the DLQ whether or not a newer one supersedes it).
     """
     check_text("account_id", obs.account_id)
     check_text("studio_id", obs.studio_id)
@@ -210,31 +216,100 @@ def session_states(obs: SessionPayload) -> tuple[State, tuple[datetime, State] |
     started = _utc(obs.started_at)
     if ts < started - CLOCK_SKEW:
         raise ImpossibleValue(f"observed_at {obs.observed_at} is before the session started ({obs.started_at})")
-
-    reported = obs.metrics.__dict__  # declared fields only (extras live in __pydantic_extra__)
-    _check_session_metrics(reported)
-    # registers: identity, title, on_air, ended_at, duration_ms, then the metrics in SESSION_METRICS order
-    entries: list[Entry | None] = [None, None, None, None, None]
-    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(reported)]
-    entries[_IDENTITY] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
+    local_day(started, obs.timezone)  # unknown zone, no local date
+    _check_session_metrics(obs.metrics.__dict__)  # declared fields only (extras live in __pydantic_extra__)
     if obs.title is not None:
         check_text("title", obs.title)
+    if type(obs) is not SessionSnapshot and obs.ended_at is not None:  # type: ignore[union-attr]
+        ended_at = _utc(obs.ended_at)  # type: ignore[union-attr]
+        if ended_at < started - CLOCK_SKEW:
+            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
+    if obs.duration_ms is not None:
+        _check_number("duration_ms", obs.duration_ms)
+    return ts, started
+
+
+def session_states(obs: SessionPayload, ts: datetime, started: datetime) -> tuple[State, tuple[datetime, State] | None]:
+    """The session row and the timeline point (minute, point) as this one checked observation knows them.
+
+    `ts` and `started` are what `check_session` returned. Corrections are settled figures, not chart points of
+    the stream: they have no timeline point.
+    """
+    # registers: identity, title, on_air, ended_at, duration_ms, then the metrics in SESSION_METRICS order
+    entries: list[Entry | None] = [None, None, None, None, None]
+    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(obs.metrics.__dict__)]
+    entries[_IDENTITY] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
+    if obs.title is not None:
         entries[_TITLE] = (ts, (obs.title,))
     if type(obs) is SessionSnapshot:
         entries[_ON_AIR] = (ts, (obs.on_air,))
     elif obs.ended_at is not None:  # type: ignore[union-attr]  # Ended or Corrected
-        ended_at = _utc(obs.ended_at)  # type: ignore[union-attr]
-        if ended_at < started - CLOCK_SKEW:
-            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
         entries[_ON_AIR] = (TERMINAL, (False,))
-        entries[_ENDED_AT] = (ts, (ended_at,))
+        entries[_ENDED_AT] = (ts, (_utc(obs.ended_at),))  # type: ignore[union-attr]
     if obs.duration_ms is not None:
-        _check_number("duration_ms", obs.duration_ms)
         entries[_DURATION] = (ts, (obs.duration_ms,))
     if type(obs) is SessionCorrected:
         return State(entries, [ts, ts, None]), None
     point = list(_TIMELINE_ENTRIES(entries))  # the same reports, per minute
-    return State(entries, [ts, None, ts]), (ts.replace(second=0, microsecond=0), State(point, [ts]))
+    return State(entries, [ts, None, ts]), (minute_of(ts), State(point, [ts]))
+
+
+def timeline_point(obs: SessionPayload, ts: datetime) -> tuple[datetime, State] | None:
+    """Only the timeline point of `session_states` (cheaper when the session row is not needed)."""
+    if type(obs) is SessionCorrected:
+        return None
+    point: list[Entry | None] = [None if v is None else (ts, (v,)) for v in _TIMELINE_VALUES(obs.metrics.__dict__)]
+    return minute_of(ts), State(point, [ts])
+
+
+def minute_of(ts: datetime) -> datetime:
+    """The UTC minute of a timeline point (arithmetic: `replace` with keywords is several times slower)."""
+    return ts - timedelta(seconds=ts.second, microseconds=ts.microsecond)
+
+
+Reports = Callable[[SessionSnapshot], bool]
+"""Whether a snapshot reports anything a merged state lacks (see `row_gaps`)."""
+
+
+def _always(_: SessionSnapshot) -> bool:
+    return True
+
+
+def _never(_: SessionSnapshot) -> bool:
+    return False
+
+
+def _reporting(names: Sequence[str], title: bool = False, duration: bool = False) -> Reports:
+    """A test for whether a snapshot reports any of these metrics (or its title or duration)."""
+    if not names and not title and not duration:
+        return _never
+    get = itemgetter(*names) if names else None
+    unreported: Any = None if len(names) == 1 else (None,) * len(names)  # what `get` returns if none is reported
+
+    def reports(snapshot: SessionSnapshot) -> bool:
+        if title and snapshot.title is not None:
+            return True
+        if duration and snapshot.duration_ms is not None:
+            return True
+        return get is not None and get(snapshot.metrics.__dict__) != unreported
+
+    return reports
+
+
+def row_gaps(row: State) -> Reports:
+    """For a merged session row: does an (older) snapshot report any register the row lacks, or its live time?"""
+    if row.maxima[2] is None:
+        return _always
+    missing = [i for i, entry in enumerate(row.entries) if entry is None]
+    if any(i in (_IDENTITY, _ON_AIR) for i in missing):  # every snapshot reports these
+        return _always
+    names = [_SESSION_METRIC_NAMES[i - _FIRST_METRIC] for i in missing if i >= _FIRST_METRIC]
+    return _reporting(names, title=_TITLE in missing, duration=_DURATION in missing)  # never ended_at
+
+
+def point_gaps(point: State) -> Reports:
+    """For a merged timeline point: does a snapshot of the same minute report a figure the point lacks?"""
+    return _reporting([_TIMELINE_METRIC_NAMES[i] for i, entry in enumerate(point.entries) if entry is None])
 
 
 def _check_session_metrics(reported: dict[str, Any]) -> None:
