@@ -98,3 +98,25 @@ def test_settings_default_to_the_contract(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unknown_subcommand_is_a_usage_error() -> None:
     with pytest.raises(SystemExit, match="usage"):
         run(["frobnicate"])
+
+
+def test_superseded_snapshots_are_skipped_without_building_their_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from livestudio_analytics import observations
+
+    built: list[datetime] = []
+    real = observations.session_states
+
+    def counting(obs: observations.SessionPayload, ts: datetime, started: datetime) -> object:
+        built.append(ts)
+        return real(obs, ts, started)
+
+    monkeypatch.setattr(observations, "session_states", counting)
+    # minute 3 reports everything minute 1 and 2 report; minute 0 alone reports `likes`
+    events = [snap(1, viewers=5, placed_orders=1), snap(3, viewers=9, placed_orders=2), snap(0, likes=4)]
+    events.append(snap(2, viewers=7, placed_orders=1))
+    plan = plan_batch(events)
+    row = plan.sessions[("a", 1)]
+    assert row.value(SESSIONS, "viewers") == (9,)
+    assert row.value(SESSIONS, "likes") == (4,)  # an older snapshot still fills what nobody newer reported
+    assert sorted(built) == [T0, T0 + timedelta(minutes=3)]  # minutes 1 and 2 were never built
+    assert len(plan.timeline) == 4  # every minute still has its chart point
