@@ -29,7 +29,6 @@ from livestudio_analytics.observations import (
     SESSIONS,
     TIMELINE,
     Reports,
-    minute_of,
     point_gaps,
     row_gaps,
 )
@@ -126,39 +125,37 @@ def _collapse_session(plan: BatchPlan, key: SessionKey, group: list[SessionEvent
         floor = event.observed_at
     plan.sessions[key] = row
 
-    points: dict[datetime, _Point] = {}
+    account_id, session_id = key
+    point: _Point | None = None  # the minute being merged (newest first, so a minute's events are adjacent)
     for event in group:
         if event.kind == "corrected":
             continue  # settled figures, not a chart point
         ts = event.observed_at
-        minute = minute_of(ts)
-        current = points.get(minute)
-        if current is None:
-            state = _point(event).copy()
-            points[minute] = _Point(state, ts, point_gaps(state))
-        elif not (ts < current.floor and not current.lacks(event.payload)):  # type: ignore[arg-type]
-            merge_into(TIMELINE, current.state, _point(event))
-            current.floor, current.lacks = ts, point_gaps(current.state)
-        else:
-            current.floor = ts
-    account_id, session_id = key
-    for minute, merged in points.items():
-        plan.timeline[(account_id, session_id, minute)] = merged.state
+        if point is None or ts < point.minute:
+            minute, state = _point(event)
+            point = _Point(minute, state.copy(), ts, point_gaps(state))
+            plan.timeline[(account_id, session_id, minute)] = point.state
+            continue
+        if not (ts < point.floor and not point.lacks(event.payload)):  # type: ignore[arg-type]
+            merge_into(TIMELINE, point.state, _point(event)[1])
+            point.lacks = point_gaps(point.state)
+        point.floor = ts
 
 
 @dataclass(slots=True)
 class _Point:
     """A timeline point being merged newest first."""
 
+    minute: datetime
     state: State
     floor: datetime
     lacks: Reports
 
 
-def _point(event: SessionEvent) -> State:
+def _point(event: SessionEvent) -> tuple[datetime, State]:
     point = event.point
     assert point is not None, "only corrections have no chart point"
-    return point[1]
+    return point
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,8 @@ def local_day(started_at: datetime, timezone: str) -> date:
 
 
 def _utc(value: datetime) -> datetime:
-    if value.tzinfo is UTC:
+    """The same instant with a zero UTC offset (a value already at offset zero is kept: converting is slow)."""
+    if value.tzinfo is UTC or not value.utcoffset():
         return value
     try:
         return value.astimezone(UTC)
