@@ -16,6 +16,11 @@ simulator's clock converts that to real time. Reported per size and path, p50/p9
 * `pipeline`: real time the gateway returned v minus the moment the simulator answered the ingest's first
   request that carried v (from the simulator's request log): ingest + broker + consumer + database + gateway.
 
+For the SSE path the pipeline delay is also cut into stages, with a plain consumer of the session topic run
+beside the gateway: the rest of the ingest's poll cycle (up to the event's `observed_at`), the outbox and producer
+(up to the record's timestamp), the broker (up to the plain consumer reading it) and the gateway (up to the SSE
+frame). The CPU of every process of the stack over the window is printed too.
+
 The goal is a pipeline p95 of at most 2 s. Sizes that cannot be reached on this machine are reported as such.
 
     uv run python bench/freshness.py [--sizes 50,500,2000] [--duration 60] [--poll-interval 5]
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
 import signal
@@ -40,11 +46,14 @@ from types import FrameType
 
 import httpx
 import jwt
+import psutil
+from aiokafka import AIOKafkaConsumer
 
 from livestudio_devinfra.demo import SimAccount, publish_commands
 from livestudio_devinfra.stack import Stack, StackConfig
 from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import AccountConnect, AnyCommand, StudioUpsert
+from livestudio_schemas.topics import Topic
 from shopee_client.simulator.world import Session, World
 
 STUDIO = "bench-studio"
@@ -93,6 +102,17 @@ class Seen:
     metric: str
     value: int
     at: float
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One session event as read from the topic by the benchmark itself: when the ingest observed it (its
+    `observed_at`, simulated epoch seconds), when the producer created the record, when we received it."""
+
+    observed_sim: float
+    created: float
+    consumed: float
 
 
 @dataclass
@@ -106,6 +126,8 @@ class Result:
     e2e: dict[str, list[float]] = field(default_factory=dict)
     pipeline: dict[str, list[float]] = field(default_factory=dict)
     skipped: int = 0
+    stages: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 # --- the measurement ------------------------------------------------------------------------------------------
@@ -116,11 +138,14 @@ async def watch_sse(base: str, auth: dict[str, str], seen: list[Seen], index: di
         client.stream("GET", url, params={"studio_id": STUDIO}, headers=auth) as response,
     ):
         event = ""
+        event_id: str | None = None
         async for line in response.aiter_lines():
             now = time.time()
             if now > stop:
                 return
-            if line.startswith("event:"):
+            if line.startswith("id:"):
+                event_id = line[3:].strip()
+            elif line.startswith("event:"):
                 event = line[6:].strip()
             elif line.startswith("data:") and event == "session":
                 body = json.loads(line[5:])
@@ -129,7 +154,10 @@ async def watch_sse(base: str, auth: dict[str, str], seen: list[Seen], index: di
                     continue
                 for metric in ("placed_orders", "viewers"):
                     if body.get(metric) is not None:
-                        seen.append(Seen("sse", account, int(body["session_id"]), metric, int(body[metric]), now))
+                        seen.append(
+                            Seen("sse", account, int(body["session_id"]), metric, int(body[metric]), now, event_id)
+                        )
+                event_id = None
 
 
 async def poll_rest(
@@ -148,6 +176,95 @@ async def poll_rest(
                     if metrics.get(name) is not None:
                         seen.append(Seen("rest", account, session_id, metric, int(metrics[name]), now))
             await asyncio.sleep(max(0.0, period - (time.monotonic() - t0)))
+
+
+async def watch_topic(bootstrap: str, traces: dict[str, Trace], stop: float) -> None:
+    """Read the session topic beside the gateway (from the end, no group) and note per event id when the ingest
+    observed it, when its record was created (producer timestamp) and when it reached us."""
+    consumer = AIOKafkaConsumer(
+        Topic.SESSION.value,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=20,
+    )
+    await consumer.start()
+    try:
+        while time.time() < stop:
+            batch = await consumer.getmany(timeout_ms=200)
+            now = time.time()
+            for records in batch.values():
+                for record in records:
+                    if record.value is None:
+                        continue
+                    body = json.loads(record.value)
+                    observed = body.get("data", {}).get("observed_at")
+                    if observed:
+                        observed_sim = datetime.fromisoformat(observed).timestamp()
+                        traces[body["id"]] = Trace(observed_sim, record.timestamp / 1000, now)
+    finally:
+        await consumer.stop()
+
+
+STAGES = (
+    ("shopee->observed", "first answer carrying v -> ingest's observed_at (the rest of the poll cycle)"),
+    ("observed->produced", "observed_at -> record created by the producer (cycle end, outbox)"),
+    ("produced->consumed", "record created -> read by a plain consumer (linger, broker, fetch)"),
+    ("consumed->sse", "read by a plain consumer -> SSE frame received (gateway feed and fan-out)"),
+)
+
+
+def stage_split(seen: Seen, request_done: float, trace: Trace, clock: SimClock) -> dict[str, float]:
+    """The pipeline delay of one SSE observation cut at the ingest's observation, the record's creation and its
+    arrival at a plain consumer (the stages add up to the pipeline figure)."""
+    observed = clock.real_of(int(trace.observed_sim * 1000))
+    return {
+        "shopee->observed": observed - request_done,
+        "observed->produced": trace.created - observed,
+        "produced->consumed": trace.consumed - trace.created,
+        "consumed->sse": seen.at - trace.consumed,
+    }
+
+
+class CpuMeter:
+    """CPU seconds of the stack's processes (a process and its children) between `start()` and `stop()`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.procs: dict[str, list[psutil.Process]] = {}
+        for name, pid in pids.items():
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(pid)
+                self.procs[name] = [root, *root.children(recursive=True)]
+        self._start: dict[int, float] = {}
+        self._t0 = 0.0
+
+    @staticmethod
+    def _cpu(proc: psutil.Process) -> float:
+        with contextlib.suppress(psutil.Error):
+            t = proc.cpu_times()
+            return float(t.user + t.system)
+        return 0.0
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self._start = {p.pid: self._cpu(p) for procs in self.procs.values() for p in procs}
+
+    def stop(self) -> dict[str, float]:
+        """Share of one core used by each process over the window."""
+        elapsed = max(1e-9, time.monotonic() - self._t0)
+        return {
+            name: sum(self._cpu(p) - self._start.get(p.pid, 0.0) for p in procs) / elapsed
+            for name, procs in self.procs.items()
+        }
+
+
+def stack_pids(stack: Stack) -> dict[str, int]:
+    pids = {name: p.proc.pid for name, p in stack.processes.items() if p.proc is not None}
+    if stack.postgres is not None and stack.postgres.pid is not None:
+        pids["postgres"] = stack.postgres.pid
+    if stack.kafka is not None and stack.kafka.pid is not None:
+        pids["broker"] = stack.kafka.pid
+    return pids
 
 
 def first_reached(session: Session, metric: str, value: int, lo: int, hi: int) -> int | None:
@@ -187,6 +304,7 @@ def analyse(
     polls: dict[int, list[tuple[int, float]]],
     window: float,
     res: Result,
+    traces: dict[str, Trace],
 ) -> None:
     for s in transitions(seen):
         session = world.session(s.session_id)
@@ -206,6 +324,10 @@ def analyse(
         k = bisect_left(times, (reached, 0.0))
         if k < len(times) and times[k][1] <= s.at:
             res.pipeline.setdefault(s.path, []).append(s.at - times[k][1])
+            trace = traces.get(s.event_id) if s.event_id else None
+            if trace is not None:
+                for stage, value in stage_split(s, times[k][1], trace, clock).items():
+                    res.stages.setdefault(stage, []).append(value)
 
 
 def request_log(sim_url: str, since: int) -> dict[int, list[tuple[int, float]]]:
@@ -332,17 +454,22 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
             window = time.time()
             stop = window + args.duration
             seen: list[Seen] = []
+            traces: dict[str, Trace] = {}
+            meter = CpuMeter(stack_pids(stack))
+            meter.start()
 
             async def measure() -> None:
                 await asyncio.gather(
                     watch_sse(base, auth, seen, index, stop),
                     poll_rest(base, auth, targets, seen, args.rest_period, stop),
+                    watch_topic(stack.kafka_bootstrap, traces, stop),
                 )
 
             asyncio.run(measure())
+            res.cpu = meter.stop()
             polls = request_log(sim_url, since)
             world = World(seed=SEED, accounts=accounts, settle_delay=timedelta(hours=6))
-            analyse(world, clock, seen, polls, window, res)
+            analyse(world, clock, seen, polls, window, res, traces)
             res.reached = True
             return res
         except Exception as exc:  # a size that does not come up on this machine is reported, not fatal
@@ -350,6 +477,12 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
             return res
         finally:
             stack.stop()
+
+
+def trio(values: list[float], shift: float = 0.0) -> str:
+    if not values:
+        return "-"
+    return "/".join(f"{percentile(values, q) - shift:.2f}" for q in (0.5, 0.95, 0.99))
 
 
 def report(results: list[Result], poll: float) -> None:
@@ -366,14 +499,17 @@ def report(results: list[Result], poll: float) -> None:
             e2e = r.e2e.get(path, [])
             pipe = r.pipeline.get(path, [])
 
-            def trio(values: list[float], shift: float = 0.0) -> str:
-                if not values:
-                    return "-"
-                return "/".join(f"{percentile(values, q) - shift:.2f}" for q in (0.5, 0.95, 0.99))
-
             goal = "-" if not pipe else ("ok" if percentile(pipe, 0.95) <= GOAL_P95_S else "missed")
             row = f"{r.accounts:>8} {path:<5} {len(e2e):>5}  {trio(e2e):<28} {trio(e2e, poll):<28}"
             print(f"{row} {trio(pipe):<24} {goal}")
+        if r.stages:
+            print(f"{'':>8} SSE pipeline by stage, p50/p95/p99 (n={len(r.stages[STAGES[0][0]])}):")
+            for stage, what in STAGES:
+                print(f"{'':>10} {stage:<20} {trio(r.stages.get(stage, [])):<20} {what}")
+        if r.cpu:
+            total = sum(r.cpu.values())
+            parts = ", ".join(f"{name} {share:.0%}" for name, share in sorted(r.cpu.items(), key=lambda x: -x[1]))
+            print(f"{'':>8} CPU over the window (share of one core): {parts}; total {total:.2f} of 2 cores")
         print(
             f"{'':>8} setup {r.setup_s:.0f}s, {r.polled} accounts polled, {r.live_sessions} sessions on air, "
             f"{r.skipped} observations not matched{'; ' + r.note if r.note else ''}"

@@ -23,6 +23,7 @@ from livestudio_ingest.outbox import Outbox
 from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics, _CycleAborted
 from livestudio_ingest.settings import IngestSettings
 from shopee_client import INDONESIA, ClientSettings, ShopeeClient
+from shopee_client.client.slots import is_follow_up
 from shopee_client.simulator import Simulator, SimulatorConfig, create_app
 from shopee_client.simulator.world import SessionPlan
 
@@ -306,3 +307,41 @@ async def test_a_config_change_wakes_a_sleeping_poller_at_once(rig: Rig) -> None
         assert poller.cycles == 1
     finally:
         await poller.stop()
+
+
+class _Recording(httpx.AsyncBaseTransport):
+    """Records, per request path, whether it was sent as a follow-up and how many requests were in flight."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, bool, int]] = []
+        self.in_flight = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.calls.append((request.url.path.rsplit("/", 1)[-1], is_follow_up(), self.in_flight))
+        try:
+            await asyncio.sleep(0.01)  # room for a concurrent call to start
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_the_details_of_listed_sessions_are_follow_ups_read_concurrently(rig: Rig) -> None:
+    plan = rig.live_plan()
+    recording = _Recording(httpx.ASGITransport(app=create_app(rig.sim)))  # type: ignore[arg-type]
+    client = ShopeeClient(
+        ClientSettings(base_url="http://sim", max_attempts=1, per_account_rate=10_000), transport=recording
+    )
+    rig.deps.client = client
+    try:
+        await rig.poller(plan.account)._cycle()
+    finally:
+        await client.aclose()
+    by_path = {path: (follow, flying) for path, follow, flying in recording.calls}
+    assert by_path["sessionList"][0] is False  # starts the cycle: an ordinary call
+    assert by_path["overview"][0] is True
+    assert by_path["productList"][0] is True
+    assert max(flying for _, _, flying in recording.calls) == 2  # overview and products at once
+    [snap] = _of(rig.drain(), "session.snapshot.v1", plan.session_id)
+    assert snap["data"]["source"] == "overview"

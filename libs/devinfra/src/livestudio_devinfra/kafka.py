@@ -72,6 +72,11 @@ class EmbeddedKafka:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while it runs (benchmarks measure its CPU)."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
     def __enter__(self) -> EmbeddedKafka:
         self.start()
         return self

@@ -1,6 +1,6 @@
 """shopee_client: typed async client for the Shopee Live endpoints, plus a deterministic simulator.
 
-Public API (see README.md): `ShopeeClient`, `ClientSettings`, `AccountContext`, the regions, the error
+Public API (see README.md): `ShopeeClient`, `ClientSettings`, `AccountContext`, `follow_up`, the regions, the error
 taxonomy, the response models (`shopee_client.models`), the clocks (`shopee_client.clock`) and the simulator
 (`shopee_client.simulator`).
 """
@@ -23,6 +23,7 @@ from shopee_client.client import (
     ShopeeError,
     TimeDim,
     Transient,
+    follow_up,
     get_region,
 )
 from shopee_client.clock import Clock, SimulatedClock, SystemClock
@@ -48,5 +49,6 @@ __all__ = [
     "SystemClock",
     "TimeDim",
     "Transient",
+    "follow_up",
     "get_region",
 ]

@@ -7,6 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import uvloop
 from litestar import Litestar
 
 from livestudio_ingest.service import IngestService
@@ -45,6 +46,8 @@ def tune_gc() -> None:
 
 
 def run() -> None:
+    """Serve on uvloop: the replica is one event loop handling thousands of Shopee calls and events a second, and
+    uvloop's socket and timer handling costs a fraction of asyncio's (less queueing before each answer is read)."""
     settings = IngestSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     tune_gc()
@@ -53,4 +56,5 @@ def run() -> None:
         host=settings.http_host,
         port=settings.http_port,
         shutdown_timeout_s=settings.shutdown_timeout_s,
+        runner=uvloop.run,
     )

@@ -53,6 +53,11 @@ EVENTS_DROPPED = Counter(
     "livestudio_ingest_events_dropped_total", "Events dropped because the outbox was full", ["type"]
 )
 PUBLISH_FAILURES = Counter("livestudio_ingest_publish_failures_total", "Publish attempts that failed")
+PUBLISH_DELAY = Histogram(
+    "livestudio_ingest_publish_delay_seconds",
+    "From an event entering the outbox to the broker acknowledging it",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 BACKLOG = Gauge("livestudio_ingest_unpublished_backlog", "Events waiting in the outbox (conflated, bounded)")
 OLDEST_SUCCESS_AGE = Gauge(
     "livestudio_ingest_oldest_successful_poll_age_seconds",

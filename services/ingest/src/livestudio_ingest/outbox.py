@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from livestudio_ingest.metrics import (
     EVENTS_DROPPED,
     EVENTS_ENQUEUED,
     EVENTS_PUBLISHED,
+    PUBLISH_DELAY,
     PUBLISH_FAILURES,
 )
 
@@ -50,6 +52,7 @@ class Outgoing:
     on_published: Callable[[], None] | None = None
     on_dropped: Callable[[], None] | None = None
     attempts: int = field(default=0)
+    queued_at: float = field(default=0.0)  # time.monotonic() when it entered the outbox
 
 
 class Outbox:
@@ -66,6 +69,7 @@ class Outbox:
     def put(self, slot: Slot, item: Outgoing, *, essential: bool = False) -> bool:
         """Queue `item`; returns False if it was dropped because the outbox is full (never for essentials)."""
         EVENTS_ENQUEUED.labels(item.event_type).inc()
+        item.queued_at = time.monotonic()
         previous = self._pending.get(slot)
         if previous is not None:
             EVENTS_CONFLATED.labels(previous.event_type).inc()
@@ -94,6 +98,7 @@ class Outbox:
         if self._pending.get(slot) is item:
             del self._pending[slot]
         EVENTS_PUBLISHED.labels(item.event_type).inc()
+        PUBLISH_DELAY.observe(time.monotonic() - item.queued_at)
         if item.on_published is not None:
             item.on_published()
         BACKLOG.set(len(self._pending))

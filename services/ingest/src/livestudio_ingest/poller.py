@@ -2,10 +2,12 @@
 
 Every owned account has an `AccountPoller` (one asyncio task). A cycle reads `sessionList`; for every session on
 air (and, every `settling_interval_s`, every ended session still settling) it reads the overview and all pages
-of the product list; once a day (`history_interval_s`) it re-reads `liveList/v2` for the last 7 days and emits
-a SessionCorrected for figures that changed. The next cycle is due `live_interval_s` later while something is
-on air, `idle_interval_s` otherwise (both jittered, fixed-rate so that lag is visible), or after a backoff when
-the cycle failed. A failing account only delays itself; AuthExpired parks it until new credentials arrive.
+of the product list, concurrently and as follow-ups (the client serves them before calls that start other
+cycles, so what the cycle read is published while fresh); once a day (`history_interval_s`) it re-reads
+`liveList/v2` for the last 7 days and emits a SessionCorrected for figures that changed. The next cycle is due
+`live_interval_s` later while something is on air, `idle_interval_s` otherwise (both jittered, fixed-rate so
+that lag is visible), or after a backoff when the cycle failed. A failing account only delays itself;
+AuthExpired parks it until new credentials arrive.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -57,7 +59,16 @@ from livestudio_schemas.account import AccountStatus
 from livestudio_schemas.item import ItemMetrics, ItemSnapshots
 from livestudio_schemas.session import SessionMetrics, SessionSnapshot
 from livestudio_schemas.topics import session_key
-from shopee_client import AccountContext, AuthExpired, Clock, RateLimited, Region, ShopeeClient, ShopeeClientError
+from shopee_client import (
+    AccountContext,
+    AuthExpired,
+    Clock,
+    RateLimited,
+    Region,
+    ShopeeClient,
+    ShopeeClientError,
+    follow_up,
+)
 from shopee_client.client.models import LiveHistoryItem, Page, ProductItem, SessionListItem, SessionOverview
 
 log = structlog.get_logger(__name__)
@@ -106,6 +117,20 @@ class PollDeps:
         return LivenessPolicy(
             stale_after=timedelta(seconds=s.stale_after_s), end_confirm=timedelta(seconds=s.end_confirm_s)
         )
+
+
+async def _all_of(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run coroutines concurrently (as tasks, unless there is only one); if one raises, cancel the rest, re-raise."""
+    if len(coros) == 1:
+        return [await coros[0]]
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 class _CycleAborted(Exception):
@@ -364,9 +389,14 @@ class AccountPoller:
                 t.liveness = assess_unseen(t.liveness, now=now, policy=policy)
 
         results: dict[int, _Detail] = {}
-        for t in details:
-            results[t.session_id] = await self._detail(ctx, t)
-            t.next_detail_mono = loop_now + self._jittered(s.settling_interval_s)
+        if details:
+            # The rest of the cycle is a follow-up: under load the client serves it before calls that start new
+            # cycles, so the list just read is published while it is fresh. Sessions are read concurrently.
+            with follow_up():
+                found = await _all_of([self._detail(ctx, t) for t in details])
+            for t, detail in zip(details, found, strict=True):
+                results[t.session_id] = detail
+                t.next_detail_mono = loop_now + self._jittered(s.settling_interval_s)
 
         for sid, row in rows.items():
             self._emit_session(self.sessions[sid], row, now, results.get(sid))
@@ -386,20 +416,26 @@ class AccountPoller:
         return (now - end).total_seconds() <= self.deps.settings.settle_window_s
 
     async def _detail(self, ctx: AccountContext, t: TrackedSession) -> _Detail:
-        """Overview and every product page of one session; a failure of either leaves that part out."""
-        client = self.deps.client
+        """Overview and every product page of one session, read concurrently; a failure of either leaves that
+        part out."""
         out = _Detail()
+        await _all_of([self._read_overview(ctx, t.session_id, out), self._read_products(ctx, t.session_id, out)])
+        return out
+
+    async def _read_overview(self, ctx: AccountContext, session_id: int, out: _Detail) -> None:
+        client = self.deps.client
         try:
-            out.overview = await self._call("overview", lambda: client.overview(ctx, t.session_id))
+            out.overview = await self._call("overview", lambda: client.overview(ctx, session_id))
             out.overview_at = self._now()
         except ShopeeClientError as exc:
-            log.info("overview_failed", account_id=self.account_id, session_id=t.session_id, error=str(exc)[:200])
+            log.info("overview_failed", account_id=self.account_id, session_id=session_id, error=str(exc)[:200])
+
+    async def _read_products(self, ctx: AccountContext, session_id: int, out: _Detail) -> None:
         try:
-            out.products = await self._all_products(ctx, t.session_id)
+            out.products = await self._all_products(ctx, session_id)
             out.items_at = self._now()
         except ShopeeClientError as exc:
-            log.info("products_failed", account_id=self.account_id, session_id=t.session_id, error=str(exc)[:200])
-        return out
+            log.info("products_failed", account_id=self.account_id, session_id=session_id, error=str(exc)[:200])
 
     async def _all_products(self, ctx: AccountContext, session_id: int) -> list[ProductItem]:
         client = self.deps.client

@@ -160,7 +160,9 @@ class IngestService:
         self.clock = await make_clock(s.shopee_mode, self.client, s.shopee_base_url, s.sim_clock_refresh_s)
         if s.create_topics:
             await _retry("ensure_topics", s.startup_timeout_s, self.ensure_topics)
-        self._broker = make_broker(s.kafka_bootstrap, client_id=f"ingest-{s.instance_id}")
+        self._broker = make_broker(
+            s.kafka_bootstrap, client_id=f"ingest-{s.instance_id}", max_batch_size=s.producer_batch_bytes
+        )
         self.publisher = Publisher(
             self._broker,
             self.outbox,

@@ -96,6 +96,13 @@ class IngestSettings(ServiceSettings):
     # --- publishing and state -----------------------------------------------------------------------------
     outbox_max_entries: int = Field(default=100_000, ge=10)
     publish_batch: int = Field(default=500, ge=1)
+    producer_batch_bytes: int = Field(
+        default=512 * 1024,
+        ge=16 * 1024,
+        le=1024 * 1024,
+        description="bytes per partition in one produce request: item events are large, and the producer has one "
+        "request in flight per broker, so small batches make a backlog wait several round trips",
+    )
     publish_timeout_s: float = Field(default=15.0, gt=0)
     state_flush_interval_s: float = Field(default=1.0, gt=0)
     accounts_refresh_interval_s: float = Field(default=30.0, gt=0, description="full re-read of owned accounts")

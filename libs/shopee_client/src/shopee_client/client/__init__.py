@@ -14,6 +14,7 @@ from shopee_client.client.errors import (
 )
 from shopee_client.client.regions import INDONESIA, REGIONS, BaseUrls, HostFamily, Region, get_region
 from shopee_client.client.settings import ClientSettings
+from shopee_client.client.slots import follow_up
 
 __all__ = [
     "INDONESIA",
@@ -33,5 +34,6 @@ __all__ = [
     "ShopeeError",
     "TimeDim",
     "Transient",
+    "follow_up",
     "get_region",
 ]

@@ -1,16 +1,15 @@
 """The HTTP layer: one pooled `httpx.AsyncClient`, throttling, retries, envelope checks and error mapping.
 
 Per call: wait for the account's rate limiter (aiolimiter token bucket), then a global in-flight slot
-(`asyncio.Semaphore`), send, and classify the response into data or one typed error (see `errors.py`).
-Only `Transient` failures are retried (and `RateLimited` if `retry_rate_limited`), with exponential backoff
-and full jitter (tenacity); every attempt passes through the limiter again. Metrics are recorded per attempt.
-The cookie only ever goes into the request header; httpx's cookie jar is disabled so that a `Set-Cookie`
-from one account can never leak into another account's requests.
+(`slots.Slots`; calls inside `follow_up()` are served first), send, and classify the response into data or
+one typed error (see `errors.py`). Only `Transient` failures are retried (and `RateLimited` if
+`retry_rate_limited`), with exponential backoff and full jitter (tenacity); every attempt passes through the
+limiter again. Metrics are recorded per attempt. The cookie only ever goes into the request header; httpx's
+cookie jar is disabled so that a `Set-Cookie` from one account can never leak into another account's requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +40,7 @@ from shopee_client.client.metrics import ERRORS, IN_FLIGHT, LATENCY, REQUESTS, R
 from shopee_client.client.pool import ShardedTransport
 from shopee_client.client.regions import HostFamily, Region
 from shopee_client.client.settings import ClientSettings
+from shopee_client.client.slots import Slots
 
 __all__ = ["Transport", "shape_error_from_validation"]
 
@@ -110,7 +110,7 @@ class Transport:
             follow_redirects=False,
         )
         self._limiters: dict[str, AsyncLimiter] = {}
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore: Slots | None = None
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -123,9 +123,9 @@ class Transport:
             self._limiters[key] = limiter
         return limiter
 
-    def _slots(self) -> asyncio.Semaphore:
+    def _slots(self) -> Slots:
         if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.settings.max_in_flight)
+            self._semaphore = Slots(self.settings.max_in_flight)
         return self._semaphore
 
     def _headers(self, endpoint: Endpoint, region: Region, account: AccountContext | None) -> dict[str, str]:
@@ -216,7 +216,7 @@ class Transport:
         session_id: int | None,
     ) -> T:
         await self._limiter(limiter_key).acquire()
-        async with self._slots():
+        async with self._slots().hold():
             IN_FLIGHT.inc()
             started = time.perf_counter()
             try:
