@@ -189,8 +189,9 @@ def local_day(started_at: datetime, timezone: str) -> date:
 
 
 def _utc(value: datetime) -> datetime:
-    """The same instant with a zero UTC offset (a value already at offset zero is kept: converting is slow)."""
-    if value.tzinfo is UTC or not value.utcoffset():
+    """The same instant in `datetime.UTC`. Always converted: two datetimes that share the tzinfo object compare
+    ~20x faster than pydantic's per-value tzinfo objects (every merge and sort compares them)."""
+    if value.tzinfo is UTC:
         return value
     try:
         return value.astimezone(UTC)
