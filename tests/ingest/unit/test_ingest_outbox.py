@@ -135,3 +135,126 @@ async def test_a_broker_that_lost_its_log_is_noticed_from_the_offsets() -> None:
         assert resets == [1]  # offsets grow again from the new start
     finally:
         await publisher.stop(drain_timeout=0.1)
+
+
+class _HeldBroker:
+    """A broker whose acknowledgements the test gives (or refuses) by hand, in any order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, asyncio.Future[_Meta]]] = []
+
+    def publisher(self, _topic: str, **_: Any) -> _HeldPublisher:
+        return _HeldPublisher(self)
+
+    def bodies(self) -> list[bytes]:
+        return [body for body, _ in self.sent]
+
+    def ack(self, body: bytes, offset: int) -> None:
+        next(f for b, f in self.sent if b == body and not f.done()).set_result(_Meta(offset))
+
+    def fail(self, body: bytes) -> None:
+        next(f for b, f in self.sent if b == body and not f.done()).set_exception(ConnectionError("lost"))
+
+
+class _HeldPublisher:
+    def __init__(self, owner: _HeldBroker) -> None:
+        self.owner = owner
+
+    async def publish(self, body: bytes, **_: Any) -> asyncio.Future[_Meta]:
+        future: asyncio.Future[_Meta] = asyncio.get_running_loop().create_future()
+        self.owner.sent.append((body, future))
+        return future
+
+
+def _keyed(body: bytes, key: str, acks: list[bytes] | None = None) -> Outgoing:
+    item = _item(body, acks)
+    item.key = key
+    return item
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+
+
+async def _until_sent(broker: _HeldBroker, count: int, timeout_s: float = 2.0) -> None:
+    """Until `count` sends reached the broker (or `timeout_s`; the caller's assertion then says what was sent)."""
+    for _ in range(int(timeout_s / 0.02)):
+        if len(broker.sent) >= count:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def test_the_publisher_keeps_sending_while_earlier_events_await_their_acknowledgement() -> None:
+    broker = _HeldBroker()
+    box = Outbox(100)
+    acks: list[bytes] = []
+    publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=5)
+    publisher.start()
+    try:
+        box.put(("snapshot", "a", 1), _keyed(b"a1", "a:1", acks))
+        await _settle()
+        box.put(("snapshot", "b", 2), _keyed(b"b2", "b:2", acks))
+        await _settle()
+        assert broker.bodies() == [b"a1", b"b2"]  # b2 went out before a1 was acknowledged
+        broker.ack(b"b2", 1)  # acknowledged out of order: settled in send order, after a1
+        await _settle()
+        assert acks == [] and len(box) == 2
+        broker.ack(b"a1", 0)
+        await _settle()
+        assert acks == [b"a1", b"b2"] and len(box) == 0
+    finally:
+        await publisher.stop(drain_timeout=0.1)
+
+
+async def test_an_event_waits_while_its_slot_or_key_has_one_in_flight() -> None:
+    broker = _HeldBroker()
+    box = Outbox(100)
+    publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=5)
+    publisher.start()
+    try:
+        box.put(("snapshot", "a", 1), _keyed(b"v1", "a:1"))
+        await _settle()
+        box.put(("snapshot", "a", 1), _keyed(b"v2", "a:1"))  # same slot
+        box.put(("snapshot", "a", 1), _keyed(b"v3", "a:1"))  # conflates v2
+        box.put(("ended", "a", 1), _keyed(b"end", "a:1"), essential=True)  # same key, another slot
+        await _settle()
+        assert broker.bodies() == [b"v1"]
+        broker.ack(b"v1", 0)
+        await _settle()
+        assert broker.bodies() == [b"v1", b"v3"]
+        broker.ack(b"v3", 1)
+        await _settle()
+        assert broker.bodies() == [b"v1", b"v3", b"end"]
+        broker.ack(b"end", 2)
+        await _settle()
+        assert len(box) == 0 and box.in_flight == 0
+    finally:
+        await publisher.stop(drain_timeout=0.1)
+
+
+async def test_a_failed_event_is_sent_again_before_later_events_of_its_key() -> None:
+    broker = _HeldBroker()
+    box = Outbox(100)
+    publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=5)
+    publisher.start()
+    try:
+        box.put(("snapshot", "a", 1), _keyed(b"snap", "a:1"))
+        box.put(("snapshot", "b", 2), _keyed(b"other", "b:2"))
+        await _settle()
+        box.put(("ended", "a", 1), _keyed(b"end", "a:1"), essential=True)
+        broker.fail(b"snap")
+        broker.ack(b"other", 0)
+        await _settle()
+        assert publisher.failing
+        assert broker.bodies() == [b"snap", b"other"]
+        await _until_sent(broker, 3)  # after the backoff and a topic check, one trial batch: the failed event first
+        assert broker.bodies() == [b"snap", b"other", b"snap"]
+        broker.ack(b"snap", 1)
+        await _until_sent(broker, 4)
+        assert broker.bodies() == [b"snap", b"other", b"snap", b"end"]
+        broker.ack(b"end", 2)
+        await _settle()
+        assert not publisher.failing and len(box) == 0
+    finally:
+        await publisher.stop(drain_timeout=0.1)

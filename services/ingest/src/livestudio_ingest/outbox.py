@@ -5,9 +5,15 @@ one account. Putting an event into a slot that already holds an unpublished one 
 observation is skipped, never the newest). While the broker is down the outbox holds at most one event per
 slot, so memory is bounded by the number of sessions and accounts, and by `max_entries` on top.
 
-`Publisher` drains it through FastStream publishers: a batch is sent concurrently, and an event leaves its slot
-only once the broker acknowledged it (and only if no newer event replaced it meanwhile); then its
+`Publisher` drains it through FastStream publishers, continuously: up to `batch` events are in flight at once and
+a new one is sent as soon as it is queued, without waiting for the acknowledgements of earlier ones. An event
+leaves its slot only once the broker acknowledged it (and only if no newer event replaced it meanwhile); then its
 `on_published` callback records what was published (the poll state persists that).
+
+Order: an event is never sent while another event of its slot, or of its topic and key, is in flight; a newer
+event waits in its slot (conflating) until the one in flight is acknowledged or has failed. So the events of one
+key reach the broker one after another, in the order of their slots in line, even when a send fails and is
+retried (a failed event keeps its place in line, ahead of later events of its key).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -56,15 +62,23 @@ class Outgoing:
 
 
 class Outbox:
-    """Unpublished events by slot (insertion order = publish order)."""
+    """Unpublished events by slot (insertion order = publish order), including those in flight."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._pending: OrderedDict[Slot, Outgoing] = OrderedDict()
         self._ready = asyncio.Event()
+        self._flying: dict[Slot, Outgoing] = {}
+        """Slot -> the event of it handed out by `take` and not yet `done` or `release`d."""
+        self._busy_keys: set[tuple[str, str]] = set()
+        """(topic, key) of the events in flight."""
 
     def __len__(self) -> int:
         return len(self._pending)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._flying)
 
     def put(self, slot: Slot, item: Outgoing, *, essential: bool = False) -> bool:
         """Queue `item`; returns False if it was dropped because the outbox is full (never for essentials)."""
@@ -86,6 +100,7 @@ class Outbox:
         return True
 
     def peek(self, limit: int) -> list[tuple[Slot, Outgoing]]:
+        """The first `limit` events in line, in flight or not (for tests and inspection)."""
         out: list[tuple[Slot, Outgoing]] = []
         for slot, item in self._pending.items():
             out.append((slot, item))
@@ -93,29 +108,76 @@ class Outbox:
                 break
         return out
 
+    def take(self, limit: int) -> list[tuple[Slot, Outgoing]]:
+        """Hand out up to `limit` events to send, in line order, and mark them in flight. Skipped: events whose
+        slot or (topic, key) already has an event in flight (they wait their turn, keeping their place)."""
+        out: list[tuple[Slot, Outgoing]] = []
+        if limit <= 0:
+            return out
+        flying, busy = self._flying, self._busy_keys
+        for slot, item in self._pending.items():
+            if slot in flying:
+                continue
+            key = (item.topic, item.key)
+            if key in busy:
+                continue
+            flying[slot] = item
+            busy.add(key)
+            out.append((slot, item))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _land(self, slot: Slot, item: Outgoing) -> None:
+        if self._flying.get(slot) is item:
+            del self._flying[slot]
+            self._busy_keys.discard((item.topic, item.key))
+        self._ready.set()  # its slot and key may let a waiting event go
+
     def done(self, slot: Slot, item: Outgoing) -> None:
         """`item` was acknowledged: free its slot unless a newer event took it meanwhile."""
         if self._pending.get(slot) is item:
             del self._pending[slot]
+        self._land(slot, item)
         EVENTS_PUBLISHED.labels(item.event_type).inc()
         PUBLISH_DELAY.observe(time.monotonic() - item.queued_at)
         if item.on_published is not None:
             item.on_published()
         BACKLOG.set(len(self._pending))
 
+    def release(self, slot: Slot, item: Outgoing) -> None:
+        """Sending `item` failed: it (or a newer event of its slot) stays in line, at its place, to be sent again."""
+        self._land(slot, item)
+
     async def wait(self, timeout: float) -> None:
-        if self._pending:
+        """Until something was queued or an event in flight landed since the last call (or `timeout`)."""
+        if self._ready.is_set():
+            self._ready.clear()
             return
-        self._ready.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ready.wait(), timeout)
+        self._ready.clear()
 
 
 TopicRepair = Callable[[], Awaitable[None]]
 
 
+@dataclass(eq=False, slots=True)
+class _Flight:
+    """One event handed to the producer: its slot, the event, and the task awaiting its acknowledgement."""
+
+    slot: Slot
+    item: Outgoing
+    task: asyncio.Future[Any]
+
+
 class Publisher:
-    """Drains the outbox into Kafka; keeps retrying (with backoff) through broker outages."""
+    """Drains the outbox into Kafka continuously; keeps retrying (with backoff) through broker outages.
+
+    Normally up to `batch` events are in flight and each queued event is sent at once. Acknowledgements are
+    settled in the order the events were sent (the broker's offsets per partition grow in that order, which is
+    how a broker that lost its log is noticed). After a failure nothing new is sent until the topics are known to
+    exist; then the publisher sends one batch at a time, waiting for all of it, until a batch goes through."""
 
     def __init__(
         self,
@@ -137,9 +199,11 @@ class Publisher:
         self._publishers: dict[str, DefaultPublisher] = {
             topic: broker.publisher(topic, title=f"ingest:{name}") for name, topic in topics.items()
         }
+        self._flights: deque[_Flight] = deque()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.failing = False
+        self._recovering = False  # a trial batch after a failure is being sent
         self.published = 0
 
     def start(self) -> None:
@@ -162,31 +226,84 @@ class Publisher:
             raise RuntimeError("publisher is not running")
 
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            for flight in self._flights:
+                flight.task.cancel()
+            await asyncio.gather(*(f.task for f in self._flights), return_exceptions=True)
+            self._settle()
+
+    async def _loop(self) -> None:
         delay = 0.2
         while not self._stopping.is_set():
-            await self.outbox.wait(timeout=1.0)
-            batch = self.outbox.peek(self.batch)
-            if not batch:
-                continue
-            if self.failing and not await self._repair():
-                # After a failure, never send before the topics are known to exist: a broker that restarted
-                # empty may accept writes to topics it does not know and lose them.
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            ok = await self._send(batch)
-            if ok:
-                delay = 0.2
-                if self.failing:
-                    log.info("publishing_recovered", backlog=len(self.outbox))
-                self.failing = False
-                continue
-            PUBLISH_FAILURES.inc()
             if not self.failing:
-                log.warning("publishing_failed", backlog=len(self.outbox))
-            self.failing = True
+                await self.outbox.wait(timeout=1.0)
+                if not self.failing:  # an acknowledgement settled meanwhile may have been a failure
+                    self._launch(self.outbox.take(self.batch - len(self._flights)))
+                continue
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+            # After a failure, never send before the topics are known to exist: a broker that restarted empty may
+            # accept writes to topics it does not know and lose them. Then one batch at a time until one succeeds.
+            if not await self._repair():
+                continue
+            await self._drain()
+            self.failing, self._recovering = False, True
+            self._launch(self.outbox.take(self.batch))
+            await self._drain()
+            self._recovering = False
+            if not self.failing:
+                delay = 0.2
+                log.info("publishing_recovered", backlog=len(self.outbox))
+
+    def _launch(self, batch: list[tuple[Slot, Outgoing]]) -> None:
+        for slot, item in batch:
+            task = asyncio.ensure_future(self._send_one(item))
+            self._flights.append(_Flight(slot, item, task))
+            task.add_done_callback(self._on_landed)
+
+    async def _send_one(self, item: Outgoing) -> Any:
+        async def send() -> Any:
+            future = await self._publishers[item.topic].publish(
+                item.body, key=item.key.encode(), headers=CONTENT_TYPE, no_confirm=True
+            )
+            return await future
+
+        return await asyncio.wait_for(send(), self.timeout_s)
+
+    async def _drain(self) -> None:
+        """Until every event in flight landed (acknowledged or failed) and was settled."""
+        while self._flights:
+            await asyncio.gather(*(f.task for f in self._flights), return_exceptions=True)
+            self._settle()
+
+    def _on_landed(self, _task: asyncio.Future[Any]) -> None:
+        self._settle()
+
+    def _settle(self) -> None:
+        """Settle the events that landed, in the order they were sent, up to the first one still in flight."""
+        flights = self._flights
+        while flights and flights[0].task.done():
+            flight = flights.popleft()
+            task, slot, item = flight.task, flight.slot, flight.item
+            if not task.cancelled() and task.exception() is None:
+                if self._track_offset(task.result()):
+                    log.warning("broker_log_reset_detected")
+                    if self.on_log_reset is not None:
+                        self.on_log_reset()
+                self.outbox.done(slot, item)
+                self.published += 1
+                continue
+            item.attempts += 1
+            if not task.cancelled() and item.attempts == 1:
+                log.debug("publish_error", error=type(task.exception()).__name__)
+            if not self.failing and not self._stopping.is_set():
+                PUBLISH_FAILURES.inc()
+                if not self._recovering:
+                    log.warning("publishing_failed", backlog=len(self.outbox))
+            self.failing = True
+            self.outbox.release(slot, item)
 
     async def _repair(self) -> bool:
         if self.repair_topics is None:
@@ -201,46 +318,6 @@ class Publisher:
     def forget_offsets(self) -> None:
         """The broker's logs start again (a reset was handled): offsets from before mean nothing now."""
         self._high.clear()
-
-    async def _send(self, batch: list[tuple[Any, Outgoing]]) -> bool:
-        """Send a batch concurrently; True if every event was acknowledged."""
-
-        async def one(item: Outgoing) -> Any:
-            future = await self._publishers[item.topic].publish(
-                item.body, key=item.key.encode(), headers=CONTENT_TYPE, no_confirm=True
-            )
-            return await future
-
-        tasks = [asyncio.ensure_future(one(item)) for _, item in batch]
-        try:
-            done, pending = await asyncio.wait(tasks, timeout=self.timeout_s)
-        except asyncio.CancelledError:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        all_ok = not pending
-        reset = False
-        for (slot, item), task in zip(batch, tasks, strict=True):
-            if task in done and task.exception() is None:
-                reset = self._track_offset(task.result()) or reset
-                self.outbox.done(slot, item)
-                self.published += 1
-            else:
-                all_ok = False
-                item.attempts += 1
-                if task in done and item.attempts == 1:
-                    log.debug("publish_error", error=type(task.exception()).__name__)
-        if reset:
-            log.warning("broker_log_reset_detected")
-            self._high.clear()
-            if self.on_log_reset is not None:
-                self.on_log_reset()
-        return all_ok
 
     def _track_offset(self, meta: Any) -> bool:
         """True if the broker acknowledged an offset at or below one it gave before on the same partition:

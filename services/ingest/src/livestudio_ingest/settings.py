@@ -95,7 +95,12 @@ class IngestSettings(ServiceSettings):
 
     # --- publishing and state -----------------------------------------------------------------------------
     outbox_max_entries: int = Field(default=100_000, ge=10)
-    publish_batch: int = Field(default=500, ge=1)
+    publish_batch: int = Field(
+        default=500,
+        ge=1,
+        description="events in flight at once (sent without waiting for earlier acknowledgements); after a publish "
+        "failure, the size of the trial batches sent one at a time until one goes through",
+    )
     producer_batch_bytes: int = Field(
         default=512 * 1024,
         ge=16 * 1024,
