@@ -5,7 +5,8 @@ speed, the four services), connects every account, waits until they are polled, 
 
 * listens to the gateway's live endpoint (`GET /api/v1/live`, SSE, fed from the session topic), and
 * polls the session detail (`GET /api/v1/sessions/{account}/{session}`, read from the analytics tables) of a few
-  sessions on air, every `--rest-period` seconds.
+  sessions on air, each session in its own loop every `--rest-period` seconds (polling them one after another
+  would add a whole round of requests to every REST figure).
 
 Every time a counter (placed orders and viewers over SSE, placed orders and views over REST) shows a new value
 v, the simulated world (a pure function of the seed, rebuilt here) tells when the counter reached v; the
@@ -16,10 +17,15 @@ simulator's clock converts that to real time. Reported per size and path, p50/p9
 * `pipeline`: real time the gateway returned v minus the moment the simulator answered the ingest's first
   request that carried v (from the simulator's request log): ingest + broker + consumer + database + gateway.
 
-For the SSE path the pipeline delay is also cut into stages, with a plain consumer of the session topic run
-beside the gateway: the rest of the ingest's poll cycle (up to the event's `observed_at`), the outbox and producer
-(up to the record's timestamp), the broker (up to the plain consumer reading it) and the gateway (up to the SSE
-frame). The CPU of every process of the stack over the window is printed too.
+The pipeline delay of both paths is also cut into stages, with a plain consumer of the session topic run beside
+the gateway: the rest of the ingest's poll cycle (up to the event's `observed_at`), the outbox and producer (up to
+the record's timestamp), the broker (up to the plain consumer reading it) and the last hop (up to the SSE frame;
+for REST: the analytics consumer, Postgres, the gateway and the bench's own sampling). A REST value is credited
+to the moment its answer arrived, an upper bound: it became readable after the previous request for that session
+was sent, and that sampling window is printed as well (about `--rest-period`; half of it is the expected
+overstatement). Also printed: the gateway's REST latency, the analytics consumer over the window (batches,
+events per batch, apply time from its `livestudio_consumer_*` histograms; lag sampled from its gauges) and the
+CPU of every process of the stack.
 
 The goal is a pipeline p95 of at most 2 s. Sizes that cannot be reached on this machine are reported as such.
 
@@ -103,6 +109,9 @@ class Seen:
     value: int
     at: float
     event_id: str | None = None
+    since: float | None = None
+    """REST only: when the previous request for the same session was sent (its answer did not show v yet, so v
+    became readable in the gateway between `since` and `at`: the sampling window)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,21 @@ class Trace:
     observed_sim: float
     created: float
     consumed: float
+
+
+@dataclass
+class TopicLog:
+    """What the plain consumer of the session topic saw: traces by event id (SSE matching), and per session and
+    metric the values in arrival order (REST matching: the first record that carried at least v)."""
+
+    by_id: dict[str, Trace] = field(default_factory=dict)
+    by_value: dict[tuple[int, str], list[tuple[int, Trace]]] = field(default_factory=dict)
+
+    def first_carrying(self, session_id: int, metric: str, value: int) -> Trace | None:
+        for v, trace in self.by_value.get((session_id, metric), []):
+            if v >= value:
+                return trace
+        return None
 
 
 @dataclass
@@ -127,6 +151,10 @@ class Result:
     pipeline: dict[str, list[float]] = field(default_factory=dict)
     skipped: int = 0
     stages: dict[str, list[float]] = field(default_factory=dict)
+    rest_stages: dict[str, list[float]] = field(default_factory=dict)
+    rest_latency: list[float] = field(default_factory=list)
+    consumer: dict[str, str] = field(default_factory=dict)
+    publish: str = ""
     cpu: dict[str, float] = field(default_factory=dict)
 
 
@@ -161,24 +189,135 @@ async def watch_sse(base: str, auth: dict[str, str], seen: list[Seen], index: di
 
 
 async def poll_rest(
-    base: str, auth: dict[str, str], targets: list[tuple[str, int, int]], seen: list[Seen], period: float, stop: float
+    base: str,
+    auth: dict[str, str],
+    targets: list[tuple[str, int, int]],
+    seen: list[Seen],
+    period: float,
+    stop: float,
+    latency: list[float],
 ) -> None:
-    async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=auth, timeout=10.0) as client:
+    """Poll every target session's detail in its own loop, one request every `period` seconds per session.
+
+    A value is credited to the moment its answer arrived (an upper bound); `Seen.since` keeps when the previous
+    request for that session was sent, so the sampling window (how much of the figure is the bench's own polling)
+    is reported too. One loop per session: polling the sessions one after another would add a whole round of
+    requests (8 x the gateway's latency under load) to every sample."""
+
+    async def one(client: httpx.AsyncClient, account_id: str, account: int, session_id: int) -> None:
+        since: float | None = None
         while time.time() < stop:
-            t0 = time.monotonic()
-            for account_id, account, session_id in targets:
-                response = await client.get(f"/sessions/{account_id}/{session_id}")
-                now = time.time()
-                if response.status_code != 200:
-                    continue
+            sent = time.time()
+            response = await client.get(f"/sessions/{account_id}/{session_id}")
+            now = time.time()
+            latency.append(now - sent)
+            if response.status_code == 200:
                 metrics = response.json()["metrics"]
-                for metric, name in (("placed_orders", "placed_orders"), ("views", "views")):
-                    if metrics.get(name) is not None:
-                        seen.append(Seen("rest", account, session_id, metric, int(metrics[name]), now))
-            await asyncio.sleep(max(0.0, period - (time.monotonic() - t0)))
+                for metric in ("placed_orders", "views"):
+                    if metrics.get(metric) is not None:
+                        seen.append(Seen("rest", account, session_id, metric, int(metrics[metric]), now, None, since))
+            since = sent
+            await asyncio.sleep(max(0.0, period - (time.time() - sent)))
+
+    limits = httpx.Limits(max_connections=len(targets) + 1)
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=auth, timeout=10.0, limits=limits) as client:
+        await asyncio.gather(*(one(client, *target) for target in targets))
 
 
-async def watch_topic(bootstrap: str, traces: dict[str, Trace], stop: float) -> None:
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(url: str, prefix: str) -> Samples:
+    """The samples of a service's `/metrics` whose family name starts with `prefix`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    out: Samples = {}
+    for family in text_string_to_metric_families(text):
+        if family.name.startswith(prefix):
+            for sample in family.samples:
+                out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+@dataclass(frozen=True)
+class HistogramDelta:
+    """A Prometheus histogram's growth between two scrapes (summed over its label sets)."""
+
+    buckets: dict[float, float]
+    count: float
+    total: float
+
+    @classmethod
+    def of(cls, before: Samples, after: Samples, name: str) -> HistogramDelta:
+        def grown(sample: str) -> dict[tuple[tuple[str, str], ...], float]:
+            return {labels: v - before.get((n, labels), 0.0) for (n, labels), v in after.items() if n == sample}
+
+        buckets: dict[float, float] = {}
+        for labels, v in grown(f"{name}_bucket").items():
+            le = float(dict(labels)["le"])
+            buckets[le] = buckets.get(le, 0.0) + v
+        return cls(buckets, sum(grown(f"{name}_count").values()), sum(grown(f"{name}_sum").values()))
+
+    def quantile(self, q: float) -> str:
+        """The upper bound of the bucket holding quantile `q`."""
+        if self.count <= 0:
+            return "-"
+        for le, n in sorted(self.buckets.items()):
+            if n >= q * self.count:
+                return f"<={le:g}"
+        return "?"
+
+    def mean(self) -> str:
+        return f"{self.total / self.count:.3f}" if self.count else "-"
+
+
+@dataclass
+class ConsumerProbe:
+    """The analytics consumer as its `/metrics` show it: applied batches (size, apply time) over the window from
+    the histograms' deltas, and its lag in time (now minus the record timestamp of the newest applied record)
+    sampled every `period` seconds."""
+
+    url: str
+    time_lag: list[float] = field(default_factory=list)
+    record_lag: list[float] = field(default_factory=list)
+
+    def scrape(self) -> Samples:
+        return scrape(self.url, "livestudio_consumer")
+
+    async def sample(self, stop: float, period: float = 0.5) -> None:
+        while time.time() < stop:
+            with contextlib.suppress(httpx.HTTPError):
+                now = time.time()
+                values = await asyncio.to_thread(self.scrape)
+                last = [v for (name, _), v in values.items() if name.endswith("last_applied_timestamp_seconds")]
+                if last:
+                    self.time_lag.append(now - max(last))
+                self.record_lag.append(sum(v for (name, _), v in values.items() if name == "livestudio_consumer_lag"))
+            await asyncio.sleep(period)
+
+    @staticmethod
+    def summary(before: Samples, after: Samples) -> dict[str, str]:
+        apply_ = HistogramDelta.of(before, after, "livestudio_consumer_apply_seconds")
+        size = HistogramDelta.of(before, after, "livestudio_consumer_batch_size")
+        return {
+            "batches": f"{apply_.count:.0f}",
+            "events per batch (mean)": f"{size.total / size.count:.1f}" if size.count else "-",
+            "batch size p50/p95": f"{size.quantile(0.5)}/{size.quantile(0.95)}",
+            "apply s mean": apply_.mean(),
+            "apply s p50/p95/p99 (bucket bounds)": "/".join(apply_.quantile(q) for q in (0.5, 0.95, 0.99)),
+            "apply s total": f"{apply_.total:.1f}",
+        }
+
+
+def publish_summary(before: Samples, after: Samples) -> str:
+    """The ingest's outbox over the window: queued -> acknowledged (`livestudio_ingest_publish_delay_seconds`)."""
+    delay = HistogramDelta.of(before, after, "livestudio_ingest_publish_delay_seconds")
+    bounds = "/".join(delay.quantile(q) for q in (0.5, 0.95, 0.99))
+    return f"{delay.count:.0f} events, mean {delay.mean()} s, p50/p95/p99 (bucket bounds) {bounds} s"
+
+
+async def watch_topic(bootstrap: str, traces: TopicLog, stop: float) -> None:
     """Read the session topic beside the gateway (from the end, no group) and note per event id when the ingest
     observed it, when its record was created (producer timestamp) and when it reached us."""
     consumer = AIOKafkaConsumer(
@@ -201,7 +340,14 @@ async def watch_topic(bootstrap: str, traces: dict[str, Trace], stop: float) -> 
                     observed = body.get("data", {}).get("observed_at")
                     if observed:
                         observed_sim = datetime.fromisoformat(observed).timestamp()
-                        traces[body["id"]] = Trace(observed_sim, record.timestamp / 1000, now)
+                        trace = Trace(observed_sim, record.timestamp / 1000, now)
+                        traces.by_id[body["id"]] = trace
+                        data = body["data"]
+                        for metric in ("placed_orders", "views"):
+                            value = (data.get("metrics") or {}).get(metric)
+                            if value is not None and data.get("session_id") is not None:
+                                key = (int(data["session_id"]), metric)
+                                traces.by_value.setdefault(key, []).append((int(value), trace))
     finally:
         await consumer.stop()
 
@@ -214,16 +360,29 @@ STAGES = (
 )
 
 
+REST_STAGES = (
+    ("shopee->observed", "first answer carrying v -> ingest's observed_at (the rest of the poll cycle)"),
+    ("observed->produced", "observed_at -> record created by the producer (cycle end, outbox)"),
+    ("produced->consumed", "record created -> read by a plain consumer (linger, broker, fetch)"),
+    ("consumed->rest", "read by a plain consumer -> REST answer showing v (analytics, Postgres, gateway, sampling)"),
+    ("rest sampling", "REST answer showing v minus the sending of the previous request (which did not show it)"),
+)
+
+
 def stage_split(seen: Seen, request_done: float, trace: Trace, clock: SimClock) -> dict[str, float]:
-    """The pipeline delay of one SSE observation cut at the ingest's observation, the record's creation and its
-    arrival at a plain consumer (the stages add up to the pipeline figure)."""
+    """The pipeline delay of one observation cut at the ingest's observation, the record's creation and its
+    arrival at a plain consumer (the first four stages add up to the pipeline figure)."""
     observed = clock.real_of(int(trace.observed_sim * 1000))
-    return {
+    last = "consumed->sse" if seen.path == "sse" else "consumed->rest"
+    out = {
         "shopee->observed": observed - request_done,
         "observed->produced": trace.created - observed,
         "produced->consumed": trace.consumed - trace.created,
-        "consumed->sse": seen.at - trace.consumed,
+        last: seen.at - trace.consumed,
     }
+    if seen.since is not None:
+        out["rest sampling"] = seen.at - seen.since
+    return out
 
 
 class CpuMeter:
@@ -304,7 +463,7 @@ def analyse(
     polls: dict[int, list[tuple[int, float]]],
     window: float,
     res: Result,
-    traces: dict[str, Trace],
+    traces: TopicLog,
 ) -> None:
     for s in transitions(seen):
         session = world.session(s.session_id)
@@ -324,10 +483,14 @@ def analyse(
         k = bisect_left(times, (reached, 0.0))
         if k < len(times) and times[k][1] <= s.at:
             res.pipeline.setdefault(s.path, []).append(s.at - times[k][1])
-            trace = traces.get(s.event_id) if s.event_id else None
+            if s.path == "sse":
+                trace = traces.by_id.get(s.event_id) if s.event_id else None
+            else:
+                trace = traces.first_carrying(s.session_id, s.metric, s.value)
             if trace is not None:
+                stages = res.stages if s.path == "sse" else res.rest_stages
                 for stage, value in stage_split(s, times[k][1], trace, clock).items():
-                    res.stages.setdefault(stage, []).append(value)
+                    stages.setdefault(stage, []).append(value)
 
 
 def request_log(sim_url: str, since: int) -> dict[int, list[tuple[int, float]]]:
@@ -454,19 +617,30 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
             window = time.time()
             stop = window + args.duration
             seen: list[Seen] = []
-            traces: dict[str, Trace] = {}
+            traces = TopicLog()
+            probe = ConsumerProbe(stack.url("analytics"))
+            before = probe.scrape()
+            ingest_before = scrape(stack.url("ingest"), "livestudio_ingest_publish")
             meter = CpuMeter(stack_pids(stack))
             meter.start()
 
             async def measure() -> None:
                 await asyncio.gather(
                     watch_sse(base, auth, seen, index, stop),
-                    poll_rest(base, auth, targets, seen, args.rest_period, stop),
+                    poll_rest(base, auth, targets, seen, args.rest_period, stop, res.rest_latency),
                     watch_topic(stack.kafka_bootstrap, traces, stop),
+                    probe.sample(stop),
                 )
 
             asyncio.run(measure())
             res.cpu = meter.stop()
+            res.consumer = probe.summary(before, probe.scrape())
+            res.publish = publish_summary(ingest_before, scrape(stack.url("ingest"), "livestudio_ingest_publish"))
+            res.consumer["time lag s p50/p95/p99 (sampled)"] = trio(probe.time_lag)
+            res.consumer["record lag p50/p95/max (sampled)"] = (
+                f"{percentile(probe.record_lag, 0.5):.0f}/{percentile(probe.record_lag, 0.95):.0f}/"
+                f"{max(probe.record_lag, default=float('nan')):.0f}"
+            )
             polls = request_log(sim_url, since)
             world = World(seed=SEED, accounts=accounts, settle_delay=timedelta(hours=6))
             analyse(world, clock, seen, polls, window, res, traces)
@@ -506,6 +680,18 @@ def report(results: list[Result], poll: float) -> None:
             print(f"{'':>8} SSE pipeline by stage, p50/p95/p99 (n={len(r.stages[STAGES[0][0]])}):")
             for stage, what in STAGES:
                 print(f"{'':>10} {stage:<20} {trio(r.stages.get(stage, [])):<20} {what}")
+        if r.rest_stages:
+            n = len(r.rest_stages.get(REST_STAGES[0][0], []))
+            print(f"{'':>8} REST pipeline by stage, p50/p95/p99 (n={n}):")
+            for stage, what in REST_STAGES:
+                print(f"{'':>10} {stage:<20} {trio(r.rest_stages.get(stage, [])):<20} {what}")
+        if r.rest_latency:
+            print(f"{'':>8} REST request latency p50/p95/p99: {trio(r.rest_latency)} (n={len(r.rest_latency)})")
+        if r.publish:
+            print(f"{'':>8} ingest outbox, queued -> acknowledged: {r.publish}")
+        if r.consumer:
+            parts = "; ".join(f"{k} {v}" for k, v in r.consumer.items())
+            print(f"{'':>8} analytics consumer over the window: {parts}")
         if r.cpu:
             total = sum(r.cpu.values())
             parts = ", ".join(f"{name} {share:.0%}" for name, share in sorted(r.cpu.items(), key=lambda x: -x[1]))
