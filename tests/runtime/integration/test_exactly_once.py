@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from livestudio_runtime.db import DbConnection, create_pool
@@ -102,6 +102,14 @@ async def test_applies_each_record_once_across_restarts_and_dead_letters_poison(
     assert LOG_RESETS.labels("eo-test", topic)._value.get() == resets_before
     stored = await pool.fetchval("SELECT sum(next_offset) FROM consumer_offsets WHERE consumer = 'eo-test'")
     assert stored == 602
+    # the Kafka commit (for lag tooling) runs in the background and is finished by stop()
+    reader = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id="eo-test", enable_auto_commit=False)
+    await reader.start()
+    try:
+        committed = [await reader.committed(TopicPartition(topic, p)) for p in range(3)]
+    finally:
+        await reader.stop()
+    assert sum(offset or 0 for offset in committed) == 602
 
     dlq = AIOKafkaConsumer(
         f"{topic}.dlq",

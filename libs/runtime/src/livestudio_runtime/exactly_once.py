@@ -19,7 +19,9 @@ transactions or idempotent producers:
   assignment, revocation, log reset); records of a partition repositioned since are dropped, not applied: the
   consumer reads them again from the new position.
 
-Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress.
+Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress. That
+commit runs in the background (one at a time, the newest offsets replacing any not sent yet): the next batch
+never waits for it.
 """
 
 from __future__ import annotations
@@ -191,6 +193,9 @@ class ExactlyOnceConsumer(Generic[T]):
             LOG_RESETS.labels(name, topic)
             EVENTS_APPLIED.labels(name, topic)
         self._task: asyncio.Task[None] | None = None
+        self._kafka_offsets: dict[TopicPartition, int] = {}
+        """Applied offsets not yet handed to a Kafka commit."""
+        self._committer: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.assigned = asyncio.Event()
         self.batches_applied = 0
@@ -210,6 +215,8 @@ class ExactlyOnceConsumer(Generic[T]):
                 await asyncio.wait_for(asyncio.shield(self._task), 30)
             except TimeoutError:
                 self._task.cancel()
+        if self._committer is not None:
+            await asyncio.wait([self._committer], timeout=5)
         await self.consumer.stop()
         await self.producer.stop()
 
@@ -428,10 +435,21 @@ class ExactlyOnceConsumer(Generic[T]):
             LAST_APPLIED.labels(self.name).set(max(map(_TIMESTAMP, fresh)) / 1000)
         BATCH_SIZE.labels(self.name).observe(len(fresh))
         APPLY_SECONDS.labels(self.name).observe(time.perf_counter() - started)
-        try:
-            await self.consumer.commit({tp: off for tp, off in next_offsets.items()})
-        except Exception as exc:
-            log.debug("kafka_commit_skipped", consumer=self.name, error=str(exc))
+        self._commit_to_kafka(next_offsets)
+
+    def _commit_to_kafka(self, offsets: dict[TopicPartition, int]) -> None:
+        """Let external lag tooling see `offsets` (Postgres holds the real ones): committed in the background."""
+        self._kafka_offsets.update(offsets)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending(), name=f"kafka-commit:{self.name}")
+
+    async def _commit_pending(self) -> None:
+        while self._kafka_offsets:
+            offsets, self._kafka_offsets = self._kafka_offsets, {}
+            try:
+                await self.consumer.commit(offsets)
+            except Exception as exc:  # e.g. a partition revoked meanwhile: its new owner commits its own
+                log.debug("kafka_commit_skipped", consumer=self.name, error=str(exc))
 
     async def _send_to_dlq(self, poison: list[tuple[ConsumerRecord[bytes, bytes], str]]) -> None:
         futures = []
