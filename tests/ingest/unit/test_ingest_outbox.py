@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 from faststream.kafka import KafkaBroker
@@ -185,13 +187,22 @@ async def _until_sent(broker: _HeldBroker, count: int, timeout_s: float = 2.0) -
         await asyncio.sleep(0.02)
 
 
-async def test_the_publisher_keeps_sending_while_earlier_events_await_their_acknowledgement() -> None:
+@contextlib.asynccontextmanager
+async def _running_on_held_broker() -> AsyncIterator[tuple[_HeldBroker, Outbox, Publisher]]:
+    """A started publisher (10 in flight) draining a fresh outbox into a `_HeldBroker`; stopped afterwards."""
     broker = _HeldBroker()
     box = Outbox(100)
-    acks: list[bytes] = []
     publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=5)
     publisher.start()
     try:
+        yield broker, box, publisher
+    finally:
+        await publisher.stop(drain_timeout=0.1)
+
+
+async def test_the_publisher_keeps_sending_while_earlier_events_await_their_acknowledgement() -> None:
+    acks: list[bytes] = []
+    async with _running_on_held_broker() as (broker, box, _):
         box.put(("snapshot", "a", 1), _keyed(b"a1", "a:1", acks))
         await _settle()
         box.put(("snapshot", "b", 2), _keyed(b"b2", "b:2", acks))
@@ -203,16 +214,10 @@ async def test_the_publisher_keeps_sending_while_earlier_events_await_their_ackn
         broker.ack(b"a1", 0)
         await _settle()
         assert acks == [b"a1", b"b2"] and len(box) == 0
-    finally:
-        await publisher.stop(drain_timeout=0.1)
 
 
 async def test_an_event_waits_while_its_slot_or_key_has_one_in_flight() -> None:
-    broker = _HeldBroker()
-    box = Outbox(100)
-    publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=5)
-    publisher.start()
-    try:
+    async with _running_on_held_broker() as (broker, box, _):
         box.put(("snapshot", "a", 1), _keyed(b"v1", "a:1"))
         await _settle()
         box.put(("snapshot", "a", 1), _keyed(b"v2", "a:1"))  # same slot
@@ -229,16 +234,10 @@ async def test_an_event_waits_while_its_slot_or_key_has_one_in_flight() -> None:
         broker.ack(b"end", 2)
         await _settle()
         assert len(box) == 0 and box.in_flight == 0
-    finally:
-        await publisher.stop(drain_timeout=0.1)
 
 
 async def test_a_failed_event_is_sent_again_before_later_events_of_its_key() -> None:
-    broker = _HeldBroker()
-    box = Outbox(100)
-    publisher = Publisher(cast(KafkaBroker, broker), box, {"session": "s"}, batch=10, timeout_s=5)
-    publisher.start()
-    try:
+    async with _running_on_held_broker() as (broker, box, publisher):
         box.put(("snapshot", "a", 1), _keyed(b"snap", "a:1"))
         box.put(("snapshot", "b", 2), _keyed(b"other", "b:2"))
         await _settle()
@@ -256,5 +255,3 @@ async def test_a_failed_event_is_sent_again_before_later_events_of_its_key() -> 
         broker.ack(b"end", 2)
         await _settle()
         assert not publisher.failing and len(box) == 0
-    finally:
-        await publisher.stop(drain_timeout=0.1)
