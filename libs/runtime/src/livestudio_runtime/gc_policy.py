@@ -11,13 +11,14 @@ Prometheus' default `python_gc_*` series show the collections.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
+
+from livestudio_runtime.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -49,8 +50,6 @@ async def timed_collection(interval_s: float) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         if was_enabled:
             gc.enable()

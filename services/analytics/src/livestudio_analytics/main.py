@@ -9,7 +9,6 @@ the batch in flight commits, the consumer leaves its group, connections close.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -31,6 +30,7 @@ from livestudio_runtime.health import Health
 from livestudio_runtime.kafka import ensure_topics, kafka_check, public_topics
 from livestudio_runtime.logging import configure_logging
 from livestudio_runtime.migrations import migrate
+from livestudio_runtime.tasks import cancel_and_wait
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = structlog.get_logger(__name__)
@@ -161,9 +161,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     return create_service_app(
         service=SERVICE,

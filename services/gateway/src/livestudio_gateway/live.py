@@ -10,7 +10,6 @@ the cost of a dashboard is the same with one browser or a thousand.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from livestudio_gateway.metrics import (
 from livestudio_gateway.models import LiveSession
 from livestudio_gateway.problems import Unavailable
 from livestudio_runtime.kafka import decode_envelope
+from livestudio_runtime.tasks import cancel_and_wait
 from livestudio_schemas.session import SESSION_ENDED, SESSION_SNAPSHOT, SessionEnded, SessionSnapshot
 
 log = structlog.get_logger(__name__)
@@ -231,10 +231,7 @@ class SessionFeed:
         self._task = asyncio.create_task(self._run(), name="live-session-feed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def handle(self, value: bytes | None) -> None:
         if value is None:

@@ -8,11 +8,11 @@ times then live in the simulator's timeline, which is what its ground truth is e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime
 
 import structlog
 
+from livestudio_runtime.tasks import cancel_and_wait
 from shopee_client import Clock, ShopeeClient, SimulatedClock, SystemClock
 
 log = structlog.get_logger(__name__)
@@ -33,10 +33,7 @@ class TrackingSimClock:
         self._task = asyncio.create_task(self._refresh(), name="ingest-sim-clock")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def now(self) -> datetime:
         assert self._clock is not None, "TrackingSimClock.start() was not awaited"

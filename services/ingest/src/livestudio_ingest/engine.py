@@ -39,6 +39,7 @@ from livestudio_ingest.outbox import Outbox
 from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics, account_config
 from livestudio_ingest.settings import IngestSettings
 from livestudio_runtime.secrets import SecretDecryptionError
+from livestudio_runtime.tasks import cancel_and_wait
 from shopee_client import Clock, ShopeeClient, get_region
 from shopee_client.client.regions import INDONESIA, Region
 
@@ -107,11 +108,7 @@ class PollEngine:
         self._parked.clear()
         async with self._lock:
             await self._stop_pollers(list(self.pollers))
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         await self.flush()
 
     async def check(self) -> None:
@@ -388,11 +385,7 @@ class AccountChangeListener:
         self._task = asyncio.create_task(self._run(), name="ingest-accounts-listen")
 
     async def stop(self) -> None:
-        for task in (self._task, self._drain):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(self._task, self._drain)
 
     def _on_reset_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if str(payload) != self.instance_id:

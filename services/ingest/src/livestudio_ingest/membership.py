@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
+from livestudio_runtime.tasks import cancel_and_wait
+
 log = structlog.get_logger(__name__)
 
 PartitionsCallback = Callable[[set[int]], Awaitable[None]]
@@ -99,10 +101,7 @@ class KafkaMembership:
 
     async def stop(self) -> None:
         """Leave the group (the others take our accounts over at once) after stopping our pollers."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self.assigned:
             parts, self.assigned = set(self.assigned), set()
             await self.on_revoked(parts)

@@ -39,6 +39,7 @@ from livestudio_ingest.metrics import (
     PUBLISH_DELAY,
     PUBLISH_FAILURES,
 )
+from livestudio_runtime.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -216,10 +217,7 @@ class Publisher:
                 break
             await asyncio.sleep(0.05)
         self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def check(self) -> None:
         if self._task is None or self._task.done():

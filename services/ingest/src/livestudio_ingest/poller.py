@@ -13,7 +13,6 @@ AuthExpired parks it until new credentials arrive.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -55,6 +54,7 @@ from livestudio_ingest.outbox import Outbox, Outgoing, Slot
 from livestudio_ingest.repository import AccountRow, PollStateRow, RuntimeWrite, SessionStateRow
 from livestudio_ingest.sessions import HashKind, TrackedSession
 from livestudio_ingest.settings import IngestSettings
+from livestudio_runtime.tasks import cancel_and_wait
 from livestudio_schemas.account import AccountStatus
 from livestudio_schemas.item import ItemMetrics, ItemSnapshots
 from livestudio_schemas.session import SessionMetrics, SessionSnapshot
@@ -207,10 +207,7 @@ class AccountPoller:
     async def stop(self) -> None:
         self._stopped_at = asyncio.get_running_loop().time()
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     @property
     def running(self) -> bool:
