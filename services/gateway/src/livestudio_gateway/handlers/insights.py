@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Final, Literal
 
 from litestar import get
@@ -42,7 +43,23 @@ from livestudio_gateway.models import (
 from livestudio_gateway.problems import NotFound
 from livestudio_gateway.state import Gateway
 
+
 # --- analytics ----------------------------------------------------------------------------------------------
+async def _figures_scope(
+    principal: Principal, gw: Gateway, date_from: date, date_to: date, studio_id: str | None, account_id: str | None
+) -> list[str] | None:
+    """The studios a query of figures reads: not for hosts, a valid range, and either an account the caller sees
+    or studios whose sums are in one currency."""
+    not_host(principal)
+    analytics.check_range(date_from, date_to)
+    scope = studio_filter(principal, studio_id)
+    if account_id is not None:
+        await visible_account(gw, account_id, scope)
+    else:
+        await single_currency(gw, scope)
+    return scope
+
+
 _EMPTY_ROLLUP: Final = {
     k: None
     for k in (
@@ -73,14 +90,10 @@ async def daily_series(
     studio_id: StudioQ = None,
     account_id: AccountQ = None,
 ) -> DailySeries:
-    not_host(principal)
-    analytics.check_range(date_from, date_to)
-    scope = studio_filter(principal, studio_id)
+    scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     if account_id is not None:
-        await visible_account(gw, account_id, scope)
         rows = await gw.repo.daily_account(account_id, scope, date_from, date_to)
     else:
-        await single_currency(gw, scope)
         rows = await gw.repo.daily_studios(scope, date_from, date_to)
     return DailySeries(
         studio_id=studio_id,
@@ -106,15 +119,11 @@ async def summary(
     studio_id: StudioQ = None,
     account_id: AccountQ = None,
 ) -> Summary:
-    not_host(principal)
-    analytics.check_range(date_from, date_to)
-    scope = studio_filter(principal, studio_id)
+    scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     prev_from, prev_to = analytics.previous_range(date_from, date_to)
     if account_id is not None:
-        await visible_account(gw, account_id, scope)
         rows = await gw.repo.summary_account(account_id, scope, prev_from, date_from, date_to)
     else:
-        await single_currency(gw, scope)
         rows = await gw.repo.summary_studios(scope, prev_from, date_from, date_to)
     by_period = {r["is_current"]: r for r in rows}
     current = analytics.figures(by_period.get(True, _EMPTY_ROLLUP))
@@ -142,13 +151,7 @@ async def top_products(
     ] = "confirmed_sales",
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
 ) -> ProductRanking:
-    not_host(principal)
-    analytics.check_range(date_from, date_to)
-    scope = studio_filter(principal, studio_id)
-    if account_id is not None:
-        await visible_account(gw, account_id, scope)
-    else:
-        await single_currency(gw, scope)
+    scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     rows = await gw.repo.top_products(scope, account_id, date_from, date_to, by, limit)
     return ProductRanking(
         date_from=date_from,
