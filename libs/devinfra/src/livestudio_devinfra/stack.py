@@ -26,6 +26,9 @@ SERVICES = ("ingest", "analytics", "commission", "gateway")
 DEFAULT_PORTS = {"gateway": 8000, "ingest": 8101, "analytics": 8102, "commission": 8103, "simulator": 8900}
 
 
+_PORT_TAKEN = "address already in use"
+
+
 def venv_script(name: str) -> str:
     """A console script of this environment (the services' and the simulator's entry points)."""
     candidate = Path(sys.executable).parent / name
@@ -223,14 +226,25 @@ class Stack:
     def start(self, services: tuple[str, ...] = SERVICES, *, timeout: float = 120.0) -> None:
         self.start_infrastructure()
         if not self.config.real_shopee:
-            sim = self.add_simulator()
-            sim.start()
-            sim.wait_ready(timeout)
+            self.add_simulator().start()
+            self.wait_ready("simulator", timeout)
         for name in services:
             proc = self.add_service(name)
             proc.start()
         for name in services:
-            self.processes[name].wait_ready(timeout)
+            self.wait_ready(name, timeout)
+
+    def wait_ready(self, name: str, timeout: float, *, attempts: int = 3) -> None:
+        """Until process `name` is ready. With free ports, one picked here can be taken before the child binds it
+        (say, as another process's ephemeral port): such a child is started again on a new port."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self.processes[name].wait_ready(timeout)
+                return
+            except RuntimeError as exc:
+                if self.config.fixed_ports or _PORT_TAKEN not in str(exc).lower() or attempt == attempts:
+                    raise
+            (self.add_simulator() if name == "simulator" else self.add_service(name)).start()
 
     def stop(self) -> None:
         for name in reversed(list(self.processes)):
