@@ -42,7 +42,6 @@ from tests.analytics.integration.conftest import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # ~2-3 min on an idle 2-core machine
 
 KILLS = 20
-CHUNKS = 8
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +201,7 @@ async def test_sigkill_at_random_moments_leaves_tables_equal_to_a_clean_run(
         "http_port": 0,
         **FAST_KAFKA,
     }
-    # Small batches for the victim: many commits to crash between, and a backlog that lasts through all kills.
+    # Small batches for the victim: many commits to crash between.
     # The clean run uses the default (large) batches: the tables must not depend on batching either.
     crashing = AnalyticsSettings(
         database_url=fresh_db,
@@ -217,39 +216,42 @@ async def test_sigkill_at_random_moments_leaves_tables_equal_to_a_clean_run(
 
     ends: Offsets = {}
 
-    async def produce_in_chunks() -> None:
-        size = len(records) // CHUNKS + 1
-        for i in range(0, len(records), size):
-            for tp, end in (await produce(own_kafka, crashing, records[i : i + size])).items():
-                ends[tp] = max(ends.get(tp, 0), end)
-            await asyncio.sleep(1.0)
+    async def produce_chunk(chunk: list[streams.Record]) -> None:
+        for tp, end in (await produce(own_kafka, crashing, chunk)).items():
+            ends[tp] = max(ends.get(tp, 0), end)
 
+    # One chunk of the stream is produced before each start, so every victim has work whatever the machine's speed
+    # (a consumer that keeps up would otherwise drain a stream produced up front within a few runs).
+    size = len(records) // (KILLS + 1) + 1
+    chunks = [records[i : i + size] for i in range(0, len(records), size)]
     rng = random.Random(5)
     reference_run.start()
-    producing = asyncio.create_task(produce_in_chunks())
     kills: list[tuple[float, int]] = []
     try:
         for n in range(KILLS):
+            await produce_chunk(chunks[n])
             before = await progress(fresh_db, "crashing")
+            backlog = sum(ends.values()) - before
             await asyncio.to_thread(victim.start)
             launched = time.monotonic()
             if n % 4 == 3:
                 # anywhere from startup (migrations, joining the group) on
                 await asyncio.sleep(rng.uniform(0.5, 4.0))
             else:
-                # once it applies batches, at a random moment 1-4 s later
-                while time.monotonic() - launched < 20 and await progress(fresh_db, "crashing") <= before:  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(rng.uniform(1.0, 4.0))
+                # while it works through its backlog: once a random share of it is applied, plus up to 0.3 s
+                target = before + max(1, int(backlog * rng.uniform(0.05, 0.9)))
+                while time.monotonic() - launched < 60 and await progress(fresh_db, "crashing") < target:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(rng.uniform(0.0, 0.3))
             await asyncio.to_thread(victim.kill)
             kills.append((round(time.monotonic() - launched, 1), await progress(fresh_db, "crashing") - before))
-        await producing
+        for chunk in chunks[KILLS:]:
+            await produce_chunk(chunk)
 
         survivor.start()  # the last run: a plain `python -m livestudio_analytics.main`
         await wait_applied(fresh_db, "crashing", ends, timeout=240)
         await wait_applied(clean_db, "clean", ends, timeout=240)
     finally:
-        producing.cancel()
         victim.close()
         survivor.kill(signal.SIGTERM)
         reference_run.kill(signal.SIGTERM)

@@ -303,9 +303,12 @@ async def _check_prometheus(
     missing = [name for name in expected if not _families(name, inventory) & set(metadata)]
     assert not missing, f"documented metrics not scraped: {missing}"
 
+    # The counter's series exists from startup at 0 (so rate alerts see the first increase): wait for the record.
     dlq = await _until(
-        "the DLQ counter",
-        lambda: query(f'livestudio_consumer_dlq_total{{topic="deploy.session.{suffix}", job="livestudio-analytics"}}'),
+        "the DLQ counter to count the poison record",
+        lambda: query(
+            f'livestudio_consumer_dlq_total{{topic="deploy.session.{suffix}", job="livestudio-analytics"}} > 0'
+        ),
     )
     assert float(dlq[0]["value"][1]) == 1.0
 
