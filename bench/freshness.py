@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 import jwt
@@ -386,35 +387,49 @@ def stage_split(seen: Seen, request_done: float, trace: Trace, clock: SimClock) 
 
 
 class CpuMeter:
-    """CPU seconds of the stack's processes (a process and its children) between `start()` and `stop()`."""
+    """CPU seconds of the stack's processes between `start()` and `stop()`: a process, its live descendants and the
+    children they have reaped (Postgres backends come and go with connections; an exited backend's time moves to
+    the postmaster's `children_*` times, so nothing that ran in the window is lost or counted twice)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
-        self.procs: dict[str, list[psutil.Process]] = {}
+        self.roots: dict[str, psutil.Process] = {}
         for name, pid in pids.items():
             with contextlib.suppress(psutil.Error):
-                root = psutil.Process(pid)
-                self.procs[name] = [root, *root.children(recursive=True)]
-        self._start: dict[int, float] = {}
+                self.roots[name] = psutil.Process(pid)
+        self._start: dict[str, float] = {}
         self._t0 = 0.0
 
     @staticmethod
-    def _cpu(proc: psutil.Process) -> float:
+    def _cpu(root: psutil.Process) -> float:
+        total = 0.0
         with contextlib.suppress(psutil.Error):
-            t = proc.cpu_times()
-            return float(t.user + t.system)
-        return 0.0
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    t = proc.cpu_times()
+                    total += t.user + t.system + t.children_user + t.children_system
+        return total
 
     def start(self) -> None:
         self._t0 = time.monotonic()
-        self._start = {p.pid: self._cpu(p) for procs in self.procs.values() for p in procs}
+        self._start = {name: self._cpu(root) for name, root in self.roots.items()}
 
     def stop(self) -> dict[str, float]:
-        """Share of one core used by each process over the window."""
+        """Share of one core used by each process tree over the window."""
         elapsed = max(1e-9, time.monotonic() - self._t0)
-        return {
-            name: sum(self._cpu(p) - self._start.get(p.pid, 0.0) for p in procs) / elapsed
-            for name, procs in self.procs.items()
-        }
+        return {name: (self._cpu(root) - self._start.get(name, 0.0)) / elapsed for name, root in self.roots.items()}
+
+
+def every_page(url: str, params: dict[str, str | int], headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every item of a paginated gateway list (following `next_cursor`)."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = params if cursor is None else {**params, "cursor": cursor}
+        body = httpx.get(url, params=query, headers=headers, timeout=30).json()
+        items += body["items"]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return items
 
 
 def stack_pids(stack: Stack) -> dict[str, int]:
@@ -578,29 +593,16 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
             index = {a.account_id: a.index for a in sims}
 
             def polled() -> bool:
-                page = httpx.get(f"{base}/api/v1/accounts", params={"limit": 500}, headers=auth, timeout=30)
-                done = 0
-                cursor = None
-                while True:
-                    body = page.json()
-                    done += sum(1 for r in body["items"] if r["last_successful_poll_at"])
-                    cursor = body.get("next_cursor")
-                    if not cursor:
-                        break
-                    page = httpx.get(
-                        f"{base}/api/v1/accounts", params={"limit": 500, "cursor": cursor}, headers=auth, timeout=30
-                    )
-                res.polled = done
-                return done >= 0.98 * accounts
+                accounts_now = every_page(f"{base}/api/v1/accounts", {"limit": 500}, auth)
+                res.polled = sum(1 for r in accounts_now if r["last_successful_poll_at"])
+                return res.polled >= 0.98 * accounts
 
             if not wait_for(polled, timeout=args.setup_timeout, interval=3.0):
                 res.note = f"only {res.polled}/{accounts} accounts polled after {args.setup_timeout:.0f}s"
                 if res.polled < accounts // 4:
                     return res
             time.sleep(args.warmup)
-            live = httpx.get(
-                f"{base}/api/v1/sessions", params={"on_air": "true", "limit": 200, "studio_id": STUDIO}, headers=auth
-            ).json()["items"]
+            live = every_page(f"{base}/api/v1/sessions", {"on_air": "true", "limit": 200, "studio_id": STUDIO}, auth)
             res.live_sessions = len(live)
             live.sort(key=lambda r: -(r.get("viewers") or 0))
             targets = [
