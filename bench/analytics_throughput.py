@@ -37,6 +37,7 @@ import asyncpg
 import psutil
 from aiokafka import AIOKafkaProducer
 
+from livestudio_devinfra.cpu import tree_cpu_seconds
 from livestudio_devinfra.kafka import EmbeddedKafka
 from livestudio_devinfra.postgres import EmbeddedPostgres
 from livestudio_runtime.kafka import ensure_topics
@@ -220,19 +221,13 @@ def launch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _cpu_seconds(pid: int, *, with_children: bool = False) -> float:
-    """User + system CPU of a process (and of its live children: the PostgreSQL backends)."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process."""
     try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)] if with_children else [proc]
-        total = 0.0
-        for p in procs:
-            with contextlib.suppress(psutil.Error):
-                t = p.cpu_times()
-                total += t.user + t.system
-        return total
+        t = psutil.Process(pid).cpu_times()
     except psutil.Error:
         return 0.0
+    return t.user + t.system
 
 
 @dataclass(frozen=True)
@@ -292,11 +287,11 @@ async def consumer_rate(
                 if done and first is None:
                     first = (now, done)
                     cpu0 = _cpu_seconds(proc.pid)
-                    pg0 = _cpu_seconds(pg_pid, with_children=True) if pg_pid else 0.0
+                    pg0 = tree_cpu_seconds(pg_pid) if pg_pid else 0.0
                 if done >= total and first is not None:
                     n = max(total - first[1], 1)
                     cpu = _cpu_seconds(proc.pid) - cpu0
-                    pg = (_cpu_seconds(pg_pid, with_children=True) - pg0) if pg_pid else 0.0
+                    pg = (tree_cpu_seconds(pg_pid) - pg0) if pg_pid else 0.0
                     rate = (total - first[1]) / max(now - first[0], 1e-9)
                     return ConsumerRun(rate, first[0] - launched, 1e6 * cpu / n, 1e6 * pg / n)
                 await asyncio.sleep(0.05)

@@ -56,6 +56,7 @@ import jwt
 import psutil
 from aiokafka import AIOKafkaConsumer
 
+from livestudio_devinfra.cpu import tree_cpu_seconds
 from livestudio_devinfra.demo import SimAccount, publish_commands
 from livestudio_devinfra.stack import Stack, StackConfig
 from livestudio_runtime.secrets import CookieCipher
@@ -387,36 +388,22 @@ def stage_split(seen: Seen, request_done: float, trace: Trace, clock: SimClock) 
 
 
 class CpuMeter:
-    """CPU seconds of the stack's processes between `start()` and `stop()`: a process, its live descendants and the
-    children they have reaped (Postgres backends come and go with connections; an exited backend's time moves to
-    the postmaster's `children_*` times, so nothing that ran in the window is lost or counted twice)."""
+    """CPU seconds of the stack's process trees between `start()` and `stop()` (see `tree_cpu_seconds`: the
+    Postgres backends that exit with their connections are counted too)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
-        self.roots: dict[str, psutil.Process] = {}
-        for name, pid in pids.items():
-            with contextlib.suppress(psutil.Error):
-                self.roots[name] = psutil.Process(pid)
+        self.pids = {name: pid for name, pid in pids.items() if psutil.pid_exists(pid)}
         self._start: dict[str, float] = {}
         self._t0 = 0.0
 
-    @staticmethod
-    def _cpu(root: psutil.Process) -> float:
-        total = 0.0
-        with contextlib.suppress(psutil.Error):
-            for proc in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    t = proc.cpu_times()
-                    total += t.user + t.system + t.children_user + t.children_system
-        return total
-
     def start(self) -> None:
         self._t0 = time.monotonic()
-        self._start = {name: self._cpu(root) for name, root in self.roots.items()}
+        self._start = {name: tree_cpu_seconds(pid) for name, pid in self.pids.items()}
 
     def stop(self) -> dict[str, float]:
         """Share of one core used by each process tree over the window."""
         elapsed = max(1e-9, time.monotonic() - self._t0)
-        return {name: (self._cpu(root) - self._start.get(name, 0.0)) / elapsed for name, root in self.roots.items()}
+        return {name: (tree_cpu_seconds(pid) - self._start[name]) / elapsed for name, pid in self.pids.items()}
 
 
 def every_page(url: str, params: dict[str, str | int], headers: dict[str, str]) -> list[dict[str, Any]]:
