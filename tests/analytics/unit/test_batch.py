@@ -106,9 +106,11 @@ def test_superseded_snapshots_are_skipped_without_building_their_rows(monkeypatc
     built: list[datetime] = []
     real = observations.session_states
 
-    def counting(obs: observations.SessionPayload, ts: datetime, started: datetime) -> object:
+    def counting(
+        obs: observations.SessionPayload, kind: observations.SessionKind, ts: datetime, started: datetime
+    ) -> object:
         built.append(ts)
-        return real(obs, ts, started)
+        return real(obs, kind, ts, started)
 
     monkeypatch.setattr(observations, "session_states", counting)
     # minute 3 reports everything minute 1 and 2 report; minute 0 alone reports `likes`

@@ -187,7 +187,7 @@ def _with(raw: bytes, path: tuple[str, ...], value: Any) -> bytes:
         (b"", "empty record"),
         (_with(snapshot(), ("type",), "livestudio.session.exploded.v1"), "invalid session event"),
         (_with(snapshot(), ("data", "metrics", "viewers"), -1), "invalid session event"),
-        (_with(snapshot(), ("data", "observed_at"), "2026-11-02T17:00:00"), "timezone-aware"),
+        (_with(snapshot(), ("data", "observed_at"), "2026-11-02T17:00:00"), "timezone info"),
         (_with(snapshot(), ("data", "metrics", "placed_sales"), "-10"), "negative amount"),
         (_with(snapshot(), ("data", "metrics", "views"), 10**15), "out of range"),
         (_with(snapshot(), ("data", "session_id"), 2**63), "out of range"),

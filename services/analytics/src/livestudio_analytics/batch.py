@@ -119,7 +119,7 @@ def _collapse_session(plan: BatchPlan, key: SessionKey, group: list[SessionEvent
     row_lacks = row_gaps(row)
     floor = group[0].observed_at  # the oldest observation folded (or skipped) so far
     for event in group[1:]:
-        if not (event.observed_at < floor and event.kind == "snapshot" and not row_lacks(event.payload)):  # type: ignore[arg-type]
+        if not (event.observed_at < floor and event.kind == "snapshot" and not row_lacks(event.payload)):
             merge_into(SESSIONS, row, event.session)
             row_lacks = row_gaps(row)
         floor = event.observed_at
@@ -136,7 +136,7 @@ def _collapse_session(plan: BatchPlan, key: SessionKey, group: list[SessionEvent
             point = _Point(minute, state.copy(), ts, point_gaps(state))
             plan.timeline[(account_id, session_id, minute)] = point.state
             continue
-        if not (ts < point.floor and not point.lacks(event.payload)):  # type: ignore[arg-type]
+        if not (ts < point.floor and not point.lacks(event.payload)):
             merge_into(TIMELINE, point.state, _point(event)[1])
             point.lacks = point_gaps(point.state)
         point.floor = ts

@@ -1,8 +1,10 @@
 """Decoding of the records the analytics consumer reads into the domain values it applies.
 
 One decoder per topic: session events (snapshot / ended / corrected, chosen by the envelope `type`), item
-snapshots and commands. Anything that cannot be applied (invalid JSON, schema violations, impossible values)
-raises `PoisonMessage` and goes to the DLQ. Commands are different: those owned by another service are ignored
+snapshots and commands. Session and item events, every record of a busy consumer, are validated into the
+plain-dict twins of their contract models (`livestudio_schemas.plain`: the same checks, no model instances).
+Anything that cannot be applied (invalid JSON, schema violations, impossible values) raises `PoisonMessage` and
+goes to the DLQ. Commands are different: those owned by another service are ignored
 without looking further, and an `adspend.enter` that fails validation but has a `command_id` becomes a
 *rejected* outcome (the gateway shows it) instead of a dead letter.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -22,10 +24,18 @@ from livestudio_runtime.exactly_once import PoisonMessage
 from livestudio_schemas.commands import COMMAND, AdSpendEnter, Command, owner_of
 from livestudio_schemas.envelope import CloudEvent, RawCloudEvent
 from livestudio_schemas.item import ItemSnapshots
-from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSnapshot
+from livestudio_schemas.plain import typed_dict_twin
+from livestudio_schemas.session import (
+    SESSION_CORRECTED,
+    SESSION_ENDED,
+    SESSION_SNAPSHOT,
+    SessionCorrected,
+    SessionEnded,
+    SessionSnapshot,
+)
 
 OWNER = "analytics"
-SessionKind = Literal["snapshot", "ended", "corrected"]
+SessionKind = obs.SessionKind
 
 
 # --- decoded values ----------------------------------------------------------------------------------------
@@ -38,15 +48,15 @@ class SessionEvent:
     def __init__(self, kind: SessionKind, payload: obs.SessionPayload, times: tuple[datetime, datetime]) -> None:
         self.kind = kind
         self.payload = payload
-        self.account_id = payload.account_id
-        self.session_id = payload.session_id
+        self.account_id: str = payload["account_id"]
+        self.session_id: int = payload["session_id"]
         self.observed_at, self.started_at = times  # UTC
         self._states: tuple[State, tuple[datetime, State] | None] | None = None
         self._point: tuple[datetime, State] | Literal[False] | None = False
 
     def _built(self) -> tuple[State, tuple[datetime, State] | None]:
         if self._states is None:
-            self._states = obs.session_states(self.payload, self.observed_at, self.started_at)
+            self._states = obs.session_states(self.payload, self.kind, self.observed_at, self.started_at)
         return self._states
 
     @property
@@ -59,7 +69,7 @@ class SessionEvent:
         if self._states is not None:
             return self._states[1]
         if self._point is False:
-            self._point = obs.timeline_point(self.payload, self.observed_at)
+            self._point = obs.timeline_point(self.payload, self.kind, self.observed_at)
         return self._point
 
     def __repr__(self) -> str:
@@ -122,10 +132,9 @@ class _Items(CloudEvent[ItemSnapshots]):
     type: Literal["livestudio.item.snapshot.v1"]
 
 
-_SESSION_ADAPTER: TypeAdapter[_Snapshot | _Ended | _Corrected] = TypeAdapter(
-    Annotated[_Snapshot | _Ended | _Corrected, Field(discriminator="type")]
-)
-_KIND: dict[type[Any], SessionKind] = {_Snapshot: "snapshot", _Ended: "ended", _Corrected: "corrected"}
+_SESSION_TWINS: Any = Union[tuple(typed_dict_twin(m) for m in (_Snapshot, _Ended, _Corrected))]  # noqa: UP007
+_SESSION_ADAPTER: TypeAdapter[dict[str, Any]] = TypeAdapter(Annotated[_SESSION_TWINS, Field(discriminator="type")])
+_KIND: dict[str, SessionKind] = {SESSION_SNAPSHOT: "snapshot", SESSION_ENDED: "ended", SESSION_CORRECTED: "corrected"}
 
 
 def safe_text(text: str) -> str:
@@ -151,11 +160,12 @@ def decode_session(raw: bytes | None) -> SessionEvent:
         event = _SESSION_ADAPTER.validate_json(_bytes(raw))
     except ValidationError as exc:
         raise PoisonMessage(f"invalid session event: {_short(exc)}") from None
-    payload = event.data
-    return SessionEvent(_KIND[type(event)], payload, obs.check_session(payload))
+    kind = _KIND[event["type"]]
+    payload = event["data"]
+    return SessionEvent(kind, payload, obs.check_session(payload, kind))
 
 
-_ITEMS_ADAPTER: TypeAdapter[_Items] = TypeAdapter(_Items)
+_ITEMS_ADAPTER: TypeAdapter[dict[str, Any]] = TypeAdapter(typed_dict_twin(_Items))
 
 
 def decode_items(raw: bytes | None) -> ItemsEvent:
@@ -163,11 +173,11 @@ def decode_items(raw: bytes | None) -> ItemsEvent:
         event = _ITEMS_ADAPTER.validate_json(_bytes(raw))
     except ValidationError as exc:
         raise PoisonMessage(f"invalid item event: {_short(exc)}") from None
-    payload = event.data
+    payload = event["data"]
     return ItemsEvent(
-        account_id=payload.account_id,
-        session_id=payload.session_id,
-        observed_at=payload.observed_at,
+        account_id=payload["account_id"],
+        session_id=payload["session_id"],
+        observed_at=payload["observed_at"],
         items=obs.item_states(payload),
     )
 

@@ -1,6 +1,7 @@
 """What an observation contributes to each read model: the register layout of the tables and the conversion.
 
-Plain functions from contract payloads to `lww.State`s, plus the checks that reject impossible values (they
+Plain functions from contract payloads (validated into their plain-dict twins, `livestudio_schemas.plain`) to
+`lww.State`s, plus the checks that reject impossible values (they
 raise `ImpossibleValue`, which sends the record to the DLQ). The local day of a session is the date of its
 `started_at` in the event's `timezone` (the studio's). `SessionEnded`, and a correction that knows the end,
 take the session off air for good: their off-air report carries `TERMINAL`, newer than any snapshot.
@@ -13,13 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from livestudio_analytics.lww import Column, Entry, Register, State, TableSpec, scalar
 from livestudio_runtime.exactly_once import PoisonMessage
-from livestudio_schemas.item import ItemSnapshots
-from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSnapshot
 
 TERMINAL = datetime(9999, 12, 31, tzinfo=UTC)
 """observed_at given to the off-air report of an ended session: no later snapshot can put it back on air."""
@@ -200,38 +199,45 @@ def _utc(value: datetime) -> datetime:
 
 
 # --- sessions ----------------------------------------------------------------------------------------------
-SessionPayload = SessionSnapshot | SessionEnded | SessionCorrected
+SessionKind = Literal["snapshot", "ended", "corrected"]
+SessionPayload = dict[str, Any]
+"""The `data` of a session snapshot, end or correction, as the twin of its model (`livestudio_schemas.plain`)."""
+ItemsPayload = dict[str, Any]
+"""The `data` of an item snapshot, as the twin of `ItemSnapshots`."""
 
 
-def check_session(obs: SessionPayload) -> tuple[datetime, datetime]:
+def check_session(obs: SessionPayload, kind: SessionKind) -> tuple[datetime, datetime]:
     """Raise `ImpossibleValue` for values of a session observation that cannot be true; return its observation
     and start times in UTC.
 
     Runs for every record (a poison record goes to the DLQ whether or not a newer one supersedes it).
     """
-    check_text("account_id", obs.account_id)
-    check_text("studio_id", obs.studio_id)
-    check_id("session_id", obs.session_id)
-    check_currency(obs.currency)
-    check_text("timezone", obs.timezone)
-    ts = _utc(obs.observed_at)
-    started = _utc(obs.started_at)
+    check_text("account_id", obs["account_id"])
+    check_text("studio_id", obs["studio_id"])
+    check_id("session_id", obs["session_id"])
+    check_currency(obs["currency"])
+    timezone = obs["timezone"]
+    check_text("timezone", timezone)
+    ts = _utc(obs["observed_at"])
+    started = _utc(obs["started_at"])
     if ts < started - CLOCK_SKEW:
-        raise ImpossibleValue(f"observed_at {obs.observed_at} is before the session started ({obs.started_at})")
-    local_day(started, obs.timezone)  # unknown zone, no local date
-    _check_session_metrics(obs.metrics.__dict__)  # declared fields only (extras live in __pydantic_extra__)
-    if obs.title is not None:
-        check_text("title", obs.title)
-    if type(obs) is not SessionSnapshot and obs.ended_at is not None:  # type: ignore[union-attr]
-        ended_at = _utc(obs.ended_at)  # type: ignore[union-attr]
+        raise ImpossibleValue(f"observed_at {obs['observed_at']} is before the session started ({obs['started_at']})")
+    local_day(started, timezone)  # unknown zone, no local date
+    _check_session_metrics(obs["metrics"])
+    if obs["title"] is not None:
+        check_text("title", obs["title"])
+    if kind != "snapshot" and obs["ended_at"] is not None:
+        ended_at = _utc(obs["ended_at"])
         if ended_at < started - CLOCK_SKEW:
-            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
-    if obs.duration_ms is not None:
-        _check_number("duration_ms", obs.duration_ms)
+            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs['started_at']})")
+    if obs["duration_ms"] is not None:
+        _check_number("duration_ms", obs["duration_ms"])
     return ts, started
 
 
-def session_states(obs: SessionPayload, ts: datetime, started: datetime) -> tuple[State, tuple[datetime, State] | None]:
+def session_states(
+    obs: SessionPayload, kind: SessionKind, ts: datetime, started: datetime
+) -> tuple[State, tuple[datetime, State] | None]:
     """The session row and the timeline point (minute, point) as this one checked observation knows them.
 
     `ts` and `started` are what `check_session` returned. Corrections are settled figures, not chart points of
@@ -239,28 +245,29 @@ def session_states(obs: SessionPayload, ts: datetime, started: datetime) -> tupl
     """
     # registers: identity, title, on_air, ended_at, duration_ms, then the metrics in SESSION_METRICS order
     entries: list[Entry | None] = [None, None, None, None, None]
-    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(obs.metrics.__dict__)]
-    entries[_IDENTITY] = (ts, (obs.studio_id, started, obs.timezone, obs.currency, local_day(started, obs.timezone)))
-    if obs.title is not None:
-        entries[_TITLE] = (ts, (obs.title,))
-    if type(obs) is SessionSnapshot:
-        entries[_ON_AIR] = (ts, (obs.on_air,))
-    elif obs.ended_at is not None:  # type: ignore[union-attr]  # Ended or Corrected
+    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(obs["metrics"])]
+    timezone, currency = obs["timezone"], obs["currency"]
+    entries[_IDENTITY] = (ts, (obs["studio_id"], started, timezone, currency, local_day(started, timezone)))
+    if obs["title"] is not None:
+        entries[_TITLE] = (ts, (obs["title"],))
+    if kind == "snapshot":
+        entries[_ON_AIR] = (ts, (obs["on_air"],))
+    elif obs["ended_at"] is not None:  # an end, or a correction that knows the end
         entries[_ON_AIR] = (TERMINAL, (False,))
-        entries[_ENDED_AT] = (ts, (_utc(obs.ended_at),))  # type: ignore[union-attr]
-    if obs.duration_ms is not None:
-        entries[_DURATION] = (ts, (obs.duration_ms,))
-    if type(obs) is SessionCorrected:
+        entries[_ENDED_AT] = (ts, (_utc(obs["ended_at"]),))
+    if obs["duration_ms"] is not None:
+        entries[_DURATION] = (ts, (obs["duration_ms"],))
+    if kind == "corrected":
         return State(entries, [ts, ts, None]), None
     point = list(_TIMELINE_ENTRIES(entries))  # the same reports, per minute
     return State(entries, [ts, None, ts]), (minute_of(ts), State(point, [ts]))
 
 
-def timeline_point(obs: SessionPayload, ts: datetime) -> tuple[datetime, State] | None:
+def timeline_point(obs: SessionPayload, kind: SessionKind, ts: datetime) -> tuple[datetime, State] | None:
     """Only the timeline point of `session_states` (cheaper when the session row is not needed)."""
-    if type(obs) is SessionCorrected:
+    if kind == "corrected":
         return None
-    point: list[Entry | None] = [None if v is None else (ts, (v,)) for v in _TIMELINE_VALUES(obs.metrics.__dict__)]
+    point: list[Entry | None] = [None if v is None else (ts, (v,)) for v in _TIMELINE_VALUES(obs["metrics"])]
     return minute_of(ts), State(point, [ts])
 
 
@@ -269,15 +276,15 @@ def minute_of(ts: datetime) -> datetime:
     return ts - timedelta(seconds=ts.second, microseconds=ts.microsecond)
 
 
-Reports = Callable[[SessionSnapshot], bool]
+Reports = Callable[[SessionPayload], bool]
 """Whether a snapshot reports anything a merged state lacks (see `row_gaps`)."""
 
 
-def _always(_: SessionSnapshot) -> bool:
+def _always(_: SessionPayload) -> bool:
     return True
 
 
-def _never(_: SessionSnapshot) -> bool:
+def _never(_: SessionPayload) -> bool:
     return False
 
 
@@ -288,12 +295,12 @@ def _reporting(names: Sequence[str], title: bool = False, duration: bool = False
     get = itemgetter(*names) if names else None
     unreported: Any = None if len(names) == 1 else (None,) * len(names)  # what `get` returns if none is reported
 
-    def reports(snapshot: SessionSnapshot) -> bool:
-        if title and snapshot.title is not None:
+    def reports(snapshot: SessionPayload) -> bool:
+        if title and snapshot["title"] is not None:
             return True
-        if duration and snapshot.duration_ms is not None:
+        if duration and snapshot["duration_ms"] is not None:
             return True
-        return get is not None and get(snapshot.metrics.__dict__) != unreported
+        return get is not None and get(snapshot["metrics"]) != unreported
 
     return reports
 
@@ -339,31 +346,31 @@ def _check_session_metrics(reported: dict[str, Any]) -> None:
 
 
 # --- items -------------------------------------------------------------------------------------------------
-def item_states(snap: ItemSnapshots) -> tuple[tuple[int, State], ...]:
+def item_states(snap: ItemsPayload) -> tuple[tuple[int, State], ...]:
     """(item_id, row) per product of the snapshot; raises `ImpossibleValue` for values that cannot be true."""
-    check_text("account_id", snap.account_id)
-    check_text("studio_id", snap.studio_id)
-    check_id("session_id", snap.session_id)
-    check_currency(snap.currency)
-    ts = _utc(snap.observed_at)
-    identity: Entry = (ts, (snap.studio_id, snap.currency))
+    check_text("account_id", snap["account_id"])
+    check_text("studio_id", snap["studio_id"])
+    check_id("session_id", snap["session_id"])
+    check_currency(snap["currency"])
+    ts = _utc(snap["observed_at"])
+    identity: Entry = (ts, (snap["studio_id"], snap["currency"]))
     out: list[tuple[int, State]] = []
-    for item in snap.items:
-        check_id("items.item_id", item.item_id)
+    for item in snap["items"]:
+        item_id = item["item_id"]
+        check_id("items.item_id", item_id)
         entries: list[Entry | None] = [None] * len(ITEMS.registers)
         entries[_ITEM_IDENTITY] = identity
-        reported = item.__dict__
         for name, pos in _ITEM_METRIC_PLAN:
-            value = reported[name]
+            value = item[name]
             if value is None:
                 continue
             if value.__class__ is str:
-                check_text(f"items[{item.item_id}].{name}", value)
+                check_text(f"items[{item_id}].{name}", value)
             elif value.__class__ is int:
                 if value > MAX_COUNT:
-                    raise ImpossibleValue(f"items[{item.item_id}].{name}: {value} is out of range")
+                    raise ImpossibleValue(f"items[{item_id}].{name}: {value} is out of range")
             elif value < 0:
-                raise ImpossibleValue(f"items[{item.item_id}].{name}: negative amount {value}")
+                raise ImpossibleValue(f"items[{item_id}].{name}: negative amount {value}")
             entries[pos] = (ts, (value,))
-        out.append((item.item_id, State(entries, [ts])))
+        out.append((item_id, State(entries, [ts])))
     return tuple(out)
