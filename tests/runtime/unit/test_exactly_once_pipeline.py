@@ -1,10 +1,13 @@
-"""The pipelined consumer drops what it fetched for a partition that was repositioned before the batch ran."""
+"""The pipelined consumer: the next batch is fetched and decoded while one is applied, and what it fetched for a
+partition that was repositioned before the batch ran is dropped."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import asyncpg
+import pytest
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
@@ -36,3 +39,49 @@ async def test_records_of_a_repositioned_partition_are_dropped_and_the_rest_kept
     assert list(left.fetched) == [kept]
     assert {(d.partition, d.offset) for d in left.good} == {(0, 5), (0, 6)}
     assert left.poison == []
+
+
+async def test_a_batch_arriving_while_one_is_applied_is_decoded_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiokafka fetches more only once its buffer is drained, so the next batch usually lands mid-apply."""
+    trace: list[str] = []
+
+    def decode(rec: ConsumerRecord[bytes, bytes]) -> int:
+        trace.append(f"decode {rec.offset}")
+        return int(rec.offset)
+
+    consumer: ExactlyOnceConsumer[int] = ExactlyOnceConsumer(
+        name="pipeline", bootstrap="127.0.0.1:1", topics=["t"], pool=cast(asyncpg.Pool, None),
+        decode=decode, apply=_noop,
+    )  # fmt: skip
+    tp = TopicPartition("t", 0)
+    answered = asyncio.Event()  # the broker's answer to the second fetch
+    calls = 0
+
+    async def getmany(timeout_ms: int, max_records: int) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return {tp: [_record(tp, 1)]}
+        if calls == 2:
+            try:
+                await asyncio.wait_for(answered.wait(), timeout_ms / 1000)
+            except TimeoutError:
+                return {}
+            return {tp: [_record(tp, 2)]}
+        await asyncio.sleep(timeout_ms / 1000)
+        return {}
+
+    async def process(batch: _Batch[int]) -> None:
+        offset = batch.good[0].value
+        trace.append(f"apply {offset} start")
+        answered.set()
+        await asyncio.sleep(0.05)  # the transaction waits on Postgres
+        trace.append(f"apply {offset} end")
+        if offset == 2:
+            consumer._stopping.set()
+
+    monkeypatch.setattr(consumer.consumer, "getmany", getmany)
+    monkeypatch.setattr(consumer.consumer, "assignment", set)
+    monkeypatch.setattr(consumer, "_process", process)
+    await asyncio.wait_for(consumer._run(), 5)
+    assert trace == ["decode 1", "apply 1 start", "decode 2", "apply 1 end", "apply 2 start", "apply 2 end"]

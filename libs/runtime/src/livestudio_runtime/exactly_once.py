@@ -14,10 +14,12 @@ transactions or idempotent producers:
   functions, which are idempotent on content (newest observation wins), ignore what they already applied.
   (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
-* Decoding is pipelined: the next batch is fetched and decoded (cooperatively, in chunks) while the current one
-  waits on Postgres. A fetched batch remembers how often each of its partitions had been repositioned (seek,
-  assignment, revocation, log reset); records of a partition repositioned since are dropped, not applied: the
-  consumer reads them again from the new position.
+* Fetching and decoding are pipelined: while a batch is applied, the next one is fetched (waiting for the broker
+  if nothing is buffered yet) and decoded (cooperatively, in chunks) as soon as it arrives. aiokafka asks the
+  broker for more only once its buffer is drained, so a fetch that merely took what was buffered would often
+  find nothing and leave the batch to be applied alone. A fetched batch remembers how often each of its
+  partitions had been repositioned (seek, assignment, revocation, log reset); records of a partition
+  repositioned since are dropped, not applied: the consumer reads them again from the new position.
 
 Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress. That
 commit runs in the background (one at a time, the newest offsets replacing any not sent yet): the next batch
@@ -305,16 +307,15 @@ class ExactlyOnceConsumer(Generic[T]):
 
     # --- the loop ----------------------------------------------------------------------------------------
     async def _run(self) -> None:
-        ready: _Batch[T] | None = None  # decoded, applied after the next fetch started decoding
+        ready: _Batch[T] | None = None  # decoded; applied while the next batch is fetched and decoded
         while not self._stopping.is_set():
             try:
-                fetched, seeks = await self._fetch(timeout_ms=0 if ready is not None else 200)
-                decoding = asyncio.create_task(self._decode(fetched, seeks)) if fetched else None
+                upcoming = asyncio.create_task(self._fetch_and_decode(timeout_ms=200))
                 try:
                     if ready is not None:
                         await self._process(ready)
                 finally:
-                    ready = await decoding if decoding is not None else None
+                    ready = await upcoming
                 await self._check_log_shrunk()
                 self._report_lag()
             except asyncio.CancelledError:
@@ -325,6 +326,10 @@ class ExactlyOnceConsumer(Generic[T]):
                 log.exception("batch_failed", consumer=self.name)
                 await self._rewind()
                 await asyncio.sleep(1.0)
+
+    async def _fetch_and_decode(self, timeout_ms: int) -> _Batch[T] | None:
+        fetched, seeks = await self._fetch(timeout_ms)
+        return await self._decode(fetched, seeks) if fetched else None
 
     async def _fetch(self, timeout_ms: int) -> tuple[Fetched, dict[TopicPartition, int]]:
         try:

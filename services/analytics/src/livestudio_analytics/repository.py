@@ -156,28 +156,28 @@ def _staged_rows(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list
     """COPY records: keys, values, register timestamps (None when equal to the row's newest), maxima; decimals as
     text and timestamps as epoch microseconds (see `_staged_type`)."""
     blanks = [(None,) * len(reg.columns) for reg in spec.registers]
+    scalars = all(len(reg.columns) == 1 for reg in spec.registers)  # e.g. the timeline: one value per entry
     columns = (*spec.keys, *spec.value_columns)
     as_text = [i for i, c in enumerate(columns) if c.pg_type.startswith("numeric")]
     as_micros = [i for i, c in enumerate(columns) if c.pg_type == "timestamptz"]
     out: list[tuple[Any, ...]] = []
     for key, state in rows.items():
+        entries = state.entries
         newest = state.maxima[0]
-        values: list[Any] = list(key)
-        times: list[Any] = []
-        for blank, entry in zip(blanks, state.entries, strict=True):
-            if entry is None:
-                values.extend(blank)
-                times.append(None)
-            else:
-                values.extend(entry[1])
-                times.append(None if entry[0] == newest else _micros(entry[0]))
+        if scalars:
+            values: list[Any] = [*key, *[None if e is None else e[1][0] for e in entries]]
+        else:
+            values = list(key)
+            for blank, entry in zip(blanks, entries, strict=True):
+                values.extend(blank if entry is None else entry[1])
+        times = [None if e is None or e[0] == newest else _micros(e[0]) for e in entries]
         for i in as_text:
             if values[i] is not None:
                 values[i] = str(values[i])
         for i in as_micros:
             if values[i] is not None:
                 values[i] = _micros(values[i])
-        out.append((*values, *times, *(None if m is None else _micros(m) for m in state.maxima)))
+        out.append((*values, *times, *[None if m is None else _micros(m) for m in state.maxima]))
     return out
 
 
