@@ -207,6 +207,19 @@ def test_topics_job_runs_the_same_script_as_compose(base: list[dict[str, Any]]) 
     assert "serviceAccountName" not in pod
 
 
+@pytest.mark.parametrize("docs_name", ["base", "overlay"])
+def test_services_create_topics_with_the_jobs_replication(
+    docs_name: str, base: list[dict[str, Any]], overlay: list[dict[str, Any]]
+) -> None:
+    """A service that starts before the topics Job creates the topics itself: with the same replication."""
+    docs = base if docs_name == "base" else overlay
+    job = by_kind(docs, "Job")["livestudio-kafka-topics"]["spec"]["template"]["spec"]["containers"][0]
+    replication = {e["name"]: e["value"] for e in job["env"]}["TOPIC_REPLICATION"]
+    for spec in APP_SERVICES:
+        config = by_kind(docs, "ConfigMap")[f"livestudio-{spec.name}"]["data"]
+        assert config.get(f"{spec.env_prefix}TOPIC_REPLICATION") == replication, spec.name
+
+
 def test_service_account_without_api_access(base: list[dict[str, Any]]) -> None:
     account = by_kind(base, "ServiceAccount")["livestudio"]
     assert account["automountServiceAccountToken"] is False

@@ -20,6 +20,12 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     topic_partitions: int = Field(default=12, ge=1, description="partitions when this service creates a topic")
+    topic_replication: int = Field(
+        default=1,
+        ge=1,
+        description="replication factor when this service creates a topic: 1 for a single broker (the dev stack,"
+        " compose), 3 on a production cluster, where a topic created with 1 loses its records with one broker",
+    )
     db_pool_min: int = Field(default=1, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
     shutdown_timeout_s: float = Field(default=20.0, gt=0)

@@ -127,7 +127,9 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
     @asynccontextmanager
     async def topics(app: Litestar) -> AsyncIterator[None]:
         if settings.create_topics:
-            await ensure_topics(settings.kafka_bootstrap, topics_to_create(settings))
+            await ensure_topics(
+                settings.kafka_bootstrap, topics_to_create(settings), replication=settings.topic_replication
+            )
         health.add("kafka", kafka_check(settings.kafka_bootstrap))
         yield
 

@@ -59,7 +59,7 @@ class CommissionService:
     async def start(self) -> None:
         s = self.settings
         self.pool = await prepare_database(s)
-        await ensure_topics(s.kafka_bootstrap, topics_to_create(s))
+        await ensure_topics(s.kafka_bootstrap, topics_to_create(s), replication=s.topic_replication)
         handlers = Handlers(s.session_topic, s.commands_topic, s.default_timezone)
         self.consumer = ExactlyOnceConsumer(
             name=s.consumer_group,

@@ -23,12 +23,15 @@ log = structlog.get_logger(__name__)
 
 
 class CommandPublisher:
-    def __init__(self, *, bootstrap: str, topic: str, client_id: str, timeout_s: float, partitions: int) -> None:
+    def __init__(
+        self, *, bootstrap: str, topic: str, client_id: str, timeout_s: float, partitions: int, replication: int = 1
+    ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
         self.client_id = client_id
         self.timeout_s = timeout_s
         self.partitions = partitions
+        self.replication = replication
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -37,7 +40,7 @@ class CommandPublisher:
             return self._producer
         async with self._lock:
             if self._producer is None:
-                await ensure_topics(self.bootstrap, {self.topic: self.partitions})
+                await ensure_topics(self.bootstrap, {self.topic: self.partitions}, replication=self.replication)
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self.bootstrap,
                     client_id=self.client_id,

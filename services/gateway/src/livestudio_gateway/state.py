@@ -62,6 +62,7 @@ class Gateway:
                 client_id=client_id,
                 timeout_s=settings.publish_timeout_s,
                 partitions=settings.topic_partitions,
+                replication=settings.topic_replication,
             ),
             feed=feed,
         )

@@ -98,7 +98,7 @@ class IngestService:
         if not missing:
             self._topics_ready = True
             return
-        await ensure_topics(self.settings.kafka_bootstrap, missing)
+        await ensure_topics(self.settings.kafka_bootstrap, missing, replication=self.settings.topic_replication)
         if self._topics_ready:
             log.warning("broker_lost_topics", topics=sorted(missing))
             self._on_log_reset()
