@@ -1,8 +1,8 @@
 """Decoding of the records the analytics consumer reads into the domain values it applies.
 
 One decoder per topic: session events (snapshot / ended / corrected, chosen by the envelope `type`), item
-snapshots and commands. Session and item events, every record of a busy consumer, are validated into the
-plain-dict twins of their contract models (`livestudio_schemas.plain`: the same checks, no model instances).
+snapshots and commands. Session and item events, every record of a busy consumer, are decoded by
+`livestudio_schemas.fast` (msgspec Structs of the contract models, with pydantic judging anything unusual).
 Anything that cannot be applied (invalid JSON, schema violations, impossible values) raises `PoisonMessage` and
 goes to the DLQ. Commands are different: those owned by another service are ignored
 without looking further, and an `adspend.enter` that fails validation but has a `command_id` becomes a
@@ -14,25 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from livestudio_analytics import observations as obs
 from livestudio_analytics.lww import State
 from livestudio_runtime.exactly_once import PoisonMessage
 from livestudio_schemas.commands import COMMAND, AdSpendEnter, Command, owner_of
 from livestudio_schemas.envelope import CloudEvent, RawCloudEvent
+from livestudio_schemas.fast import FastDecoder
 from livestudio_schemas.item import ItemSnapshots
-from livestudio_schemas.plain import typed_dict_twin
-from livestudio_schemas.session import (
-    SESSION_CORRECTED,
-    SESSION_ENDED,
-    SESSION_SNAPSHOT,
-    SessionCorrected,
-    SessionEnded,
-    SessionSnapshot,
-)
+from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSnapshot
 
 OWNER = "analytics"
 SessionKind = obs.SessionKind
@@ -48,8 +41,8 @@ class SessionEvent:
     def __init__(self, kind: SessionKind, payload: obs.SessionPayload, times: tuple[datetime, datetime]) -> None:
         self.kind = kind
         self.payload = payload
-        self.account_id: str = payload["account_id"]
-        self.session_id: int = payload["session_id"]
+        self.account_id: str = payload.account_id
+        self.session_id: int = payload.session_id
         self.observed_at, self.started_at = times  # UTC
         self._states: tuple[State, tuple[datetime, State] | None] | None = None
         self._point: tuple[datetime, State] | Literal[False] | None = False
@@ -132,9 +125,8 @@ class _Items(CloudEvent[ItemSnapshots]):
     type: Literal["livestudio.item.snapshot.v1"]
 
 
-_SESSION_TWINS: Any = Union[tuple(typed_dict_twin(m) for m in (_Snapshot, _Ended, _Corrected))]  # noqa: UP007
-_SESSION_ADAPTER: TypeAdapter[dict[str, Any]] = TypeAdapter(Annotated[_SESSION_TWINS, Field(discriminator="type")])
-_KIND: dict[str, SessionKind] = {SESSION_SNAPSHOT: "snapshot", SESSION_ENDED: "ended", SESSION_CORRECTED: "corrected"}
+_SESSIONS = FastDecoder([_Snapshot, _Ended, _Corrected], tag_field="type")
+_KIND: dict[type[Any], SessionKind] = {_Snapshot: "snapshot", _Ended: "ended", _Corrected: "corrected"}
 
 
 def safe_text(text: str) -> str:
@@ -157,27 +149,27 @@ def _bytes(raw: bytes | None) -> bytes:
 
 def decode_session(raw: bytes | None) -> SessionEvent:
     try:
-        event = _SESSION_ADAPTER.validate_json(_bytes(raw))
+        event = _SESSIONS.decode(_bytes(raw))
     except ValidationError as exc:
         raise PoisonMessage(f"invalid session event: {_short(exc)}") from None
-    kind = _KIND[event["type"]]
-    payload = event["data"]
+    kind = _KIND[_SESSIONS.model_of(event)]
+    payload = event.data
     return SessionEvent(kind, payload, obs.check_session(payload, kind))
 
 
-_ITEMS_ADAPTER: TypeAdapter[dict[str, Any]] = TypeAdapter(typed_dict_twin(_Items))
+_ITEMS = FastDecoder([_Items])
 
 
 def decode_items(raw: bytes | None) -> ItemsEvent:
     try:
-        event = _ITEMS_ADAPTER.validate_json(_bytes(raw))
+        event = _ITEMS.decode(_bytes(raw))
     except ValidationError as exc:
         raise PoisonMessage(f"invalid item event: {_short(exc)}") from None
-    payload = event["data"]
+    payload = event.data
     return ItemsEvent(
-        account_id=payload["account_id"],
-        session_id=payload["session_id"],
-        observed_at=payload["observed_at"],
+        account_id=payload.account_id,
+        session_id=payload.session_id,
+        observed_at=payload.observed_at,
         items=obs.item_states(payload),
     )
 

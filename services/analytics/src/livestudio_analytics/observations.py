@@ -1,10 +1,11 @@
 """What an observation contributes to each read model: the register layout of the tables and the conversion.
 
-Plain functions from contract payloads (validated into their plain-dict twins, `livestudio_schemas.plain`) to
-`lww.State`s, plus the checks that reject impossible values (they
-raise `ImpossibleValue`, which sends the record to the DLQ). The local day of a session is the date of its
-`started_at` in the event's `timezone` (the studio's). `SessionEnded`, and a correction that knows the end,
-take the session off air for good: their off-air report carries `TERMINAL`, newer than any snapshot.
+Plain functions from contract payloads (msgspec Structs from `livestudio_schemas.fast`, or the pydantic models
+for records only pydantic could judge: both have the models' attributes) to `lww.State`s, plus the checks that
+reject impossible values (they raise `ImpossibleValue`, which sends the record to the DLQ). The local day of a
+session is the date of its `started_at` in the event's `timezone` (the studio's). `SessionEnded`, and a
+correction that knows the end, take the session off air for good: their off-air report carries `TERMINAL`, newer
+than any snapshot.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -128,11 +129,11 @@ ITEMS = TableSpec(
 _IDENTITY, _TITLE, _ON_AIR, _ENDED_AT, _DURATION = (
     SESSIONS.position(name) for name in ("identity", "title", "on_air", "ended_at", "duration_ms")
 )
-_METRIC_VALUES = itemgetter(*(n for n, _ in SESSION_METRICS))
-_COUNT_VALUES = itemgetter(*(n for n, typ in SESSION_METRICS if typ == COUNT and n != "followers_growth"))
-_DECIMAL_VALUES = itemgetter(*(n for n, typ in SESSION_METRICS if typ != COUNT))
+_METRIC_VALUES = attrgetter(*(n for n, _ in SESSION_METRICS))
+_COUNT_VALUES = attrgetter(*(n for n, typ in SESSION_METRICS if typ == COUNT and n != "followers_growth"))
+_DECIMAL_VALUES = attrgetter(*(n for n, typ in SESSION_METRICS if typ != COUNT))
 _TIMELINE_ENTRIES = itemgetter(*(SESSIONS.position(n) for n, _ in TIMELINE_METRICS))
-_TIMELINE_VALUES = itemgetter(*(n for n, _ in TIMELINE_METRICS))
+_TIMELINE_VALUES = attrgetter(*(n for n, _ in TIMELINE_METRICS))
 _ZERO = Decimal(0)
 _FIRST_METRIC = 5
 _SESSION_METRIC_NAMES = tuple(n for n, _ in SESSION_METRICS)
@@ -200,10 +201,10 @@ def _utc(value: datetime) -> datetime:
 
 # --- sessions ----------------------------------------------------------------------------------------------
 SessionKind = Literal["snapshot", "ended", "corrected"]
-SessionPayload = dict[str, Any]
-"""The `data` of a session snapshot, end or correction, as the twin of its model (`livestudio_schemas.plain`)."""
-ItemsPayload = dict[str, Any]
-"""The `data` of an item snapshot, as the twin of `ItemSnapshots`."""
+SessionPayload = Any
+"""The `data` of a session snapshot, end or correction: a Struct of `livestudio_schemas.fast`, or the model."""
+ItemsPayload = Any
+"""The `data` of an item snapshot: a Struct of `livestudio_schemas.fast`, or `ItemSnapshots`."""
 
 
 def check_session(obs: SessionPayload, kind: SessionKind) -> tuple[datetime, datetime]:
@@ -212,26 +213,26 @@ def check_session(obs: SessionPayload, kind: SessionKind) -> tuple[datetime, dat
 
     Runs for every record (a poison record goes to the DLQ whether or not a newer one supersedes it).
     """
-    check_text("account_id", obs["account_id"])
-    check_text("studio_id", obs["studio_id"])
-    check_id("session_id", obs["session_id"])
-    check_currency(obs["currency"])
-    timezone = obs["timezone"]
+    check_text("account_id", obs.account_id)
+    check_text("studio_id", obs.studio_id)
+    check_id("session_id", obs.session_id)
+    check_currency(obs.currency)
+    timezone = obs.timezone
     check_text("timezone", timezone)
-    ts = _utc(obs["observed_at"])
-    started = _utc(obs["started_at"])
+    ts = _utc(obs.observed_at)
+    started = _utc(obs.started_at)
     if ts < started - CLOCK_SKEW:
-        raise ImpossibleValue(f"observed_at {obs['observed_at']} is before the session started ({obs['started_at']})")
+        raise ImpossibleValue(f"observed_at {obs.observed_at} is before the session started ({obs.started_at})")
     local_day(started, timezone)  # unknown zone, no local date
-    _check_session_metrics(obs["metrics"])
-    if obs["title"] is not None:
-        check_text("title", obs["title"])
-    if kind != "snapshot" and obs["ended_at"] is not None:
-        ended_at = _utc(obs["ended_at"])
+    _check_session_metrics(obs.metrics)
+    if obs.title is not None:
+        check_text("title", obs.title)
+    if kind != "snapshot" and obs.ended_at is not None:
+        ended_at = _utc(obs.ended_at)
         if ended_at < started - CLOCK_SKEW:
-            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs['started_at']})")
-    if obs["duration_ms"] is not None:
-        _check_number("duration_ms", obs["duration_ms"])
+            raise ImpossibleValue(f"ended_at {ended_at} is before the session started ({obs.started_at})")
+    if obs.duration_ms is not None:
+        _check_number("duration_ms", obs.duration_ms)
     return ts, started
 
 
@@ -245,18 +246,18 @@ def session_states(
     """
     # registers: identity, title, on_air, ended_at, duration_ms, then the metrics in SESSION_METRICS order
     entries: list[Entry | None] = [None, None, None, None, None]
-    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(obs["metrics"])]
-    timezone, currency = obs["timezone"], obs["currency"]
-    entries[_IDENTITY] = (ts, (obs["studio_id"], started, timezone, currency, local_day(started, timezone)))
-    if obs["title"] is not None:
-        entries[_TITLE] = (ts, (obs["title"],))
+    entries += [None if v is None else (ts, (v,)) for v in _METRIC_VALUES(obs.metrics)]
+    timezone, currency = obs.timezone, obs.currency
+    entries[_IDENTITY] = (ts, (obs.studio_id, started, timezone, currency, local_day(started, timezone)))
+    if obs.title is not None:
+        entries[_TITLE] = (ts, (obs.title,))
     if kind == "snapshot":
-        entries[_ON_AIR] = (ts, (obs["on_air"],))
-    elif obs["ended_at"] is not None:  # an end, or a correction that knows the end
+        entries[_ON_AIR] = (ts, (obs.on_air,))
+    elif obs.ended_at is not None:  # an end, or a correction that knows the end
         entries[_ON_AIR] = (TERMINAL, (False,))
-        entries[_ENDED_AT] = (ts, (_utc(obs["ended_at"]),))
-    if obs["duration_ms"] is not None:
-        entries[_DURATION] = (ts, (obs["duration_ms"],))
+        entries[_ENDED_AT] = (ts, (_utc(obs.ended_at),))
+    if obs.duration_ms is not None:
+        entries[_DURATION] = (ts, (obs.duration_ms,))
     if kind == "corrected":
         return State(entries, [ts, ts, None]), None
     point = list(_TIMELINE_ENTRIES(entries))  # the same reports, per minute
@@ -267,7 +268,7 @@ def timeline_point(obs: SessionPayload, kind: SessionKind, ts: datetime) -> tupl
     """Only the timeline point of `session_states` (cheaper when the session row is not needed)."""
     if kind == "corrected":
         return None
-    point: list[Entry | None] = [None if v is None else (ts, (v,)) for v in _TIMELINE_VALUES(obs["metrics"])]
+    point: list[Entry | None] = [None if v is None else (ts, (v,)) for v in _TIMELINE_VALUES(obs.metrics)]
     return minute_of(ts), State(point, [ts])
 
 
@@ -297,15 +298,15 @@ def _reporting(names: Sequence[str], title: bool = False, duration: bool = False
     """A test for whether a snapshot reports any of these metrics (or its title or duration)."""
     if not names and not title and not duration:
         return _never
-    get = itemgetter(*names) if names else None
+    get = attrgetter(*names) if names else None
     unreported: Any = None if len(names) == 1 else (None,) * len(names)  # what `get` returns if none is reported
 
     def reports(snapshot: SessionPayload) -> bool:
-        if title and snapshot["title"] is not None:
+        if title and snapshot.title is not None:
             return True
-        if duration and snapshot["duration_ms"] is not None:
+        if duration and snapshot.duration_ms is not None:
             return True
-        return get is not None and get(snapshot["metrics"]) != unreported
+        return get is not None and get(snapshot.metrics) != unreported
 
     return reports
 
@@ -326,7 +327,7 @@ def point_gaps(point: State) -> Reports:
     return _reporting([_TIMELINE_METRIC_NAMES[i] for i, entry in enumerate(point.entries) if entry is None])
 
 
-def _check_session_metrics(reported: dict[str, Any]) -> None:
+def _check_session_metrics(reported: Any) -> None:
     """Counters within range (the schema already says >= 0), amounts and rates not negative."""
     for value in _COUNT_VALUES(reported):
         if value is not None and value > MAX_COUNT:
@@ -336,11 +337,11 @@ def _check_session_metrics(reported: dict[str, Any]) -> None:
             if value is not None and value < _ZERO:
                 break
         else:
-            growth = reported["followers_growth"]
+            growth = reported.followers_growth
             if growth is None or -MAX_COUNT <= growth <= MAX_COUNT:
                 return
     for name, typ in SESSION_METRICS:  # slow path: name the culprit
-        value = reported[name]
+        value = getattr(reported, name)
         if value is None:
             continue
         if typ == COUNT and not -MAX_COUNT <= value <= MAX_COUNT:
@@ -353,20 +354,20 @@ def _check_session_metrics(reported: dict[str, Any]) -> None:
 # --- items -------------------------------------------------------------------------------------------------
 def item_states(snap: ItemsPayload) -> tuple[tuple[int, State], ...]:
     """(item_id, row) per product of the snapshot; raises `ImpossibleValue` for values that cannot be true."""
-    check_text("account_id", snap["account_id"])
-    check_text("studio_id", snap["studio_id"])
-    check_id("session_id", snap["session_id"])
-    check_currency(snap["currency"])
-    ts = _utc(snap["observed_at"])
-    identity: Entry = (ts, (snap["studio_id"], snap["currency"]))
+    check_text("account_id", snap.account_id)
+    check_text("studio_id", snap.studio_id)
+    check_id("session_id", snap.session_id)
+    check_currency(snap.currency)
+    ts = _utc(snap.observed_at)
+    identity: Entry = (ts, (snap.studio_id, snap.currency))
     out: list[tuple[int, State]] = []
-    for item in snap["items"]:
-        item_id = item["item_id"]
+    for item in snap.items:
+        item_id = item.item_id
         check_id("items.item_id", item_id)
         entries: list[Entry | None] = [None] * len(ITEMS.registers)
         entries[_ITEM_IDENTITY] = identity
         for name, pos in _ITEM_METRIC_PLAN:
-            value = item[name]
+            value = getattr(item, name)
             if value is None:
                 continue
             if value.__class__ is str:
