@@ -40,9 +40,9 @@ def widget_consumer(
     name: str, bootstrap: str, topic: str, pool: asyncpg.Pool, *, apply: Any = apply, **tuning: int
 ) -> ExactlyOnceConsumer[tuple[int, int]]:
     """A consumer of widget records with the fast test timings (overridable)."""
-    timings = {"fetch_max_wait_ms": 20, "session_timeout_ms": 3000, "heartbeat_interval_ms": 200} | tuning
+    timings: dict[str, Any] = {"fetch_max_wait_ms": 20, "session_timeout_ms": 3000, "heartbeat_interval_ms": 200}
     return ExactlyOnceConsumer(
-        name=name, bootstrap=bootstrap, topics=[topic], pool=pool, decode=decode, apply=apply, **timings
+        name=name, bootstrap=bootstrap, topics=[topic], pool=pool, decode=decode, apply=apply, **(timings | tuning)
     )
 
 

@@ -30,7 +30,8 @@ async def test_records_of_a_repositioned_partition_are_dropped_and_the_rest_kept
     kept, moved = TopicPartition("t", 0), TopicPartition("t", 1)
     fetched = {tp: [_record(tp, 5), _record(tp, 6)] for tp in (kept, moved)}
     good = [Decoded(r.topic, r.partition, r.offset, 0, None, r.offset) for rs in fetched.values() for r in rs]
-    batch = _Batch(fetched, {tp: consumer.seeks[tp] for tp in fetched}, good, [(_record(moved, 7), "poison")])
+    seeks = {tp: consumer.seeks[tp] for tp in fetched}
+    batch = _Batch(fetched, seeks, good, [(_record(moved, 7), "poison")], prepared=good)
 
     assert consumer._drop_repositioned(batch) is batch  # nothing moved since the fetch
 
@@ -39,6 +40,7 @@ async def test_records_of_a_repositioned_partition_are_dropped_and_the_rest_kept
     assert list(left.fetched) == [kept]
     assert {(d.partition, d.offset) for d in left.good} == {(0, 5), (0, 6)}
     assert left.poison == []
+    assert left.prepared == left.good  # prepared again from what is left
 
 
 async def test_a_batch_arriving_while_one_is_applied_is_decoded_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:

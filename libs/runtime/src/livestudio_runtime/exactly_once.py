@@ -15,7 +15,9 @@ transactions or idempotent producers:
   (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
 * Fetching and decoding are pipelined: while a batch is applied, the next one is fetched (waiting for the broker
-  if nothing is buffered yet) and decoded (cooperatively, in chunks) as soon as it arrives. aiokafka asks the
+  if nothing is buffered yet), decoded (cooperatively, in chunks) as soon as it arrives, and prepared (`prepare`:
+  the part of applying it that needs no database, e.g. collapsing it; redone in the rare case that the
+  transaction drops records it already applied). aiokafka asks the
   broker for more only once its buffer is drained, so a fetch that merely took what was buffered would often
   find nothing and leave the batch to be applied alone. A fetched batch remembers how often each of its
   partitions had been repositioned (seek, assignment, revocation, log reset); records of a partition
@@ -105,6 +107,8 @@ class _Batch(Generic[T]):
     """How often each partition had been repositioned when the batch was fetched."""
     good: list[Decoded[T]]
     poison: list[tuple[ConsumerRecord[bytes, bytes], str]]
+    prepared: Any
+    """`prepare(good)`"""
 
 
 Fetched = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -113,7 +117,15 @@ _TIMESTAMP = attrgetter("timestamp_ms")
 _DECODE_CHUNK = 200
 """Records decoded between two yields to the event loop."""
 Decoder = Callable[[ConsumerRecord[bytes, bytes]], T]
-Applier = Callable[[DbConnection, Sequence[Decoded[T]]], Awaitable[None]]
+Preparer = Callable[[Sequence[Decoded[T]]], Any]
+"""What can be done with a decoded batch before its transaction (pure: no database)."""
+Applier = Callable[[DbConnection, Any], Awaitable[None]]
+"""Applies a prepared batch (what `Preparer` returned; by default the decoded records) in the transaction."""
+
+
+def _as_is(batch: Sequence[Decoded[Any]]) -> Sequence[Decoded[Any]]:
+    return batch
+
 
 _SELECT_OFFSETS = """
 SELECT topic, partition, next_offset, last_record_ts FROM consumer_offsets
@@ -157,7 +169,8 @@ class ExactlyOnceConsumer(Generic[T]):
         topics: Sequence[str],
         pool: asyncpg.Pool,
         decode: Decoder[T],
-        apply: Applier[T],
+        apply: Applier,
+        prepare: Preparer[T] = _as_is,
         max_records: int = 2000,
         fetch_max_wait_ms: int = 50,
         session_timeout_ms: int = 10_000,
@@ -169,6 +182,7 @@ class ExactlyOnceConsumer(Generic[T]):
         self.pool = pool
         self.decode = decode
         self.apply = apply
+        self.prepare = prepare
         self.max_records = max_records
         self.positions: dict[TopicPartition, int] = {}
         self.log_resets: set[TopicPartition] = set()
@@ -371,7 +385,7 @@ class ExactlyOnceConsumer(Generic[T]):
                     poison.append((rec, f"{type(exc).__name__}: {exc}"))
                     continue
                 good.append(Decoded(rec.topic, rec.partition, rec.offset, rec.timestamp, rec.key, value))
-        return _Batch(fetched, seeks, good, poison)
+        return _Batch(fetched, seeks, good, poison, self.prepare(good))
 
     def _drop_repositioned(self, batch: _Batch[T]) -> _Batch[T]:
         moved = {tp for tp, n in batch.seeks.items() if self.seeks[tp] != n}
@@ -383,11 +397,13 @@ class ExactlyOnceConsumer(Generic[T]):
             reason="partition repositioned after the fetch",
             partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in moved),
         )
+        good = [d for d in batch.good if TopicPartition(d.topic, d.partition) not in moved]
         return _Batch(
             {tp: recs for tp, recs in batch.fetched.items() if tp not in moved},
             {tp: n for tp, n in batch.seeks.items() if tp not in moved},
-            [d for d in batch.good if TopicPartition(d.topic, d.partition) not in moved],
+            good,
             [(rec, err) for rec, err in batch.poison if TopicPartition(rec.topic, rec.partition) not in moved],
+            self.prepare(good),
         )
 
     async def _process(self, batch: _Batch[T]) -> None:
@@ -419,7 +435,7 @@ class ExactlyOnceConsumer(Generic[T]):
                     else:
                         fresh.append(d)
             if fresh:
-                await self.apply(conn, fresh)
+                await self.apply(conn, batch.prepared if fresh is batch.good else self.prepare(fresh))
             await conn.execute(
                 _UPSERT_OFFSETS,
                 self.name,

@@ -1,7 +1,8 @@
-"""The consumer's decode and apply functions (thin: events → batch plan → repository, plus metrics).
+"""The consumer's decode, prepare and apply functions (thin: events → batch plan → repository, plus metrics).
 
-`apply_batch` runs inside the exactly-once consumer's transaction, together with the offsets; it is idempotent
-on content, so a redelivered or reordered record leaves every table unchanged.
+`prepare_batch` is the pure part (the plan and its COPY records): the consumer runs it while the previous batch
+is applied. `apply_prepared` runs inside the exactly-once consumer's transaction, together with the offsets; it
+is idempotent on content, so a redelivered or reordered record leaves every table unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 
 from livestudio_analytics import metrics, repository
-from livestudio_analytics.batch import plan_batch, stale_counts
+from livestudio_analytics.batch import BatchPlan, plan_batch, stale_counts
 from livestudio_analytics.events import Event, decode_command, decode_items, decode_session
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.exactly_once import Decoded, PoisonMessage
@@ -44,12 +45,28 @@ class Decoder:
         raise PoisonMessage(f"analytics does not consume topic {record.topic!r}")
 
 
-async def apply_batch(conn: DbConnection, batch: Sequence[Decoded[Event]]) -> None:
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    plan: BatchPlan
+    staged: repository.StagedBatch
+
+
+def prepare_batch(batch: Sequence[Decoded[Event]]) -> PreparedBatch:
     plan = plan_batch(d.value for d in batch)
+    return PreparedBatch(plan, repository.StagedBatch.of(plan.sessions, plan.timeline, plan.items))
+
+
+async def apply_batch(conn: DbConnection, batch: Sequence[Decoded[Event]]) -> None:
+    """Prepare and apply in one go (tests, tools)."""
+    await apply_prepared(conn, prepare_batch(batch))
+
+
+async def apply_prepared(conn: DbConnection, prepared: PreparedBatch) -> None:
+    plan, staged = prepared.plan, prepared.staged
     await repository.begin_batch(conn)
-    merged = await repository.merge_sessions(conn, plan.sessions)
-    await repository.merge_timeline(conn, plan.timeline)
-    prior_items = await repository.merge_items(conn, plan.items)
+    merged = await repository.merge_sessions(conn, staged)
+    await repository.merge_timeline(conn, staged)
+    prior_items = await repository.merge_items(conn, staged)
     ad_spend = list(plan.ad_spend.values())
     await repository.upsert_ad_spend(conn, ad_spend)
     await repository.record_command_results(conn, list(plan.command_results.values()))

@@ -20,7 +20,7 @@ from litestar import Litestar
 
 from livestudio_analytics import metrics, repository
 from livestudio_analytics.events import Event
-from livestudio_analytics.handlers import Decoder, Topics, apply_batch
+from livestudio_analytics.handlers import Decoder, Topics, apply_prepared, prepare_batch
 from livestudio_analytics.settings import SCHEMA, SERVICE, AnalyticsSettings
 from livestudio_runtime.app import create_service_app, serve
 from livestudio_runtime.db import create_pool, postgres_check
@@ -52,7 +52,8 @@ def make_consumer(settings: AnalyticsSettings, pool: asyncpg.Pool) -> ExactlyOnc
         topics=settings.topics,
         pool=pool,
         decode=Decoder(Topics(settings.session_topic, settings.item_topic, settings.commands_topic)),
-        apply=apply_batch,
+        prepare=prepare_batch,
+        apply=apply_prepared,
         max_records=settings.batch_size,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         session_timeout_ms=settings.kafka_session_timeout_ms,

@@ -152,7 +152,7 @@ SELECT * FROM up UNION ALL SELECT * FROM old
 """
 
 
-def _staged_rows(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list[tuple[Any, ...]]:
+def copy_records(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list[tuple[Any, ...]]:
     """COPY records: keys, values, register timestamps (None when equal to the row's newest), maxima; decimals as
     text and timestamps as epoch microseconds (see `_staged_type`)."""
     blanks = [(None,) * len(reg.columns) for reg in spec.registers]
@@ -181,8 +181,32 @@ def _staged_rows(spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> list
     return out
 
 
-async def _stage_rows(conn: DbConnection, spec: TableSpec, rows: Mapping[tuple[Any, ...], State]) -> None:
-    await conn.copy_records_to_table(_stage(spec), records=_staged_rows(spec, rows))
+async def _stage_rows(conn: DbConnection, spec: TableSpec, records: list[tuple[Any, ...]]) -> None:
+    await conn.copy_records_to_table(_stage(spec), records=records)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBatch:
+    """A collapsed batch as COPY records per staging table: pure, so built before its transaction opens."""
+
+    sessions: list[tuple[Any, ...]]
+    timeline: list[tuple[Any, ...]]
+    items: list[tuple[Any, ...]]
+    item_keys: list[tuple[str, int, int]]
+
+    @classmethod
+    def of(
+        cls,
+        sessions: Mapping[tuple[str, int], State],
+        timeline: Mapping[tuple[str, int, datetime], State],
+        items: Mapping[tuple[str, int, int], State],
+    ) -> StagedBatch:
+        return cls(
+            copy_records(SESSIONS, sessions),
+            copy_records(TIMELINE, timeline),
+            copy_records(ITEMS, items),
+            list(items),
+        )
 
 
 _BEGIN_BATCH = ";\n".join(
@@ -202,12 +226,12 @@ class MergedSession:
     old_observed_at: datetime | None
 
 
-async def merge_sessions(conn: DbConnection, rows: Mapping[tuple[str, int], State]) -> list[MergedSession]:
-    if not rows:
+async def merge_sessions(conn: DbConnection, staged: StagedBatch) -> list[MergedSession]:
+    if not staged.sessions:
         return []
     before: dict[tuple[str, int], tuple[date, datetime]] = {}
     after: list[tuple[str, int, date]] = []
-    await _stage_rows(conn, SESSIONS, rows)
+    await _stage_rows(conn, SESSIONS, staged.sessions)
     for r in await conn.fetch(_MERGE_SESSIONS):
         if r[0]:
             after.append((r[1], r[2], r[3]))
@@ -220,20 +244,18 @@ async def merge_sessions(conn: DbConnection, rows: Mapping[tuple[str, int], Stat
     return out
 
 
-async def merge_timeline(conn: DbConnection, rows: Mapping[tuple[str, int, datetime], State]) -> None:
-    if rows:
-        await _stage_rows(conn, TIMELINE, rows)
+async def merge_timeline(conn: DbConnection, staged: StagedBatch) -> None:
+    if staged.timeline:
+        await _stage_rows(conn, TIMELINE, staged.timeline)
         await conn.execute(_MERGE_TIMELINE)
 
 
-async def merge_items(
-    conn: DbConnection, rows: Mapping[tuple[str, int, int], State]
-) -> dict[tuple[str, int, int], datetime | None]:
+async def merge_items(conn: DbConnection, staged: StagedBatch) -> dict[tuple[str, int, int], datetime | None]:
     """Merge item rows; returns each row's observed_at before the merge (None for new rows)."""
-    if not rows:
+    if not staged.items:
         return {}
-    prior: dict[tuple[str, int, int], datetime | None] = dict.fromkeys(rows)
-    await _stage_rows(conn, ITEMS, rows)
+    prior: dict[tuple[str, int, int], datetime | None] = dict.fromkeys(staged.item_keys)
+    await _stage_rows(conn, ITEMS, staged.items)
     for r in await conn.fetch(_MERGE_ITEMS):
         if not r[0]:
             prior[(r[1], r[2], r[3])] = r[4]
@@ -427,7 +449,7 @@ async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], S
     accounts, local_days = _sorted_pairs(days)
     async with conn.transaction():
         await begin_batch(conn)
-        await _stage_rows(conn, SESSIONS, sessions)
+        await _stage_rows(conn, SESSIONS, copy_records(SESSIONS, sessions))
         lines = [r[0] for r in await conn.fetch("EXPLAIN " + _MERGE_SESSIONS)]
         lines += [r[0] for r in await conn.fetch("EXPLAIN " + _RECOMPUTE_ACCOUNT_DAYS, accounts, local_days)]
     return "\n".join(lines)
