@@ -15,8 +15,10 @@ transactions or idempotent producers:
   (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
 * Fetching and decoding are pipelined: while a batch is applied, the next one is fetched (waiting for the broker
-  if nothing is buffered yet), decoded (cooperatively, in chunks) as soon as it arrives, and prepared (`prepare`:
-  the part of applying it that needs no database, e.g. collapsing it; redone in the rare case that the
+  if nothing is buffered yet) and decoded (cooperatively, in chunks) as soon as it arrives, and what arrives
+  until the transaction ends is added to it (up to `max_records`): the time the transaction waits on Postgres
+  decodes records instead of idling, and bigger batches spread its fixed cost. Then the batch is prepared
+  (`prepare`: the part of applying it that needs no database, e.g. collapsing it; redone in the rare case that the
   transaction drops records it already applied). aiokafka asks the
   broker for more only once its buffer is drained, so a fetch that merely took what was buffered would often
   find nothing and leave the batch to be applied alone. A fetched batch remembers how often each of its
@@ -64,7 +66,7 @@ BATCH_SIZE = Histogram(
     "livestudio_consumer_batch_size",
     "Records per applied batch",
     ["consumer"],
-    buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000),
 )
 APPLY_SECONDS = Histogram(
     "livestudio_consumer_apply_seconds",
@@ -116,6 +118,8 @@ _TOPIC = attrgetter("topic")
 _TIMESTAMP = attrgetter("timestamp_ms")
 _DECODE_CHUNK = 200
 """Records decoded between two yields to the event loop."""
+_TOP_UP_POLL_MS = 2
+"""How long one look for more records waits while the previous batch is still being applied."""
 Decoder = Callable[[ConsumerRecord[bytes, bytes]], T]
 Preparer = Callable[[Sequence[Decoded[T]]], Any]
 """What can be done with a decoded batch before its transaction (pure: no database)."""
@@ -213,6 +217,8 @@ class ExactlyOnceConsumer(Generic[T]):
         """Applied offsets not yet handed to a Kafka commit."""
         self._committer: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._applied = asyncio.Event()
+        """Set when no batch is being applied: the next batch stops growing."""
         self.assigned = asyncio.Event()
         self.batches_applied = 0
 
@@ -324,11 +330,16 @@ class ExactlyOnceConsumer(Generic[T]):
         ready: _Batch[T] | None = None  # decoded; applied while the next batch is fetched and decoded
         while not self._stopping.is_set():
             try:
+                if ready is None:
+                    self._applied.set()
+                else:
+                    self._applied.clear()
                 upcoming = asyncio.create_task(self._fetch_and_decode(timeout_ms=200))
                 try:
                     if ready is not None:
                         await self._process(ready)
                 finally:
+                    self._applied.set()
                     ready = await upcoming
                 await self._check_log_shrunk()
                 self._report_lag()
@@ -342,12 +353,26 @@ class ExactlyOnceConsumer(Generic[T]):
                 await asyncio.sleep(1.0)
 
     async def _fetch_and_decode(self, timeout_ms: int) -> _Batch[T] | None:
-        fetched, seeks = await self._fetch(timeout_ms)
-        return await self._decode(fetched, seeks) if fetched else None
+        """The next batch, decoded and prepared; it grows with what arrives while the previous one is applied."""
+        fetched, seeks = await self._fetch(timeout_ms, self.max_records)
+        if not fetched:
+            return None
+        good: list[Decoded[T]] = []
+        poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        await self._decode_into(fetched, good, poison)
+        count = sum(map(len, fetched.values()))
+        while count < self.max_records and not self._applied.is_set():
+            more, more_seeks = await self._fetch(_TOP_UP_POLL_MS, self.max_records - count)
+            for tp, records in more.items():  # a partition repositioned in between is dropped when applied
+                fetched.setdefault(tp, []).extend(records)
+                seeks.setdefault(tp, more_seeks[tp])
+                count += len(records)
+            await self._decode_into(more, good, poison)
+        return _Batch(fetched, seeks, good, poison, self.prepare(good))
 
-    async def _fetch(self, timeout_ms: int) -> tuple[Fetched, dict[TopicPartition, int]]:
+    async def _fetch(self, timeout_ms: int, max_records: int) -> tuple[Fetched, dict[TopicPartition, int]]:
         try:
-            fetched = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=self.max_records)
+            fetched = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         except OffsetOutOfRangeError as err:
             await self._restart_from_earliest(err)
             return {}, {}
@@ -370,10 +395,11 @@ class ExactlyOnceConsumer(Generic[T]):
         except Exception:
             log.exception("rewind_failed", consumer=self.name)
 
-    async def _decode(self, fetched: Fetched, seeks: dict[TopicPartition, int]) -> _Batch[T]:
-        """Decode a batch, yielding to the event loop every few records (the batch in flight awaits Postgres)."""
-        good: list[Decoded[T]] = []
-        poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+    async def _decode_into(
+        self, fetched: Fetched, good: list[Decoded[T]], poison: list[tuple[ConsumerRecord[bytes, bytes], str]]
+    ) -> None:
+        """Decode fetched records, yielding to the event loop every few records (the batch in flight awaits
+        Postgres)."""
         decode = self.decode
         for records in fetched.values():
             for i, rec in enumerate(records):
@@ -385,7 +411,6 @@ class ExactlyOnceConsumer(Generic[T]):
                     poison.append((rec, f"{type(exc).__name__}: {exc}"))
                     continue
                 good.append(Decoded(rec.topic, rec.partition, rec.offset, rec.timestamp, rec.key, value))
-        return _Batch(fetched, seeks, good, poison, self.prepare(good))
 
     def _drop_repositioned(self, batch: _Batch[T]) -> _Batch[T]:
         moved = {tp for tp, n in batch.seeks.items() if self.seeks[tp] != n}

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
@@ -41,11 +42,41 @@ _STEPS = {places: Decimal(1).scaleb(-places) for places in range(19)}
 
 
 class _Plan:
-    """What to check on a decoded Struct beyond what msgspec checked: decimal digits, here and in nested values."""
+    """What to check on a decoded Struct beyond what msgspec checked: the digits of its decimals, including those
+    of the Structs it always holds (reached by dotted paths), and the Structs it may hold or holds in lists."""
 
     def __init__(self) -> None:
         self.digits: list[DigitsCheck] = []
-        self.nested: list[str] = []  # attributes holding a Struct, a list of Structs, or None
+        """(dotted path, max_digits, decimal_places)"""
+        self.nested: list[str] = []
+        """dotted paths to an optional Struct or a list of Structs, checked with their own plans"""
+        self.numbers: Callable[[Any], tuple[Any, ...]] = _nothing
+        self.limits: list[tuple[int | None, int | None]] = []
+        self.inner: Callable[[Any], tuple[Any, ...]] = _nothing
+
+    def include(self, name: str, inner: _Plan) -> None:
+        """The plan of a Struct always held in attribute `name`, checked as part of this one."""
+        self.digits += [(f"{name}.{path}", max_digits, places) for path, max_digits, places in inner.digits]
+        self.nested += [f"{name}.{path}" for path in inner.nested]
+
+    def compile(self) -> None:
+        """Getters of all the checked values at once (one C call, not a getattr per attribute and level)."""
+        self.limits = [(max_digits, places) for _, max_digits, places in self.digits]
+        self.numbers = _getter([path for path, _, _ in self.digits])
+        self.inner = _getter(self.nested)
+
+
+def _nothing(_: Any) -> tuple[Any, ...]:
+    return ()
+
+
+def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    if not names:
+        return _nothing
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda value: (one(value),)
+    return attrgetter(*names)
 
 
 class _Found:
@@ -94,7 +125,9 @@ def _build(model: type[BaseModel], tag_field: str | None) -> type[msgspec.Struct
             raise TypeError(f"{model.__name__}.{name}: more than one set of decimal digit constraints")
         if found.digits:
             plan.digits.append((name, *found.digits[0]))
-        if _holds_struct(mapped):
+        if isinstance(mapped, type) and issubclass(mapped, msgspec.Struct):
+            plan.include(name, _plans[mapped])  # always present: its checks become this plan's
+        elif _holds_struct(mapped):
             plan.nested.append(name)
         if info.default_factory is not None:
             fields.append((name, mapped, msgspec.field(default_factory=info.default_factory)))  # type: ignore[arg-type]
@@ -105,6 +138,7 @@ def _build(model: type[BaseModel], tag_field: str | None) -> type[msgspec.Struct
     struct = msgspec.defstruct(
         f"{model.__name__}Struct", fields, kw_only=True, frozen=True, gc=False, tag_field=tag_field, tag=tag
     )
+    plan.compile()
     _plans[struct] = plan
     return struct
 
@@ -189,15 +223,13 @@ def digits_within(value: Decimal, max_digits: int | None, decimal_places: int | 
 
 def _checked(value: Any) -> bool:
     """Every decimal in `value` (a Struct, or a list of them) meets its digit constraints."""
-    if isinstance(value, list):
+    if value.__class__ is list:
         return all(_checked(v) for v in value)
-    plan = _plans[type(value)]
-    for name, max_digits, places in plan.digits:
-        number = getattr(value, name)
+    plan = _plans[value.__class__]
+    for number, (max_digits, places) in zip(plan.numbers(value), plan.limits):  # noqa: B905 (same length)
         if number is not None and not digits_within(number, max_digits, places):
             return False
-    for name in plan.nested:
-        inner = getattr(value, name)
+    for inner in plan.inner(value):  # noqa: SIM110 (a loop: no generator per call on the hot path)
         if inner is not None and not _checked(inner):
             return False
     return True
