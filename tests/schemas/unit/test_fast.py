@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, get_args
 
 import msgspec
 import pytest
@@ -14,42 +14,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from livestudio_schemas.envelope import CloudEvent
 from livestudio_schemas.fast import FastDecoder, digits_within
-from livestudio_schemas.item import ITEM_SNAPSHOT, ItemMetrics, ItemSnapshots
+from livestudio_schemas.item import ITEM_SNAPSHOT, ItemMetrics, ItemSnapshots, ItemSnapshotsEvent
 from livestudio_schemas.session import (
     SESSION_CORRECTED,
     SESSION_ENDED,
     SESSION_SNAPSHOT,
     SessionCorrected,
+    SessionCorrectedEvent,
     SessionEnded,
+    SessionEndedEvent,
     SessionMetrics,
     SessionSnapshot,
+    SessionSnapshotEvent,
 )
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
 
-class _Snapshot(CloudEvent[SessionSnapshot]):
-    type: Literal["livestudio.session.snapshot.v1"]
-
-
-class _Ended(CloudEvent[SessionEnded]):
-    type: Literal["livestudio.session.ended.v1"]
-
-
-class _Corrected(CloudEvent[SessionCorrected]):
-    type: Literal["livestudio.session.corrected.v1"]
-
-
-class _Items(CloudEvent[ItemSnapshots]):
-    type: Literal["livestudio.item.snapshot.v1"]
-
-
-SESSION_MODELS = (_Snapshot, _Ended, _Corrected)
+SESSION_MODELS = (SessionSnapshotEvent, SessionEndedEvent, SessionCorrectedEvent)
 SESSIONS = FastDecoder(SESSION_MODELS, tag_field="type")
-ITEMS = FastDecoder([_Items])
-SESSION_JUDGE: TypeAdapter[Any] = TypeAdapter(Annotated[_Snapshot | _Ended | _Corrected, Field(discriminator="type")])
+ITEMS = FastDecoder([ItemSnapshotsEvent])
+_SESSION_UNION: Any = Annotated[
+    SessionSnapshotEvent | SessionEndedEvent | SessionCorrectedEvent, Field(discriminator="type")
+]
+SESSION_JUDGE: TypeAdapter[Any] = TypeAdapter(_SESSION_UNION)
 
 _COMMON: dict[str, Any] = {
     "account_id": "acc-1",
@@ -73,16 +62,26 @@ SAMPLES: list[tuple[str, FastDecoder, TypeAdapter[Any], bytes]] = [
         "snapshot",
         SESSIONS,
         SESSION_JUDGE,
-        _envelope(_Snapshot, SESSION_SNAPSHOT, SessionSnapshot(**_COMMON, on_air=True)),
+        _envelope(SessionSnapshotEvent, SESSION_SNAPSHOT, SessionSnapshot(**_COMMON, on_air=True)),
     ),
-    ("ended", SESSIONS, SESSION_JUDGE, _envelope(_Ended, SESSION_ENDED, SessionEnded(**_COMMON, ended_at=NOW))),
-    ("corrected", SESSIONS, SESSION_JUDGE, _envelope(_Corrected, SESSION_CORRECTED, SessionCorrected(**_COMMON))),
+    (
+        "ended",
+        SESSIONS,
+        SESSION_JUDGE,
+        _envelope(SessionEndedEvent, SESSION_ENDED, SessionEnded(**_COMMON, ended_at=NOW)),
+    ),
+    (
+        "corrected",
+        SESSIONS,
+        SESSION_JUDGE,
+        _envelope(SessionCorrectedEvent, SESSION_CORRECTED, SessionCorrected(**_COMMON)),
+    ),
     (
         "items",
         ITEMS,
-        TypeAdapter(_Items),
+        TypeAdapter(ItemSnapshotsEvent),
         _envelope(
-            _Items,
+            ItemSnapshotsEvent,
             ITEM_SNAPSHOT,
             ItemSnapshots(
                 account_id="acc-1",
@@ -216,13 +215,13 @@ def test_unusual_but_valid_encodings_are_left_to_pydantic() -> None:
     doc = json.loads(SAMPLES[0][3])
     doc["data"]["metrics"]["views"] = "5"  # pydantic's lax mode accepts numeric strings, msgspec's strict mode not
     value = SESSIONS.decode(json.dumps(doc).encode())
-    assert isinstance(value, _Snapshot)
+    assert isinstance(value, SessionSnapshotEvent)
     assert value.data.metrics.views == 5
 
     doc = json.loads(SAMPLES[0][3])
     doc["data"]["observed_at"] = "2026-11-21T03:00:00.1234567Z"  # pydantic truncates, msgspec would round
     value = SESSIONS.decode(json.dumps(doc).encode())
-    assert isinstance(value, _Snapshot)
+    assert isinstance(value, SessionSnapshotEvent)
     assert value.data.observed_at.microsecond == 123456
 
 
@@ -250,3 +249,12 @@ def test_models_with_their_own_validators_are_refused() -> None:
 
     with pytest.raises(TypeError, match="validators"):
         FastDecoder([Checked])
+
+
+@pytest.mark.parametrize(
+    ("envelope", "type_"),
+    [(SessionSnapshotEvent, SESSION_SNAPSHOT), (SessionEndedEvent, SESSION_ENDED),
+     (SessionCorrectedEvent, SESSION_CORRECTED), (ItemSnapshotsEvent, ITEM_SNAPSHOT)],
+)  # fmt: skip
+def test_pinned_envelope_types_are_the_contracts(envelope: type[BaseModel], type_: str) -> None:
+    assert get_args(envelope.model_fields["type"].annotation) == (type_,)

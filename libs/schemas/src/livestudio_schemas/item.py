@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from livestudio_schemas.envelope import event_type
+from livestudio_schemas.envelope import CloudEvent, event_type
 from livestudio_schemas.types import AwareDatetime, Count, Money, Ratio
 
 ITEM_SNAPSHOT = event_type("item.snapshot")
@@ -40,3 +42,9 @@ class ItemSnapshots(BaseModel):
     currency: str = Field(default="IDR", min_length=3, max_length=3)
     complete: bool = Field(default=True, description="false when not every page could be read")
     items: list[ItemMetrics]
+
+
+class ItemSnapshotsEvent(CloudEvent[ItemSnapshots]):
+    """The envelope with its `type` pinned (a unit test pins the literal to `ITEM_SNAPSHOT`)."""
+
+    type: Literal["livestudio.item.snapshot.v1"]

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from livestudio_schemas.envelope import event_type
+from livestudio_schemas.envelope import CloudEvent, event_type
 from livestudio_schemas.types import AwareDatetime, Count, Money, Ratio
 
 SESSION_SNAPSHOT = event_type("session.snapshot")
@@ -87,3 +87,16 @@ class SessionCorrected(SessionObservation):
 
     ended_at: AwareDatetime | None = None
     reason: Literal["settlement", "backfill"] = "settlement"
+
+
+# --- envelopes with their type pinned: a union of them is told apart by `type` (a unit test pins the literals) ---
+class SessionSnapshotEvent(CloudEvent[SessionSnapshot]):
+    type: Literal["livestudio.session.snapshot.v1"]
+
+
+class SessionEndedEvent(CloudEvent[SessionEnded]):
+    type: Literal["livestudio.session.ended.v1"]
+
+
+class SessionCorrectedEvent(CloudEvent[SessionCorrected]):
+    type: Literal["livestudio.session.corrected.v1"]

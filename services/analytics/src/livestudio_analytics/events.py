@@ -24,8 +24,8 @@ from livestudio_runtime.exactly_once import PoisonMessage
 from livestudio_schemas.commands import COMMAND, AdSpendEnter, Command, owner_of
 from livestudio_schemas.envelope import CloudEvent, RawCloudEvent
 from livestudio_schemas.fast import FastDecoder
-from livestudio_schemas.item import ItemSnapshots
-from livestudio_schemas.session import SessionCorrected, SessionEnded, SessionSnapshot
+from livestudio_schemas.item import ItemSnapshotsEvent
+from livestudio_schemas.session import SessionCorrectedEvent, SessionEndedEvent, SessionSnapshotEvent
 
 OWNER = "analytics"
 SessionKind = obs.SessionKind
@@ -107,26 +107,12 @@ Event = SessionEvent | ItemsEvent | AdSpendEntry | CommandRejected | CommandIgno
 
 
 # --- session and item topics -------------------------------------------------------------------------------
-# The envelope `type` picks the payload model in one validation pass (unit tests pin these literals to the
-# contract's constants).
-class _Snapshot(CloudEvent[SessionSnapshot]):
-    type: Literal["livestudio.session.snapshot.v1"]
-
-
-class _Ended(CloudEvent[SessionEnded]):
-    type: Literal["livestudio.session.ended.v1"]
-
-
-class _Corrected(CloudEvent[SessionCorrected]):
-    type: Literal["livestudio.session.corrected.v1"]
-
-
-class _Items(CloudEvent[ItemSnapshots]):
-    type: Literal["livestudio.item.snapshot.v1"]
-
-
-_SESSIONS = FastDecoder([_Snapshot, _Ended, _Corrected], tag_field="type")
-_KIND: dict[type[Any], SessionKind] = {_Snapshot: "snapshot", _Ended: "ended", _Corrected: "corrected"}
+_SESSIONS = FastDecoder([SessionSnapshotEvent, SessionEndedEvent, SessionCorrectedEvent], tag_field="type")
+_KIND: dict[type[Any], SessionKind] = {
+    SessionSnapshotEvent: "snapshot",
+    SessionEndedEvent: "ended",
+    SessionCorrectedEvent: "corrected",
+}
 
 
 def safe_text(text: str) -> str:
@@ -157,7 +143,7 @@ def decode_session(raw: bytes | None) -> SessionEvent:
     return SessionEvent(kind, payload, obs.check_session(payload, kind))
 
 
-_ITEMS = FastDecoder([_Items])
+_ITEMS = FastDecoder([ItemSnapshotsEvent])
 
 
 def decode_items(raw: bytes | None) -> ItemsEvent:
