@@ -15,15 +15,14 @@ transactions or idempotent producers:
   (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
 * Fetching and decoding are pipelined: while a batch is applied, the next one is fetched (waiting for the broker
-  if nothing is buffered yet) and decoded (cooperatively, in chunks) as soon as it arrives, and what arrives
-  until the transaction ends is added to it (up to `max_records`): the time the transaction waits on Postgres
-  decodes records instead of idling, and bigger batches spread its fixed cost. Then the batch is prepared
-  (`prepare`: the part of applying it that needs no database, e.g. collapsing it; redone in the rare case that the
-  transaction drops records it already applied). aiokafka asks the
-  broker for more only once its buffer is drained, so a fetch that merely took what was buffered would often
-  find nothing and leave the batch to be applied alone. A fetched batch remembers how often each of its
-  partitions had been repositioned (seek, assignment, revocation, log reset); records of a partition
-  repositioned since are dropped, not applied: the consumer reads them again from the new position.
+  if nothing is buffered yet: aiokafka asks the broker for more only once its buffer is drained, so a fetch that
+  merely took what was buffered would often find nothing) and decoded (cooperatively, in chunks) as soon as it
+  arrives, and what arrives until the transaction ends is added to it (up to `max_records`): the time the
+  transaction waits on Postgres decodes records instead of idling, and bigger batches spread its fixed cost.
+  Then the batch is prepared (`prepare`: the part of applying it that needs no database, e.g. collapsing it;
+  redone in the rare case that the transaction drops records it already applied). A fetched batch remembers how
+  often each of its partitions had been repositioned (seek, assignment, revocation, log reset); records of a
+  partition repositioned since are dropped, not applied: the consumer reads them again from the new position.
 
 Offsets are also committed to Kafka after each batch, only so that external lag tooling sees progress. That
 commit runs in the background (one at a time, the newest offsets replacing any not sent yet): the next batch

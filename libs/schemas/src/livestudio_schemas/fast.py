@@ -4,13 +4,13 @@
 fields and defaults, and every constraint of the models (lengths and bounds by msgspec, decimal digits by a
 check after decoding). msgspec runs in strict mode, which accepts only the plain JSON encoding of each value, so
 what it accepts is a subset of what pydantic accepts. Everything else (poison, but also valid records written
-unusually, e.g. a count as "5" or a decimal as "1.500") goes to pydantic, which decodes it into the model or
-raises its `ValidationError`. So the verdict is always the contract's; a property test holds the two paths
+unusually, e.g. a count as "5" or a timestamp with nanoseconds) goes to pydantic, which decodes it into the model
+or raises its `ValidationError`. So the verdict is always the contract's; a property test holds the two paths
 together (what the fast path accepts, the model accepts with equal values).
 
 A decoded value is a Struct or a model instance; both have the models' attributes. The fast path parses and
-checks a session snapshot in ~2.3 µs, pydantic in ~8.8 µs (both counting their freeing). Models with validators
-of their own, aliases, or constraints this module does not know are refused (`TypeError`).
+checks a session snapshot in ~5 µs (msgspec itself ~3 µs), pydantic in ~9 µs (both counting their freeing).
+Models with validators of their own, aliases, or constraints this module does not know are refused (`TypeError`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pydantic.functional_serializers import PlainSerializer
 from pydantic_core import PydanticUndefined
 
 DigitsCheck = tuple[str, int | None, int | None]
-"""(attribute, max_digits, decimal_places) of a decimal field with digit constraints."""
+"""(dotted path, max_digits, decimal_places) of a decimal field with digit constraints."""
 
 _BOUNDS = {annotated_types.Gt: "gt", annotated_types.Ge: "ge", annotated_types.Lt: "lt", annotated_types.Le: "le"}
 _SUB_MICROSECOND = re.compile(rb"\.[0-9]{7}")
@@ -47,7 +47,6 @@ class _Plan:
 
     def __init__(self) -> None:
         self.digits: list[DigitsCheck] = []
-        """(dotted path, max_digits, decimal_places)"""
         self.nested: list[str] = []
         """dotted paths to an optional Struct or a list of Structs, checked with their own plans"""
         self.numbers: Callable[[Any], tuple[Any, ...]] = _nothing
@@ -197,28 +196,16 @@ def _holds_struct(annotation: Any) -> bool:
 
 def digits_within(value: Decimal, max_digits: int | None, decimal_places: int | None) -> bool:
     """Whether `value` certainly meets pydantic's digit constraints (which ignore trailing zeros). Where this says
-    no, the record goes to pydantic, so it may be stricter than pydantic, never laxer."""
-    if not value.is_finite():
+    no, the record goes to pydantic, so it may be stricter than pydantic, never laxer: only constraints that give
+    both `max_digits` and `decimal_places` (the contract's money and rates) are checked here."""
+    if max_digits is None or decimal_places not in _STEPS or not value.is_finite():
         return False
-    if max_digits is not None and decimal_places in _STEPS:
-        try:  # two C calls, ~0.13 µs (as_tuple() below costs ~0.5 µs)
-            if value.quantize(_STEPS[decimal_places]) != value:
-                return False  # more decimal places than allowed, trailing zeros aside
-        except InvalidOperation:  # beyond the context's precision
-            return False
-        return value.adjusted() < max_digits - decimal_places  # adjusted(): the exponent of the first digit
-    _, figures, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    decimals = max(0, -exponent)
-    whole = max(0, len(figures) - decimals) + max(0, exponent)
-    if decimal_places is not None and decimals > decimal_places:
+    try:  # two C calls, ~0.13 µs (as_tuple() would cost ~0.5 µs)
+        if value.quantize(_STEPS[decimal_places]) != value:
+            return False  # more decimal places than allowed, trailing zeros aside
+    except InvalidOperation:  # beyond the context's precision
         return False
-    if max_digits is not None:
-        if whole + decimals > max_digits:
-            return False
-        if decimal_places is not None and whole > max_digits - decimal_places:
-            return False
-    return True
+    return value.adjusted() < max_digits - decimal_places  # adjusted(): the exponent of the first digit
 
 
 def _checked(value: Any) -> bool:

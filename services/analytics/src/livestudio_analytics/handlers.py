@@ -47,6 +47,8 @@ class Decoder:
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
+    """What `prepare_batch` builds before the transaction: the collapsed batch and its COPY records."""
+
     plan: BatchPlan
     staged: repository.StagedBatch
 

@@ -272,14 +272,14 @@ def timeline_point(obs: SessionPayload, kind: SessionKind, ts: datetime) -> tupl
     return minute_of(ts), State(point, [ts])
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
 
 
 def minute_of(ts: datetime) -> datetime:
     """The UTC minute of a timeline point (arithmetic on the epoch: `replace` with keywords, or building a
     `timedelta` from the seconds, is about twice as slow)."""
-    return ts - (ts - _EPOCH) % _MINUTE
+    return ts - (ts - EPOCH) % _MINUTE
 
 
 Reports = Callable[[SessionPayload], bool]

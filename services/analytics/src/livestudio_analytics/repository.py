@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from livestudio_analytics.events import AdSpendEntry
 from livestudio_analytics.lww import Column, State, TableSpec
-from livestudio_analytics.observations import ITEMS, SESSIONS, TIMELINE
+from livestudio_analytics.observations import EPOCH, ITEMS, SESSIONS, TIMELINE
 from livestudio_runtime.db import DbConnection
 
 READ_MODELS = ("sessions", "session_timeline", "session_items", "daily_account", "daily_studio", "ad_spend")
@@ -51,13 +51,12 @@ def _stage(spec: TableSpec) -> str:
     return f"stage_{spec.table}"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
 def _micros(ts: datetime) -> int:
     """A staged timestamp: microseconds since the epoch (exact; fast for `datetime.UTC` values)."""
-    return (ts - _EPOCH) // _MICROSECOND
+    return (ts - EPOCH) // _MICROSECOND
 
 
 def _staged_type(pg_type: str) -> str:
