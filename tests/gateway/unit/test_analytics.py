@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from livestudio_gateway import analytics
 from livestudio_gateway.models import Figures
@@ -61,7 +63,54 @@ def test_compare_diff_and_ratio() -> None:
     assert changes["confirmed_sales"].ratio == Decimal("1.250000")
     assert changes["sessions"].ratio is None  # previous was 0
     assert changes["ad_spend"].diff is None and changes["roas"].diff is None
-    assert set(changes) == set(analytics.COMPARED) <= set(Figures.__struct_fields__)
+    assert set(changes) == set(analytics.COMPARED) == set(Figures.__struct_fields__)
+
+
+# --- the arithmetic against its definition, on any figures -------------------------------------------------------
+def _reference_divide(numerator: Any, divisor: Any, places: Decimal) -> Decimal | None:
+    if numerator is None or divisor is None or divisor == 0:
+        return None
+    return (Decimal(numerator) / Decimal(divisor)).quantize(places, rounding=ROUND_HALF_EVEN)
+
+
+_counts = st.one_of(st.none(), st.just(0), st.integers(min_value=0, max_value=10**12))
+_money = st.one_of(
+    st.none(),
+    st.just(Decimal(0)),
+    st.decimals(min_value=0, max_value=Decimal("9" * 14), places=2, allow_nan=False, allow_infinity=False),
+)
+_rollups = st.fixed_dictionaries(
+    {
+        **{k: _counts for k in ("sessions", "streaming_ms", "viewers", "peak_viewers")},
+        **{k: _counts for k in ("placed_orders", "confirmed_orders")},
+        **{k: _money for k in ("placed_sales", "confirmed_sales", "ad_spend")},
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(current=_rollups, previous=_rollups)
+def test_figures_and_comparison_follow_their_definition(current: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Derived figures are numerator / divisor rounded half-even (null when unknown or divided by 0); a change is
+    current - previous and current / previous; every money-like value is a Decimal, so it travels as a string."""
+    cur, prev = analytics.figures(current), analytics.figures(previous)
+    for row, figs in ((current, cur), (previous, prev)):
+        sales, orders = row["confirmed_sales"], row["confirmed_orders"]
+        ms = row["streaming_ms"]
+        amount = None if sales is None else sales * analytics.MS_PER_HOUR
+        per_hour = None if not ms else _reference_divide(amount, ms, analytics.CENTS)
+        assert figs.gmv_per_streaming_hour == per_hour
+        assert figs.conversion == _reference_divide(orders, row["viewers"], analytics.RATE)
+        assert figs.aov == _reference_divide(sales, orders, analytics.CENTS)
+        assert figs.roas == _reference_divide(sales, row["ad_spend"], analytics.RATE)
+        assert figs.acos == _reference_divide(row["ad_spend"], sales, analytics.RATE)
+    changes = analytics.compare(cur, prev)
+    assert list(changes) == list(Figures.__struct_fields__)
+    for name, delta in changes.items():
+        a, b = getattr(cur, name), getattr(prev, name)
+        assert delta.diff == (None if a is None or b is None else Decimal(a) - Decimal(b))
+        assert delta.ratio == _reference_divide(a, b, analytics.RATE)
+        assert all(v is None or type(v) is Decimal for v in (delta.diff, delta.ratio))
 
 
 def test_ranges() -> None:

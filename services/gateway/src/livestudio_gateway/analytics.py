@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal, Protocol
 
+from msgspec.structs import astuple
+
 from livestudio_gateway.models import Delta, Figures, HostFigures, SessionDerived
 from livestudio_gateway.problems import BadRequest
 
@@ -28,18 +30,23 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
+def exact(value: Number) -> Decimal:
+    """`value` as a Decimal (a Decimal is returned as it is)."""
+    return value if type(value) is Decimal else Decimal(value)
+
+
 def divide(numerator: Number | None, divisor: Number | None, places: Decimal = RATE) -> Decimal | None:
     """numerator / divisor rounded to `places`; None when either is unknown or the divisor is 0."""
-    if numerator is None or divisor is None or divisor == 0:
+    if numerator is None or not divisor:  # `not divisor`: None or 0
         return None
-    return (Decimal(numerator) / Decimal(divisor)).quantize(places, rounding=ROUND_HALF_EVEN)
+    return (exact(numerator) / divisor).quantize(places, ROUND_HALF_EVEN)
 
 
 def per_hour(amount: Number | None, duration_ms: Number | None) -> Decimal | None:
     """An amount per hour of `duration_ms` (GMV per streaming hour), in cents."""
-    if amount is None or duration_ms is None or duration_ms == 0:
+    if amount is None or not duration_ms:
         return None
-    return (Decimal(amount) * MS_PER_HOUR / Decimal(duration_ms)).quantize(CENTS, rounding=ROUND_HALF_EVEN)
+    return (exact(amount) * MS_PER_HOUR / duration_ms).quantize(CENTS, ROUND_HALF_EVEN)
 
 
 def figures(row: Row) -> Figures:
@@ -89,32 +96,20 @@ def host_figures(row: Row) -> HostFigures:
     )
 
 
-COMPARED = (
-    "sessions",
-    "streaming_ms",
-    "viewers",
-    "peak_viewers",
-    "placed_orders",
-    "confirmed_orders",
-    "placed_sales",
-    "confirmed_sales",
-    "ad_spend",
-    "gmv_per_streaming_hour",
-    "conversion",
-    "aov",
-    "roas",
-    "acos",
-)
+COMPARED: tuple[str, ...] = Figures.__struct_fields__
+"""Every figure is compared, in the order of `Figures`."""
 
 
 def compare(current: Figures, previous: Figures) -> dict[str, Delta]:
     """Per figure: diff = current - previous, ratio = current / previous (None when unknown or divisor 0)."""
     out: dict[str, Delta] = {}
-    for name in COMPARED:
-        cur: Number | None = getattr(current, name)
-        prev: Number | None = getattr(previous, name)
-        diff = None if cur is None or prev is None else Decimal(cur) - Decimal(prev)
-        out[name] = Delta(diff=diff, ratio=divide(cur, prev))
+    for name, cur, prev in zip(COMPARED, astuple(current), astuple(previous), strict=True):
+        if cur is None or prev is None:
+            out[name] = Delta(diff=None, ratio=None)
+        else:
+            cur = exact(cur)
+            ratio = (cur / prev).quantize(RATE, ROUND_HALF_EVEN) if prev else None
+            out[name] = Delta(diff=cur - prev, ratio=ratio)
     return out
 
 
