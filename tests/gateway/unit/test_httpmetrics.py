@@ -38,7 +38,7 @@ async def test_requests_are_counted_per_route_template_and_status() -> None:
     before_errors = sample("livestudio_gateway_http_requests_error_total", path, "503")
     before_observed = sample("livestudio_gateway_http_request_duration_seconds_count", path, "200")
     before_metrics = sample("livestudio_gateway_http_requests_total", "/metrics", "200")
-    app = Litestar([thing, metrics], middleware=[HttpMetricsMiddleware()])
+    app = Litestar([thing, metrics], middleware=[HttpMetricsMiddleware])
     async with AsyncTestClient(app) as client:
         for thing_id in (1, 2, 3):
             assert (await client.get(f"/things/{thing_id}")).status_code == 200

@@ -20,11 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, cast, get_args
 
 import jwt
-from litestar.connection import ASGIConnection
-from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import ASGIApp
 
-from livestudio_gateway.problems import Forbidden, Unauthorized
+from livestudio_gateway.problems import Forbidden
 
 Role = Literal["owner", "manager", "host", "service"]
 ROLES: Final = frozenset(get_args(Role))
@@ -169,49 +166,6 @@ def mint_token(
         claims["aud"] = audience
     principal_from_claims(claims)  # refuse to mint what the gateway would reject
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def _authorization(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The first Authorization header, read from the raw ASGI headers (no header mapping is built for it: the
-    rate limiter and the authentication both read it on every request)."""
-    for name, value in connection.scope["headers"]:
-        if name.lower() == b"authorization":
-            return value.decode("latin-1")
-    return None
-
-
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any], *, allow_query: bool = False) -> str | None:
-    header = _authorization(connection)
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-        return None
-    if allow_query:
-        # EventSource cannot send headers: the SSE route also accepts ?access_token=
-        return connection.query_params.get("access_token") or None
-    return None
-
-
-LIVE_PATH_PREFIX: Final = "/api/v1/live"
-
-
-class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Sets `request.user` to the caller's `Principal`; 401 problem when the token is missing or invalid."""
-
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, exclude: list[str] | None = None) -> None:
-        super().__init__(app, exclude=exclude)
-        self.verifier = verifier
-
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        token = bearer_token(connection, allow_query=connection.scope["path"].startswith(LIVE_PATH_PREFIX))
-        if token is None:
-            raise Unauthorized()
-        try:
-            principal = self.verifier.verify(token)
-        except InvalidToken:
-            raise Unauthorized("the bearer token is invalid or expired") from None
-        return AuthenticationResult(user=principal, auth=None)
 
 
 # --- scoping rules -----------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The same series as Litestar's PrometheusMiddleware with `group_path=True` (`livestudio_gateway_http_requests_total`,
 `…_request_duration_seconds`, `…_requests_in_progress`, `…_requests_error_total`, labelled `method`, `path` (the
-route template, never the raw path), `status_code`, `app_name`), at a fraction of its cost per request: no
-`Request`/URL objects are built, and the labelled children are looked up once per (method, route, status).
+route template, never the raw path), `status_code`, `app_name`), at a fraction of its cost per request: a plain
+ASGI middleware (no path-pattern checks per request), no `Request`/URL objects are built, and the labelled children
+are looked up once per (method, route, status).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import time
 from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from livestudio_gateway.metrics import (
@@ -46,13 +46,14 @@ class _Route:
         return children
 
 
-class HttpMetricsMiddleware(ASGIMiddleware):
-    """Counts every routed request but `/metrics`; the duration ends with the last body message sent."""
+class HttpMetricsMiddleware:
+    """Counts every routed request but `/metrics`; the duration ends with the last body message sent. Litestar
+    runs it per route (after routing), where `scope["path_template"]` names the route."""
 
-    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
-    exclude_path_pattern = "^/metrics$"
+    EXCLUDED_PATH = "/metrics"
 
-    def __init__(self) -> None:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
         self._routes: dict[tuple[str, str], _Route] = {}
 
     def _route(self, scope: Scope) -> _Route:
@@ -63,7 +64,10 @@ class HttpMetricsMiddleware(ASGIMiddleware):
             route = self._routes[(method, path)] = _Route(method, path)
         return route
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in (ScopeType.HTTP, ScopeType.WEBSOCKET) or scope["path"] == self.EXCLUDED_PATH:
+            await self.app(scope, receive, send)
+            return
         route = self._route(scope)
         started = time.perf_counter()
         span = [200, 0.0]  # status, duration
@@ -77,7 +81,7 @@ class HttpMetricsMiddleware(ASGIMiddleware):
 
         route.in_progress.inc()
         try:
-            await next_app(scope, receive, timed_send)
+            await self.app(scope, receive, timed_send)
         finally:
             route.in_progress.dec()
             count, duration, error = route.finished(int(span[0]))

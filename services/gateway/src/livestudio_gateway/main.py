@@ -1,8 +1,9 @@
 """The gateway service: `create_app(settings)` builds the Litestar app, `run()` serves it (console script).
 
-Middleware, outermost first: HTTP metrics (per route template), per-client rate limit, JWT authentication. Errors are
-RFC 9457 problem+json; OpenAPI 3.1 is served at `/schema` (`/schema/openapi.json`, docs UI `/schema/swagger`).
-`/health/live`, `/health/ready` (Postgres and broker reachable) and `/metrics` come from the runtime.
+Middleware, outermost first: HTTP metrics (per route template), then the caller (JWT authentication and the
+per-client rate limit, `caller.CallerMiddleware`). Errors are RFC 9457 problem+json; OpenAPI 3.1 is served at
+`/schema` (`/schema/openapi.json`, docs UI `/schema/swagger`). `/health/live`, `/health/ready` (Postgres and broker
+reachable) and `/metrics` come from the runtime.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from livestudio_gateway import server
-from livestudio_gateway.auth import JWTAuthMiddleware
+from livestudio_gateway.caller import CallerMiddleware
 from livestudio_gateway.handlers import api_router
 from livestudio_gateway.httpmetrics import HttpMetricsMiddleware
 from livestudio_gateway.problems import problem_details_plugin
-from livestudio_gateway.ratelimit import RateLimitMiddleware, TokenBuckets
+from livestudio_gateway.ratelimit import TokenBuckets
 from livestudio_gateway.settings import GatewaySettings
 from livestudio_gateway.state import Gateway
 from livestudio_runtime.app import create_service_app
@@ -67,13 +68,13 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     health.add("postgres", gateway.db_check)
     health.add("kafka", kafka_check(settings.kafka_bootstrap))
 
-    middleware: list[object] = [HttpMetricsMiddleware()]
-    if settings.rate_limit_enabled:
-        buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        middleware.append(RateLimitMiddleware(buckets, gateway.verifier, OPS_PATHS))
-    middleware.append(
-        DefineMiddleware(JWTAuthMiddleware, verifier=gateway.verifier, exclude=[f"^{p}" for p in OPS_PATHS])
+    buckets = (
+        TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst) if settings.rate_limit_enabled else None
     )
+    middleware = [
+        HttpMetricsMiddleware,
+        DefineMiddleware(CallerMiddleware, verifier=gateway.verifier, buckets=buckets, exclude_prefixes=OPS_PATHS),
+    ]
     cors = (
         CORSConfig(
             allow_origins=settings.cors_origins,

@@ -1,4 +1,5 @@
-"""Per-client rate limiting: a token bucket per JWT subject (or client IP without a valid token).
+"""Per-client rate limiting: a token bucket per client key (`caller.CallerMiddleware` keys by JWT subject, or by
+client IP without a valid token).
 
 Litestar's RateLimitMiddleware keeps every request timestamp of the window in a store and re-encodes it on each
 request (cost grows with the limit); a token bucket is O(1) per request and allows short bursts. Buckets live in
@@ -7,20 +8,9 @@ the process (one per replica); the least recently used ones are dropped beyond `
 
 from __future__ import annotations
 
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
-
-from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
-
-from livestudio_gateway.auth import InvalidToken, TokenVerifier, bearer_token
-from livestudio_gateway.metrics import RATE_LIMITED
-from livestudio_gateway.problems import RateLimited
 
 
 class TokenBuckets:
@@ -59,37 +49,3 @@ class TokenBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
-
-
-def client_key(connection: ASGIConnection[Any, Any, Any, Any], verifier: TokenVerifier) -> str:
-    token = bearer_token(connection, allow_query=True)
-    if token is not None:
-        try:
-            return "sub:" + verifier.verify(token).sub
-        except InvalidToken:
-            pass
-    client = connection.scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
-
-
-class RateLimitMiddleware(ASGIMiddleware):
-    """429 problem+json with Retry-After once a client's bucket is empty."""
-
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, buckets: TokenBuckets, verifier: TokenVerifier, exclude_prefixes: tuple[str, ...]) -> None:
-        self.buckets = buckets
-        self.verifier = verifier
-        self.exclude_prefixes = exclude_prefixes
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if not scope["path"].startswith(self.exclude_prefixes):
-            key = client_key(ASGIConnection(scope), self.verifier)
-            wait = self.buckets.take(key)
-            if wait > 0:
-                RATE_LIMITED.inc()
-                raise RateLimited(
-                    "too many requests; slow down",
-                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
-                )
-        await next_app(scope, receive, send)
