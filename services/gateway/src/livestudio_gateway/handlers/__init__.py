@@ -15,7 +15,7 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from livestudio_gateway.handlers import accounts, insights, pay, roster, sessions, studios
-from livestudio_gateway.handlers.common import API_PREFIX, DEPENDENCIES
+from livestudio_gateway.handlers.common import API_PREFIX
 from livestudio_gateway.problems import BadRequest
 
 __all__ = ["API_PREFIX", "api_router"]
@@ -58,5 +58,4 @@ def api_router() -> Router:
             *insights.ROUTES,
             *pay.ROUTES,
         ],
-        dependencies=DEPENDENCIES,
     )

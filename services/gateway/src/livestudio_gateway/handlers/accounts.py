@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Response, delete, get, patch, post, put
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from livestudio_gateway import analytics, commands
@@ -14,10 +13,12 @@ from livestudio_gateway.auth import Principal, require_writer, studio_filter
 from livestudio_gateway.handlers.common import (
     READS,
     WRITES,
+    ApiRequest,
     CursorQ,
     DayPath,
     IdPath,
     StudioQ,
+    caller,
     claim,
     not_host,
     now,
@@ -70,8 +71,7 @@ def _account(row: Any, at: datetime, threshold_s: int) -> Account:
 
 @get("/accounts", summary="Shopee accounts with polling health", tags=["accounts"], responses=READS)
 async def list_accounts(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: StudioQ = None,
     account_state: Annotated[
         str | None, QueryParameter(name="state", pattern=r"^[a-z_]{1,40}$", description="only this state")
@@ -80,6 +80,7 @@ async def list_accounts(
     cursor: CursorQ = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> AccountPage:
+    principal, gw = caller(request)
     not_host(principal)
     scope = studio_filter(principal, studio_id)
     after = decode_account_cursor(cursor) if cursor else None
@@ -93,9 +94,8 @@ async def list_accounts(
 
 
 @get("/accounts/{account_id:str}", summary="One account", tags=["accounts"], responses=READS)
-async def get_account(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], account_id: IdPath
-) -> Account:
+async def get_account(request: ApiRequest, account_id: IdPath) -> Account:
+    principal, gw = caller(request)
     not_host(principal)
     row = await visible_account(gw, account_id, principal.studio_scope)
     return _account(row, now(), gw.settings.freshness_threshold_s)
@@ -109,9 +109,8 @@ async def get_account(
     status_code=202,
     responses=WRITES,
 )
-async def connect_account(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], data: JSONBody[ConnectAccountBody]
-) -> Response[CommandAccepted]:
+async def connect_account(request: ApiRequest, data: JSONBody[ConnectAccountBody]) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     account_id = data.account_id or commands.new_account_id()
     if data.account_id is not None:
@@ -136,9 +135,8 @@ async def connect_account(
     status_code=202,
     responses=WRITES,
 )
-async def start_qr_login(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], data: JSONBody[QrLoginBody]
-) -> Response[CommandAccepted]:
+async def start_qr_login(request: ApiRequest, data: JSONBody[QrLoginBody]) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     account_id = data.account_id or commands.new_account_id()
     if data.account_id is not None:
@@ -162,9 +160,8 @@ async def start_qr_login(
     tags=["accounts"],
     responses=READS,
 )
-async def get_qr_login(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], login_id: IdPath
-) -> QrLogin:
+async def get_qr_login(request: ApiRequest, login_id: IdPath) -> QrLogin:
+    principal, gw = caller(request)
     if not principal.can_write:
         raise Forbidden("only owners and managers connect accounts")
     row = await gw.repo.qr_login(login_id, principal.studio_scope)
@@ -191,11 +188,11 @@ async def writable_account(gw: Gateway, principal: Principal, account_id: str) -
     responses=WRITES,
 )
 async def update_account(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     account_id: IdPath,
     data: JSONBody[AccountPatchBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     if data.display_name is None and data.cookie is None:
         raise BadRequest("give display_name and/or cookie")
     await writable_account(gw, principal, account_id)
@@ -213,9 +210,8 @@ async def update_account(
     status_code=202,
     responses=WRITES,
 )
-async def pause_account(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], account_id: IdPath
-) -> Response[CommandAccepted]:
+async def pause_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     await writable_account(gw, principal, account_id)
     return await submit(gw, principal, AccountPause(account_id=account_id), account_id=account_id)
 
@@ -227,9 +223,8 @@ async def pause_account(
     status_code=202,
     responses=WRITES,
 )
-async def resume_account(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], account_id: IdPath
-) -> Response[CommandAccepted]:
+async def resume_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     await writable_account(gw, principal, account_id)
     return await submit(gw, principal, AccountResume(account_id=account_id), account_id=account_id)
 
@@ -241,9 +236,8 @@ async def resume_account(
     status_code=202,
     responses=WRITES,
 )
-async def remove_account(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], account_id: IdPath
-) -> Response[CommandAccepted]:
+async def remove_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     await writable_account(gw, principal, account_id)
     return await submit(gw, principal, AccountRemove(account_id=account_id), account_id=account_id)
 
@@ -256,12 +250,12 @@ async def remove_account(
     responses=WRITES,
 )
 async def enter_ad_spend(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     account_id: IdPath,
     day: DayPath,
     data: JSONBody[AdSpendBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     commands.check_not_future(day, now().date(), "day")
     studio_id = await writable_account(gw, principal, account_id)
     currency = data.currency

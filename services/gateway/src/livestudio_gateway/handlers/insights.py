@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated, Final, Literal
 
 from litestar import get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from livestudio_gateway import analytics
@@ -14,11 +13,13 @@ from livestudio_gateway.auth import Principal, host_filter, studio_filter
 from livestudio_gateway.handlers.common import (
     READS,
     AccountQ,
+    ApiRequest,
     FromQ,
     HostQ,
     IdPath,
     StudioQ,
     ToQ,
+    caller,
     not_host,
     single_currency,
     visible_account,
@@ -83,13 +84,13 @@ _EMPTY_ROLLUP: Final = {
     responses=READS,
 )
 async def daily_series(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     date_from: FromQ,
     date_to: ToQ,
     studio_id: StudioQ = None,
     account_id: AccountQ = None,
 ) -> DailySeries:
+    principal, gw = caller(request)
     scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     if account_id is not None:
         rows = await gw.repo.daily_account(account_id, scope, date_from, date_to)
@@ -112,13 +113,13 @@ async def daily_series(
     responses=READS,
 )
 async def summary(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     date_from: FromQ,
     date_to: ToQ,
     studio_id: StudioQ = None,
     account_id: AccountQ = None,
 ) -> Summary:
+    principal, gw = caller(request)
     scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     prev_from, prev_to = analytics.previous_range(date_from, date_to)
     if account_id is not None:
@@ -139,8 +140,7 @@ async def summary(
 
 @get("/analytics/top-products", summary="Best-selling products over a range", tags=["analytics"], responses=READS)
 async def top_products(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     date_from: FromQ,
     date_to: ToQ,
     studio_id: StudioQ = None,
@@ -151,6 +151,7 @@ async def top_products(
     ] = "confirmed_sales",
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
 ) -> ProductRanking:
+    principal, gw = caller(request)
     scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     rows = await gw.repo.top_products(scope, account_id, date_from, date_to, by, limit)
     return ProductRanking(
@@ -167,13 +168,13 @@ async def top_products(
     responses=READS,
 )
 async def account_breakdown(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     date_from: FromQ,
     date_to: ToQ,
     studio_id: StudioQ = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> AccountBreakdown:
+    principal, gw = caller(request)
     not_host(principal)
     analytics.check_range(date_from, date_to)
     scope = studio_filter(principal, studio_id)
@@ -202,13 +203,13 @@ async def account_breakdown(
     responses=READS,
 )
 async def host_performance(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     date_from: FromQ,
     date_to: ToQ,
     studio_id: StudioQ = None,
     host_id: HostQ = None,
 ) -> HostPerformanceList:
+    principal, gw = caller(request)
     analytics.check_range(date_from, date_to)
     scope = studio_filter(principal, studio_id)
     host = host_filter(principal, host_id)
@@ -229,8 +230,7 @@ async def host_performance(
 
 @get("/hosts/leaderboard", summary="Hosts ranked over a range", tags=["hosts"], responses=READS)
 async def leaderboard(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     date_from: FromQ,
     date_to: ToQ,
     studio_id: StudioQ = None,
@@ -240,6 +240,7 @@ async def leaderboard(
     ] = "confirmed_sales",
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
 ) -> Leaderboard:
+    principal, gw = caller(request)
     not_host(principal)
     analytics.check_range(date_from, date_to)
     scope = studio_filter(principal, studio_id)
@@ -279,12 +280,12 @@ _EMPTY_HOST: Final = {
     responses=READS,
 )
 async def host_performance_detail(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     host_id: IdPath,
     date_from: FromQ,
     date_to: ToQ,
 ) -> HostPerformanceDetail:
+    principal, gw = caller(request)
     analytics.check_range(date_from, date_to)
     if principal.is_host and host_id != principal.host_id:
         raise NotFound(f"host {host_id!r} not found")

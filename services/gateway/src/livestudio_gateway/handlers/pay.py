@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from livestudio_gateway import analytics, commands, exports
@@ -14,12 +13,14 @@ from livestudio_gateway.auth import Principal, host_filter, require_writer, stud
 from livestudio_gateway.handlers.common import (
     READS,
     WRITES,
+    ApiRequest,
     CursorQ,
     HostQ,
     IdPath,
     PageLimitQ,
     StatementStatusQ,
     StudioQ,
+    caller,
     submit,
     visible_host,
 )
@@ -62,8 +63,7 @@ async def _statement_rows(
 
 @get("/commission/statements", summary="Pay statements", tags=["commission"], responses=READS)
 async def list_statements(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: StudioQ = None,
     host_id: HostQ = None,
     status: StatementStatusQ = None,
@@ -72,6 +72,7 @@ async def list_statements(
     cursor: CursorQ = None,
     limit: PageLimitQ = 50,
 ) -> StatementPage:
+    principal, gw = caller(request)
     scope, host = await _statement_rows(gw, principal, studio_id, host_id, period_from, period_to)
     after = decode_statement_cursor(cursor) if cursor else None
     rows = await gw.repo.statements(
@@ -98,14 +99,14 @@ async def list_statements(
     responses=READS,
 )
 async def export_statements(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: StudioQ = None,
     host_id: HostQ = None,
     status: StatementStatusQ = None,
     period_from: Annotated[date | None, QueryParameter(description="periods ending on/after this day")] = None,
     period_to: Annotated[date | None, QueryParameter(description="periods starting on/before this day")] = None,
 ) -> Response[str]:
+    principal, gw = caller(request)
     scope, host = await _statement_rows(gw, principal, studio_id, host_id, period_from, period_to)
     rows = await gw.repo.statements(
         scope,
@@ -138,9 +139,8 @@ async def _visible_statement(gw: Gateway, principal: Principal, statement_id: st
     tags=["commission"],
     responses=READS,
 )
-async def get_statement(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], statement_id: IdPath
-) -> StatementDetail:
+async def get_statement(request: ApiRequest, statement_id: IdPath) -> StatementDetail:
+    principal, gw = caller(request)
     row = await _visible_statement(gw, principal, statement_id)
     lines = await gw.repo.statement_lines(statement_id)
     return StatementDetail(statement=_statement(row), lines=[StatementLine(*r) for r in lines])
@@ -153,9 +153,8 @@ async def get_statement(
     media_type="text/csv",
     responses=READS,
 )
-async def export_statement_lines(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], statement_id: IdPath
-) -> Response[str]:
+async def export_statement_lines(request: ApiRequest, statement_id: IdPath) -> Response[str]:
+    principal, gw = caller(request)
     await _visible_statement(gw, principal, statement_id)
     lines = await gw.repo.statement_lines(statement_id)
     return Response(
@@ -183,9 +182,8 @@ async def _statement_action(
     status_code=202,
     responses=WRITES,
 )
-async def approve_statement(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], statement_id: IdPath
-) -> Response[CommandAccepted]:
+async def approve_statement(request: ApiRequest, statement_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     await _statement_action(gw, principal, statement_id, "approve")
     return await submit(gw, principal, StatementApprove(statement_id=statement_id))
 
@@ -197,9 +195,8 @@ async def approve_statement(
     status_code=202,
     responses=WRITES,
 )
-async def pay_statement(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], statement_id: IdPath
-) -> Response[CommandAccepted]:
+async def pay_statement(request: ApiRequest, statement_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     await _statement_action(gw, principal, statement_id, "pay")
     return await submit(gw, principal, StatementPay(statement_id=statement_id))
 
@@ -212,11 +209,11 @@ async def pay_statement(
     responses=WRITES,
 )
 async def void_statement(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     statement_id: IdPath,
     data: JSONBody[VoidBody | None] = None,
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     await _statement_action(gw, principal, statement_id, "void")
     reason = data.reason if data is not None else None
     return await submit(gw, principal, StatementVoid(statement_id=statement_id, reason=reason))

@@ -5,12 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, delete, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from livestudio_gateway import commands
 from livestudio_gateway.auth import Principal, require_role, require_writer, studio_filter
-from livestudio_gateway.handlers.common import READS, WRITES, IdPath, StudioQ, claim, now, submit, visible_host
+from livestudio_gateway.handlers.common import (
+    READS,
+    WRITES,
+    ApiRequest,
+    IdPath,
+    StudioQ,
+    caller,
+    claim,
+    now,
+    submit,
+    visible_host,
+)
 from livestudio_gateway.models import (
     CheckInBody,
     CommandAccepted,
@@ -35,18 +45,19 @@ from livestudio_schemas.commands import (
 
 @get("/hosts", summary="Hosts of the studios in scope", tags=["hosts"], responses=READS)
 async def list_hosts(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: StudioQ = None,
     active: Annotated[bool | None, QueryParameter(description="only active / inactive hosts")] = None,
 ) -> HostList:
+    principal, gw = caller(request)
     scope = studio_filter(principal, studio_id)
     rows = await gw.repo.hosts(scope, active=active, host_id=principal.host_id if principal.is_host else None)
     return HostList(items=[Host(**r) for r in rows])
 
 
 @get("/hosts/{host_id:str}", summary="One host", tags=["hosts"], responses=READS)
-async def get_host(principal: NamedDependency[Principal], gw: NamedDependency[Gateway], host_id: IdPath) -> Host:
+async def get_host(request: ApiRequest, host_id: IdPath) -> Host:
+    principal, gw = caller(request)
     if principal.is_host and host_id != principal.host_id:
         raise NotFound(f"host {host_id!r} not found")
     return Host(**await visible_host(gw, host_id, principal.studio_scope))
@@ -60,12 +71,12 @@ async def get_host(principal: NamedDependency[Principal], gw: NamedDependency[Ga
     responses=WRITES,
 )
 async def upsert_host(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: IdPath,
     host_id: IdPath,
     data: JSONBody[HostBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, studio_id)
     claim(principal, await gw.repo.host_studio(host_id), studio_id, "host")
     command = commands.make(
@@ -103,12 +114,12 @@ async def _check_in_out(
     responses=WRITES,
 )
 async def check_in(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: IdPath,
     host_id: IdPath,
     data: JSONBody[CheckInBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     return await _check_in_out(gw, principal, studio_id, host_id, data, check_in=True)
 
 
@@ -120,12 +131,12 @@ async def check_in(
     responses=WRITES,
 )
 async def check_out(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: IdPath,
     host_id: IdPath,
     data: JSONBody[CheckInBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     return await _check_in_out(gw, principal, studio_id, host_id, data, check_in=False)
 
 
@@ -137,12 +148,12 @@ async def check_out(
     responses=WRITES,
 )
 async def upsert_shift(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: IdPath,
     shift_id: IdPath,
     data: JSONBody[ShiftBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, studio_id)
     command = commands.make(
         ShiftTemplateUpsert, shift_id=shift_id, studio_id=studio_id, name=data.name, start=data.start, end=data.end
@@ -158,12 +169,12 @@ async def upsert_shift(
     responses=WRITES,
 )
 async def upsert_schedule_entry(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: IdPath,
     entry_id: IdPath,
     data: JSONBody[ScheduleBody],
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, studio_id)
     command = commands.build_schedule(entry_id, studio_id, data)
     claim(principal, await gw.repo.account_studio(data.account_id), studio_id, "account")
@@ -181,11 +192,11 @@ async def upsert_schedule_entry(
     responses=WRITES,
 )
 async def remove_schedule_entry(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: IdPath,
     entry_id: IdPath,
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_role(principal, "owner")
     return await submit(gw, principal, ScheduleEntryRemove(entry_id=entry_id))
 
@@ -198,9 +209,8 @@ async def remove_schedule_entry(
     status_code=202,
     responses=WRITES,
 )
-async def upsert_rule(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], rule_id: IdPath, data: JSONBody[RuleBody]
-) -> Response[CommandAccepted]:
+async def upsert_rule(request: ApiRequest, rule_id: IdPath, data: JSONBody[RuleBody]) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     command = commands.build_rule(rule_id, data)
     if data.account_id is not None and data.studio_id is not None:

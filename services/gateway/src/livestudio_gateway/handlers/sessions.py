@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from litestar import get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from livestudio_gateway import analytics, live
-from livestudio_gateway.auth import Principal, host_filter, studio_filter
+from livestudio_gateway.auth import host_filter, studio_filter
 from livestudio_gateway.handlers.common import (
     READS,
     AccountQ,
+    ApiRequest,
     CursorQ,
     HostQ,
     IdPath,
@@ -22,6 +22,7 @@ from livestudio_gateway.handlers.common import (
     PageLimitQ,
     SessionIdPath,
     StudioQ,
+    caller,
     not_host,
     visible_account,
     visible_host,
@@ -38,7 +39,6 @@ from livestudio_gateway.models import (
 )
 from livestudio_gateway.pagination import SESSION_SORTS, SessionSort, decode_session_cursor, session_cursor
 from livestudio_gateway.problems import BadRequest, NotFound
-from livestudio_gateway.state import Gateway
 
 
 # --- sessions -----------------------------------------------------------------------------------------------
@@ -50,8 +50,7 @@ from livestudio_gateway.state import Gateway
     responses=READS,
 )
 async def list_sessions(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: StudioQ = None,
     account_id: AccountQ = None,
     host_id: HostQ = None,
@@ -64,6 +63,7 @@ async def list_sessions(
     cursor: CursorQ = None,
     limit: PageLimitQ = 50,
 ) -> SessionPage:
+    principal, gw = caller(request)
     scope = studio_filter(principal, studio_id)
     host = host_filter(principal, host_id)
     if date_from is not None:
@@ -106,11 +106,11 @@ _METRIC_FIELDS: Final = tuple(SessionMetrics.__struct_fields__)
     responses=READS,
 )
 async def get_session(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     account_id: IdPath,
     session_id: SessionIdPath,
 ) -> SessionDetail:
+    principal, gw = caller(request)
     row = await gw.repo.session_detail(
         account_id, session_id, principal.studio_scope, principal.host_id if principal.is_host else None
     )
@@ -151,14 +151,14 @@ async def get_session(
     responses=READS,
 )
 async def live_sessions(
-    principal: NamedDependency[Principal],
-    gw: NamedDependency[Gateway],
+    request: ApiRequest,
     studio_id: StudioQ = None,
     account_id: AccountQ = None,
     access_token: Annotated[
         str | None, QueryParameter(max_length=4096, description="the bearer token, for EventSource")
     ] = None,
 ) -> Stream:
+    principal, gw = caller(request)
     not_host(principal)
     scope = studio_filter(principal, studio_id)
     if account_id is not None:

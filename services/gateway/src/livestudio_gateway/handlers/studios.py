@@ -5,33 +5,34 @@ from __future__ import annotations
 from typing import Literal
 
 from litestar import Response, get, put
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from livestudio_gateway import analytics, commands
-from livestudio_gateway.auth import Principal, require_writer
-from livestudio_gateway.handlers.common import READS, WRITES, IdPath, submit
+from livestudio_gateway.auth import require_writer
+from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, caller, gateway, submit
 from livestudio_gateway.models import CommandAccepted, CommandStatus, Me, Studio, StudioBody, StudioList
 from livestudio_gateway.problems import NotFound
-from livestudio_gateway.state import Gateway
 from livestudio_schemas.commands import StudioUpsert
 
 
 # --- me -----------------------------------------------------------------------------------------------------
 @get("/me", summary="The caller's identity and scope", tags=["auth"], responses=READS, sync_to_thread=False)
-def me(principal: NamedDependency[Principal]) -> Me:
+def me(request: ApiRequest) -> Me:
+    principal = request.user
     return Me(sub=principal.sub, role=principal.role, studios=principal.studio_scope, host_id=principal.host_id)
 
 
 # --- studios ------------------------------------------------------------------------------------------------
 @get("/studios", summary="Studios in the caller's scope", tags=["studios"], responses=READS)
-async def list_studios(principal: NamedDependency[Principal], gw: NamedDependency[Gateway]) -> StudioList:
+async def list_studios(request: ApiRequest) -> StudioList:
+    principal, gw = caller(request)
     rows = await gw.repo.studios(principal.studio_scope)
     return StudioList(items=[Studio(**r) for r in rows])
 
 
 @get("/studios/{studio_id:str}", summary="One studio", tags=["studios"], responses=READS)
-async def get_studio(principal: NamedDependency[Principal], gw: NamedDependency[Gateway], studio_id: IdPath) -> Studio:
+async def get_studio(request: ApiRequest, studio_id: IdPath) -> Studio:
+    principal, gw = caller(request)
     if not principal.sees_studio(studio_id):
         raise NotFound(f"studio {studio_id!r} not found")
     rows = await gw.repo.studios(principal.studio_scope, studio_id)
@@ -48,8 +49,9 @@ async def get_studio(principal: NamedDependency[Principal], gw: NamedDependency[
     responses=WRITES,
 )
 async def upsert_studio(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], studio_id: IdPath, data: JSONBody[StudioBody]
+    request: ApiRequest, studio_id: IdPath, data: JSONBody[StudioBody]
 ) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
     require_writer(principal, studio_id)
     commands.check_timezone(data.timezone)
     for holiday in data.holidays:
@@ -74,9 +76,8 @@ async def upsert_studio(
     tags=["commands"],
     responses=READS,
 )
-async def command_status(
-    principal: NamedDependency[Principal], gw: NamedDependency[Gateway], command_id: IdPath
-) -> CommandStatus:
+async def command_status(request: ApiRequest, command_id: IdPath) -> CommandStatus:
+    gw = gateway(request)
     found = await gw.repo.command_result(command_id)
     if found is None:
         return CommandStatus(
