@@ -18,6 +18,11 @@ The gateway and the direct runs alternate (gateway, direct, gateway, ...) so tha
 load of a shared machine. Prints requests/s, p50/p99 (median over `--runs`), the gateway's CPU per request and
 the gateway/direct ratios, then the verdict on the goal.
 
+Then, for scale, the floor of the framework on the same server stack (uvicorn, uvloop, one socket write per
+response): a Litestar app with one route answering a constant body of a summary's size, without middleware, auth,
+validation or database, paced like the rest. Its p99 next to a direct query's p99 says how much of the 2x bound
+the HTTP hop and the framework take before the gateway does any work.
+
 Starts its own embedded PostgreSQL (livestudio_devinfra) unless LIVESTUDIO_TEST_DATABASE_URL is set (then uses a
 fresh database on that server). Options: --sessions, --timeline-per-session, --clients, --seconds,
 --paced-seconds, --interval, --runs.
@@ -364,6 +369,74 @@ async def drive(
     return Result(len(latencies), time.perf_counter() - started, latencies, errors)
 
 
+# --- the framework's floor: one Litestar route answering a constant ---------------------------------------------------
+FLOOR_PATH = "/floor"
+FLOOR_BODY = {"detail": "x" * 1480}  # about the size of a summary answer (~1.5 KB of JSON)
+
+
+def serve_floor(port: int) -> None:
+    """Serves the floor app the way `livestudio-gateway` serves the gateway (same protocol class, loop and GC)."""
+    import uvicorn
+    from litestar import Litestar, get
+
+    from livestudio_gateway import server
+
+    @get(FLOOR_PATH, sync_to_thread=False)
+    def constant() -> dict[str, str]:
+        return FLOOR_BODY
+
+    app = Litestar([constant], openapi_config=None)
+    server.tune_gc()
+    config = uvicorn.Config(
+        app, port=port, http=server.CoalescingHttpProtocol, log_config=None, access_log=False, server_header=False
+    )
+    uvloop.run(uvicorn.Server(config).serve())
+
+
+def start_floor(port: int, log: Path) -> subprocess.Popen[bytes]:
+    out = open(log, "wb")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(
+        [sys.executable, __file__, "--serve-floor", str(port)], stdout=out, stderr=subprocess.STDOUT
+    )
+
+
+async def measure_floor(args: argparse.Namespace, log: Path, token: str) -> dict[str, list[float]]:
+    """The floor app, paced like the endpoints; requests carry a bearer token as theirs do (the app ignores it)."""
+    port = free_port()
+    proc = start_floor(port, log)
+    row: dict[str, list[float]] = {"rps": [], "p50": [], "p99": [], "cpu": []}
+    try:
+        await wait_up(port, token, path=FLOOR_PATH)
+        connections = [await Connection.open("127.0.0.1", port) for _ in range(args.clients)]
+        call = Call(FLOOR_PATH, token, lambda _: asyncio.sleep(0))
+
+        async def via_floor(i: int, _: Call) -> bool:
+            return await connections[i].get(FLOOR_PATH, token) == 200
+
+        await drive(args.clients, 1.0, None, [call], via_floor)
+        cpu = psutil.Process(proc.pid)
+        for _ in range(args.runs):
+            await asyncio.gather(*(c.reopen() for c in connections))
+            before = sum(cpu.cpu_times()[:2])
+            result = await drive(args.clients, args.paced_seconds, args.interval, [call], via_floor)
+            if result.errors:
+                raise RuntimeError(f"floor: {result.errors} failed requests")
+            row["rps"].append(result.rps)
+            row["p50"].append(result.pct(0.50))
+            row["p99"].append(result.pct(0.99))
+            row["cpu"].append((sum(cpu.cpu_times()[:2]) - before) * 1000 / result.requests)
+        for c in connections:
+            c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return row
+
+
 # --- the run ---------------------------------------------------------------------------------------------------------
 def start_gateway(dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
@@ -386,20 +459,20 @@ def start_gateway(dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def wait_up(port: int, token: str, timeout: float = 60) -> None:
+async def wait_up(port: int, token: str, timeout: float = 60, path: str = "/api/v1/studios") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             conn = await Connection.open("127.0.0.1", port)
             try:
-                if await conn.get("/api/v1/studios", token) == 200:
+                if await conn.get(path, token) == 200:
                     return
             finally:
                 conn.close()
         except OSError:
             pass
         await asyncio.sleep(0.2)
-    raise TimeoutError("the gateway did not come up")
+    raise TimeoutError(f"nothing answered {path} on port {port}")
 
 
 async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -> dict[str, dict[str, list[float]]]:
@@ -471,7 +544,7 @@ GOAL_P99_MS = 25.0
 GOAL_RATIO = 2.0
 
 
-def report(figures: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+def report(figures: dict[str, dict[str, list[float]]], floor: dict[str, list[float]], args: argparse.Namespace) -> None:
     med = statistics.median
     print(
         f"\n{args.clients} clients; paced = one request per client every {args.interval * 1000:.0f} ms for "
@@ -509,6 +582,19 @@ def report(figures: dict[str, dict[str, list[float]]], args: argparse.Namespace)
         ratio = p99 / med(figures[f"{endpoint}|paced|asyncpg"]["p99"])
         met = p99 <= GOAL_P99_MS and ratio <= GOAL_RATIO
         print(f"  {endpoint:<18} p99 {p99:6.2f} ms, {ratio:4.2f}x direct: {'met' if met else 'NOT met'}")
+    print(
+        "\nfloor of the framework, paced the same way: a Litestar app answering a constant on the same server stack "
+        "(no middleware, auth, validation or database)"
+    )
+    print(
+        f"  p50 {med(floor['p50']):.2f} ms, p99 {med(floor['p99']):.2f} ms, CPU {med(floor['cpu']):.2f} ms/request"
+        f"   p99 per run: {', '.join(f'{x:.1f}' for x in floor['p99'])}"
+    )
+    print("  a gateway request pays this hop and then its query, one after the other; floor p99 / direct p99:")
+    for key, row in figures.items():
+        endpoint, mode, name = key.split("|")
+        if name == "asyncpg" and mode == "paced":
+            print(f"    {endpoint:<18} {med(floor['p99']) / med(row['p99']):4.2f}x")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -537,7 +623,9 @@ async def main_async(args: argparse.Namespace) -> None:
                 f"in {seconds:.1f} s"
             )
             figures = await measure(args, dsn, shape, Path(tmp) / "gateway.log")
-            report(figures, args)
+            token = mint_token(SECRET, sub="bench-floor", role="manager", studios=["studio-00"])
+            floor = await measure_floor(args, Path(tmp) / "floor.log", token)
+            report(figures, floor, args)
         finally:
             conn = await asyncpg.connect(admin)
             await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -555,7 +643,12 @@ def main() -> None:
     parser.add_argument("--paced-seconds", type=float, default=15.0, help="length of a paced measurement")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a paced client's requests")
     parser.add_argument("--runs", type=int, default=3)
-    uvloop.run(main_async(parser.parse_args()))  # the gateway runs on uvloop too (uvicorn's default)
+    parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the floor app's process
+    args = parser.parse_args()
+    if args.serve_floor is not None:
+        serve_floor(args.serve_floor)
+        return
+    uvloop.run(main_async(args))  # the gateway runs on uvloop too (uvicorn's default)
 
 
 if __name__ == "__main__":
