@@ -35,7 +35,6 @@ import asyncio
 import functools
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ import uvloop
 
 from livestudio_devinfra.ports import free_port
 from livestudio_devinfra.postgres import EmbeddedPostgres
+from livestudio_devinfra.stack import terminate
 from livestudio_gateway.analytics import previous_range
 from livestudio_gateway.auth import mint_token
 from livestudio_gateway.repository import Repository, create_pool
@@ -428,12 +428,7 @@ async def measure_floor(args: argparse.Namespace, log: Path, token: str) -> dict
         for c in connections:
             c.close()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate(proc)
     return row
 
 
@@ -531,17 +526,19 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
             c.close()
     finally:
         await pool.close()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate(proc)
     return figures
 
 
 GOAL_P99_MS = 25.0
 GOAL_RATIO = 2.0
+
+
+def entries(figures: dict[str, dict[str, list[float]]]) -> Iterator[tuple[str, str, str, dict[str, list[float]]]]:
+    """(endpoint, load shape, path, figures) of each measured row."""
+    for key, row in figures.items():
+        endpoint, mode, name = key.split("|")
+        yield endpoint, mode, name, row
 
 
 def report(figures: dict[str, dict[str, list[float]]], floor: dict[str, list[float]], args: argparse.Namespace) -> None:
@@ -553,16 +550,14 @@ def report(figures: dict[str, dict[str, list[float]]], floor: dict[str, list[flo
     )
     print(f"load average before the run: {args.loadavg}  (this machine: {os.cpu_count()} cores)")
     print(f"{'endpoint':<18} {'load':<11} {'path':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'gw CPU ms/req':>14}")
-    for key, row in figures.items():
-        endpoint, mode, name = key.split("|")
+    for endpoint, mode, name, row in entries(figures):
         cpu = f"{med(row['cpu']):>14.2f}" if row["cpu"] else f"{'':>14}"
         print(
             f"{endpoint:<18} {mode:<11} {name:<8} {med(row['rps']):>8.0f} {med(row['p50']):>8.2f} "
             f"{med(row['p99']):>8.2f}{cpu}   p99 per run: {', '.join(f'{x:.1f}' for x in row['p99'])}"
         )
     print("\ngateway / direct asyncpg (p99 ratio, p50 ratio):")
-    for key, row in figures.items():
-        endpoint, mode, name = key.split("|")
+    for endpoint, mode, name, row in entries(figures):
         if name != "gateway":
             continue
         base = figures[f"{endpoint}|{mode}|asyncpg"]
@@ -574,8 +569,7 @@ def report(figures: dict[str, dict[str, list[float]]], floor: dict[str, list[flo
         f"\ngoal of issue #7, judged on the paced shape: gateway p99 <= {GOAL_P99_MS:.0f} ms and "
         f"<= {GOAL_RATIO:.0f}x the direct asyncpg p99"
     )
-    for key, row in figures.items():
-        endpoint, mode, name = key.split("|")
+    for endpoint, mode, name, row in entries(figures):
         if name != "gateway" or mode != "paced":
             continue
         p99 = med(row["p99"])
@@ -591,8 +585,7 @@ def report(figures: dict[str, dict[str, list[float]]], floor: dict[str, list[flo
         f"   p99 per run: {', '.join(f'{x:.1f}' for x in floor['p99'])}"
     )
     print("  a gateway request pays this hop and then its query, one after the other; floor p99 / direct p99:")
-    for key, row in figures.items():
-        endpoint, mode, name = key.split("|")
+    for endpoint, mode, name, row in entries(figures):
         if name == "asyncpg" and mode == "paced":
             print(f"    {endpoint:<18} {med(floor['p99']) / med(row['p99']):4.2f}x")
 

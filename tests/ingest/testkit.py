@@ -24,6 +24,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from livestudio_devinfra.ports import free_port
+from livestudio_devinfra.stack import terminate
 from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import COMMAND, AnyCommand, Command
 from livestudio_schemas.envelope import CloudEvent
@@ -145,14 +146,8 @@ class IngestProcess:
             self.proc.wait(10)
 
     def terminate(self, timeout: float = 30.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        if self.proc is not None:
+            terminate(self.proc, grace=timeout)
 
     def log_tail(self, n: int = 60) -> str:
         try:

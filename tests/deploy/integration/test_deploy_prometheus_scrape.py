@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import yaml
 from aiokafka import AIOKafkaProducer
 
 from livestudio_devinfra.ports import free_port
+from livestudio_devinfra.stack import terminate
 from livestudio_runtime.secrets import CookieCipher
 from tests.deploy.testkit import (
     ALERTS_FILE,
@@ -53,17 +53,6 @@ class Proc:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(25)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-
-
 class Processes:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -81,7 +70,7 @@ class Processes:
 
     def stop_all(self) -> None:
         for proc in reversed(self.procs):
-            _stop(proc.popen)
+            terminate(proc.popen, grace=25)
 
 
 @pytest.fixture

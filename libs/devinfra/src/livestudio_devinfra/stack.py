@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,6 +28,18 @@ DEFAULT_PORTS = {"gateway": 8000, "ingest": 8101, "analytics": 8102, "commission
 
 
 _PORT_TAKEN = "address already in use"
+
+
+def terminate(proc: subprocess.Popen[Any], grace: float = 20.0) -> None:
+    """Stops one child process: SIGTERM (graceful shutdown), SIGKILL if it has not exited after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def venv_script(name: str) -> str:
