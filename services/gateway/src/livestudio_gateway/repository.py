@@ -13,6 +13,7 @@ values are always bind parameters.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Final
@@ -362,37 +363,56 @@ LIMIT $2
 
 
 class Repository:
-    """Read queries of the API; each method is one round trip (or a few on one connection)."""
+    """Read queries of the API; each method is one round trip (or a few on one connection).
+
+    Queries take their turn in arrival order. asyncpg's pool hands a released connection to whichever task asks
+    next, so under overload a request that was already waiting can lose it again and again (MagicStack/asyncpg#1247):
+    measured at 100 closed-loop callers on a pool of 10, session-list p99 304 ms and worst 647 ms against a p50 of
+    6 ms. A FIFO semaphore of the pool's size in front of it (asyncio's hands a released permit to the first waiter)
+    bounds that: p99 55 ms, worst 62 ms, for 4% less throughput. Uncontended, it costs a counter."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._turns = asyncio.Semaphore(pool.get_max_size())
+
+    async def _fetch(self, query: str, *args: Any) -> list[Record]:
+        async with self._turns:
+            return await self.pool.fetch(query, *args)
+
+    async def _fetchrow(self, query: str, *args: Any) -> Record | None:
+        async with self._turns:
+            return await self.pool.fetchrow(query, *args)
+
+    async def _fetchval(self, query: str, *args: Any) -> Any:
+        async with self._turns:
+            return await self.pool.fetchval(query, *args)
 
     # --- studios, accounts, hosts ---------------------------------------------------------------------------
     async def studios(self, scope: Scope, studio_id: str | None = None) -> list[Record]:
-        return await self.pool.fetch(_STUDIOS, _scope(scope), studio_id)
+        return await self._fetch(_STUDIOS, _scope(scope), studio_id)
 
     async def studio_currencies(self, scope: Scope) -> list[str]:
-        rows = await self.pool.fetch(_STUDIO_CURRENCIES, _scope(scope))
+        rows = await self._fetch(_STUDIO_CURRENCIES, _scope(scope))
         return [r["currency"] for r in rows]
 
     async def accounts(
         self, scope: Scope, *, state: str | None, include_removed: bool, after: str | None, limit: int
     ) -> list[Record]:
-        return await self.pool.fetch(_ACCOUNTS, _scope(scope), state, include_removed, after, limit)
+        return await self._fetch(_ACCOUNTS, _scope(scope), state, include_removed, after, limit)
 
     async def account(self, account_id: str, scope: Scope) -> Record | None:
-        return await self.pool.fetchrow(_ACCOUNT, account_id, _scope(scope))
+        return await self._fetchrow(_ACCOUNT, account_id, _scope(scope))
 
     async def account_studio(self, account_id: str) -> str | None:
         """The studio of an account whatever the caller's scope (commands check it against the scope)."""
-        value: str | None = await self.pool.fetchval(_ACCOUNT_STUDIO, account_id)
+        value: str | None = await self._fetchval(_ACCOUNT_STUDIO, account_id)
         return value
 
     async def hosts(self, scope: Scope, *, active: bool | None = None, host_id: str | None = None) -> list[Record]:
-        return await self.pool.fetch(_HOSTS, _scope(scope), active, host_id)
+        return await self._fetch(_HOSTS, _scope(scope), active, host_id)
 
     async def host_studio(self, host_id: str) -> str | None:
-        value: str | None = await self.pool.fetchval(_HOST_STUDIO, host_id)
+        value: str | None = await self._fetchval(_HOST_STUDIO, host_id)
         return value
 
     # --- sessions -----------------------------------------------------------------------------------------
@@ -411,7 +431,7 @@ class Repository:
     ) -> list[Record]:
         value, after_account, after_session = after if after is not None else (None, None, None)
         studios, studio = _split_scope(scope)
-        return await self.pool.fetch(
+        return await self._fetch(
             SESSION_LIST_SQL[sort],
             studios,
             account_id,
@@ -431,43 +451,43 @@ class Repository:
         self, account_id: str, session_id: int, scope: Scope, host_id: str | None
     ) -> Record | None:
         """The session with its timeline, products and hosts (arrays of rows, in the models' field order)."""
-        return await self.pool.fetchrow(_SESSION_DETAIL, account_id, session_id, _scope(scope), host_id)
+        return await self._fetchrow(_SESSION_DETAIL, account_id, session_id, _scope(scope), host_id)
 
     async def on_air_sessions(self, scope: Scope, limit: int = 1000) -> list[Record]:
-        return await self.pool.fetch(_ON_AIR, _scope(scope), limit)
+        return await self._fetch(_ON_AIR, _scope(scope), limit)
 
     # --- analytics ----------------------------------------------------------------------------------------
     async def daily_account(self, account_id: str, scope: Scope, day_from: date, day_to: date) -> list[Record]:
-        return await self.pool.fetch(_DAILY_ACCOUNT, account_id, _scope(scope), day_from, day_to)
+        return await self._fetch(_DAILY_ACCOUNT, account_id, _scope(scope), day_from, day_to)
 
     async def daily_studios(self, scope: Scope, day_from: date, day_to: date) -> list[Record]:
-        return await self.pool.fetch(_DAILY_STUDIOS, _scope(scope), day_from, day_to)
+        return await self._fetch(_DAILY_STUDIOS, _scope(scope), day_from, day_to)
 
     async def summary_account(
         self, account_id: str, scope: Scope, prev_from: date, cur_from: date, cur_to: date
     ) -> list[Record]:
-        return await self.pool.fetch(_SUMMARY_ACCOUNT, account_id, _scope(scope), prev_from, cur_from, cur_to)
+        return await self._fetch(_SUMMARY_ACCOUNT, account_id, _scope(scope), prev_from, cur_from, cur_to)
 
     async def summary_studios(self, scope: Scope, prev_from: date, cur_from: date, cur_to: date) -> list[Record]:
-        return await self.pool.fetch(_SUMMARY_STUDIOS, _scope(scope), prev_from, cur_from, cur_to)
+        return await self._fetch(_SUMMARY_STUDIOS, _scope(scope), prev_from, cur_from, cur_to)
 
     async def account_breakdown(self, scope: Scope, day_from: date, day_to: date, limit: int) -> list[Record]:
-        return await self.pool.fetch(_ACCOUNT_BREAKDOWN, _scope(scope), day_from, day_to, limit)
+        return await self._fetch(_ACCOUNT_BREAKDOWN, _scope(scope), day_from, day_to, limit)
 
     async def top_products(
         self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
     ) -> list[Record]:
-        return await self.pool.fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
+        return await self._fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
 
     # --- hosts --------------------------------------------------------------------------------------------
     async def host_performance(self, scope: Scope, day_from: date, day_to: date, host_id: str | None) -> list[Record]:
-        return await self.pool.fetch(_HOST_PERFORMANCE, _scope(scope), day_from, day_to, host_id)
+        return await self._fetch(_HOST_PERFORMANCE, _scope(scope), day_from, day_to, host_id)
 
     async def leaderboard(self, scope: Scope, day_from: date, day_to: date, by: str, limit: int) -> list[Record]:
-        return await self.pool.fetch(_LEADERBOARD_SQL[by], _scope(scope), day_from, day_to, limit)
+        return await self._fetch(_LEADERBOARD_SQL[by], _scope(scope), day_from, day_to, limit)
 
     async def host_days(self, host_id: str, day_from: date, day_to: date) -> list[Record]:
-        return await self.pool.fetch(_HOST_DAYS, host_id, day_from, day_to)
+        return await self._fetch(_HOST_DAYS, host_id, day_from, day_to)
 
     # --- commission ---------------------------------------------------------------------------------------
     async def statements(
@@ -483,7 +503,7 @@ class Repository:
     ) -> list[Record]:
         after_start, after_id = after if after is not None else (None, None)
         studios, studio = _split_scope(scope)
-        return await self.pool.fetch(
+        return await self._fetch(
             _STATEMENTS,
             studios,
             host_id,
@@ -498,15 +518,15 @@ class Repository:
         )
 
     async def statement(self, statement_id: str, scope: Scope, host_id: str | None) -> Record | None:
-        return await self.pool.fetchrow(_STATEMENT, statement_id, _scope(scope), host_id)
+        return await self._fetchrow(_STATEMENT, statement_id, _scope(scope), host_id)
 
     async def statement_lines(self, statement_id: str) -> list[Record]:
-        return await self.pool.fetch(_STATEMENT_LINES, statement_id)
+        return await self._fetch(_STATEMENT_LINES, statement_id)
 
     # --- commands -----------------------------------------------------------------------------------------
     async def command_result(self, command_id: str) -> tuple[str, Record] | None:
         """The outcome recorded by whichever owner applied the command (None while pending)."""
-        async with self.pool.acquire() as conn:
+        async with self._turns, self.pool.acquire() as conn:
             for owner, sql in _COMMAND_RESULT.items():
                 try:
                     row = await conn.fetchrow(sql, command_id)
@@ -517,8 +537,9 @@ class Repository:
         return None
 
     async def qr_login(self, login_id: str, scope: Scope) -> Record | None:
-        return await self.pool.fetchrow(_QR_LOGIN, login_id, _scope(scope))
+        return await self._fetchrow(_QR_LOGIN, login_id, _scope(scope))
 
     async def ping(self) -> None:
+        """Readiness: one connection within 2 s (it does not queue behind the requests' turns)."""
         async with self.pool.acquire(timeout=2) as conn:
             await conn.fetchval("SELECT 1")
