@@ -330,6 +330,22 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+Row = dict[str, list[float]]
+"""Figures of one measured path, a value per run: requests/s, p50 and p99 in ms, CPU ms per request."""
+
+
+def new_row() -> Row:
+    return {"rps": [], "p50": [], "p99": [], "cpu": []}
+
+
+def record(row: Row, result: Result, cpu_ms: float | None) -> None:
+    row["rps"].append(result.rps)
+    row["p50"].append(result.pct(0.50))
+    row["p99"].append(result.pct(0.99))
+    if cpu_ms is not None:
+        row["cpu"].append(cpu_ms)
+
+
 async def drive(
     clients: int,
     seconds: float,
@@ -404,7 +420,7 @@ async def measure_floor(args: argparse.Namespace, log: Path, token: str) -> dict
     """The floor app, paced like the endpoints; requests carry a bearer token as theirs do (the app ignores it)."""
     port = free_port()
     proc = start_floor(port, log)
-    row: dict[str, list[float]] = {"rps": [], "p50": [], "p99": [], "cpu": []}
+    row = new_row()
     try:
         await wait_up(port, token, path=FLOOR_PATH)
         connections = [await Connection.open("127.0.0.1", port) for _ in range(args.clients)]
@@ -421,10 +437,7 @@ async def measure_floor(args: argparse.Namespace, log: Path, token: str) -> dict
             result = await drive(args.clients, args.paced_seconds, args.interval, [call], via_floor)
             if result.errors:
                 raise RuntimeError(f"floor: {result.errors} failed requests")
-            row["rps"].append(result.rps)
-            row["p50"].append(result.pct(0.50))
-            row["p99"].append(result.pct(0.99))
-            row["cpu"].append((sum(cpu.cpu_times()[:2]) - before) * 1000 / result.requests)
+            record(row, result, (sum(cpu.cpu_times()[:2]) - before) * 1000 / result.requests)
         for c in connections:
             c.close()
     finally:
@@ -515,13 +528,8 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
                         result = await drive(args.clients, seconds, interval, calls, send)
                         if result.errors:
                             raise RuntimeError(f"{endpoint} via {name}: {result.errors} failed requests")
-                        key = f"{endpoint}|{mode}|{name}"
-                        row = figures.setdefault(key, {"rps": [], "p50": [], "p99": [], "cpu": []})
-                        row["rps"].append(result.rps)
-                        row["p50"].append(result.pct(0.50))
-                        row["p99"].append(result.pct(0.99))
-                        if name == "gateway":
-                            row["cpu"].append((cpu_s() - cpu_before) * 1000 / result.requests)
+                        cpu_ms = (cpu_s() - cpu_before) * 1000 / result.requests if name == "gateway" else None
+                        record(figures.setdefault(f"{endpoint}|{mode}|{name}", new_row()), result, cpu_ms)
         for c in connections:
             c.close()
     finally:
