@@ -14,6 +14,8 @@ Two load shapes per endpoint:
   goal: gateway p99 <= 25 ms and <= 2x the p99 of the same queries sent directly with asyncpg;
 * saturation (for information): each client sends its next request as soon as the previous answer arrived
   (closed loop) for `--seconds`; latency there is mostly queueing (Little's law: p50 ~ clients / throughput).
+  Saturation also runs the direct path without the repository's fair turns ("no turns": asyncpg's pool alone,
+  where a newcomer can take a released connection from a request already waiting), to show the tail they bound.
 The gateway and the direct runs alternate (gateway, direct, gateway, ...) so that both see the same background
 load of a shared machine. Prints requests/s, p50/p99 (median over `--runs`), the gateway's CPU per request and
 the gateway/direct ratios, then the verdict on the goal.
@@ -492,6 +494,7 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
     proc = start_gateway(dsn, port, log)
     pool = await create_pool(dsn, min_size=POOL_MAX, max_size=POOL_MAX, statement_timeout_ms=5000)
     repo = Repository(pool)
+    unfair = Repository(pool, fair=False)  # asyncpg's pool alone: a newcomer may take a waiter's connection
     figures: dict[str, dict[str, list[float]]] = {}
     try:
         await wait_up(port, tokens[0][0])
@@ -502,6 +505,10 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
 
         async def via_asyncpg(_: int, call: Call) -> bool:
             await call.direct(repo)
+            return True
+
+        async def via_asyncpg_without_turns(_: int, call: Call) -> bool:
+            await call.direct(unfair)
             return True
 
         gateway_cpu = psutil.Process(proc.pid)
@@ -520,8 +527,11 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
                 ("paced", args.interval, args.paced_seconds),
                 ("saturation", None, args.seconds),
             ):
+                paths = [("gateway", via_gateway), ("asyncpg", via_asyncpg)]
+                if mode == "saturation":  # what the repository's turns bound under overload
+                    paths.append(("no turns", via_asyncpg_without_turns))
                 for _ in range(args.runs):
-                    for name, send in (("gateway", via_gateway), ("asyncpg", via_asyncpg)):
+                    for name, send in paths:
                         if name == "gateway":
                             await asyncio.gather(*(c.reopen() for c in connections))
                         cpu_before = cpu_s()

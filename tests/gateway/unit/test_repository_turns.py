@@ -59,6 +59,5 @@ async def test_a_waiting_query_is_served_before_a_newcomer() -> None:
 async def test_the_pool_alone_lets_the_newcomer_jump_the_queue() -> None:
     """What the turns prevent: the same sequence straight on the pool serves the newcomer first."""
     pool = QueuePool(size=1)
-    repo = Repository(cast(asyncpg.Pool, pool))
-    repo._turns = asyncio.Semaphore(1000)  # as good as no turns
+    repo = Repository(cast(asyncpg.Pool, pool), fair=False)
     assert await serve_in_order(repo, pool) == ["first", "newcomer", "waiting"]
