@@ -279,6 +279,16 @@ async def test_operator_cli_manages_accounts_and_rotates_keys(
     outputs.append(out)
     assert '"state": "paused"' in out
     assert "acct-5" not in out
+    # an error text quoting a cookie (any letter case) is printed redacted
+    leaked = "shopee said 401 for spc_st=leaked-lower-st; Spc_Ec=leaked-mixed-ec"
+    conn = await asyncpg.connect(fresh_db)
+    try:
+        await conn.execute("UPDATE ingest.accounts SET last_error = $1 WHERE account_id = 'acct-4'", leaked)
+    finally:
+        await conn.close()
+    code, out = await _cli_in_process(monkeypatch, env, "list", "--json")
+    assert code == 0 and "shopee said 401" in out
+    assert "leaked-lower-st" not in out and "leaked-mixed-ec" not in out
     code, out = await _cli_in_process(
         monkeypatch, {**env, "INGEST_CREDENTIALS_KEYS": f"{new_key},{old_key}"}, "rotate-keys"
     )

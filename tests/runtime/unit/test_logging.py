@@ -28,3 +28,21 @@ def test_structlog_output_is_json_and_redacted(capsys: pytest.CaptureFixture[str
     assert "abc123secret" not in out and "hunter2" not in out and "very-secret-token" not in out
     first = json.loads(out.splitlines()[0])
     assert first["event"] == "login" and first["service"] == "test-service"
+
+
+@pytest.mark.parametrize("cookie", ["spc_st=lowercase-secret", "Spc_Ec=mixed-secret", "SPC_st=upper-lower-secret"])
+def test_redaction_ignores_letter_case(cookie: str) -> None:
+    assert "secret" not in redact_text(f"shopee said 401 for {cookie}; path=/")
+
+
+def test_redacted_output_masks_what_a_cli_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from livestudio_runtime.logging import redacted_output
+
+    with redacted_output():
+        print(f"last_error: rejected {COOKIE.lower()}")
+        print("Authorization: Bearer eyJabc.def.ghi", file=sys.stderr)
+    captured = capsys.readouterr()
+    assert "abc123secret" not in captured.out and "[REDACTED]" in captured.out
+    assert "eyJabc" not in captured.err

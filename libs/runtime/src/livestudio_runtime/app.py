@@ -83,6 +83,7 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=int(shutdown_timeout_s),
         server_header=False,
+        proxy_headers=False,  # the services sit behind no proxy: X-Forwarded-For is never believed
     )
     # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,19 +1,22 @@
-"""structlog JSON logging for every service, with secrets redacted before anything is written."""
+"""structlog JSON logging for every service, with secrets redacted before anything is written; the same redaction for
+the output of every command-line tool (`redacted_output()`)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Iterator, MutableMapping
+from typing import Any, TextIO
 
 import structlog
 
 SECRET_KEY_PATTERN = re.compile(r"(cookie|secret|token|password|passwd|authorization|api[_-]?key|credential)", re.I)
-# Shopee session cookies (SPC_EC=…; SPC_ST=…) and bearer tokens inside free text.
+# Shopee session cookies (SPC_EC=…; SPC_ST=…, in any letter case) and bearer tokens inside free text.
 SECRET_VALUE_PATTERNS = (
-    re.compile(r"(SPC_[A-Z0-9_]+=)[^;\s\"']+"),
+    re.compile(r"(SPC_[A-Z0-9_]+=)[^;\s\"']+", re.I),
     re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I),
 )
 REDACTED = "[REDACTED]"
@@ -23,6 +26,34 @@ def redact_text(text: str) -> str:
     for pattern in SECRET_VALUE_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text
+
+
+class RedactingWriter(io.TextIOBase):
+    """A text stream that masks cookie values and bearer tokens before passing text on."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._inner.write(redact_text(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+
+@contextlib.contextmanager
+def redacted_output() -> Iterator[None]:
+    """Within the block, stdout and stderr are redacted like the logs (a CLI's `main` wraps its work in it)."""
+    with (
+        contextlib.redirect_stdout(RedactingWriter(sys.stdout)),
+        contextlib.redirect_stderr(RedactingWriter(sys.stderr)),
+    ):
+        yield
 
 
 def _redact(value: Any) -> Any:

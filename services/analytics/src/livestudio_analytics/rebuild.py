@@ -25,7 +25,7 @@ import asyncpg
 from livestudio_analytics import repository
 from livestudio_analytics.main import MIGRATIONS
 from livestudio_analytics.settings import SCHEMA, SERVICE, AnalyticsSettings
-from livestudio_runtime.logging import configure_logging
+from livestudio_runtime.logging import configure_logging, redacted_output
 from livestudio_runtime.migrations import migrate
 
 EXIT_OK = 0
@@ -65,6 +65,11 @@ async def rebuild(settings: AnalyticsSettings, *, wait_s: float = 0.0) -> dict[s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # what it prints is redacted like the logs
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="livestudio-analytics rebuild",
         description="Empty the analytics read models and replay the topics from the beginning on the next start.",

@@ -5,6 +5,9 @@ A cookie is read from a file (`--cookie-file`) or from standard input, never fro
 visible in process lists and shell history). New cookies are validated with Shopee before they are stored.
 Changes go through the same code as the gateway's commands and notify the replica that polls the account.
 
+Everything it prints goes through the logs' redaction (`redacted_output`): a cookie quoted in an account's
+`last_error` or in an error message is masked.
+
 Key rotation: put the new key first in INGEST_CREDENTIALS_KEYS (keep the old ones), run `rotate-keys`, then
 drop the old keys from every replica's environment.
 """
@@ -26,6 +29,7 @@ from livestudio_ingest.commands import AccountCommands, CookieValidator
 from livestudio_ingest.credentials import CredentialVault
 from livestudio_ingest.settings import MIGRATIONS, SCHEMA, IngestSettings, client_settings
 from livestudio_runtime.db import create_pool
+from livestudio_runtime.logging import redacted_output
 from livestudio_runtime.migrations import migrate
 from shopee_client import ShopeeClient
 
@@ -155,13 +159,14 @@ def _print_accounts(rows: Sequence[repo.AccountRow], *, as_json: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = IngestSettings()
-    try:
-        return asyncio.run(_main(args, settings))
-    except (CommandRejected, CliError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with redacted_output():
+        args = _parser().parse_args(argv)
+        settings = IngestSettings()
+        try:
+            return asyncio.run(_main(args, settings))
+        except (CommandRejected, CliError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":
