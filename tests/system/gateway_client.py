@@ -1,27 +1,26 @@
 """A small synchronous client of the gateway's `/api/v1` (what the system tests and the freshness bench read).
 
 Reads return the JSON as the gateway sent it (money as decimal strings); list endpoints are walked through
-their cursors. `mint_token` signs an HS256 JWT with the gateway's secret, as `livestudio_gateway.tokens` does.
+their cursors. `mint_token` makes a token with the gateway's own `auth.mint_token` (the one place tokens are made).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import httpx
-import jwt
+
+from livestudio_gateway import auth
+from livestudio_gateway.auth import Role
 
 Json = dict[str, Any]
 API = "/api/v1"
 
 
-def mint_token(secret: str, *, role: str = "owner", sub: str = "system-test", studios: list[str] | None = None) -> str:
-    now = int(time.time())
-    claims: dict[str, Any] = {"sub": sub, "role": role, "studios": studios or [], "iat": now, "exp": now + 86_400}
-    return jwt.encode(claims, secret, algorithm="HS256")
+def mint_token(secret: str, *, role: Role = "owner", sub: str = "system-test", studios: list[str] | None = None) -> str:
+    return auth.mint_token(secret, sub=sub, role=role, studios=studios, ttl_s=86_400)
 
 
 class GatewayError(RuntimeError):

@@ -392,7 +392,7 @@ async def test_statement_detail_and_csv_exports(client: Client, token: TokenFact
 
 # --- commands and QR logins -------------------------------------------------------------------------------------
 async def test_command_status_reads_owner_results(client: Client, token: TokenFactory) -> None:
-    viewer = token("service", studios=["studio-a"])
+    viewer = token("service", studios=["*"])  # seeded ids carry no scope: only callers who see every studio
     applied = await _get(client, "/api/v1/commands/cmd-applied", viewer)
     assert applied["status"] == "applied" and applied["owner"] == "ingest" and applied["kind"] == "account.pause"
     rejected = await _get(client, "/api/v1/commands/cmd-rejected", viewer)
@@ -407,6 +407,10 @@ async def test_command_status_reads_owner_results(client: Client, token: TokenFa
         "error": None,
         "applied_at": None,
     }
+    scoped = token("service", studios=["studio-a"])
+    for command_id in ("cmd-applied", "cmd-rejected", "0b7e5d2a-unknown"):
+        response = await client.get(f"/api/v1/commands/{command_id}", headers=bearer(scoped))
+        assert response.status_code == 404
 
 
 async def test_qr_login_progress_is_scoped(client: Client, token: TokenFactory) -> None:

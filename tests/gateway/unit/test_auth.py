@@ -9,10 +9,15 @@ import jwt
 import pytest
 
 from livestudio_gateway.auth import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
     InvalidToken,
+    JwtKeys,
     Principal,
     TokenVerifier,
     host_filter,
+    is_valid_id,
+    key_id,
     mint_token,
     principal_from_claims,
     require_writer,
@@ -62,26 +67,72 @@ def test_invalid_claims_are_rejected(claims: dict[str, Any]) -> None:
         principal_from_claims(claims)
 
 
+def _claims(**overrides: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "sub": "o",
+        "role": "owner",
+        "exp": time.time() + 60,
+        "iss": "https://id.example",
+        "aud": "livestudio",
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
 def test_verifier_rejects_bad_tokens() -> None:
-    verifier = TokenVerifier(SECRET, issuer="https://id.example", audience="livestudio")
-    good = mint_token(SECRET, sub="o", role="owner", issuer="https://id.example", audience="livestudio")
+    keys = JwtKeys([SECRET], issuer="https://id.example", audience="livestudio")
+    verifier = TokenVerifier(keys)
+    good = mint_token(keys, sub="o", role="owner")
     assert verifier.verify(good).sub == "o"
+    assert jwt.decode(good, options={"verify_signature": False})["aud"] == "livestudio"
+    other_key = JwtKeys([SECRET + "!"], issuer="https://id.example", audience="livestudio")
     for bad in (
-        mint_token(SECRET, sub="o", role="owner", audience="livestudio"),  # no issuer
-        mint_token(SECRET, sub="o", role="owner", issuer="https://other", audience="livestudio"),
-        mint_token(SECRET, sub="o", role="owner", issuer="https://id.example", audience="else"),
-        mint_token(SECRET + "!", sub="o", role="owner", issuer="https://id.example", audience="livestudio"),
-        mint_token(SECRET, sub="o", role="owner", issuer="https://id.example", audience="livestudio", ttl_s=-120),
-        jwt.encode({"sub": "o", "role": "owner"}, SECRET, algorithm="HS256"),  # no exp
-        jwt.encode(
-            {"sub": "o", "role": "owner", "exp": time.time() + 60, "iss": "https://id.example", "aud": "livestudio"},
-            SECRET,
-            algorithm="HS384",
-        ),
+        jwt.encode(_claims(iss=None), SECRET, algorithm="HS256"),  # no issuer
+        jwt.encode(_claims(aud=None), SECRET, algorithm="HS256"),  # no audience
+        jwt.encode(_claims(iss="https://other"), SECRET, algorithm="HS256"),
+        jwt.encode(_claims(aud="else"), SECRET, algorithm="HS256"),
+        mint_token(other_key, sub="o", role="owner"),
+        mint_token(keys, sub="o", role="owner", ttl_s=-120),
+        mint_token(SECRET, sub="o", role="owner"),  # the default issuer and audience, not this verifier's
+        jwt.encode(_claims(exp=None), SECRET, algorithm="HS256"),  # no exp
+        jwt.encode(_claims(), SECRET, algorithm="HS384"),
         "garbage",
     ):
         with pytest.raises(InvalidToken):
             verifier.verify(bad)
+
+
+def test_defaults_require_issuer_and_audience() -> None:
+    token = mint_token(SECRET, sub="o", role="owner")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"]) == (DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+    assert TokenVerifier(SECRET).verify(token).sub == "o"
+    without = jwt.encode(_claims(iss=None, aud=None), SECRET, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        TokenVerifier(SECRET).verify(without)
+
+
+@pytest.mark.parametrize("secret", ["", "x", "y" * 31])
+def test_short_keys_are_refused(secret: str) -> None:
+    with pytest.raises(ValueError, match=r"32 bytes|at least one"):
+        JwtKeys([secret])
+    with pytest.raises(ValueError):
+        mint_token(secret, sub="o", role="owner")
+
+
+def test_rotation_first_key_signs_every_key_verifies() -> None:
+    old, new = "old-key-" + "o" * 32, "new-key-" + "n" * 32
+    before = mint_token(JwtKeys([old]), sub="a", role="owner")
+    during = JwtKeys([new, old])
+    after = mint_token(during, sub="b", role="owner")
+    assert jwt.get_unverified_header(after)["kid"] == key_id(new) != key_id(old)
+    verifier = TokenVerifier(during)
+    assert verifier.verify(before).sub == "a" and verifier.verify(after).sub == "b"
+    unnamed = jwt.encode(_claims(iss=DEFAULT_ISSUER, aud=DEFAULT_AUDIENCE), old, algorithm="HS256")
+    assert verifier.verify(unnamed).sub == "o"  # no kid: every key is tried
+    with pytest.raises(InvalidToken):  # once the old key is dropped, its tokens are refused
+        TokenVerifier(JwtKeys([new])).verify(before)
+    assert old not in repr(during) and new not in repr(during)
 
 
 def test_alg_none_is_refused() -> None:
@@ -132,3 +183,14 @@ def test_writers() -> None:
     ):
         with pytest.raises(Forbidden):
             require_writer(principal, studio)
+
+
+@pytest.mark.parametrize(
+    "value", ["demo-studio\n", "demo\nstudio", "demo-studio\r", "\ndemo", "a\x00b", "-x", "", "x" * 129]
+)
+def test_ids_are_anchored(value: str) -> None:
+    assert not is_valid_id(value)
+
+
+def test_valid_ids() -> None:
+    assert is_valid_id("demo-studio") and is_valid_id("a1_b.c:d@e-f") and is_valid_id("x" * 128)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from livestudio_gateway import exports, tokens
-from livestudio_gateway.auth import TokenVerifier
+from livestudio_gateway.auth import JwtKeys, TokenVerifier
 from livestudio_gateway.settings import GatewaySettings
 from livestudio_schemas.topics import Topic
 
@@ -29,7 +29,7 @@ def test_csv_cells() -> None:
 
 
 def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GATEWAY_JWT_SECRET", "s3cret")
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", "s3cret-" + "s" * 32)
     monkeypatch.setenv("GATEWAY_CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("GATEWAY_CREDENTIALS_KEYS", "k1,k2 ,")
     settings = GatewaySettings()  # type: ignore[call-arg]
@@ -38,18 +38,55 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.credential_keys() == ["k1", "k2"]
     assert settings.commands_topic == Topic.COMMANDS.value and settings.session_topic == Topic.SESSION.value
     assert "s3cret" not in repr(settings) and "k1" not in repr(settings)
+    assert (settings.jwt_issuer, settings.jwt_audience) == ("livestudio", "livestudio-api")
     monkeypatch.delenv("GATEWAY_JWT_SECRET")
     with pytest.raises(ValidationError):
         GatewaySettings()  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"GATEWAY_JWT_SECRET": "x"},  # 1 byte used to be accepted
+        {"GATEWAY_JWT_SECRET": "y" * 31},
+        {"GATEWAY_JWT_SECRETS": "k" * 40 + ",short"},
+        {"GATEWAY_JWT_SECRET": "z" * 40, "GATEWAY_JWT_ISSUER": ""},
+        {"GATEWAY_JWT_SECRET": "z" * 40, "GATEWAY_TRUSTED_PROXIES": "not-a-network"},
+    ],
+)
+def test_settings_refuse_weak_auth(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        GatewaySettings()  # type: ignore[call-arg]
+
+
+def test_settings_key_list_and_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    new, old = "n" * 40, "o" * 40
+    monkeypatch.setenv("GATEWAY_JWT_SECRETS", f"{new}, {old}")
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", old)
+    monkeypatch.setenv("GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")
+    settings = GatewaySettings()  # type: ignore[call-arg]
+    assert settings.jwt_key_list() == [new, old]
+    assert len(settings.jwt_keys()) == 2 and settings.trusted_proxies == ["10.0.0.0/8", "192.168.1.7"]
+    assert new not in repr(settings)
 
 
 def test_token_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GATEWAY_JWT_SECRET", "cli-secret-" + "c" * 32)
     assert tokens.main(["--role", "manager", "--sub", "demo", "--studio", "s1", "--studio", "s2"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
-    principal = TokenVerifier("cli-secret-" + "c" * 32).verify(token)
+    principal = TokenVerifier("cli-secret-" + "c" * 32).verify(token)  # default issuer and audience
     assert principal.role == "manager" and principal.studio_scope == ["s1", "s2"]
     assert tokens.main(["--role", "host", "--sub", "h"]) == 2  # a host token needs --host-id
+    monkeypatch.setenv("GATEWAY_JWT_ISSUER", "https://id.example")
+    monkeypatch.setenv("GATEWAY_JWT_AUDIENCE", "dash")
+    assert tokens.main(["--role", "owner", "--sub", "demo"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    keys = JwtKeys(["cli-secret-" + "c" * 32], issuer="https://id.example", audience="dash")
+    assert TokenVerifier(keys).verify(token).sub == "demo"
+    monkeypatch.setenv("GATEWAY_JWT_SECRET", "short")
+    assert tokens.main(["--role", "owner", "--sub", "demo"]) == 2  # the gateway would refuse this key
     monkeypatch.delenv("GATEWAY_JWT_SECRET")
     assert tokens.main(["--role", "owner", "--sub", "demo"]) == 2
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from livestudio_gateway.live import LiveHub, live_session_from_event, sse_frame, stream
-from livestudio_gateway.problems import Unavailable
+from livestudio_gateway.problems import RateLimited, Unavailable
 from livestudio_schemas.envelope import CloudEvent
 from livestudio_schemas.session import (
     SESSION_CORRECTED,
@@ -114,3 +114,37 @@ def test_decoding_topic_events() -> None:
 def test_sse_frame_format() -> None:
     frame = sse_frame("session", json.dumps({"a": 1}).encode(), "id-1")
     assert frame == b'id: id-1\nevent: session\ndata: {"a": 1}\n\n'
+
+
+def test_per_caller_cap_leaves_room_for_others() -> None:
+    hub = LiveHub(queue_size=4, max_clients=5, max_per_caller=2)
+    first = [hub.subscribe(["s1"], caller="svc") for _ in range(2)]
+    with pytest.raises(RateLimited):
+        hub.subscribe(["s1"], caller="svc")
+    owner = hub.subscribe(None, caller="owner")  # another caller is not refused
+    assert hub.streams_of("svc") == 2 and hub.streams_of("owner") == 1
+    hub.unsubscribe(first[0])
+    hub.unsubscribe(first[0])  # twice is harmless and does not free a second slot
+    assert hub.streams_of("svc") == 1
+    hub.subscribe(["s1"], caller="svc")
+    hub.subscribe(["s1"], caller="a")
+    hub.subscribe(["s1"], caller="b")
+    with pytest.raises(Unavailable):  # the replica's total still holds
+        hub.subscribe(["s1"], caller="c")
+    hub.unsubscribe(owner)
+    assert hub.streams_of("owner") == 0 and hub.clients == 4
+
+
+async def test_stream_ends_when_the_token_expires() -> None:
+    hub = LiveHub(queue_size=4, max_clients=5)
+    now = [1000.0]
+    sub = hub.subscribe(["s1"], caller="u", expires_at=1000.3)
+    body = stream(sub, hub, b"event: snapshot\ndata: {}\n\n", keepalive_s=10, clock=lambda: now[0])
+    assert (await anext(body)).startswith(b"retry:")
+    hub.publish("s1", "acc", b"event: session\ndata: {}\n\n")
+    assert await anext(body) == b"event: session\ndata: {}\n\n"
+    now[0] = 1000.31
+    assert await asyncio.wait_for(anext(body), 1) == b"event: expired\ndata: {}\n\n"
+    with pytest.raises(StopAsyncIteration):
+        await anext(body)
+    assert hub.clients == 0 and hub.streams_of("u") == 0

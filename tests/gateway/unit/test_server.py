@@ -137,3 +137,17 @@ async def test_uvicorn_with_the_coalescing_protocol_answers_over_real_sockets() 
     finally:
         server.should_exit = True
         await task
+
+
+def test_forwarded_headers_only_from_trusted_proxies() -> None:
+    from livestudio_gateway.server import uvicorn_config
+    from livestudio_gateway.settings import GatewaySettings
+
+    app = Litestar(route_handlers=[])
+    direct = uvicorn_config(app, GatewaySettings(jwt_secret="k" * 32))  # type: ignore[call-arg]
+    assert direct.proxy_headers is False  # uvicorn's default would believe 127.0.0.1
+    proxied = uvicorn_config(
+        app,
+        GatewaySettings(jwt_secret="k" * 32, trusted_proxies=["10.0.0.0/8", "192.168.1.7"]),  # type: ignore[call-arg]
+    )
+    assert proxied.proxy_headers is True and proxied.forwarded_allow_ips == ["10.0.0.0/8", "192.168.1.7"]

@@ -1,7 +1,9 @@
 """Who is calling and what they may see: JWT verification, the caller's `Principal` and studio scoping rules.
 
 Tokens are HS256 JWTs with the claims `sub`, `role` (`owner|manager|host|service`), `studios` (list of studio ids)
-and `host_id` (role host), plus `exp` (and `iss`/`aud` when configured). Roles:
+and `host_id` (role host), plus `exp`, `iss` and `aud` (all required and checked). `JwtKeys` holds the keys: the
+first signs, every one verifies (rotation without downtime); a token names its key in the `kid` header. `mint_token`
+is the only place tokens are made. Roles:
 
 * `owner` sees and changes everything (every studio);
 * `manager` sees and changes the studios in the token;
@@ -14,8 +16,11 @@ revealed), an explicit filter naming a studio outside it 403.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast, get_args
 
@@ -27,9 +32,14 @@ Role = Literal["owner", "manager", "host", "service"]
 ROLES: Final = frozenset(get_args(Role))
 WRITERS: Final = frozenset({"owner", "manager"})
 ALL_STUDIOS: Final = "*"
-ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}\Z"
+"""Anchored at the very end (`\\Z`): `$` would also match before a trailing newline."""
 _ID_RE = re.compile(ID_PATTERN)
 ALGORITHM: Final = "HS256"
+DEFAULT_ISSUER: Final = "livestudio"
+DEFAULT_AUDIENCE: Final = "livestudio-api"
+MIN_KEY_BYTES: Final = 32
+"""HS256 keys shorter than this are refused (RFC 7518 3.2: at least the hash size)."""
 
 
 class InvalidToken(Exception):
@@ -65,7 +75,67 @@ class Principal:
 
 
 def is_valid_id(value: str) -> bool:
-    return bool(_ID_RE.match(value))
+    return _ID_RE.match(value) is not None
+
+
+def split_keys(text: str) -> list[str]:
+    """A comma-separated key list (settings, the token CLI): blanks dropped, order kept."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def key_id(secret: str) -> str:
+    """The `kid` of a key: a short fingerprint that names it without revealing it."""
+    return hashlib.sha256(b"livestudio-jwt-kid\x00" + secret.encode()).hexdigest()[:16]
+
+
+class JwtKeys:
+    """The HS256 keys, issuer and audience of the gateway's tokens.
+
+    The first key signs; every key verifies, so a key can be rotated without downtime (add the new key second,
+    then move it first, then drop the old one once the tokens it signed have expired). Every key must be at least
+    `MIN_KEY_BYTES` long; issuer and audience are required."""
+
+    __slots__ = ("_by_kid", "_keys", "audience", "issuer")
+
+    def __init__(
+        self, secrets: Iterable[str], *, issuer: str = DEFAULT_ISSUER, audience: str = DEFAULT_AUDIENCE
+    ) -> None:
+        keys = tuple(dict.fromkeys(secrets))
+        if not keys:
+            raise ValueError("at least one JWT key is required")
+        for key in keys:
+            if len(key.encode()) < MIN_KEY_BYTES:
+                raise ValueError(f"every JWT key must be at least {MIN_KEY_BYTES} bytes long")
+        if not issuer or not audience:
+            raise ValueError("the JWT issuer and audience are required")
+        self._keys = keys
+        self._by_kid = {key_id(key): key for key in keys}
+        self.issuer = issuer
+        self.audience = audience
+
+    @property
+    def signing_key(self) -> str:
+        return self._keys[0]
+
+    def candidates(self, kid: object) -> tuple[str, ...]:
+        """The keys to try for a token: the one its `kid` names, else every key."""
+        key = self._by_kid.get(kid) if isinstance(kid, str) else None
+        return (key,) if key is not None else self._keys
+
+    def derive(self, purpose: str) -> tuple[bytes, ...]:
+        """One sub-key per key for another use (e.g. binding command ids), in the same order; the keys
+        themselves never leave this object."""
+        return tuple(hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest() for key in self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"JwtKeys(keys=[REDACTED x{len(self._keys)}], issuer={self.issuer!r}, audience={self.audience!r})"
+
+
+def as_keys(keys: JwtKeys | str) -> JwtKeys:
+    return keys if isinstance(keys, JwtKeys) else JwtKeys([keys])
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -95,77 +165,87 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 class TokenVerifier:
     """Verifies bearer tokens; a verified token is cached until it expires (verification is on every request)."""
 
-    def __init__(
-        self,
-        secret: str,
-        *,
-        issuer: str | None = None,
-        audience: str | None = None,
-        leeway_s: int = 30,
-        cache_size: int = 10_000,
-    ) -> None:
-        if not secret:
-            raise ValueError("a JWT secret is required")
-        self._secret = secret
-        self._issuer = issuer
-        self._audience = audience
+    def __init__(self, keys: JwtKeys | str, *, leeway_s: int = 30, cache_size: int = 10_000) -> None:
+        self.keys = as_keys(keys)
         self._leeway = leeway_s
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
+        return self.verify_with_expiry(token)[0]
+
+    def verify_with_expiry(self, token: str) -> tuple[Principal, float]:
+        """The caller and the token's `exp` (epoch seconds)."""
         cached = self._cache.get(token)
         now = time.time()
         if cached is not None:
-            principal, expires = cached
-            if now <= expires + self._leeway:
-                return principal
+            if now <= cached[1] + self._leeway:
+                return cached
             del self._cache[token]
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self._secret,
-                algorithms=[ALGORITHM],
-                issuer=self._issuer,
-                audience=self._audience,
-                leeway=self._leeway,
-                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
-            )
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from None
+        claims = self._decode(token)
         principal = principal_from_claims(claims)
         if len(self._cache) >= self._cache_size:
             self._cache.pop(next(iter(self._cache)))
-        self._cache[token] = (principal, float(claims["exp"]))
-        return principal
+        entry = (principal, float(claims["exp"]))
+        self._cache[token] = entry
+        return entry
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        error: jwt.PyJWTError | None = None
+        for key in self.keys.candidates(kid):
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    issuer=self.keys.issuer,
+                    audience=self.keys.audience,
+                    leeway=self._leeway,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
+                )
+                return claims
+            except jwt.InvalidSignatureError as exc:
+                error = exc  # another key may have signed it
+            except jwt.PyJWTError as exc:
+                raise InvalidToken(str(exc)) from None
+        raise InvalidToken(str(error) if error is not None else "no key verifies this token")
 
     def __repr__(self) -> str:
         return "TokenVerifier(secret=[REDACTED])"
 
 
 def mint_token(
-    secret: str,
+    keys: JwtKeys | str,
     *,
     sub: str,
     role: Role,
     studios: list[str] | None = None,
     host_id: str | None = None,
     ttl_s: int = 12 * 3600,
-    issuer: str | None = None,
-    audience: str | None = None,
     now: float | None = None,
 ) -> str:
-    """A signed token with the gateway's claims (the `tokens` CLI and tests use it)."""
+    """A signed token with the gateway's claims, signed with the first key and naming it in `kid` (the only
+    place tokens are made: the `tokens` CLI, the demo stack and tests use it)."""
+    jwt_keys = as_keys(keys)
     issued = int(now if now is not None else time.time())
-    claims: dict[str, Any] = {"sub": sub, "role": role, "studios": studios or [], "iat": issued, "exp": issued + ttl_s}
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "role": role,
+        "studios": studios or [],
+        "iat": issued,
+        "exp": issued + ttl_s,
+        "iss": jwt_keys.issuer,
+        "aud": jwt_keys.audience,
+    }
     if host_id is not None:
         claims["host_id"] = host_id
-    if issuer is not None:
-        claims["iss"] = issuer
-    if audience is not None:
-        claims["aud"] = audience
     principal_from_claims(claims)  # refuse to mint what the gateway would reject
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    signing = jwt_keys.signing_key
+    return jwt.encode(claims, signing, algorithm=ALGORITHM, headers={"kid": key_id(signing)})
 
 
 # --- scoping rules -----------------------------------------------------------------------------------------

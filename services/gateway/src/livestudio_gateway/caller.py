@@ -5,7 +5,10 @@ Every route but the ops routes (`/health`, `/metrics`, `/schema`) needs a valid 
 that verdict every caller is metered by a token bucket (`ratelimit.TokenBuckets`): by the token's subject, or by the
 client address when there is no valid token, so that guessing tokens is limited too. A refused request is a 429 or
 401 problem+json (raised here, rendered by the app's exception handling); an admitted one carries its `Principal`
-as `request.user`.
+as `request.user` and its token's expiry (epoch seconds) as `request.auth` (the SSE route ends its stream then).
+
+The client address is the TCP peer's: uvicorn rewrites it from `X-Forwarded-For` only when the peer is one of
+`GATEWAY_TRUSTED_PROXIES` (`server.uvicorn_config`), so a header sent by anyone else cannot pick a fresh bucket.
 
 One plain ASGI middleware does both jobs because both need the caller: the header is read and the token verified
 once, and Litestar's middleware wrappers (path-pattern checks and a connection object per layer) are not paid on
@@ -64,17 +67,18 @@ class CallerMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in _GUARDED and not scope["path"].startswith(self.exclude_prefixes):
-            principal = self._admit(scope)
+            principal, expires_at = self._admit(scope)
             scope["user"] = principal
-            scope["auth"] = None
+            scope["auth"] = expires_at
         await self.app(scope, receive, send)
 
-    def _admit(self, scope: Scope) -> Principal:
+    def _admit(self, scope: Scope) -> tuple[Principal, float]:
         token = bearer_token(scope)
         principal: Principal | None = None
+        expires_at = 0.0
         if token is not None:
             with contextlib.suppress(InvalidToken):  # refused below, once the attempt is metered
-                principal = self.verifier.verify(token)
+                principal, expires_at = self.verifier.verify_with_expiry(token)
         if self.buckets is not None and scope["type"] == ScopeType.HTTP:
             wait = self.buckets.take(_client_key(scope, principal))
             if wait > 0:
@@ -82,7 +86,7 @@ class CallerMiddleware:
                 raise RateLimited("too many requests; slow down", headers={"Retry-After": str(max(1, math.ceil(wait)))})
         if principal is None:
             raise Unauthorized() if token is None else Unauthorized("the bearer token is invalid or expired")
-        return principal
+        return principal, expires_at
 
 
 def _client_key(scope: Scope, principal: Principal | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from livestudio_gateway.analytics import Row
 
-_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 STATEMENT_COLUMNS = (

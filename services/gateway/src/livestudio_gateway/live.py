@@ -5,13 +5,17 @@ wants what happens now; the read models hold the past). Each record is decoded o
 (bytes) and queued to the subscribers whose studio scope includes the session's studio. A browser that does not
 keep up loses its oldest frames (counted) instead of slowing the others. Shopee is never asked anything here:
 the cost of a dashboard is the same with one browser or a thousand.
+
+A stream ends when the token that opened it expires (the browser reconnects with a fresh one, or gets a 401). Each
+replica caps its streams twice: per caller (token subject; over it a 429 for that caller only) and in total (503).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,15 +32,24 @@ from livestudio_gateway.metrics import (
     SSE_EVENTS_SENT,
     SSE_FEED_RESTARTS,
 )
-from livestudio_gateway.models import LiveSession
-from livestudio_gateway.problems import Unavailable
+from livestudio_gateway.models import LiveSession, PlainDecimal, plain_text
+from livestudio_gateway.problems import RateLimited, Unavailable
 from livestudio_runtime.kafka import decode_envelope
 from livestudio_runtime.tasks import cancel_and_wait
 from livestudio_schemas.session import SESSION_ENDED, SESSION_SNAPSHOT, SessionEnded, SessionSnapshot
 
 log = structlog.get_logger(__name__)
-_encoder = msgspec.json.Encoder()
+
+
+def _enc_hook(value: Any) -> Any:
+    if isinstance(value, PlainDecimal):
+        return plain_text(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__}")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
 KEEPALIVE = b": keep-alive\n\n"
+EXPIRED = b"event: expired\ndata: {}\n\n"
 
 
 # --- frames (plain functions) -----------------------------------------------------------------------------
@@ -93,6 +106,9 @@ class Subscriber:
     studios: frozenset[str] | None
     account_id: str | None
     capacity: int
+    caller: str | None = None
+    expires_at: float | None = None
+    """Epoch seconds at which the token that opened the stream expires; the stream ends then."""
     frames: deque[bytes] = field(default_factory=deque)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
@@ -127,11 +143,13 @@ class Subscriber:
 class LiveHub:
     """Subscribers indexed by studio, so a record reaches only the browsers that may see it."""
 
-    def __init__(self, *, queue_size: int, max_clients: int) -> None:
+    def __init__(self, *, queue_size: int, max_clients: int, max_per_caller: int | None = None) -> None:
         self.queue_size = queue_size
         self.max_clients = max_clients
+        self.max_per_caller = max_per_caller if max_per_caller is not None else max_clients
         self._by_studio: dict[str, set[Subscriber]] = {}
         self._everywhere: set[Subscriber] = set()
+        self._per_caller: dict[str, int] = {}
         self._count = 0
         self.closed = False
 
@@ -139,12 +157,37 @@ class LiveHub:
     def clients(self) -> int:
         return self._count
 
-    def subscribe(self, studios: Iterable[str] | None, account_id: str | None = None) -> Subscriber:
+    def streams_of(self, caller: str) -> int:
+        return self._per_caller.get(caller, 0)
+
+    def subscribe(
+        self,
+        studios: Iterable[str] | None,
+        account_id: str | None = None,
+        *,
+        caller: str | None = None,
+        expires_at: float | None = None,
+    ) -> Subscriber:
+        """A new stream; `caller` (the token subject) is held to `max_per_caller` streams (429 over it), and the
+        replica to `max_clients` (503)."""
         if self.closed:
             raise Unavailable("the gateway is shutting down")
+        if caller is not None and self._per_caller.get(caller, 0) >= self.max_per_caller:
+            raise RateLimited(
+                f"at most {self.max_per_caller} live streams per caller; close one first",
+                headers={"Retry-After": "10"},
+            )
         if self._count >= self.max_clients:
             raise Unavailable("too many live connections on this replica; retry later")
-        sub = Subscriber(None if studios is None else frozenset(studios), account_id, self.queue_size)
+        sub = Subscriber(
+            None if studios is None else frozenset(studios),
+            account_id,
+            self.queue_size,
+            caller=caller,
+            expires_at=expires_at,
+        )
+        if caller is not None:
+            self._per_caller[caller] = self._per_caller.get(caller, 0) + 1
         if sub.studios is None:
             self._everywhere.add(sub)
         else:
@@ -170,6 +213,12 @@ class LiveHub:
                         del self._by_studio[studio]
             if not found:
                 return
+        if sub.caller is not None:
+            left = self._per_caller.get(sub.caller, 1) - 1
+            if left > 0:
+                self._per_caller[sub.caller] = left
+            else:
+                self._per_caller.pop(sub.caller, None)
         self._count -= 1
         SSE_CLIENTS.set(self._count)
 
@@ -192,13 +241,30 @@ class LiveHub:
             sub.wakeup.set()
 
 
-async def stream(sub: Subscriber, hub: LiveHub, initial: bytes, keepalive_s: float) -> AsyncIterator[bytes]:
-    """The body of one SSE response: the current state, then changes, with keep-alive comments."""
+async def stream(
+    sub: Subscriber,
+    hub: LiveHub,
+    initial: bytes,
+    keepalive_s: float,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[bytes]:
+    """The body of one SSE response: the current state, then changes, with keep-alive comments; when the token
+    expires, an `event: expired` and the end of the stream."""
     try:
         yield b"retry: 3000\n\n" + initial
         while not sub.closed:
-            frames = await sub.next_frames(keepalive_s)
-            yield b"".join(frames) if frames else KEEPALIVE
+            wait = keepalive_s
+            if sub.expires_at is not None:
+                left = sub.expires_at - clock()
+                if left <= 0:
+                    yield EXPIRED
+                    return
+                wait = min(wait, left)
+            frames = await sub.next_frames(wait)
+            if frames:
+                yield b"".join(frames)
+            elif sub.expires_at is None or clock() < sub.expires_at:
+                yield KEEPALIVE
     finally:
         hub.unsubscribe(sub)
 

@@ -12,7 +12,6 @@ import signal
 import sys
 
 import structlog
-import uvicorn
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
@@ -24,6 +23,7 @@ from livestudio_gateway import server
 from livestudio_gateway.caller import CallerMiddleware
 from livestudio_gateway.handlers import api_router
 from livestudio_gateway.httpmetrics import HttpMetricsMiddleware
+from livestudio_gateway.models import PlainDecimal, plain_text
 from livestudio_gateway.problems import problem_details_plugin
 from livestudio_gateway.ratelimit import TokenBuckets
 from livestudio_gateway.settings import GatewaySettings
@@ -96,6 +96,8 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         plugins=[problem_details_plugin()],
         openapi_config=openapi_config(),
         cors_config=cors,
+        request_max_body_size=settings.max_body_bytes,
+        type_encoders={PlainDecimal: plain_text},
         logging_config=None,  # keep the runtime's structlog JSON setup (Litestar would install its own)
     )
 
@@ -105,17 +107,7 @@ def run() -> None:
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     app = create_app(settings)
     server.tune_gc()
-    config = uvicorn.Config(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        http=server.CoalescingHttpProtocol,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
-        server_header=False,
-    )
+    config = server.uvicorn_config(app, settings)
     log.info("gateway_listening", host=settings.http_host, port=settings.http_port)
     # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,37 +1,91 @@
 """The API's shapes: msgspec structs for responses and request bodies (cheap to encode, documented in OpenAPI).
 
-Money and rates are `Decimal` and travel as exact decimal strings; a figure Shopee did not report is `null`.
+Money and rates are `Decimal` and travel as exact plain decimal strings (`"70000"`, never `"7E+4"`: asyncpg decodes
+numeric 70000 as `Decimal('7E+4')`, and msgspec writes a Decimal as its `str()`); every response struct turns a
+`Money` field whose `str()` would carry an exponent into a `PlainDecimal`, which the app's and the SSE feed's
+encoders write in positional notation. A figure Shopee did not report is `null`.
 Times are ISO 8601 with offset (UTC); days (`local_day`, `day`, periods) are dates in the studio's timezone.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta, Struct
 
 from livestudio_gateway.auth import ID_PATTERN
 
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="identifier: letters, digits and _.:@- (max 128)")]
-Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Text = Annotated[str, Meta(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+\Z")]
+Text = Annotated[str, Meta(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z")]
 MoneyInput = Annotated[
-    str, Meta(pattern=r"^[0-9]{1,16}(\.[0-9]{1,2})?$", description="exact non-negative amount as a decimal string")
+    str, Meta(pattern=r"^[0-9]{1,16}(\.[0-9]{1,2})?\Z", description="exact non-negative amount as a decimal string")
 ]
-Percent = Annotated[str, Meta(pattern=r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)$", description="0 to 100")]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Percent = Annotated[str, Meta(pattern=r"^(100(\.0{1,4})?|[0-9]{1,2}(\.[0-9]{1,4})?)\Z", description="0 to 100")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}\Z")]
 Region = Literal["co.id", "com.my", "co.th", "sg", "vn", "ph", "com.br", "com.mx"]
 Money = Annotated[Decimal, Meta(description="exact decimal string")]
 AwareDateTime = Annotated[datetime, Meta(tz=True)]
 
 
-class _Out(Struct, kw_only=True):
+class PlainDecimal(Decimal):
+    """A Decimal written without an exponent (`str()` is positional notation); the encoders write it that way."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return format(self, "f")
+
+
+def plain_text(value: Decimal) -> str:
+    """The encoders' hook for `PlainDecimal`."""
+    return format(value, "f")
+
+
+def plain_money(value: Any) -> Any:
+    """`value`, or the same number as a `PlainDecimal` when its `str()` would carry an exponent."""
+    if type(value) is Decimal and "E" in str(value):
+        return PlainDecimal(value)
+    return value
+
+
+_MONEY_ANNOTATION = re.compile(r"\bMoney\b")
+
+
+def money_fields(cls: type) -> tuple[str, ...]:
+    """Fields of a struct annotated `Money` (or `Money | None`), read from the annotation text once per class."""
+    annotations: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        annotations.update(getattr(klass, "__annotations__", {}))
+    return tuple(name for name, hint in annotations.items() if _MONEY_ANNOTATION.search(str(hint)))
+
+
+class _Plain:
+    """Response structs: a `Money` value whose `str()` would carry an exponent becomes a `PlainDecimal` (most
+    values are left as they are: one type check and one `str()` each)."""
+
+    __slots__ = ()
+    _money: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._money = money_fields(cls)
+
+    def __post_init__(self) -> None:
+        for name in self._money:
+            value = getattr(self, name)
+            if type(value) is Decimal and "E" in str(value):
+                setattr(self, name, PlainDecimal(value))
+
+
+class _Out(_Plain, Struct, kw_only=True):
     """Response structs: every field is always present (null when unknown)."""
 
 
-class _Row(Struct):
+class _Row(_Plain, Struct):
     """Response structs built positionally from database rows: field order = column order of the query."""
 
 
@@ -438,7 +492,7 @@ class AdSpendBody(_In):
 
 class StudioBody(_In):
     name: Name
-    timezone: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$")] = "Asia/Jakarta"
+    timezone: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*\Z")] = "Asia/Jakarta"
     currency: Currency = "IDR"
     pay_period: Literal["monthly", "weekly"] = "monthly"
     holidays: Annotated[list[date], Meta(max_length=400)] = []
@@ -446,12 +500,12 @@ class StudioBody(_In):
 
 class HostBody(_In):
     name: Name
-    role: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")] = "host"
+    role: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+\Z")] = "host"
     active: bool = True
 
 
 class ShiftBody(_In):
-    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+\Z")]
     start: time
     end: time
 
@@ -463,7 +517,7 @@ class ScheduleBody(_In):
     ends_at: AwareDateTime | None = None
     shift_id: Id | None = None
     shift_date: date | None = None
-    share: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(\.[0-9]{1,4})?$")] = "1"
+    share: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(\.[0-9]{1,4})?\Z")] = "1"
 
 
 class CheckInBody(_In):
@@ -481,7 +535,7 @@ class RuleBody(_In):
     effective_from: date
     studio_id: Id | None = None
     account_id: Id | None = None
-    role: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    role: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+\Z")] | None = None
     basis: Literal["confirmed", "placed"] = "confirmed"
     percent: Percent | None = None
     tiers: Annotated[list[PayTierBody], Meta(max_length=20)] = []

@@ -166,6 +166,11 @@ def _from_database_error(exc: Exception) -> ApiError:
     return Unavailable("a dependency is not reachable", slug="dependency-unavailable")
 
 
+def _from_recursion(_: Exception) -> ApiError:
+    """msgspec refuses JSON nested deeper than the interpreter's recursion limit with a RecursionError."""
+    return BadRequest("the JSON body is nested too deeply", slug="invalid-body")
+
+
 def _from_unexpected(exc: Exception) -> ApiError:
     log.error("unhandled_error", exc_info=exc)
     return ApiError("internal error")
@@ -177,6 +182,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
         asyncpg.PostgresError: _from_database_error,
         asyncpg.InterfaceError: _from_database_error,
         OSError: _from_database_error,  # includes TimeoutError (pool acquire) and refused connections
+        RecursionError: _from_recursion,
         Exception: _from_unexpected,
     }
     return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))

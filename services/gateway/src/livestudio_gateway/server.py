@@ -8,6 +8,10 @@ every collector pass show up in the tail latency. So:
   a write until the next write of the same turn of the event loop (then both leave in one call) or the end of
   that turn, so a response goes out in one call and nothing waits longer than one loop turn;
 * the cyclic garbage collector never walks the objects built at startup (`tune_gc`).
+
+`X-Forwarded-For` / `X-Forwarded-Proto` are believed only from the peers in `GATEWAY_TRUSTED_PROXIES`; with none
+configured uvicorn's proxy-header middleware is off (by default it trusts 127.0.0.1, so a client on the same host,
+or a local proxy that passes the header through, could pick any client address for the rate limiter).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import uvloop
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from livestudio_gateway.live import LiveHub
+from livestudio_gateway.settings import GatewaySettings
 from livestudio_runtime.gc_policy import freeze_startup_objects
 
 Data = bytes | bytearray | memoryview
@@ -136,6 +141,23 @@ def tune_gc() -> None:
     containers behind (a young collection every few dozen requests, well under a millisecond), and a higher
     threshold would batch that work into rarer but proportionally longer pauses, which is worse for the tail."""
     freeze_startup_objects()
+
+
+def uvicorn_config(app: Any, settings: GatewaySettings) -> uvicorn.Config:
+    """How `main.run()` serves the app; forwarded headers only from the configured trusted proxies."""
+    return uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        http=CoalescingHttpProtocol,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+        server_header=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
+    )
 
 
 def serve(config: uvicorn.Config, hub: LiveHub) -> None:

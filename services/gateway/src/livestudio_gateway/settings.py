@@ -1,14 +1,19 @@
-"""Settings of the gateway (env prefix GATEWAY_): database, broker, JWT, cookie keys, CORS, rate limit, topics."""
+"""Settings of the gateway (env prefix GATEWAY_): database, broker, JWT, cookie keys, CORS, rate limit, topics.
+
+The gateway refuses to start (a validation error) without a JWT key, with a key shorter than 32 bytes, or with a
+trusted proxy that is not an address or network."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from livestudio_gateway.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, MIN_KEY_BYTES, JwtKeys, split_keys
 from livestudio_runtime.settings import ServiceSettings
 from livestudio_schemas.topics import Topic
 
@@ -25,9 +30,13 @@ class GatewaySettings(ServiceSettings):
     http_port: int = Field(default=8000, ge=0, le=65535)
 
     # --- auth ---------------------------------------------------------------------------------------------
-    jwt_secret: SecretStr = Field(description="HS256 secret that signs and verifies bearer tokens")
-    jwt_issuer: str | None = Field(default=None, description="when set, tokens must carry this `iss`")
-    jwt_audience: str | None = Field(default=None, description="when set, tokens must carry this `aud`")
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 key that signs and verifies bearer tokens")
+    jwt_secrets: SecretStr | None = Field(
+        default=None,
+        description="comma-separated HS256 keys for rotation: the first signs, all verify (before jwt_secret)",
+    )
+    jwt_issuer: str = Field(default=DEFAULT_ISSUER, min_length=1, description="every token must carry this `iss`")
+    jwt_audience: str = Field(default=DEFAULT_AUDIENCE, min_length=1, description="every token must carry this `aud`")
     jwt_leeway_s: int = Field(default=30, ge=0, le=600)
     credentials_keys: SecretStr | None = Field(
         default=None, description="comma-separated Fernet keys; the first encrypts cookies put into commands"
@@ -38,6 +47,11 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_minute: int = Field(default=1200, ge=1, description="sustained requests per client")
     rate_limit_burst: int = Field(default=200, ge=1, description="requests a client may send at once")
     rate_limit_enabled: bool = True
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request bodies above this are refused")
     max_page_size: int = Field(default=200, ge=1, le=1000)
     freshness_threshold_s: int = Field(default=300, ge=1, description="an account polled longer ago is stale")
     statement_timeout_ms: int = Field(default=5000, ge=100)
@@ -50,15 +64,42 @@ class GatewaySettings(ServiceSettings):
     live_enabled: bool = Field(default=True, description="consume the session topic for the SSE endpoint")
     sse_keepalive_s: float = Field(default=15.0, gt=0)
     sse_queue_size: int = Field(default=256, ge=1, description="events buffered per browser before dropping")
-    sse_max_clients: int = Field(default=2000, ge=1)
+    sse_max_clients: int = Field(default=2000, ge=1, description="live streams per replica")
+    sse_max_per_caller: int = Field(default=8, ge=1, description="live streams per token subject per replica")
     publish_timeout_s: float = Field(default=10.0, gt=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError -> a validation error naming the setting
+        return value
+
+    @model_validator(mode="after")
+    def _check_jwt_keys(self) -> GatewaySettings:
+        keys = self.jwt_key_list()
+        if not keys:
+            raise ValueError("GATEWAY_JWT_SECRET (or GATEWAY_JWT_SECRETS) is required")
+        if any(len(key.encode()) < MIN_KEY_BYTES for key in keys):
+            raise ValueError(f"every JWT key must be at least {MIN_KEY_BYTES} bytes long")
+        return self
+
+    def jwt_key_list(self) -> list[str]:
+        """The JWT keys in order: GATEWAY_JWT_SECRETS (first signs), then GATEWAY_JWT_SECRET."""
+        keys = split_keys(self.jwt_secrets.get_secret_value()) if self.jwt_secrets is not None else []
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+            keys.append(self.jwt_secret.get_secret_value())
+        return list(dict.fromkeys(keys))
+
+    def jwt_keys(self) -> JwtKeys:
+        return JwtKeys(self.jwt_key_list(), issuer=self.jwt_issuer, audience=self.jwt_audience)
 
     def credential_keys(self) -> list[str]:
         if self.credentials_keys is None:

@@ -1,4 +1,4 @@
-"""What one running gateway holds (pool, verifier, cipher, publisher, live hub and feed) and its lifespan."""
+"""What one running gateway holds (pool, verifier, command ids, cipher, publisher, live hub, feed) and its lifespan."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import structlog
 from litestar import Litestar
 
 from livestudio_gateway.auth import TokenVerifier
+from livestudio_gateway.command_ids import CommandIds
 from livestudio_gateway.live import LiveHub, SessionFeed
 from livestudio_gateway.problems import Unavailable
 from livestudio_gateway.publisher import CommandPublisher
@@ -28,12 +29,18 @@ class Gateway:
     hub: LiveHub
     publisher: CommandPublisher
     feed: SessionFeed | None
+    command_ids: CommandIds
     _repo: Repository | None = None
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> Gateway:
         keys = settings.credential_keys()
-        hub = LiveHub(queue_size=settings.sse_queue_size, max_clients=settings.sse_max_clients)
+        jwt_keys = settings.jwt_keys()
+        hub = LiveHub(
+            queue_size=settings.sse_queue_size,
+            max_clients=settings.sse_max_clients,
+            max_per_caller=settings.sse_max_per_caller,
+        )
         client_id = f"livestudio-gateway-{settings.instance_id}"
         feed = (
             SessionFeed(
@@ -48,12 +55,7 @@ class Gateway:
         )
         return cls(
             settings=settings,
-            verifier=TokenVerifier(
-                settings.jwt_secret.get_secret_value(),
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                leeway_s=settings.jwt_leeway_s,
-            ),
+            verifier=TokenVerifier(jwt_keys, leeway_s=settings.jwt_leeway_s),
             cipher=CookieCipher(keys) if keys else None,
             hub=hub,
             publisher=CommandPublisher(
@@ -65,6 +67,7 @@ class Gateway:
                 replication=settings.topic_replication,
             ),
             feed=feed,
+            command_ids=CommandIds(jwt_keys),
         )
 
     @property

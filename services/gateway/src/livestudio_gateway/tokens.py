@@ -1,8 +1,9 @@
 """Mint a gateway JWT for operators and demos: `python -m livestudio_gateway.tokens --role owner --sub demo`.
 
-The secret comes from GATEWAY_JWT_SECRET (never from the command line, so it stays out of shell history); the
-issuer and audience from GATEWAY_JWT_ISSUER / GATEWAY_JWT_AUDIENCE when set. The token is printed on the last
-line of stdout.
+The key comes from the environment as the gateway reads it (never from the command line, so it stays out of shell
+history): the first of GATEWAY_JWT_SECRETS, else GATEWAY_JWT_SECRET; the issuer and audience from
+GATEWAY_JWT_ISSUER / GATEWAY_JWT_AUDIENCE, else the gateway's defaults. The token is printed on the last line of
+stdout.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import sys
 from collections.abc import Sequence
 from typing import cast
 
-from livestudio_gateway.auth import ROLES, InvalidToken, Role, mint_token
+from livestudio_gateway.auth import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    ROLES,
+    InvalidToken,
+    JwtKeys,
+    Role,
+    mint_token,
+    split_keys,
+)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -31,25 +41,37 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def split_keys_single() -> list[str]:
+    secret = os.environ.get("GATEWAY_JWT_SECRET", "")
+    return [secret] if secret else []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    secret = os.environ.get("GATEWAY_JWT_SECRET", "")
-    if not secret:
-        print("GATEWAY_JWT_SECRET is not set", file=sys.stderr)
+    secrets = [*split_keys(os.environ.get("GATEWAY_JWT_SECRETS", "")), *split_keys_single()]
+    if not secrets:
+        print("GATEWAY_JWT_SECRET (or GATEWAY_JWT_SECRETS) is not set", file=sys.stderr)
+        return 2
+    try:
+        keys = JwtKeys(
+            secrets,
+            issuer=os.environ.get("GATEWAY_JWT_ISSUER") or DEFAULT_ISSUER,
+            audience=os.environ.get("GATEWAY_JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+        )
+    except ValueError as exc:
+        print(f"cannot mint with this key: {exc}", file=sys.stderr)
         return 2
     if args.ttl_hours <= 0:
         print("--ttl-hours must be positive", file=sys.stderr)
         return 2
     try:
         token = mint_token(
-            secret,
+            keys,
             sub=args.sub,
             role=cast(Role, args.role),
             studios=list(args.studio),
             host_id=args.host_id,
             ttl_s=int(args.ttl_hours * 3600),
-            issuer=os.environ.get("GATEWAY_JWT_ISSUER") or None,
-            audience=os.environ.get("GATEWAY_JWT_AUDIENCE") or None,
         )
     except InvalidToken as exc:
         print(f"cannot mint this token: {exc}", file=sys.stderr)

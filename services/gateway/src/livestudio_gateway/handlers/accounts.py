@@ -74,7 +74,7 @@ async def list_accounts(
     request: ApiRequest,
     studio_id: StudioQ = None,
     account_state: Annotated[
-        str | None, QueryParameter(name="state", pattern=r"^[a-z_]{1,40}$", description="only this state")
+        str | None, QueryParameter(name="state", pattern=r"^[a-z_]{1,40}\Z", description="only this state")
     ] = None,
     include_removed: Annotated[bool, QueryParameter(description="also list removed accounts")] = False,
     cursor: CursorQ = None,

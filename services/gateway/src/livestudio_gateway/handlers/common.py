@@ -34,7 +34,7 @@ ToQ = Annotated[date, QueryParameter(description="last local day (inclusive)")]
 OptFromQ = Annotated[date | None, QueryParameter(description="first local day (inclusive)")]
 OptToQ = Annotated[date | None, QueryParameter(description="last local day (inclusive)")]
 CursorQ = Annotated[
-    str | None, QueryParameter(max_length=1024, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of a page")
+    str | None, QueryParameter(max_length=1024, pattern=r"^[A-Za-z0-9_-]+\Z", description="next_cursor of a page")
 ]
 PageLimitQ = Annotated[int, QueryParameter(ge=1, le=200, description="page size")]
 StatementStatusQ = Annotated[
@@ -60,6 +60,12 @@ def gateway(request: ApiRequest) -> Gateway:
 def caller(request: ApiRequest) -> tuple[Principal, Gateway]:
     """The caller and the gateway's resources."""
     return request.user, gateway(request)
+
+
+def token_expiry(request: ApiRequest) -> float | None:
+    """When the caller's token expires (epoch seconds), as `caller.CallerMiddleware` recorded it."""
+    value = request.scope.get("auth")
+    return value if isinstance(value, float) else None
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -107,7 +113,7 @@ def claim(principal: Principal, existing_studio: str | None, studio_id: str, wha
 
 
 async def submit(gw: Gateway, principal: Principal, command: AnyCommand, **extra: str) -> Response[CommandAccepted]:
-    command_id = commands.new_id()
+    command_id = gw.command_ids.new(studio_id=getattr(command, "studio_id", None), issuer=principal.sub)
     event = commands.envelope(command, actor=principal.sub, command_id=command_id, now=now())
     await gw.publisher.publish(commands.subject_of(command), event)
     url = f"{API_PREFIX}/commands/{command_id}"

@@ -24,6 +24,7 @@ from livestudio_gateway.handlers.common import (
     StudioQ,
     caller,
     not_host,
+    token_expiry,
     visible_account,
     visible_host,
 )
@@ -163,7 +164,7 @@ async def live_sessions(
     scope = studio_filter(principal, studio_id)
     if account_id is not None:
         await visible_account(gw, account_id, scope)
-    sub = gw.hub.subscribe(scope, account_id)
+    sub = gw.hub.subscribe(scope, account_id, caller=principal.sub, expires_at=token_expiry(request))
     try:
         rows = await gw.repo.on_air_sessions(scope)
     except BaseException:

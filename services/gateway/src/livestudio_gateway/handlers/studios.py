@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 
 from livestudio_gateway import analytics, commands
 from livestudio_gateway.auth import require_writer
-from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, caller, gateway, submit
+from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, caller, submit
 from livestudio_gateway.models import CommandAccepted, CommandStatus, Me, Studio, StudioBody, StudioList
 from livestudio_gateway.problems import NotFound
 from livestudio_schemas.commands import StudioUpsert
@@ -72,12 +72,17 @@ async def upsert_studio(
 @get(
     "/commands/{command_id:str}",
     summary="Outcome of a command",
-    description="`pending` until the owning service has applied or rejected it.",
+    description=(
+        "`pending` until the owning service has applied or rejected it. Visible to the caller who issued it and to "
+        "callers whose scope covers the studio it names; otherwise 404, as for an unknown id."
+    ),
     tags=["commands"],
     responses=READS,
 )
 async def command_status(request: ApiRequest, command_id: IdPath) -> CommandStatus:
-    gw = gateway(request)
+    principal, gw = caller(request)
+    if not gw.command_ids.visible(command_id, principal):
+        raise NotFound(f"command {command_id!r} not found")
     found = await gw.repo.command_result(command_id)
     if found is None:
         return CommandStatus(
