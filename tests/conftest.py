@@ -21,3 +21,5 @@ def pytest_collection_modifyitems(config: object, items: list[object]) -> None:
             item.add_marker(pytest.mark.unit)  # type: ignore[attr-defined]
         elif "/integration/" in path:
             item.add_marker(pytest.mark.integration)  # type: ignore[attr-defined]
+        if "/tests/security/" in path:
+            item.add_marker(pytest.mark.security)  # type: ignore[attr-defined]
