@@ -406,3 +406,18 @@ async def test_cookie_commands_need_the_credentials_key(
             json={"studio_id": "studio-a", "display_name": "x", "cookie": COOKIE},
         )
         assert response.status_code == 503 and "GATEWAY_CREDENTIALS_KEYS" in response.json()["detail"]
+
+
+async def test_command_outcome_scope_follows_the_commands_studio(cmd_client: Client, token: TokenFactory) -> None:
+    """An account pause names no studio in its body; its id is still bound to the account's studio."""
+    issuer = token("manager", studios=["studio-a"], sub="mgr-a")
+    accepted = await _submit(cmd_client, issuer, "POST", "/api/v1/accounts/acc-a1/pause", None)
+    for who, status in (
+        (issuer, 200),
+        (token("manager", studios=["studio-a"], sub="mgr-a2"), 200),  # a colleague in the same studio
+        (token("service", studios=["studio-a"], sub="svc-a"), 200),
+        (token("manager", studios=["studio-b"], sub="mgr-b"), 404),
+        (token("host", studios=["studio-a"], host_id="host-a1", sub="host-a1"), 404),  # hosts: their own only
+    ):
+        response = await cmd_client.get(accepted["status_url"], headers=bearer(who))
+        assert response.status_code == status, (who, response.text)

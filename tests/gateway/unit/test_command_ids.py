@@ -21,6 +21,9 @@ def test_scope_of_a_studio_command() -> None:
     assert ids.visible(command_id, OWNER) and ids.visible(command_id, EVERYWHERE)
     assert not ids.visible(command_id, STRANGER)
     assert ids.visible(command_id, Principal("m-a", "manager", frozenset()))  # the issuer, by subject
+    host = Principal("h-a", "host", frozenset({"studio-a"}), host_id="h1")
+    assert not ids.visible(command_id, host)  # a host of the studio sees only their own commands
+    assert ids.visible(ids.new(studio_id="studio-a", issuer="h-a"), host)
 
 
 def test_forged_and_foreign_ids_are_invisible() -> None:

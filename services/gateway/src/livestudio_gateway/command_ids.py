@@ -4,8 +4,8 @@ The owners' `command_results` rows carry no studio and the gateway keeps no stat
 out carries its own scope: two HMAC tags over a random nonce, one binding the studio the command names (none for
 commands that name no studio) and one binding the token subject that issued it, under a key derived from the JWT
 keys (every JWT key verifies, so ids survive a key rotation). `GET /commands/{id}` shows an outcome to its issuer,
-to a caller whose scope covers that studio, and to callers who see every studio; to anyone else an id is the same
-404 as an id that does not exist.
+to a caller whose scope covers that studio (hosts excepted: they see only their own commands), and to callers who
+see every studio; to anyone else an id is the same 404 as an id that does not exist.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class CommandIds:
         for key in self._keys:
             if hmac.compare_digest(issuer_tag, _tag(key, "issuer", nonce, principal.sub)):
                 return True
+            if principal.is_host:
+                continue  # a host sees only the commands they issued (their own check-ins)
             for studio in principal.studios:
                 if hmac.compare_digest(studio_tag, _tag(key, "studio", nonce, studio)):
                     return True

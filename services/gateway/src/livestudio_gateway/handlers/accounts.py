@@ -195,12 +195,12 @@ async def update_account(
     principal, gw = caller(request)
     if data.display_name is None and data.cookie is None:
         raise BadRequest("give display_name and/or cookie")
-    await writable_account(gw, principal, account_id)
+    studio_id = await writable_account(gw, principal, account_id)
     token = None if data.cookie is None else commands.encrypt_cookie(gw.cipher, data.cookie)
     command = commands.make(
         AccountUpdate, account_id=account_id, display_name=data.display_name, encrypted_cookie=token
     )
-    return await submit(gw, principal, command, account_id=account_id)
+    return await submit(gw, principal, command, scope_studio=studio_id, account_id=account_id)
 
 
 @post(
@@ -212,8 +212,10 @@ async def update_account(
 )
 async def pause_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
     principal, gw = caller(request)
-    await writable_account(gw, principal, account_id)
-    return await submit(gw, principal, AccountPause(account_id=account_id), account_id=account_id)
+    studio_id = await writable_account(gw, principal, account_id)
+    return await submit(
+        gw, principal, AccountPause(account_id=account_id), scope_studio=studio_id, account_id=account_id
+    )
 
 
 @post(
@@ -225,8 +227,10 @@ async def pause_account(request: ApiRequest, account_id: IdPath) -> Response[Com
 )
 async def resume_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
     principal, gw = caller(request)
-    await writable_account(gw, principal, account_id)
-    return await submit(gw, principal, AccountResume(account_id=account_id), account_id=account_id)
+    studio_id = await writable_account(gw, principal, account_id)
+    return await submit(
+        gw, principal, AccountResume(account_id=account_id), scope_studio=studio_id, account_id=account_id
+    )
 
 
 @delete(
@@ -238,8 +242,10 @@ async def resume_account(request: ApiRequest, account_id: IdPath) -> Response[Co
 )
 async def remove_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
     principal, gw = caller(request)
-    await writable_account(gw, principal, account_id)
-    return await submit(gw, principal, AccountRemove(account_id=account_id), account_id=account_id)
+    studio_id = await writable_account(gw, principal, account_id)
+    return await submit(
+        gw, principal, AccountRemove(account_id=account_id), scope_studio=studio_id, account_id=account_id
+    )
 
 
 @put(

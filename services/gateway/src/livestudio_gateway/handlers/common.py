@@ -112,8 +112,13 @@ def claim(principal: Principal, existing_studio: str | None, studio_id: str, wha
     raise Forbidden(f"this {what} id is not available to you")
 
 
-async def submit(gw: Gateway, principal: Principal, command: AnyCommand, **extra: str) -> Response[CommandAccepted]:
-    command_id = gw.command_ids.new(studio_id=getattr(command, "studio_id", None), issuer=principal.sub)
+async def submit(
+    gw: Gateway, principal: Principal, command: AnyCommand, *, scope_studio: str | None = None, **extra: str
+) -> Response[CommandAccepted]:
+    """Publishes the command; its id is bound to the issuer and to the studio it names (`scope_studio` for a
+    command whose body names none, e.g. an account pause), who may then read its outcome."""
+    studio = scope_studio if scope_studio is not None else getattr(command, "studio_id", None)
+    command_id = gw.command_ids.new(studio_id=studio, issuer=principal.sub)
     event = commands.envelope(command, actor=principal.sub, command_id=command_id, now=now())
     await gw.publisher.publish(commands.subject_of(command), event)
     url = f"{API_PREFIX}/commands/{command_id}"
