@@ -55,6 +55,8 @@ def test_scope_by_role(claims: dict[str, Any], scope: list[str] | None) -> None:
     [
         {"role": "owner"},
         {"sub": "", "role": "owner"},
+        {"sub": "me\n", "role": "owner"},
+        {"sub": "a\x00b", "role": "owner"},
         {"sub": "x", "role": "admin"},
         {"sub": "x", "role": "manager", "studios": "s1"},
         {"sub": "x", "role": "manager", "studios": ["bad id"]},

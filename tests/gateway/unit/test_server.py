@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.response import Stream
 
 from livestudio_devinfra.ports import free_port
@@ -139,15 +140,43 @@ async def test_uvicorn_with_the_coalescing_protocol_answers_over_real_sockets() 
         await task
 
 
-def test_forwarded_headers_only_from_trusted_proxies() -> None:
+@get("/peer", sync_to_thread=False)
+def peer(request: Request[Any, Any, Any]) -> dict[str, str | None]:
+    return {"client": request.client.host if request.client else None}
+
+
+async def _client_seen(config: uvicorn.Config, forwarded: str) -> str:
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(1000):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{config.port}") as client:
+            response = await client.get("/peer", headers={"X-Forwarded-For": forwarded})
+            seen: str = response.json()["client"]
+            return seen
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.mark.parametrize(
+    ("trusted", "seen"),
+    [
+        ([], "127.0.0.1"),  # uvicorn's default would have believed the header from 127.0.0.1
+        (["10.0.0.0/8"], "127.0.0.1"),  # a peer outside the trusted networks
+        (["127.0.0.0/8"], "203.0.113.9"),  # a trusted proxy: the client it names
+    ],
+)
+async def test_forwarded_for_is_believed_only_from_trusted_proxies(trusted: list[str], seen: str) -> None:
     from livestudio_gateway.server import uvicorn_config
     from livestudio_gateway.settings import GatewaySettings
 
-    app = Litestar(route_handlers=[])
-    direct = uvicorn_config(app, GatewaySettings(jwt_secret="k" * 32))  # type: ignore[call-arg]
-    assert direct.proxy_headers is False  # uvicorn's default would believe 127.0.0.1
-    proxied = uvicorn_config(
-        app,
-        GatewaySettings(jwt_secret="k" * 32, trusted_proxies=["10.0.0.0/8", "192.168.1.7"]),  # type: ignore[call-arg]
+    settings = GatewaySettings(  # type: ignore[call-arg]
+        jwt_secret="k" * 32, http_host="127.0.0.1", http_port=free_port(), trusted_proxies=trusted
     )
-    assert proxied.proxy_headers is True and proxied.forwarded_allow_ips == ["10.0.0.0/8", "192.168.1.7"]
+    config = uvicorn_config(Litestar([peer]), settings)
+    assert config.proxy_headers is bool(trusted)
+    assert await _client_seen(config, "203.0.113.9") == seen

@@ -35,6 +35,7 @@ ALL_STUDIOS: Final = "*"
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}\Z"
 """Anchored at the very end (`\\Z`): `$` would also match before a trailing newline."""
 _ID_RE = re.compile(ID_PATTERN)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ALGORITHM: Final = "HS256"
 DEFAULT_ISSUER: Final = "livestudio"
 DEFAULT_AUDIENCE: Final = "livestudio-api"
@@ -143,8 +144,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     role = claims.get("role")
     studios = claims.get("studios", [])
     host_id = claims.get("host_id")
-    if not isinstance(sub, str) or not sub or len(sub) > 200:
-        raise InvalidToken("claim sub must be a non-empty string")
+    if not isinstance(sub, str) or not sub or len(sub) > 200 or _CONTROL.search(sub):
+        raise InvalidToken("claim sub must be a non-empty string without control characters")
     if role not in ROLES:
         raise InvalidToken(f"claim role must be one of {sorted(ROLES)}")
     if not isinstance(studios, list) or len(studios) > 1000:
