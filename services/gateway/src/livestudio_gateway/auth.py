@@ -3,7 +3,8 @@
 Tokens are HS256 JWTs with the claims `sub`, `role` (`owner|manager|host|service`), `studios` (list of studio ids)
 and `host_id` (role host), plus `exp` (and `iss`/`aud` when configured). Roles:
 
-* `owner` sees and changes everything (every studio);
+* `owner` sees and changes the studios of their organisation (claim `org`, resolved by `identity`); a token
+  without `org` (operators, the token CLI) sees and changes every studio;
 * `manager` sees and changes the studios in the token;
 * `host` sees only their own sessions, statements and performance, in the studios of the token;
 * `service` reads (never writes) the studios in the token; `"*"` grants every studio (for other teams' jobs).
@@ -42,9 +43,16 @@ class Principal:
     role: Role
     studios: frozenset[str]
     host_id: str | None = None
+    # --- identity (issue #18): the caller's organisation and browser session, when signed in through identity.
+    # A principal with an `org` sees exactly `studios` (resolved from the organisation by identity.resolve);
+    # only a token without `org` (operators, token CLI) may see every studio.
+    org: str | None = None
+    sid: str | None = None
 
     @property
     def all_studios(self) -> bool:
+        if self.org is not None:
+            return False
         return self.role == "owner" or (self.role == "service" and ALL_STUDIOS in self.studios)
 
     @property
@@ -87,8 +95,17 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             raise InvalidToken("role host needs a host_id claim")
     elif host_id is not None and not isinstance(host_id, str):
         raise InvalidToken("claim host_id must be a string")
+    org, sid = claims.get("org"), claims.get("sid")  # identity (issue #18)
+    for value in (org, sid):
+        if value is not None and not (isinstance(value, str) and is_valid_id(value)):
+            raise InvalidToken("claims org and sid must be ids")
     return Principal(
-        sub=sub, role=cast(Role, role), studios=frozenset(studios), host_id=host_id if role == "host" else None
+        sub=sub,
+        role=cast(Role, role),
+        studios=frozenset(studios),
+        host_id=host_id if role == "host" else None,
+        org=org,
+        sid=sid,
     )
 
 
@@ -154,6 +171,8 @@ def mint_token(
     issuer: str | None = None,
     audience: str | None = None,
     now: float | None = None,
+    org: str | None = None,
+    sid: str | None = None,
 ) -> str:
     """A signed token with the gateway's claims (the `tokens` CLI and tests use it)."""
     issued = int(now if now is not None else time.time())
@@ -164,6 +183,10 @@ def mint_token(
         claims["iss"] = issuer
     if audience is not None:
         claims["aud"] = audience
+    if org is not None:  # identity (issue #18)
+        claims["org"] = org
+    if sid is not None:
+        claims["sid"] = sid
     principal_from_claims(claims)  # refuse to mint what the gateway would reject
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -197,8 +220,8 @@ def require_writer(principal: Principal, studio_id: str | None) -> None:
     if not principal.can_write:
         raise Forbidden(f"role {principal.role!r} is read-only here")
     if studio_id is None:
-        if principal.role != "owner":
-            raise Forbidden("only an owner may change what belongs to no studio")
+        if principal.role != "owner" or principal.org is not None:
+            raise Forbidden("only an operator may change what belongs to no studio")
         return
     if not principal.sees_studio(studio_id):
         raise Forbidden(f"studio {studio_id!r} is outside your scope")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from litestar.enums import ScopeType
@@ -27,6 +28,8 @@ from livestudio_gateway.problems import RateLimited, Unauthorized
 from livestudio_gateway.ratelimit import TokenBuckets
 
 _GUARDED = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+Resolver = Callable[[Scope], Awaitable[Principal | None]]
+"""identity (issue #18): resolves session cookies, service keys and organisation tokens (None: not its business)."""
 LIVE_PATH_PREFIX = "/api/v1/live"
 """The SSE route, where the token may also come as `?access_token=`."""
 
@@ -56,23 +59,26 @@ class CallerMiddleware:
         verifier: TokenVerifier,
         buckets: TokenBuckets | None,
         exclude_prefixes: tuple[str, ...],
+        resolve: Resolver | None = None,
     ) -> None:
         self.app = app
+        self.resolve = resolve
         self.verifier = verifier
         self.buckets = buckets
         self.exclude_prefixes = exclude_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in _GUARDED and not scope["path"].startswith(self.exclude_prefixes):
-            principal = self._admit(scope)
+            found = await self.resolve(scope) if self.resolve is not None else None  # identity (issue #18)
+            principal = self._admit(scope, found)
             scope["user"] = principal
             scope["auth"] = None
         await self.app(scope, receive, send)
 
-    def _admit(self, scope: Scope) -> Principal:
+    def _admit(self, scope: Scope, found: Principal | None = None) -> Principal:
         token = bearer_token(scope)
-        principal: Principal | None = None
-        if token is not None:
+        principal: Principal | None = found
+        if principal is None and token is not None:
             with contextlib.suppress(InvalidToken):  # refused below, once the attempt is metered
                 principal = self.verifier.verify(token)
         if self.buckets is not None and scope["type"] == ScopeType.HTTP:
