@@ -64,6 +64,10 @@ def gateway_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) 
         "instance_id": "test-" + uuid.uuid4().hex[:6],
         "commands_topic": "gw-commands." + uuid.uuid4().hex[:10],  # never the shared contract topic
         "session_topic": "gw-sessions." + uuid.uuid4().hex[:10],
+        # cheap argon2id for tests (sign-in attempts from schemathesis and the identity tests)
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8192,
+        "argon2_parallelism": 1,
         **overrides,
     }
     return GatewaySettings(**values)

@@ -51,12 +51,18 @@ def test_up_prints_urls_serves_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
         text = "".join(lines)
         assert "Live Studio is running." in text, text[-4000:]
         gateway = next(ln.split()[1] for ln in lines if ln.strip().startswith("gateway"))
-        token = next(ln.split()[2] for ln in lines if ln.strip().startswith("owner JWT"))
+        password = next(ln.split()[-1] for ln in lines if ln.strip().startswith("sign in as"))
+        owner = next(ln.split()[1] for ln in lines if ln.strip().startswith("owner "))
+        signin = httpx.post(f"{gateway}/auth/signin", json={"email": owner, "password": password}, timeout=10)
+        assert signin.status_code == 200, signin.text
+        token = signin.json()["access_token"]
         root = gateway.removesuffix("/api/v1")
         assert httpx.get(f"{root}/health/ready", timeout=5).status_code == 200
         assert (
             httpx.get(f"{gateway}/studios", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
         )
+        studios = httpx.get(f"{gateway}/studios", headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+        assert [s["studio_id"] for s in studios["items"]] == ["demo-studio"]  # the demo organisation's studio
         assert httpx.get(f"{gateway}/studios", timeout=5).status_code == 401
         descendants = psutil.Process(proc.pid).children(recursive=True)
         assert len(descendants) >= 6  # postgres, broker, simulator, four services (and their children)

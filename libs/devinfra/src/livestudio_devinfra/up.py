@@ -2,7 +2,9 @@
 
 Starts embedded PostgreSQL (data kept in `.livestudio/pg` between runs), the embedded Kafka-protocol broker,
 the Shopee simulator (seeded, accelerated clock) and the four services as separate processes; seeds the demo
-studio on first run; prints the gateway URL, a ready-made JWT for the demo owner, the docs and metrics URLs.
+studio on first run, and its organisation's people (an owner, a manager and a host, all with the password kept in
+`.livestudio/secrets.json`); runs a local SMTP sink whose mails (invitations, password resets) land in
+`.livestudio/mail/*.eml`; prints the gateway URL, how to sign in, the docs and metrics URLs.
 Options point it at an external Kafka/PostgreSQL or at the real Shopee hosts instead of the simulator.
 """
 
@@ -22,6 +24,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from livestudio_devinfra import demo
+from livestudio_devinfra.mailsink import MailSink
 from livestudio_devinfra.stack import SERVICES, Stack, StackConfig
 from livestudio_runtime.secrets import CookieCipher
 
@@ -36,34 +39,39 @@ def _secrets(home: Path) -> dict[str, str]:
         return data
     import secrets
 
-    data = {"credentials_key": CookieCipher.generate_key(), "jwt_secret": secrets.token_urlsafe(32)}
+    data = {
+        "credentials_key": CookieCipher.generate_key(),
+        "jwt_secret": secrets.token_urlsafe(32),
+        "demo_password": secrets.token_urlsafe(12),
+    }
     home.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
     path.chmod(0o600)
     return data
 
 
-def mint_token(jwt_secret: str, role: str = "owner", sub: str = "demo-owner") -> str:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "livestudio_gateway.tokens",
-            "--role",
-            role,
-            "--sub",
-            sub,
-            "--studio",
-            demo.STUDIO_ID,
-            "--ttl-hours",
-            "24",
-        ],
-        env={"GATEWAY_JWT_SECRET": jwt_secret, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
+DEMO_ORG = "default"
+"""The demo's people belong to the organisation the gateway's migration creates for existing studios."""
+DEMO_PEOPLE = (
+    ("owner@demo.livestudio.local", "owner", None),
+    ("manager@demo.livestudio.local", "manager", None),
+    ("host@demo.livestudio.local", "host", "host-ayu"),
+)
+
+
+def seed_people(database_url: str, password: str) -> None:
+    """The demo organisation's owner, manager and host (through the gateway's admin command; idempotent)."""
+    for email, role, host_id in DEMO_PEOPLE:
+        args = ["add-user", "--org", DEMO_ORG, "--email", email, "--role", role, "--studio", demo.STUDIO_ID]
+        if host_id is not None:
+            args += ["--host-id", host_id]
+        subprocess.run(
+            [sys.executable, "-m", "livestudio_gateway.identity.admin", *args],
+            env={"GATEWAY_DATABASE_URL": database_url, "LIVESTUDIO_PASSWORD": password, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
 
 def _scrape(url: str) -> dict[str, float]:
@@ -135,6 +143,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     keys = _secrets(args.home)
+    if "demo_password" not in keys:  # a home from before sign-in existed
+        import secrets
+
+        keys["demo_password"] = secrets.token_urlsafe(12)
+        (args.home / "secrets.json").write_text(json.dumps(keys))
+    sink = MailSink(port=0 if args.ephemeral_ports else 8025, directory=args.home / "mail").start()
     config = StackConfig(
         home=args.home,
         kafka_bootstrap=args.kafka,
@@ -146,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials_key=keys["credentials_key"],
         jwt_secret=keys["jwt_secret"],
         fixed_ports=not args.ephemeral_ports,
+        extra_env={"gateway": {"GATEWAY_SMTP_HOST": "127.0.0.1", "GATEWAY_SMTP_PORT": str(sink.port)}},
     )
     stack = Stack(config)
     stopping = False
@@ -168,14 +183,21 @@ def main(argv: list[str] | None = None) -> int:
             if outcomes.get("rejected"):
                 print(f"  {outcomes['rejected']} demo commands were rejected (see the service logs)", flush=True)
             (args.home / "demo-seeded").write_text(today.isoformat())
-        token = mint_token(keys["jwt_secret"])
+        seed_people(stack.database_url, keys["demo_password"])
+        gw = stack.url("gateway")
+        people = "\n".join(f"  {role:<11} {email}" for email, role, _ in DEMO_PEOPLE)
         print(
             f"""
 Live Studio is running.
-  gateway     {stack.url("gateway")}/api/v1
-  API docs    {stack.url("gateway")}/schema/swagger   (OpenAPI: {stack.url("gateway")}/schema/openapi.json)
-  owner JWT   {token}
-  try         curl -H 'Authorization: Bearer <JWT>' {stack.url("gateway")}/api/v1/sessions
+  gateway     {gw}/api/v1
+  API docs    {gw}/schema/swagger   (OpenAPI: {gw}/schema/openapi.json)
+  sign in as one of these, password {keys["demo_password"]}
+{people}
+  try         curl -c jar -H 'Content-Type: application/json' \\
+                -d '{{"email": "owner@demo.livestudio.local", "password": "{keys["demo_password"]}"}}' \\
+                {gw}/api/v1/auth/signin      (answers access_token; then:)
+              curl -H 'Authorization: Bearer <access_token>' {gw}/api/v1/sessions
+  mail        {args.home / "mail"}   (invitations and password resets, one .eml per mail; SMTP sink on port {sink.port})
   metrics     {"  ".join(f"{n}={stack.url(n)}/metrics" for n in SERVICES)}
   simulator   {stack.url("simulator") if "simulator" in stack.ports else "(real Shopee)"}
   database    {stack.database_url}
@@ -199,6 +221,7 @@ Ctrl-C stops everything.
     finally:
         print("\nstopping …", flush=True)
         stack.stop()
+        sink.stop()
         print("stopped.", flush=True)
     return 0
 

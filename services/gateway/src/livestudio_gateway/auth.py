@@ -5,7 +5,8 @@ and `host_id` (role host), plus `exp`, `iss` and `aud` (all required and checked
 first signs, every one verifies (rotation without downtime); a token names its key in the `kid` header. `mint_token`
 is the only place tokens are made. Roles:
 
-* `owner` sees and changes everything (every studio);
+* `owner` sees and changes the studios of their organisation (claim `org`, resolved by `identity`); a token
+  without `org` (operators, the token CLI) sees and changes every studio;
 * `manager` sees and changes the studios in the token;
 * `host` sees only their own sessions, statements and performance, in the studios of the token;
 * `service` reads (never writes) the studios in the token; `"*"` grants every studio (for other teams' jobs).
@@ -53,9 +54,16 @@ class Principal:
     role: Role
     studios: frozenset[str]
     host_id: str | None = None
+    # --- identity (issue #18): the caller's organisation and browser session, when signed in through identity.
+    # A principal with an `org` sees exactly `studios` (resolved from the organisation by identity.resolve);
+    # only a token without `org` (operators, token CLI) may see every studio.
+    org: str | None = None
+    sid: str | None = None
 
     @property
     def all_studios(self) -> bool:
+        if self.org is not None:
+            return False
         return self.role == "owner" or (self.role == "service" and ALL_STUDIOS in self.studios)
 
     @property
@@ -158,8 +166,17 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             raise InvalidToken("role host needs a host_id claim")
     elif host_id is not None and not isinstance(host_id, str):
         raise InvalidToken("claim host_id must be a string")
+    org, sid = claims.get("org"), claims.get("sid")  # identity (issue #18)
+    for value in (org, sid):
+        if value is not None and not (isinstance(value, str) and is_valid_id(value)):
+            raise InvalidToken("claims org and sid must be ids")
     return Principal(
-        sub=sub, role=cast(Role, role), studios=frozenset(studios), host_id=host_id if role == "host" else None
+        sub=sub,
+        role=cast(Role, role),
+        studios=frozenset(studios),
+        host_id=host_id if role == "host" else None,
+        org=org,
+        sid=sid,
     )
 
 
@@ -228,6 +245,8 @@ def mint_token(
     host_id: str | None = None,
     ttl_s: int = 12 * 3600,
     now: float | None = None,
+    org: str | None = None,
+    sid: str | None = None,
 ) -> str:
     """A signed token with the gateway's claims, signed with the first key and naming it in `kid` (the only
     place tokens are made: the `tokens` CLI, the demo stack and tests use it)."""
@@ -244,6 +263,10 @@ def mint_token(
     }
     if host_id is not None:
         claims["host_id"] = host_id
+    if org is not None:  # identity (issue #18)
+        claims["org"] = org
+    if sid is not None:
+        claims["sid"] = sid
     principal_from_claims(claims)  # refuse to mint what the gateway would reject
     signing = jwt_keys.signing_key
     return jwt.encode(claims, signing, algorithm=ALGORITHM, headers={"kid": key_id(signing)})
@@ -278,8 +301,8 @@ def require_writer(principal: Principal, studio_id: str | None) -> None:
     if not principal.can_write:
         raise Forbidden(f"role {principal.role!r} is read-only here")
     if studio_id is None:
-        if principal.role != "owner":
-            raise Forbidden("only an owner may change what belongs to no studio")
+        if principal.role != "owner" or principal.org is not None:
+            raise Forbidden("only an operator may change what belongs to no studio")
         return
     if not principal.sees_studio(studio_id):
         raise Forbidden(f"studio {studio_id!r} is outside your scope")

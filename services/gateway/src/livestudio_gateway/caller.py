@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from litestar.enums import ScopeType
@@ -30,6 +31,10 @@ from livestudio_gateway.problems import RateLimited, Unauthorized
 from livestudio_gateway.ratelimit import TokenBuckets
 
 _GUARDED = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+Admitted = tuple[Principal, float | None]
+"""A caller and when its credential expires (epoch seconds; None: a service key, valid until revoked)."""
+Resolver = Callable[[Scope], Awaitable[Admitted | None]]
+"""identity (issue #18): resolves session cookies, service keys and organisation tokens (None: not its business)."""
 LIVE_PATH_PREFIX = "/api/v1/live"
 """The SSE route, where the token may also come as `?access_token=`."""
 
@@ -59,24 +64,29 @@ class CallerMiddleware:
         verifier: TokenVerifier,
         buckets: TokenBuckets | None,
         exclude_prefixes: tuple[str, ...],
+        resolve: Resolver | None = None,
     ) -> None:
         self.app = app
+        self.resolve = resolve
         self.verifier = verifier
         self.buckets = buckets
         self.exclude_prefixes = exclude_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in _GUARDED and not scope["path"].startswith(self.exclude_prefixes):
-            principal, expires_at = self._admit(scope)
+            found = await self.resolve(scope) if self.resolve is not None else None  # identity (issue #18)
+            principal, expires_at = self._admit(scope, found)
             scope["user"] = principal
             scope["auth"] = expires_at
         await self.app(scope, receive, send)
 
-    def _admit(self, scope: Scope) -> tuple[Principal, float]:
+    def _admit(self, scope: Scope, found: Admitted | None = None) -> tuple[Principal, float | None]:
         token = bearer_token(scope)
         principal: Principal | None = None
-        expires_at = 0.0
-        if token is not None:
+        expires_at: float | None = None
+        if found is not None:
+            principal, expires_at = found
+        elif token is not None:
             with contextlib.suppress(InvalidToken):  # refused below, once the attempt is metered
                 principal, expires_at = self.verifier.verify_with_expiry(token)
         if self.buckets is not None and scope["type"] == ScopeType.HTTP:

@@ -23,6 +23,8 @@ from livestudio_gateway import server
 from livestudio_gateway.caller import CallerMiddleware
 from livestudio_gateway.handlers import api_router
 from livestudio_gateway.httpmetrics import HttpMetricsMiddleware
+from livestudio_gateway.identity.handlers import PUBLIC_PREFIX
+from livestudio_gateway.identity.routes import identity_router
 from livestudio_gateway.models import PlainDecimal, plain_text
 from livestudio_gateway.problems import problem_details_plugin
 from livestudio_gateway.ratelimit import TokenBuckets
@@ -43,6 +45,11 @@ Authenticate with `Authorization: Bearer <JWT>` (HS256; claims `sub`, `role` = o
 `studios`, `host_id`). Every answer is limited to the caller's studios. Money is an exact decimal string; a figure
 that was never reported is `null` (unknown, not zero); days are local days in the studio's timezone. Errors are
 RFC 9457 `application/problem+json`. Commands answer `202` with a command id; follow `status_url` for the outcome.
+
+People sign in at `POST /api/v1/auth/signin` (email + password): the answer carries a short-lived access token
+(use it as a bearer token, or rely on the HttpOnly `ls_access` cookie) and sets the refresh cookie; a write
+authenticated by the cookie needs `X-CSRF-Token` (from the answer or the `ls_csrf` cookie). An organisation's owner
+sees the studios of the organisation; integrations use service keys (`lsk_…`) as bearer tokens.
 """
 
 
@@ -73,13 +80,20 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     )
     middleware = [
         HttpMetricsMiddleware,
-        DefineMiddleware(CallerMiddleware, verifier=gateway.verifier, buckets=buckets, exclude_prefixes=OPS_PATHS),
+        DefineMiddleware(
+            CallerMiddleware,
+            verifier=gateway.verifier,
+            buckets=buckets,
+            exclude_prefixes=(*OPS_PATHS, PUBLIC_PREFIX),  # identity (issue #18): sign-in routes are public
+            resolve=gateway.identity.resolve if gateway.identity is not None else None,
+        ),
     ]
     cors = (
         CORSConfig(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
+            allow_credentials=True,
             expose_headers=["Location", "Retry-After"],
             max_age=600,
         )
@@ -90,7 +104,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[gateway.lifespan],
-        route_handlers=[api_router()],
+        route_handlers=[api_router(), identity_router()],
         state={"gateway": gateway},
         middleware=middleware,
         plugins=[problem_details_plugin()],

@@ -68,6 +68,34 @@ class GatewaySettings(ServiceSettings):
     sse_max_per_caller: int = Field(default=8, ge=1, description="live streams per token subject per replica")
     publish_timeout_s: float = Field(default=10.0, gt=0)
 
+    # --- identity (issue #18): sign-in, browser sessions, invitations, mail ---------------------------------
+    identity_enabled: bool = Field(default=True, description="users, sign-in and the audit trail (schema identity)")
+    identity_db_pool_max: int = Field(default=4, ge=1, description="read-write pool of the identity schema")
+    access_ttl_s: int = Field(default=600, ge=30, le=3600, description="lifetime of a browser's access token")
+    session_ttl_s: int = Field(default=14 * 86400, ge=300, description="a browser session ends this long after sign-in")
+    invitation_ttl_s: int = Field(default=7 * 86400, ge=60)
+    password_reset_ttl_s: int = Field(default=3600, ge=60)
+    cookie_secure: bool | None = Field(default=None, description="Secure cookies; unset = when the request is https")
+    public_url: str = Field(default="http://localhost:8000", description="base of the links put in mails")
+    password_min_length: int = Field(default=10, ge=8)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    argon2_max_concurrent: int = Field(default=2, ge=1, description="password hashes computed at once")
+    signin_free_failures: int = Field(default=5, ge=1, description="failed sign-ins per account before delays")
+    signin_address_free_failures: int = Field(default=20, ge=1, description="the same per client address")
+    signin_max_delay_s: int = Field(default=900, ge=1, description="the longest delay after repeated failures")
+    auth_rate_per_minute: int = Field(default=60, ge=1, description="public auth requests per client address")
+    auth_rate_burst: int = Field(default=20, ge=1)
+    principal_cache_s: float = Field(default=2.0, ge=0, description="how long a resolved session is reused")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "Live Studio <no-reply@livestudio.local>"
+    # --- end identity --------------------------------------------------------------------------------------
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

@@ -1,22 +1,35 @@
-"""What one running gateway holds (pool, verifier, command ids, cipher, publisher, live hub, feed) and its lifespan."""
+"""What one running gateway holds (pool, verifier, command ids, cipher, publisher, live hub and feed, identity) and
+its lifespan.
+
+At start-up the gateway brings its own schema `identity` up to date (`migrations/`, dbmate through
+`livestudio_runtime.migrations`) and opens a small read-write pool for it; the read pool stays read-only."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 from litestar import Litestar
 
 from livestudio_gateway.auth import TokenVerifier
 from livestudio_gateway.command_ids import CommandIds
+from livestudio_gateway.identity.audit import AuditedPublisher
+from livestudio_gateway.identity.repository import SCHEMA as IDENTITY_SCHEMA
+from livestudio_gateway.identity.repository import IdentityRepository
+from livestudio_gateway.identity.repository import create_pool as create_identity_pool
+from livestudio_gateway.identity.service import Identity
 from livestudio_gateway.live import LiveHub, SessionFeed
 from livestudio_gateway.problems import Unavailable
 from livestudio_gateway.publisher import CommandPublisher
 from livestudio_gateway.repository import Repository, create_pool
 from livestudio_gateway.settings import GatewaySettings
+from livestudio_runtime.migrations import migrate
 from livestudio_runtime.secrets import CookieCipher
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +43,7 @@ class Gateway:
     publisher: CommandPublisher
     feed: SessionFeed | None
     command_ids: CommandIds
+    identity: Identity | None = None
     _repo: Repository | None = None
 
     @classmethod
@@ -53,12 +67,12 @@ class Gateway:
             if settings.live_enabled
             else None
         )
-        return cls(
+        gateway = cls(
             settings=settings,
             verifier=TokenVerifier(jwt_keys, leeway_s=settings.jwt_leeway_s),
             cipher=CookieCipher(keys) if keys else None,
             hub=hub,
-            publisher=CommandPublisher(
+            publisher=AuditedPublisher(  # identity (issue #18): a CommandPublisher that also writes the audit trail
                 bootstrap=settings.kafka_bootstrap,
                 topic=settings.commands_topic,
                 client_id=client_id,
@@ -69,6 +83,11 @@ class Gateway:
             feed=feed,
             command_ids=CommandIds(jwt_keys),
         )
+        if settings.identity_enabled:  # identity (issue #18)
+            gateway.identity = Identity(settings, gateway.verifier)
+            if isinstance(gateway.publisher, AuditedPublisher):
+                gateway.publisher.identity = gateway.identity
+        return gateway
 
     @property
     def repo(self) -> Repository:
@@ -82,6 +101,8 @@ class Gateway:
     @asynccontextmanager
     async def lifespan(self, _: Litestar) -> AsyncIterator[None]:
         s = self.settings
+        if self.identity is not None:
+            await migrate(s.database_url, schema=IDENTITY_SCHEMA, directory=MIGRATIONS)
         pool = await create_pool(
             s.database_url,
             min_size=s.db_pool_min,
@@ -89,6 +110,13 @@ class Gateway:
             statement_timeout_ms=s.statement_timeout_ms,
         )
         self._repo = Repository(pool)
+        identity_pool = None
+        if self.identity is not None:  # identity (issue #18)
+            identity_pool = await create_identity_pool(s.database_url, max_size=s.identity_db_pool_max)
+            self.identity.start(IdentityRepository(identity_pool))
+            self.identity.reads = self._repo
+            if isinstance(self.publisher, AuditedPublisher):
+                self.publisher.reads = self._repo
         await self.publisher.start()
         if self.feed is not None:
             self.feed.start()
@@ -100,5 +128,9 @@ class Gateway:
                 await self.feed.stop()
             await self.publisher.stop()
             self._repo = None
+            if self.identity is not None and identity_pool is not None:
+                await self.identity.mailer.drain()
+                self.identity.stop()
+                await identity_pool.close()
             await pool.close()
             log.info("gateway_resources_closed")
