@@ -19,7 +19,6 @@ from livestudio_gateway.handlers.common import (
     IdPath,
     StudioQ,
     caller,
-    claim,
     not_host,
     now,
     submit,
@@ -113,8 +112,6 @@ async def connect_account(request: ApiRequest, data: JSONBody[ConnectAccountBody
     principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     account_id = data.account_id or commands.new_account_id()
-    if data.account_id is not None:
-        claim(principal, await gw.repo.account_studio(account_id), data.studio_id, "account")
     token = commands.encrypt_cookie(gw.cipher, data.cookie)
     command = commands.make(
         AccountConnect,
@@ -139,8 +136,6 @@ async def start_qr_login(request: ApiRequest, data: JSONBody[QrLoginBody]) -> Re
     principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     account_id = data.account_id or commands.new_account_id()
-    if data.account_id is not None:
-        claim(principal, await gw.repo.account_studio(account_id), data.studio_id, "account")
     login_id = commands.new_id()
     command = commands.make(
         QrLoginStart,
