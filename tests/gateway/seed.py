@@ -21,6 +21,10 @@ KL = ZoneInfo("Asia/Kuala_Lumpur")
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 SECRET_COOKIE = "SPC_EC=do-not-leak; SPC_ST=.never-shown"
 
+SCHEDULE_ENTRIES = (("w1", "studio-a"), ("w-b1", "studio-b"))
+"""Schedule entries the gateway knows the studio of (only their ids and studios are read)."""
+SHIFTS = (("pagi", "studio-a"), ("malam", "studio-a"), ("pagi-b", "studio-b"))
+
 STUDIOS = (
     ("studio-a", "Studio A", "Asia/Jakarta", "IDR", "monthly"),
     ("studio-b", "Studio B", "Asia/Jakarta", "IDR", "monthly"),
@@ -320,6 +324,10 @@ async def install(dsn: str) -> Seed:
         await conn.execute(SCHEMA_SQL.read_text())
         await conn.executemany("INSERT INTO commission.studios VALUES ($1, $2, $3, $4, $5)", STUDIOS)
         await conn.executemany("INSERT INTO commission.hosts VALUES ($1, $2, $3, $4, $5)", HOSTS)
+        await conn.executemany(
+            "INSERT INTO commission.schedule_entries (entry_id, studio_id) VALUES ($1, $2)", SCHEDULE_ENTRIES
+        )
+        await conn.executemany("INSERT INTO commission.shifts VALUES ($1, $2)", SHIFTS)
         await _copy(
             conn,
             "ingest.accounts",

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from livestudio_devinfra.ports import free_port
 from livestudio_devinfra.stack import terminate
 from livestudio_runtime.secrets import CookieCipher
-from livestudio_schemas.commands import COMMAND, AnyCommand, Command
+from livestudio_schemas.commands import COMMAND, AnyCommand, CallerScope, Command
 from livestudio_schemas.envelope import CloudEvent
 from shopee_client.simulator import GroundTruth, RunningSimulator, SessionTruth
 
@@ -187,9 +187,11 @@ def base_env(
 # --- commands ---------------------------------------------------------------------------------------------------
 
 
-def command_event(command: AnyCommand, *, command_id: str | None = None) -> tuple[str, bytes]:
+def command_event(
+    command: AnyCommand, *, command_id: str | None = None, scope: CallerScope | None = None
+) -> tuple[str, bytes]:
     cid = command_id or f"cmd-{uuid.uuid4().hex[:12]}"
-    cmd = Command(command_id=cid, actor="user-1", issued_at=datetime.now(UTC), command=command)
+    cmd = Command(command_id=cid, actor="user-1", issued_at=datetime.now(UTC), command=command, scope=scope)
     event = CloudEvent[Command].wrap(
         cmd, type_=COMMAND, source="/livestudio/gateway", time=cmd.issued_at, subject=None, id_=cid
     )

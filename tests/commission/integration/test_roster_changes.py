@@ -156,7 +156,7 @@ async def test_roster_changes_reattribute_sessions(
         results = {
             r["command_id"]: (r["status"], r["error"]) for r in await pool.fetch("SELECT * FROM command_results")
         }
-        assert results["bad-remove"] == ("rejected", "unknown schedule entry never-was")
+        assert results["bad-remove"] == ("rejected", "schedule entry 'never-was' not found")
         assert results["bad-tz"] == ("rejected", "unknown timezone 'Mars/Olympus'")
         assert results["bad-window"] == ("rejected", "ends_at must be after starts_at")
         assert await pool.fetchval("SELECT count(*) FROM schedule_entries WHERE entry_id = 'bad'") == 0

@@ -214,7 +214,7 @@ async def test_approved_statement_never_changes_late_data_becomes_adjustments(
         assert await outcome(pool, "pay-april") == ("applied", None)
         rejected = await outcome(pool, "approve-april-again")
         assert rejected is not None and rejected[0] == "rejected" and "paid" in str(rejected[1])
-        assert await outcome(pool, "approve-unknown") == ("rejected", "unknown statement nope")
+        assert await outcome(pool, "approve-unknown") == ("rejected", "statement 'nope' not found")
         assert await outcome(pool, "not-ours") is None
         bad = await outcome(pool, "bad-rule")
         assert bad is not None and bad[0] == "rejected" and "invalid command" in str(bad[1])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -20,6 +22,8 @@ from livestudio_schemas.commands import COMMAND, Command
 from tests.gateway.conftest import CREDENTIALS_KEY, TokenFactory, bearer, gateway_settings
 
 Client = AsyncTestClient[Litestar]
+CORRECTED_AT = (datetime.now(ZoneInfo("Asia/Jakarta")).replace(microsecond=0) - timedelta(minutes=2)).isoformat()
+"""A manager's correction: near now, so always inside the open pay period."""
 COOKIE = "SPC_EC=secret-ec-value; SPC_ST=.secret-st-value; SPC_U=123"
 
 
@@ -121,7 +125,7 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, str, dict[str, Any]]] = 
         "PUT",
         "/api/v1/studios/studio-a/schedule/w1",
         {
-            "host_id": "host-new",
+            "host_id": "host-a2",
             "account_id": "acc-a1",
             "starts_at": "2026-11-20T01:00:00Z",
             "ends_at": "2026-11-20T12:00:00+07:00",
@@ -129,7 +133,7 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, str, dict[str, Any]]] = 
         },
         "schedule.upsert",
         "acc-a1",
-        {"host_id": "host-new", "share": "0.5"},
+        {"host_id": "host-a2", "share": "0.5"},
     ),
     ("DELETE", "/api/v1/studios/studio-a/schedule/w1", None, "schedule.remove", "w1", {"entry_id": "w1"}),
     (
@@ -164,10 +168,10 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, str, dict[str, Any]]] = 
     (
         "POST",
         "/api/v1/studios/studio-a/hosts/host-a1/check-out",
-        {"account_id": "acc-a1", "at": "2026-11-20T10:00:00+07:00"},
+        {"account_id": "acc-a1", "at": CORRECTED_AT, "reason": "forgot to check out"},
         "host.check_out",
         "acc-a1",
-        {"at": "2026-11-20T10:00:00+07:00"},
+        {"at": CORRECTED_AT, "reason": "forgot to check out"},
     ),
     ("POST", "/api/v1/commission/statements/st-a1-nov/approve", None, "statement.approve", "st-a1-nov", {}),
     ("POST", "/api/v1/commission/statements/st-a1-oct/pay", None, "statement.pay", "st-a1-oct", {}),
@@ -378,7 +382,7 @@ async def test_terminal_statements_refuse_actions(cmd_client: Client, token: Tok
     moved = await cmd_client.put(
         "/api/v1/studios/studio-b/hosts/host-a1", headers=bearer(owner), json={"name": "moved"}
     )
-    assert moved.status_code == 400 and "belongs to studio 'studio-a'" in moved.json()["detail"]
+    assert moved.status_code == 404 and moved.json()["detail"] == "host 'host-a1' not found in studio 'studio-b'"
 
 
 async def test_broker_down_means_503_and_nothing_accepted(seeded_db: str, token: TokenFactory) -> None:

@@ -26,6 +26,7 @@ from livestudio_schemas.commands import (
     AccountRemove,
     AccountResume,
     AccountUpdate,
+    CallerScope,
     QrLoginStart,
 )
 from shopee_client.simulator import RunningSimulator, SimulatorConfig, run_simulator
@@ -142,7 +143,7 @@ async def test_account_commands_are_applied_once_and_reported(
         assert "does not decrypt" in results[wrong_key[0]]["error"]
         assert results[rejected[0]]["status"] == "rejected"
         assert "Shopee rejected the cookie" in results[rejected[0]]["error"]
-        assert results[unknown[0]]["error"] == "unknown account nobody"
+        assert results[unknown[0]]["error"] == "account 'nobody' not found"
         assert await _account(fresh_db, "acct-2") is None  # nothing stored for a rejected cookie
         assert await _account(fresh_db, "acct-x") is None
 
@@ -172,6 +173,39 @@ async def test_account_commands_are_applied_once_and_reported(
         await wait_command_results(fresh_db, [resume[0], rename[0]])
         row = await _wait_state(fresh_db, "acct-1", "active")
         assert row["display_name"] == "One (renamed)"
+
+        # #17: another studio's manager reaches for acct-1 by id; the answer equals the one for a missing id,
+        # and re-connecting acct-1 with another Shopee user's cookie is refused (as a PATCH is)
+        evil = CallerScope(studio_id="studio-2", role="manager")
+        steal = command_event(AccountPause(account_id="acct-1"), scope=evil)
+        probe = command_event(AccountPause(account_id="acct-nope"), scope=evil)
+        move = command_event(
+            AccountConnect(
+                account_id="acct-1",
+                studio_id="studio-2",
+                display_name="Mine",
+                encrypted_cookie=cipher.encrypt(sim.cookie(1)),
+            ),
+            scope=evil,
+        )
+        swap = command_event(
+            AccountConnect(
+                account_id="acct-1",
+                studio_id="studio-1",
+                display_name="One",
+                encrypted_cookie=cipher.encrypt(sim.cookie(2)),
+            )
+        )
+        attacks = [steal, probe, move, swap]
+        await send_commands(kafka_bootstrap, topics.commands, attacks)
+        results = await wait_command_results(fresh_db, [c for c, _ in attacks])
+        assert all(results[c]["status"] == "rejected" for c, _ in attacks)
+        assert results[steal[0]]["error"] == "account 'acct-1' not found in studio 'studio-2'"
+        assert results[probe[0]]["error"] == "account 'acct-nope' not found in studio 'studio-2'"
+        assert results[move[0]]["error"] == "account 'acct-1' not found in studio 'studio-2'"
+        assert "different Shopee user" in results[swap[0]]["error"]
+        row = await _wait_state(fresh_db, "acct-1", "active")
+        assert (row["studio_id"], row["shopee_user_id"]) == ("studio-1", sim.accounts[1].user_id)
 
         # QR login for simulator account 3, end to end
         await asyncio.to_thread(simulator.admin, "POST", "/__sim/qr", json={"account": 3})

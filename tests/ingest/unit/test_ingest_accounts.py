@@ -47,9 +47,16 @@ def test_status_events() -> None:
 def test_connect_rules() -> None:
     mine = AccountView("a1", "studio-1", "active", 42)
     rules.check_connect(mine, studio_id="studio-1")
-    with pytest.raises(CommandRejected, match="another studio"):
+    with pytest.raises(CommandRejected, match="not found in studio 'studio-2'"):
         rules.check_connect(mine, studio_id="studio-2")
-    rules.check_connect(AccountView("a1", "studio-2", "removed", 42), studio_id="studio-1")
+    # an id never moves to another studio, not even once removed (#17)
+    with pytest.raises(CommandRejected, match="not found in studio 'studio-1'"):
+        rules.check_connect(AccountView("a1", "studio-2", "removed", 42), studio_id="studio-1")
+    # re-connecting an account checks that the cookie is the same Shopee user's, as a PATCH does
+    rules.check_same_account_user(mine, 42)
+    rules.check_same_account_user(None, 7)
+    with pytest.raises(CommandRejected, match="different Shopee user"):
+        rules.check_same_account_user(mine, 7)
     with pytest.raises(CommandRejected, match="already connected as account a1"):
         rules.check_same_shopee_user("a2", 42, [mine])
     rules.check_same_shopee_user("a1", 42, [mine])

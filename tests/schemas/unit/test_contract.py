@@ -140,3 +140,24 @@ def test_commands_are_a_discriminated_union() -> None:
                 "command": {"kind": "account.explode", "account_id": "a1"},
             }
         )
+
+
+def test_command_inputs_are_bounded() -> None:
+    """#17: ids anchored (no trailing newline), no control characters, no far-future times."""
+    from livestudio_schemas.commands import HostCheckIn, HostUpsert
+
+    HostUpsert(host_id="host-1", studio_id="studio-a", name="Ayu")
+    for bad in (
+        {"host_id": "host-1\n"},
+        {"studio_id": "studio-a\n"},
+        {"host_id": "-x"},
+        {"host_id": "x" * 129},
+        {"name": "Ayu\x00"},
+        {"name": "Ayu\n"},
+        {"role": "host\n"},
+    ):
+        with pytest.raises(ValidationError):
+            HostUpsert(**{"host_id": "host-1", "studio_id": "studio-a", "name": "Ayu", **bad})
+    with pytest.raises(ValidationError):
+        HostCheckIn.model_validate({"host_id": "h", "account_id": "a", "at": "9999-12-31T23:00:00Z"})
+    HostCheckIn.model_validate({"host_id": "h", "account_id": "a", "at": "2026-12-07T10:00:00+07:00"})

@@ -14,6 +14,15 @@ transactions or idempotent producers:
   functions, which are idempotent on content (newest observation wins), ignore what they already applied.
   (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
+* So do records that decode but fail to *apply* (an `OverflowError` on a far-future timestamp, a constraint
+  violation, a bug): when a batch's transaction fails with an error that is not transient infrastructure
+  (`is_transient`: a lost connection, a timeout, a deadlock, Postgres shutting down, all retried from the stored
+  offsets as before), the batch is applied again in a new transaction, halves in savepoints, down to the records
+  that fail alone (O(k log n) savepoints for k bad records in n). Those go to the DLQ with the error in their
+  headers, the rest and the offsets commit together: exactly once still holds, and no record stops a partition.
+  The first attempt has no savepoint, so a healthy batch costs what it did.
+* Readiness (`check`) fails when the consumer makes no progress: lag above zero and no batch committed for
+  `stall_after_s`, or one batch applying for longer than that (`livestudio_consumer_stalled` says the same).
 * Fetching and decoding are pipelined: while a batch is applied, the next one is fetched (waiting for the broker
   if nothing is buffered yet: aiokafka asks the broker for more only once its buffer is drained, so a fetch that
   merely took what was buffered would often find nothing) and decoded (cooperatively, in chunks) as soon as it
@@ -42,7 +51,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import NoOffsetForPartitionError, OffsetOutOfRangeError
+from aiokafka.errors import KafkaError, NoOffsetForPartitionError, OffsetOutOfRangeError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -83,6 +92,34 @@ LOG_RESETS = Counter(
     ["consumer", "topic"],
 )
 APPLY_ERRORS = Counter("livestudio_consumer_apply_errors_total", "Batches whose transaction failed", ["consumer"])
+APPLY_FAILED = Counter(
+    "livestudio_consumer_apply_failed_total",
+    "Decoded records that failed to apply on their own (sent to the DLQ; also counted in dlq_total)",
+    ["consumer", "topic"],
+)
+STALLED = Gauge(
+    "livestudio_consumer_stalled",
+    "1 while the consumer has lag but committed nothing for stall_after_s (or one batch applies that long)",
+    ["consumer"],
+)
+
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,  # includes ConnectionError
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.TransactionRollbackError,  # serialization failure, deadlock: retry the batch
+    asyncpg.exceptions.InsufficientResourcesError,  # disk full, too many connections
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now, query cancelled
+    asyncpg.exceptions.PostgresSystemError,
+    asyncpg.exceptions.LockNotAvailableError,
+    KafkaError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An infrastructure failure that says nothing about the records: retry the batch, never dead-letter it."""
+    return isinstance(exc, _TRANSIENT)
 
 
 class PoisonMessage(Exception):
@@ -179,6 +216,7 @@ class ExactlyOnceConsumer(Generic[T]):
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 1_000,
         max_partition_fetch_bytes: int = 4 * 1024 * 1024,
+        stall_after_s: float = 120.0,
     ) -> None:
         self.name = name
         self.topics = list(topics)
@@ -187,6 +225,10 @@ class ExactlyOnceConsumer(Generic[T]):
         self.apply = apply
         self.prepare = prepare
         self.max_records = max_records
+        self.stall_after_s = stall_after_s
+        self._last_progress = time.monotonic()
+        """When a batch last committed, or the consumer was last seen with no lag."""
+        self._applying_since: float | None = None
         self.positions: dict[TopicPartition, int] = {}
         self.log_resets: set[TopicPartition] = set()
         self.seeks: CounterOf[TopicPartition] = CounterOf()
@@ -211,6 +253,8 @@ class ExactlyOnceConsumer(Generic[T]):
             DLQ_SENT.labels(name, topic)
             LOG_RESETS.labels(name, topic)
             EVENTS_APPLIED.labels(name, topic)
+            APPLY_FAILED.labels(name, topic)
+        STALLED.labels(name).set_function(lambda: 1.0 if self.stalled() is not None else 0.0)
         self._task: asyncio.Task[None] | None = None
         self._kafka_offsets: dict[TopicPartition, int] = {}
         """Applied offsets not yet handed to a Kafka commit."""
@@ -245,10 +289,34 @@ class ExactlyOnceConsumer(Generic[T]):
     def healthy(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def total_lag(self) -> int:
+        """Records fetched by the broker's account but not applied yet, over the assigned partitions."""
+        lag = 0
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            pos = self.positions.get(tp)
+            if high is not None and pos is not None:
+                lag += max(0, high - pos)
+        return lag
+
+    def stalled(self) -> str | None:
+        """Why the consumer makes no progress, or None."""
+        now = time.monotonic()
+        if self._applying_since is not None and now - self._applying_since > self.stall_after_s:
+            return f"one batch has been applying for {now - self._applying_since:.0f}s"
+        if now - self._last_progress > self.stall_after_s:
+            lag = self.total_lag()
+            if lag > 0:
+                return f"{lag} records behind and nothing committed for {now - self._last_progress:.0f}s"
+        return None
+
     async def check(self) -> None:
-        """Readiness: the loop runs."""
+        """Readiness: the loop runs and makes progress."""
         if not self.healthy:
             raise RuntimeError(f"consumer {self.name} is not running")
+        reason = self.stalled()
+        if reason is not None:
+            raise RuntimeError(f"consumer {self.name} makes no progress: {reason}")
 
     # --- assignment ---------------------------------------------------------------------------------------
     async def seek_assigned(self, assigned: Sequence[TopicPartition]) -> None:
@@ -442,7 +510,53 @@ class ExactlyOnceConsumer(Generic[T]):
 
         next_offsets = {tp: recs[-1].offset + 1 for tp, recs in fetched.items() if recs}
         last_ts = {tp: recs[-1].timestamp for tp, recs in fetched.items() if recs}
+        self._applying_since = time.monotonic()
+        try:
+            try:
+                fresh, skipped, failed = await self._transaction(batch, resets, next_offsets, last_ts, isolate=False)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning(
+                    "batch_apply_failed_isolating", consumer=self.name, error=f"{type(exc).__name__}: {exc}"[:300]
+                )
+                fresh, skipped, failed = await self._transaction(batch, resets, next_offsets, last_ts, isolate=True)
+        finally:
+            self._applying_since = None
+        self._last_progress = time.monotonic()
+        for d, _ in failed:
+            APPLY_FAILED.labels(self.name, d.topic).inc()
+
+        self.log_resets -= resets
+        self.positions.update(next_offsets)
+        self.batches_applied += 1
+        for topic, n in skipped.items():
+            EVENTS_SKIPPED.labels(self.name, topic).inc(n)
+        if failed:
+            dropped = {id(d) for d, _ in failed}
+            fresh = [d for d in fresh if id(d) not in dropped]
+        for topic, n in CounterOf(map(_TOPIC, fresh)).items():
+            EVENTS_APPLIED.labels(self.name, topic).inc(n)
+        if fresh:
+            LAST_APPLIED.labels(self.name).set(max(map(_TIMESTAMP, fresh)) / 1000)
+        BATCH_SIZE.labels(self.name).observe(len(fresh))
+        APPLY_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        self._commit_to_kafka(next_offsets)
+
+    async def _transaction(
+        self,
+        batch: _Batch[T],
+        resets: set[TopicPartition],
+        next_offsets: dict[TopicPartition, int],
+        last_ts: dict[TopicPartition, int],
+        *,
+        isolate: bool,
+    ) -> tuple[list[Decoded[T]], CounterOf[str], list[tuple[Decoded[T], str]]]:
+        """Apply the batch's fresh records and store the offsets in one transaction: (fresh, skipped per topic,
+        records dead-lettered). With `isolate`, records that fail to apply on their own go to the DLQ instead."""
+        fetched = batch.fetched
         tps = sorted(next_offsets, key=lambda tp: (tp.topic, tp.partition))
+        failed: list[tuple[Decoded[T], str]] = []
         async with self.pool.acquire() as conn, conn.transaction():
             locked = await conn.fetch(_LOCK_OFFSETS, self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
             # (topic, partition) -> first offset not applied yet; a reset partition is read again from the start
@@ -458,8 +572,13 @@ class ExactlyOnceConsumer(Generic[T]):
                         skipped[d.topic] += 1
                     else:
                         fresh.append(d)
-            if fresh:
+            if fresh and not isolate:
                 await self.apply(conn, batch.prepared if fresh is batch.good else self.prepare(fresh))
+            elif fresh:
+                failed = await self._isolate(conn, fresh)
+                if failed:
+                    raw = {(r.topic, r.partition, r.offset): r for recs in fetched.values() for r in recs}
+                    await self._send_to_dlq([(raw[(d.topic, d.partition, d.offset)], err) for d, err in failed])
             await conn.execute(
                 _UPSERT_OFFSETS,
                 self.name,
@@ -468,19 +587,32 @@ class ExactlyOnceConsumer(Generic[T]):
                 [next_offsets[tp] for tp in tps],
                 [last_ts[tp] for tp in tps],
             )
+        return fresh, skipped, failed
 
-        self.log_resets -= resets
-        self.positions.update(next_offsets)
-        self.batches_applied += 1
-        for topic, n in skipped.items():
-            EVENTS_SKIPPED.labels(self.name, topic).inc(n)
-        for topic, n in CounterOf(map(_TOPIC, fresh)).items():
-            EVENTS_APPLIED.labels(self.name, topic).inc(n)
-        if fresh:
-            LAST_APPLIED.labels(self.name).set(max(map(_TIMESTAMP, fresh)) / 1000)
-        BATCH_SIZE.labels(self.name).observe(len(fresh))
-        APPLY_SECONDS.labels(self.name).observe(time.perf_counter() - started)
-        self._commit_to_kafka(next_offsets)
+    async def _isolate(self, conn: DbConnection, records: list[Decoded[T]]) -> list[tuple[Decoded[T], str]]:
+        """Apply `records` in a savepoint; if that fails for a reason that is not transient, apply each half the
+        same way, down to single records: the ones that fail alone, with their error."""
+        try:
+            async with conn.transaction():
+                await self.apply(conn, self.prepare(records))
+            return []
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if len(records) == 1:
+                d = records[0]
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "record_apply_failed",
+                    consumer=self.name,
+                    topic=d.topic,
+                    partition=d.partition,
+                    offset=d.offset,
+                    error=error[:300],
+                )
+                return [(d, error)]
+        mid = len(records) // 2
+        return await self._isolate(conn, records[:mid]) + await self._isolate(conn, records[mid:])
 
     def _commit_to_kafka(self, offsets: dict[TopicPartition, int]) -> None:
         """Let external lag tooling see `offsets` (Postgres holds the real ones): committed in the background."""
@@ -527,8 +659,12 @@ class ExactlyOnceConsumer(Generic[T]):
                 await self._reset(tp)
 
     def _report_lag(self) -> None:
+        total = 0
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
             pos = self.positions.get(tp)
             if high is not None and pos is not None:
                 LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, high - pos))
+                total += max(0, high - pos)
+        if total == 0:
+            self._last_progress = time.monotonic()

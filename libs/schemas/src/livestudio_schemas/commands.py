@@ -2,15 +2,21 @@
 
 The gateway validates and publishes; the owner (ingest, analytics or commission) applies the command and records
 its outcome under `command_id`. Cookies travel only encrypted (Fernet token made with the credentials key).
+
+Every input is bounded here, so that no command can carry what a consumer cannot apply: ids match `ID_PATTERN`
+(anchored; pydantic's Rust regex engine anchors `$` at the end of the text, so a trailing newline is refused),
+names have no control characters, timestamps and dates lie between `EARLIEST` and `LATEST`, lists are short.
+`Command.scope` says on whose behalf a command acts (the studio, role and host of the caller, set by the
+gateway); consumers check every entity a command names against it (see CONTRIBUTING, "Ownership").
 """
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from livestudio_schemas.envelope import event_type
 from livestudio_schemas.types import AwareDatetime, Money
@@ -18,6 +24,36 @@ from livestudio_schemas.types import AwareDatetime, Money
 COMMAND = event_type("command")
 
 Owner = Literal["ingest", "analytics", "commission"]
+
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _instant_in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
+
+
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
+"""An entity id: letters, digits and `_.:@+-`, starting with a letter or digit, at most 128 characters."""
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""A display name: no control characters."""
+Text = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+"""A free-text reason: no control characters but line breaks and tabs."""
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
+Day = Annotated[date, AfterValidator(_day_in_range)]
+Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")]
+Region = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(\.[a-z]{2,3})?$")]
+Timezone = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+Role = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class _Command(BaseModel):
@@ -27,44 +63,44 @@ class _Command(BaseModel):
 # --- accounts (owner: ingest) ---------------------------------------------------------------------------
 class AccountConnect(_Command):
     kind: Literal["account.connect"] = "account.connect"
-    account_id: str = Field(min_length=1)
-    studio_id: str = Field(min_length=1)
-    display_name: str = Field(min_length=1, max_length=200)
-    region: str = "co.id"
-    encrypted_cookie: str = Field(min_length=1, description="Fernet token of the cookie string")
+    account_id: Id
+    studio_id: Id
+    display_name: Name
+    region: Region = "co.id"
+    encrypted_cookie: str = Field(min_length=1, max_length=16384, description="Fernet token of the cookie string")
 
 
 class AccountUpdate(_Command):
     kind: Literal["account.update"] = "account.update"
-    account_id: str = Field(min_length=1)
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    encrypted_cookie: str | None = None
+    account_id: Id
+    display_name: Name | None = None
+    encrypted_cookie: str | None = Field(default=None, min_length=1, max_length=16384)
 
 
 class AccountPause(_Command):
     kind: Literal["account.pause"] = "account.pause"
-    account_id: str = Field(min_length=1)
+    account_id: Id
 
 
 class AccountResume(_Command):
     kind: Literal["account.resume"] = "account.resume"
-    account_id: str = Field(min_length=1)
+    account_id: Id
 
 
 class AccountRemove(_Command):
     kind: Literal["account.remove"] = "account.remove"
-    account_id: str = Field(min_length=1)
+    account_id: Id
 
 
 class QrLoginStart(_Command):
     """Start a QR login; the ingest stores the QR image and progress under `login_id` for the gateway to read."""
 
     kind: Literal["account.qr_login.start"] = "account.qr_login.start"
-    login_id: str = Field(min_length=1)
-    account_id: str = Field(min_length=1, description="account to create or refresh when the QR is confirmed")
-    studio_id: str = Field(min_length=1)
-    display_name: str = Field(min_length=1, max_length=200)
-    region: str = "co.id"
+    login_id: Id
+    account_id: Id = Field(description="account to create or refresh when the QR is confirmed")
+    studio_id: Id
+    display_name: Name
+    region: Region = "co.id"
 
 
 # --- analytics --------------------------------------------------------------------------------------------
@@ -72,30 +108,30 @@ class AdSpendEnter(_Command):
     """Ad spend typed in per account per local day (Shopee has no read API for it). Replaces the day's value."""
 
     kind: Literal["adspend.enter"] = "adspend.enter"
-    account_id: str = Field(min_length=1)
-    studio_id: str = Field(min_length=1)
-    day: date
+    account_id: Id
+    studio_id: Id
+    day: Day
     amount: Money = Field(ge=0)
-    currency: str = Field(default="IDR", min_length=3, max_length=3)
+    currency: Currency = "IDR"
 
 
 # --- roster and pay (owner: commission) -------------------------------------------------------------------
 class StudioUpsert(_Command):
     kind: Literal["studio.upsert"] = "studio.upsert"
-    studio_id: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = "Asia/Jakarta"
-    currency: str = Field(default="IDR", min_length=3, max_length=3)
+    studio_id: Id
+    name: Name
+    timezone: Timezone = "Asia/Jakarta"
+    currency: Currency = "IDR"
     pay_period: Literal["monthly", "weekly"] = "monthly"
-    holidays: list[date] = Field(default_factory=list)
+    holidays: list[Day] = Field(default_factory=list, max_length=400)
 
 
 class HostUpsert(_Command):
     kind: Literal["host.upsert"] = "host.upsert"
-    host_id: str = Field(min_length=1)
-    studio_id: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(default="host", min_length=1, max_length=50, description="host, leader, …")
+    host_id: Id
+    studio_id: Id
+    name: Name
+    role: Role = Field(default="host", description="host, leader, …")
     active: bool = True
 
 
@@ -103,9 +139,9 @@ class ShiftTemplateUpsert(_Command):
     """A named shift in the studio's local time; `end` <= `start` means it crosses midnight."""
 
     kind: Literal["shift.upsert"] = "shift.upsert"
-    shift_id: str = Field(min_length=1)
-    studio_id: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=100)
+    shift_id: Id
+    studio_id: Id
+    name: Annotated[Name, Field(max_length=100)]
     start: time
     end: time
 
@@ -114,34 +150,36 @@ class ScheduleEntryUpsert(_Command):
     """A host on an account for a window (explicit, or a shift on a local date). Co-hosts share by `share`."""
 
     kind: Literal["schedule.upsert"] = "schedule.upsert"
-    entry_id: str = Field(min_length=1)
-    studio_id: str = Field(min_length=1)
-    host_id: str = Field(min_length=1)
-    account_id: str = Field(min_length=1)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    shift_id: str | None = None
-    shift_date: date | None = None
+    entry_id: Id
+    studio_id: Id
+    host_id: Id
+    account_id: Id
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    shift_id: Id | None = None
+    shift_date: Day | None = None
     share: Decimal = Field(default=Decimal(1), gt=0, le=1000, description="relative weight among co-hosts")
 
 
 class ScheduleEntryRemove(_Command):
     kind: Literal["schedule.remove"] = "schedule.remove"
-    entry_id: str = Field(min_length=1)
+    entry_id: Id
 
 
 class HostCheckIn(_Command):
     kind: Literal["host.check_in"] = "host.check_in"
-    host_id: str = Field(min_length=1)
-    account_id: str = Field(min_length=1)
-    at: AwareDatetime
+    host_id: Id
+    account_id: Id
+    at: Instant
+    reason: Text | None = Field(default=None, description="why a manager corrects the time (required then)")
 
 
 class HostCheckOut(_Command):
     kind: Literal["host.check_out"] = "host.check_out"
-    host_id: str = Field(min_length=1)
-    account_id: str = Field(min_length=1)
-    at: AwareDatetime
+    host_id: Id
+    account_id: Id
+    at: Instant
+    reason: Text | None = Field(default=None, description="why a manager corrects the time (required then)")
 
 
 class PayTier(BaseModel):
@@ -155,37 +193,37 @@ class PayRuleUpsert(_Command):
     """A pay rule version. Scope: global (no ids), studio, account, role; the most specific match wins."""
 
     kind: Literal["rule.upsert"] = "rule.upsert"
-    rule_id: str = Field(min_length=1)
-    studio_id: str | None = None
-    account_id: str | None = None
-    role: str | None = None
+    rule_id: Id
+    studio_id: Id | None = None
+    account_id: Id | None = None
+    role: Role | None = None
     rule_kind: Literal["gmv_percent", "per_order", "per_hour"]
     basis: Literal["confirmed", "placed"] = "confirmed"
     percent: Decimal | None = Field(default=None, ge=0, le=100)
-    tiers: list[PayTier] = Field(default_factory=list)
+    tiers: list[PayTier] = Field(default_factory=list, max_length=50)
     amount: Money | None = Field(default=None, ge=0, description="per order or per hour")
     day_type: Literal["all", "weekday", "weekend", "holiday"] = "all"
-    shift_id: str | None = None
+    shift_id: Id | None = None
     min_threshold: Money | None = Field(default=None, ge=0)
     cap: Money | None = Field(default=None, ge=0)
-    effective_from: date
-    effective_to: date | None = None
+    effective_from: Day
+    effective_to: Day | None = None
 
 
 class StatementApprove(_Command):
     kind: Literal["statement.approve"] = "statement.approve"
-    statement_id: str = Field(min_length=1)
+    statement_id: Id
 
 
 class StatementPay(_Command):
     kind: Literal["statement.pay"] = "statement.pay"
-    statement_id: str = Field(min_length=1)
+    statement_id: Id
 
 
 class StatementVoid(_Command):
     kind: Literal["statement.void"] = "statement.void"
-    statement_id: str = Field(min_length=1)
-    reason: str | None = None
+    statement_id: Id
+    reason: Text | None = None
 
 
 AnyCommand = Annotated[
@@ -230,12 +268,26 @@ def owner_of(kind: str) -> Owner:
     raise ValueError(f"no owner for command kind {kind!r}")
 
 
-class Command(BaseModel):
-    """One command: who asked, when, and what."""
+class CallerScope(BaseModel):
+    """On whose behalf a command acts: every entity it names must belong to `studio_id` (None: global pay rules,
+    owners only). A host's own commands carry `host_id`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    command_id: str = Field(min_length=1)
-    actor: str = Field(min_length=1, description="user id of the caller (JWT subject)")
-    issued_at: AwareDatetime
+    studio_id: Id | None
+    role: Literal["owner", "manager", "host", "service"]
+    host_id: Id | None = None
+
+
+class Command(BaseModel):
+    """One command: who asked, when, on whose behalf, and what."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
+    actor: str = Field(min_length=1, max_length=200, description="user id of the caller (JWT subject)")
+    issued_at: Instant
     command: AnyCommand
+    scope: CallerScope | None = Field(
+        default=None, description="the caller's scope, checked by the owner (None: an operator's command)"
+    )

@@ -10,19 +10,26 @@ unresolved and resolved when the shift arrives; a host or schedule entry may pre
 timezone applies until the studio says otherwise). Every roster change re-attributes the sessions of the
 account around the changed window, so the final attribution does not depend on arrival order.
 
+Ownership: before any effect, every entity a command names is looked up (`repository.entity_studios`) and judged
+by the one rule every write path shares (`livestudio_runtime.ownership.check`): an entity in another studio is
+refused exactly like a missing one, and the caller's scope (`Command.scope`) bounds the studio. A host's own
+check-in/out must be at the server's time (`issued_at`) on an account a schedule entry puts the host on; a
+manager's correction lies in the open pay period and gives a reason.
+
 Role changes apply from the local day the command was issued (the first role applies since always), so that a
 promotion does not rewrite approved history.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
 from livestudio_commission import metrics, sessions, statements
 from livestudio_commission import repository as repo
+from livestudio_commission.periods import period_of
 from livestudio_commission.roster import (
     CHECK_IN_EARLY,
     OPEN_CHECK_IN_MAX,
@@ -32,6 +39,7 @@ from livestudio_commission.roster import (
     resolve_entry_window,
 )
 from livestudio_commission.rules import PayRule, RuleError, Tier, validate
+from livestudio_runtime import ownership
 from livestudio_runtime.db import DbConnection
 from livestudio_schemas.commands import (
     Command,
@@ -57,7 +65,14 @@ class CommandRejected(Exception):
     """The command is well-formed but cannot be applied; recorded as `rejected` with this message."""
 
 
-REJECTIONS = (CommandRejected, RosterError, RuleError, statements.StatementCommandError)
+REJECTIONS = (
+    CommandRejected,
+    RosterError,
+    RuleError,
+    statements.StatementCommandError,
+    ownership.NotFound,
+    ownership.NotAllowed,
+)
 
 
 def owned(kind: str) -> bool:
@@ -77,6 +92,7 @@ async def apply_command(conn: DbConnection, command: Command, *, default_timezon
     error: str | None = None
     try:
         async with conn.transaction():  # a savepoint: a rejection undoes the partial effect
+            await _check_ownership(conn, command, default_timezone)
             await _apply(conn, command, default_timezone)
     except REJECTIONS as exc:
         error = str(exc) or type(exc).__name__
@@ -94,6 +110,43 @@ async def record_invalid(conn: DbConnection, command_id: str, kind: str, error: 
         return
     await repo.record_command(conn, command_id, kind, "rejected", error[:2000])
     metrics.COMMANDS.labels(kind, "rejected").inc()
+
+
+async def _check_ownership(conn: DbConnection, command: Command, default_timezone: str) -> None:
+    c = command.command
+    refs = ownership.references(c)
+    found = await repo.entity_studios(conn, [(r.entity, r.id) for r in refs])
+    studio = ownership.check(c, command.scope, found)
+    if isinstance(c, HostCheckIn | HostCheckOut):
+        await _check_check_time(conn, command, c, studio, default_timezone)
+
+
+async def _check_check_time(
+    conn: DbConnection, command: Command, c: HostCheckIn | HostCheckOut, studio: str | None, default_timezone: str
+) -> None:
+    """A host checks in/out now, only where rostered; a manager's correction stays in the open pay period."""
+    scope = command.scope
+    if scope is None:  # an operator's command (CLI, replays of old commands): the contract bounds it
+        return
+    zone = await _studio_zone(conn, studio or "", default_timezone)
+    if scope.role == "host":
+        correction_from = None
+    else:
+        studio_row = await repo.get_studio(conn, studio or "")
+        pay_period = studio_row.pay_period if studio_row is not None else "monthly"
+        period = period_of(command.issued_at.astimezone(zone).date(), pay_period)
+        correction_from = datetime.combine(period.start, time(0), tzinfo=zone)
+    try:
+        ownership.check_time(c.at, command.issued_at, correction_from=correction_from, reason=c.reason)
+    except ValueError as exc:
+        raise CommandRejected(str(exc)) from None
+    # rostered: an entry of the host on the account runs at `at` (a check-in may come CHECK_IN_EARLY before it,
+    # a check-out up to OPEN_CHECK_IN_MAX after it)
+    after_end = OPEN_CHECK_IN_MAX if isinstance(c, HostCheckOut) else timedelta(0)
+    if scope.role == "host" and not await repo.host_rostered(
+        conn, c.host_id, c.account_id, c.at - after_end, c.at + CHECK_IN_EARLY
+    ):
+        raise CommandRejected(f"host {c.host_id!r} is not scheduled on account {c.account_id!r} at this time")
 
 
 async def _apply(conn: DbConnection, command: Command, default_timezone: str) -> None:

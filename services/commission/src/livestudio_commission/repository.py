@@ -179,7 +179,7 @@ async def upsert_host(conn: DbConnection, h: HostRow) -> None:
     await conn.execute(
         """
         INSERT INTO hosts (host_id, studio_id, name, role, active, updated_at) VALUES ($1, $2, $3, $4, $5, now())
-        ON CONFLICT (host_id) DO UPDATE SET studio_id = EXCLUDED.studio_id, name = EXCLUDED.name,
+        ON CONFLICT (host_id) DO UPDATE SET name = EXCLUDED.name,
             role = EXCLUDED.role, active = EXCLUDED.active, updated_at = now()
         """,
         h.host_id,
@@ -207,6 +207,50 @@ async def host_roles(conn: DbConnection, host_id: str) -> list[tuple[date, str]]
     return [(r["effective_from"], r["role"]) for r in rows]
 
 
+# --- ownership ------------------------------------------------------------------------------------------------
+_OWNER_QUERIES: dict[str, str] = {
+    "studio": "SELECT studio_id AS id, studio_id FROM studios WHERE studio_id = ANY($1::text[])",
+    "host": "SELECT host_id AS id, studio_id FROM hosts WHERE host_id = ANY($1::text[])",
+    "shift": "SELECT shift_id AS id, studio_id FROM shifts WHERE shift_id = ANY($1::text[])",
+    "schedule entry": "SELECT entry_id AS id, studio_id FROM schedule_entries WHERE entry_id = ANY($1::text[])",
+    "rule": "SELECT DISTINCT rule_id AS id, coalesce(studio_id, '') AS studio_id FROM pay_rules"
+    " WHERE rule_id = ANY($1::text[])",
+    "statement": "SELECT statement_id AS id, studio_id FROM statements WHERE statement_id = ANY($1::text[])",
+    # commission has no account table: an account belongs to the studio its sessions, entries or rules say
+    "account": "SELECT DISTINCT ON (id) id, studio_id FROM ("
+    " SELECT account_id AS id, studio_id, 0 AS o FROM sessions WHERE account_id = ANY($1::text[])"
+    " UNION ALL SELECT account_id, studio_id, 1 FROM schedule_entries WHERE account_id = ANY($1::text[])"
+    " UNION ALL SELECT account_id, studio_id, 2 FROM pay_rules"
+    "  WHERE account_id = ANY($1::text[]) AND studio_id IS NOT NULL) x ORDER BY id, o",
+}
+
+
+async def entity_studios(conn: DbConnection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(entity, id) -> studio of each named entity that exists (`''` for a global pay rule)."""
+    wanted: dict[str, list[str]] = {}
+    for entity, entity_id in refs:
+        wanted.setdefault(entity, []).append(entity_id)
+    found: dict[tuple[str, str], str] = {}
+    for entity, ids in wanted.items():
+        for r in await conn.fetch(_OWNER_QUERIES[entity], ids):
+            found[(entity, r["id"])] = r["studio_id"]
+    return found
+
+
+async def host_rostered(conn: DbConnection, host_id: str, account_id: str, lo: datetime, hi: datetime) -> bool:
+    """Whether a schedule entry puts the host on the account at some time in [lo, hi]."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM schedule_entries WHERE host_id = $1 AND account_id = $2 AND starts_at <= $4"
+            " AND ends_at >= $3 LIMIT 1",
+            host_id,
+            account_id,
+            lo,
+            hi,
+        )
+    )
+
+
 # --- shifts and schedule ----------------------------------------------------------------------------------
 async def get_shift(conn: DbConnection, shift_id: str) -> ShiftRow | None:
     r = await conn.fetchrow("SELECT * FROM shifts WHERE shift_id = $1", shift_id)
@@ -220,7 +264,7 @@ async def upsert_shift(conn: DbConnection, s: ShiftRow) -> None:
         """
         INSERT INTO shifts (shift_id, studio_id, name, start_local, end_local, updated_at)
         VALUES ($1, $2, $3, $4, $5, now())
-        ON CONFLICT (shift_id) DO UPDATE SET studio_id = EXCLUDED.studio_id, name = EXCLUDED.name,
+        ON CONFLICT (shift_id) DO UPDATE SET name = EXCLUDED.name,
             start_local = EXCLUDED.start_local, end_local = EXCLUDED.end_local, updated_at = now()
         """,
         s.shift_id,
@@ -269,7 +313,7 @@ async def upsert_entry(conn: DbConnection, e: EntryRow) -> None:
         INSERT INTO schedule_entries (entry_id, studio_id, host_id, account_id, shift_id, shift_date,
             explicit_starts_at, explicit_ends_at, starts_at, ends_at, local_day, share, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-        ON CONFLICT (entry_id) DO UPDATE SET studio_id = EXCLUDED.studio_id, host_id = EXCLUDED.host_id,
+        ON CONFLICT (entry_id) DO UPDATE SET host_id = EXCLUDED.host_id,
             account_id = EXCLUDED.account_id, shift_id = EXCLUDED.shift_id, shift_date = EXCLUDED.shift_date,
             explicit_starts_at = EXCLUDED.explicit_starts_at, explicit_ends_at = EXCLUDED.explicit_ends_at,
             starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, local_day = EXCLUDED.local_day,
@@ -387,7 +431,7 @@ async def upsert_rule(conn: DbConnection, rule: PayRule) -> None:
             percent, tiers, amount, day_type, shift_id, min_threshold, cap, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
         ON CONFLICT (rule_id, effective_from) DO UPDATE SET effective_to = EXCLUDED.effective_to,
-            studio_id = EXCLUDED.studio_id, account_id = EXCLUDED.account_id, role = EXCLUDED.role,
+            account_id = EXCLUDED.account_id, role = EXCLUDED.role,
             rule_kind = EXCLUDED.rule_kind, basis = EXCLUDED.basis, percent = EXCLUDED.percent,
             tiers = EXCLUDED.tiers, amount = EXCLUDED.amount, day_type = EXCLUDED.day_type,
             shift_id = EXCLUDED.shift_id, min_threshold = EXCLUDED.min_threshold, cap = EXCLUDED.cap,

@@ -19,10 +19,12 @@ from pydantic import BaseModel, ValidationError
 from livestudio_gateway.analytics import check_day
 from livestudio_gateway.models import PayTierBody, RuleBody, ScheduleBody
 from livestudio_gateway.problems import BadRequest, Conflict, FieldError, Unavailable
+from livestudio_runtime.ownership import CHECK_TIME_SLACK, check_time
 from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import (
     COMMAND,
     AnyCommand,
+    CallerScope,
     Command,
     PayRuleUpsert,
     PayTier,
@@ -65,8 +67,10 @@ def subject_of(command: AnyCommand) -> str:
     raise ValueError(f"command {command.kind} has no target id")
 
 
-def envelope(command: AnyCommand, *, actor: str, command_id: str, now: datetime) -> CloudEvent[Command]:
-    body = Command(command_id=command_id, actor=actor, issued_at=now, command=command)
+def envelope(
+    command: AnyCommand, *, actor: str, command_id: str, now: datetime, scope: CallerScope | None = None
+) -> CloudEvent[Command]:
+    body = Command(command_id=command_id, actor=actor, issued_at=now, command=command, scope=scope)
     return CloudEvent[Command].wrap(
         body, type_=COMMAND, source=SOURCE, time=now, subject=subject_of(command), id_=command_id
     )
@@ -209,6 +213,28 @@ def check_statement_action(status: str, action: StatementAction) -> None:
     """Refuse what can never succeed; the owner decides the rest (the read model may lag a step behind)."""
     if status in _TERMINAL:
         raise Conflict(f"the statement is {status}; it cannot be {_PAST[action]}")
+
+
+def open_period_start(at: datetime, timezone: str, pay_period: str) -> datetime:
+    """Start of the pay period `at` falls in, in the studio's calendar (months, or ISO weeks from Monday)."""
+    zone = ZoneInfo(timezone)
+    day = at.astimezone(zone).date()
+    start = day - timedelta(days=day.weekday()) if pay_period == "weekly" else day.replace(day=1)
+    return datetime(start.year, start.month, start.day, tzinfo=zone)
+
+
+def check_in_time(
+    at: datetime | None, now: datetime, *, correction_from: datetime | None, reason: str | None
+) -> datetime:
+    """The time of a check-in/out: the server's, or a manager's correction in the open pay period with a reason
+    (`correction_from` None: a host, who always checks in at the server's time)."""
+    if at is None or (correction_from is None and abs(at - now) <= CHECK_TIME_SLACK):
+        return now
+    try:
+        check_time(at, now, correction_from=correction_from, reason=reason)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return at
 
 
 def check_not_future(day: date, today: date, name: str) -> None:

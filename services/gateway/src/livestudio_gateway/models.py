@@ -21,6 +21,7 @@ from livestudio_gateway.auth import ID_PATTERN
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="identifier: letters, digits and _.:@- (max 128)")]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+\Z")]
 Text = Annotated[str, Meta(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z")]
+Reason = Annotated[str, Meta(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z")]
 MoneyInput = Annotated[
     str, Meta(pattern=r"^[0-9]{1,16}(\.[0-9]{1,2})?\Z", description="exact non-negative amount as a decimal string")
 ]
@@ -523,6 +524,8 @@ class ScheduleBody(_In):
 class CheckInBody(_In):
     account_id: Id
     at: AwareDateTime | None = None
+    """Hosts: leave out (the server's time). Managers: a correction within the open pay period, with `reason`."""
+    reason: Reason | None = None
 
 
 class PayTierBody(_In):

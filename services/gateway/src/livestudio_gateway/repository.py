@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 import asyncpg
@@ -110,6 +110,25 @@ ORDER BY studio_id, name, host_id
 """
 
 _HOST_STUDIO = "SELECT studio_id FROM commission.hosts WHERE host_id = $1"
+
+# (entity, id) -> studio of the entities a command names (`livestudio_runtime.ownership`); '' = a global rule
+_ENTITY_STUDIOS = """
+SELECT 'studio' AS entity, studio_id AS id, studio_id FROM commission.studios WHERE studio_id = ANY($1::text[])
+UNION ALL SELECT 'host', host_id, studio_id FROM commission.hosts WHERE host_id = ANY($2::text[])
+UNION ALL SELECT 'shift', shift_id, studio_id FROM commission.shifts WHERE shift_id = ANY($3::text[])
+UNION ALL SELECT 'schedule entry', entry_id, studio_id FROM commission.schedule_entries
+  WHERE entry_id = ANY($4::text[])
+UNION ALL SELECT DISTINCT 'rule', rule_id, coalesce(studio_id, '') FROM commission.pay_rules
+  WHERE rule_id = ANY($5::text[])
+UNION ALL SELECT 'account', account_id, studio_id FROM ingest.accounts WHERE account_id = ANY($6::text[])
+UNION ALL SELECT 'statement', statement_id, studio_id FROM commission.statements
+  WHERE statement_id = ANY($7::text[])
+"""
+_HOST_ROSTERED = """
+SELECT EXISTS (SELECT 1 FROM commission.schedule_entries WHERE host_id = $1 AND account_id = $2
+  AND starts_at <= $4 AND ends_at >= $3)
+"""
+_ENTITIES = ("studio", "host", "shift", "schedule entry", "rule", "account", "statement")
 
 _SESSION_COLUMNS = """s.account_id, s.session_id, s.studio_id, s.title, s.on_air, s.started_at, s.ended_at,
   s.duration_ms, s.local_day, s.timezone, s.currency, s.observed_at, s.views, s.viewers, s.peak_viewers,
@@ -412,6 +431,19 @@ class Repository:
         """The studio of an account whatever the caller's scope (commands check it against the scope)."""
         value: str | None = await self._fetchval(_ACCOUNT_STUDIO, account_id)
         return value
+
+    async def entity_studios(self, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(entity, id) -> studio of each named entity that exists, whatever the caller's scope."""
+        if not refs:
+            return {}
+        ids = [[i for e, i in refs if e == entity] for entity in _ENTITIES]
+        rows = await self._fetch(_ENTITY_STUDIOS, *ids)
+        return {(r["entity"], r["id"]): r["studio_id"] for r in rows}
+
+    async def host_rostered(self, host_id: str, account_id: str, lo: datetime, hi: datetime) -> bool:
+        """Whether a schedule entry puts the host on the account at some time in [lo, hi]."""
+        found: bool = await self._fetchval(_HOST_ROSTERED, host_id, account_id, lo, hi)
+        return found
 
     async def hosts(self, scope: Scope, *, active: bool | None = None, host_id: str | None = None) -> list[Record]:
         return await self._fetch(_HOSTS, _scope(scope), active, host_id)

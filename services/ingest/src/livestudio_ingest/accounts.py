@@ -40,8 +40,15 @@ class AccountView:
 
 
 def check_connect(existing: AccountView | None, *, studio_id: str) -> None:
-    if existing is not None and existing.state != "removed" and existing.studio_id != studio_id:
-        raise CommandRejected(f"account {existing.account_id} belongs to another studio")
+    """An account id never moves to another studio (not even once removed); refused as if it did not exist."""
+    if existing is not None and existing.studio_id != studio_id:
+        raise CommandRejected(f"account {existing.account_id!r} not found in studio {studio_id!r}")
+
+
+def check_same_account_user(existing: AccountView | None, shopee_user_id: int) -> None:
+    """New credentials of an existing account must be the same Shopee user's (its history is that user's)."""
+    if existing is not None and existing.shopee_user_id is not None and existing.shopee_user_id != shopee_user_id:
+        raise CommandRejected("the new cookie belongs to a different Shopee user than this account")
 
 
 def check_same_shopee_user(account_id: str, shopee_user_id: int, holders: list[AccountView]) -> None:

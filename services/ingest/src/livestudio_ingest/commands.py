@@ -20,6 +20,7 @@ from livestudio_ingest import repository as repo
 from livestudio_ingest.accounts import AccountView, CommandRejected
 from livestudio_ingest.credentials import CredentialVault
 from livestudio_ingest.metrics import COMMANDS
+from livestudio_runtime import ownership
 from livestudio_runtime.db import DbConnection
 from livestudio_schemas.commands import (
     AccountConnect,
@@ -114,8 +115,9 @@ class AccountCommands:
             return None
         try:
             async with conn.transaction():  # a savepoint: a failing effect leaves only the rejection
+                await self._check_ownership(conn, command)
                 outcome = await self._apply(conn, inner)  # type: ignore[arg-type]
-        except CommandRejected as exc:
+        except (CommandRejected, ownership.NotFound, ownership.NotAllowed) as exc:
             outcome = Outcome("rejected", str(exc))
         except Exception as exc:
             log.exception("command_failed", command_id=command.command_id, kind=inner.kind)
@@ -131,6 +133,12 @@ class AccountCommands:
             actor=command.actor,
         )
         return outcome
+
+    async def _check_ownership(self, conn: DbConnection, command: Command) -> None:
+        """The one ownership rule (`livestudio_runtime.ownership`) against the accounts table."""
+        refs = ownership.references(command.command)
+        studios = await repo.account_studios(conn, [r.id for r in refs if r.entity == "account"])
+        ownership.check(command.command, command.scope, {("account", a): s for a, s in studios.items()})
 
     async def reject(self, conn: DbConnection, command_id: str, kind: str, error: str) -> None:
         """A command of ours that failed validation: record why (once)."""
@@ -192,6 +200,7 @@ class AccountCommands:
         existing = await repo.fetch_account(conn, account_id, for_update=True)
         rules.check_connect(_view(existing), studio_id=studio_id)
         user = await self.validator.validate(account_id, cookie, region)
+        rules.check_same_account_user(_view(existing), user.user_id)
         holders = [v for v in map(_view, await repo.accounts_of_shopee_user(conn, user.user_id)) if v is not None]
         rules.check_same_shopee_user(account_id, user.user_id, holders)
         state = "connected"
@@ -222,8 +231,7 @@ class AccountCommands:
         row = await repo.fetch_account(conn, account_id)
         assert row is not None
         user = await self.validator.validate(account_id, cookie, row.region)
-        if existing.shopee_user_id is not None and user.user_id != existing.shopee_user_id:
-            raise CommandRejected("the new cookie belongs to a different Shopee user than this account")
+        rules.check_same_account_user(existing, user.user_id)
         holders = [v for v in map(_view, await repo.accounts_of_shopee_user(conn, user.user_id)) if v is not None]
         rules.check_same_shopee_user(account_id, user.user_id, holders)
         await repo.update_account_config(

@@ -105,6 +105,14 @@ async def notify_account_changed(conn: DbConnection, account_id: str) -> None:
     await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, account_id)
 
 
+async def account_studios(conn: DbConnection, account_ids: Sequence[str]) -> dict[str, str]:
+    """account id -> studio, for the accounts that exist (removed ones too: an id never moves to another studio)."""
+    rows = await conn.fetch(
+        "SELECT account_id, studio_id FROM accounts WHERE account_id = ANY($1::text[])", list(account_ids)
+    )
+    return {r["account_id"]: r["studio_id"] for r in rows}
+
+
 async def upsert_account(
     conn: DbConnection,
     *,
@@ -121,7 +129,6 @@ async def upsert_account(
         INSERT INTO accounts (account_id, studio_id, display_name, region, shopee_user_id, shopee_user_name, state)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (account_id) DO UPDATE SET
-            studio_id = EXCLUDED.studio_id,
             display_name = EXCLUDED.display_name,
             region = EXCLUDED.region,
             shopee_user_id = EXCLUDED.shopee_user_id,

@@ -19,7 +19,6 @@ from livestudio_gateway.handlers.common import (
     IdPath,
     StudioQ,
     caller,
-    claim,
     not_host,
     now,
     submit,
@@ -113,8 +112,6 @@ async def connect_account(request: ApiRequest, data: JSONBody[ConnectAccountBody
     principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     account_id = data.account_id or commands.new_account_id()
-    if data.account_id is not None:
-        claim(principal, await gw.repo.account_studio(account_id), data.studio_id, "account")
     token = commands.encrypt_cookie(gw.cipher, data.cookie)
     command = commands.make(
         AccountConnect,
@@ -139,8 +136,6 @@ async def start_qr_login(request: ApiRequest, data: JSONBody[QrLoginBody]) -> Re
     principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     account_id = data.account_id or commands.new_account_id()
-    if data.account_id is not None:
-        claim(principal, await gw.repo.account_studio(account_id), data.studio_id, "account")
     login_id = commands.new_id()
     command = commands.make(
         QrLoginStart,
@@ -200,7 +195,7 @@ async def update_account(
     command = commands.make(
         AccountUpdate, account_id=account_id, display_name=data.display_name, encrypted_cookie=token
     )
-    return await submit(gw, principal, command, scope_studio=studio_id, account_id=account_id)
+    return await submit(gw, principal, command, acting_in=studio_id, account_id=account_id)
 
 
 @post(
@@ -213,9 +208,7 @@ async def update_account(
 async def pause_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
     principal, gw = caller(request)
     studio_id = await writable_account(gw, principal, account_id)
-    return await submit(
-        gw, principal, AccountPause(account_id=account_id), scope_studio=studio_id, account_id=account_id
-    )
+    return await submit(gw, principal, AccountPause(account_id=account_id), acting_in=studio_id, account_id=account_id)
 
 
 @post(
@@ -228,9 +221,7 @@ async def pause_account(request: ApiRequest, account_id: IdPath) -> Response[Com
 async def resume_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
     principal, gw = caller(request)
     studio_id = await writable_account(gw, principal, account_id)
-    return await submit(
-        gw, principal, AccountResume(account_id=account_id), scope_studio=studio_id, account_id=account_id
-    )
+    return await submit(gw, principal, AccountResume(account_id=account_id), acting_in=studio_id, account_id=account_id)
 
 
 @delete(
@@ -243,9 +234,7 @@ async def resume_account(request: ApiRequest, account_id: IdPath) -> Response[Co
 async def remove_account(request: ApiRequest, account_id: IdPath) -> Response[CommandAccepted]:
     principal, gw = caller(request)
     studio_id = await writable_account(gw, principal, account_id)
-    return await submit(
-        gw, principal, AccountRemove(account_id=account_id), scope_studio=studio_id, account_id=account_id
-    )
+    return await submit(gw, principal, AccountRemove(account_id=account_id), acting_in=studio_id, account_id=account_id)
 
 
 @put(

@@ -10,12 +10,13 @@ from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
 from livestudio_gateway import commands
-from livestudio_gateway.auth import ID_PATTERN, Principal
+from livestudio_gateway.auth import ID_PATTERN, Principal, require_writer
 from livestudio_gateway.models import CommandAccepted
 from livestudio_gateway.problems import READ_ERRORS, WRITE_ERRORS, BadRequest, Forbidden, NotFound, problem_responses
 from livestudio_gateway.repository import Scope
 from livestudio_gateway.state import Gateway
-from livestudio_schemas.commands import AnyCommand
+from livestudio_runtime import ownership
+from livestudio_schemas.commands import AnyCommand, CallerScope
 
 API_PREFIX: Final = "/api/v1"
 READS = problem_responses(READ_ERRORS)
@@ -103,23 +104,44 @@ async def single_currency(gw: Gateway, scope: Scope) -> None:
         )
 
 
-def claim(principal: Principal, existing_studio: str | None, studio_id: str, what: str) -> None:
-    """An id that already exists in another studio cannot be taken over."""
-    if existing_studio is None or existing_studio == studio_id:
-        return
-    if principal.sees_studio(existing_studio):
-        raise BadRequest(f"{what} belongs to studio {existing_studio!r}")
-    raise Forbidden(f"this {what} id is not available to you")
+async def authorize(gw: Gateway, principal: Principal, command: AnyCommand, acting_in: str | None) -> CallerScope:
+    """The one ownership check of every write (`livestudio_runtime.ownership`, the rule the consumers apply too):
+    the caller may act in the command's studio, and every entity the command names is in that studio. An entity
+    in another studio is refused exactly like a missing one (404, same problem), so no answer tells them apart."""
+    refs = ownership.references(command)
+    found = await gw.repo.entity_studios([(r.entity, r.id) for r in refs])
+    studio = acting_in if acting_in is not None else ownership.own_studio(command)
+    if studio is None:  # the command names no studio: it acts where its target is, if the caller may see that
+        target = refs[0]
+        owner = found.get((target.entity, target.id))
+        if owner is None or not principal.sees_studio(owner):
+            raise NotFound(str(ownership.NotFound(target.entity, target.id, None)))
+        studio = owner
+    if principal.is_host:
+        if not principal.sees_studio(studio):
+            raise Forbidden(f"studio {studio!r} is outside your scope")
+    else:
+        require_writer(principal, None if studio == ownership.GLOBAL else studio)
+    scope = CallerScope(
+        studio_id=None if studio == ownership.GLOBAL else studio, role=principal.role, host_id=principal.host_id
+    )
+    try:
+        ownership.check(command, scope, found, strict=True)
+    except ownership.NotFound as exc:
+        raise NotFound(str(exc)) from None
+    except ownership.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
+    return scope
 
 
 async def submit(
-    gw: Gateway, principal: Principal, command: AnyCommand, *, scope_studio: str | None = None, **extra: str
+    gw: Gateway, principal: Principal, command: AnyCommand, *, acting_in: str | None = None, **extra: str
 ) -> Response[CommandAccepted]:
-    """Publishes the command; its id is bound to the issuer and to the studio it names (`scope_studio` for a
-    command whose body names none, e.g. an account pause), who may then read its outcome."""
-    studio = scope_studio if scope_studio is not None else getattr(command, "studio_id", None)
-    command_id = gw.command_ids.new(studio_id=studio, issuer=principal.sub)
-    event = commands.envelope(command, actor=principal.sub, command_id=command_id, now=now())
+    """Check ownership (`authorize`), then publish the command with the caller's scope; 202 with its status URL.
+    The command id is bound to the issuer and to the studio the command acts in, who may then read its outcome."""
+    scope = await authorize(gw, principal, command, acting_in)
+    command_id = gw.command_ids.new(studio_id=scope.studio_id, issuer=principal.sub)
+    event = commands.envelope(command, actor=principal.sub, command_id=command_id, now=now(), scope=scope)
     await gw.publisher.publish(commands.subject_of(command), event)
     url = f"{API_PREFIX}/commands/{command_id}"
     body = CommandAccepted(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from litestar import Response, delete, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
 from livestudio_gateway import commands
-from livestudio_gateway.auth import Principal, require_role, require_writer, studio_filter
+from livestudio_gateway.auth import Principal, require_writer, studio_filter
 from livestudio_gateway.handlers.common import (
     READS,
     WRITES,
@@ -16,7 +17,6 @@ from livestudio_gateway.handlers.common import (
     IdPath,
     StudioQ,
     caller,
-    claim,
     now,
     submit,
     visible_host,
@@ -33,6 +33,7 @@ from livestudio_gateway.models import (
 )
 from livestudio_gateway.problems import Forbidden, NotFound
 from livestudio_gateway.state import Gateway
+from livestudio_runtime.ownership import ROSTER_EARLY, ROSTER_LATE
 from livestudio_schemas.commands import (
     AnyCommand,
     HostCheckIn,
@@ -78,7 +79,6 @@ async def upsert_host(
 ) -> Response[CommandAccepted]:
     principal, gw = caller(request)
     require_writer(principal, studio_id)
-    claim(principal, await gw.repo.host_studio(host_id), studio_id, "host")
     command = commands.make(
         HostUpsert, host_id=host_id, studio_id=studio_id, name=data.name, role=data.role, active=data.active
     )
@@ -91,19 +91,25 @@ async def _check_in_out(
     if principal.is_host:
         if host_id != principal.host_id or not principal.sees_studio(studio_id):
             raise Forbidden("hosts check in and out only themselves")
+        correction_from = None
     else:
         require_writer(principal, studio_id)
+        studios = await gw.repo.studios(None, studio_id)
+        timezone, period = (studios[0]["timezone"], studios[0]["pay_period"]) if studios else ("UTC", "monthly")
+        correction_from = commands.open_period_start(now(), timezone, period)
+    # host and account must exist in the studio (the ownership check lets entities not known yet through)
     if await gw.repo.host_studio(host_id) != studio_id:
         raise NotFound(f"host {host_id!r} not found in studio {studio_id!r}")
     if await gw.repo.account_studio(data.account_id) != studio_id:
         raise NotFound(f"account {data.account_id!r} not found in studio {studio_id!r}")
-    at = data.at or now()
-    command: AnyCommand = (
-        commands.make(HostCheckIn, host_id=host_id, account_id=data.account_id, at=at)
-        if check_in
-        else commands.make(HostCheckOut, host_id=host_id, account_id=data.account_id, at=at)
-    )
-    return await submit(gw, principal, command)
+    at = commands.check_in_time(data.at, now(), correction_from=correction_from, reason=data.reason)
+    if principal.is_host:  # the commission checks it again; this answers at once (the read model may lag)
+        after_end = ROSTER_LATE if not check_in else timedelta(0)
+        if not await gw.repo.host_rostered(host_id, data.account_id, at - after_end, at + ROSTER_EARLY):
+            raise Forbidden(f"you are not scheduled on account {data.account_id!r} now")
+    fields = {"host_id": host_id, "account_id": data.account_id, "at": at, "reason": data.reason}
+    command: AnyCommand = commands.make(HostCheckIn, **fields) if check_in else commands.make(HostCheckOut, **fields)
+    return await submit(gw, principal, command, acting_in=studio_id)
 
 
 @post(
@@ -177,16 +183,13 @@ async def upsert_schedule_entry(
     principal, gw = caller(request)
     require_writer(principal, studio_id)
     command = commands.build_schedule(entry_id, studio_id, data)
-    claim(principal, await gw.repo.account_studio(data.account_id), studio_id, "account")
-    claim(principal, await gw.repo.host_studio(data.host_id), studio_id, "host")
     return await submit(gw, principal, command)
 
 
 @delete(
     "/studios/{studio_id:str}/schedule/{entry_id:str}",
-    summary="Remove a schedule entry (command; owners only)",
-    description="Owners only: the contract's schedule.remove carries no studio, so a manager's scope cannot be "
-    "enforced by the commission service.",
+    summary="Remove a schedule entry (command)",
+    description="The command carries the caller's scope: the entry must belong to the studio in the path.",
     tags=["roster", "commands"],
     status_code=202,
     responses=WRITES,
@@ -197,8 +200,8 @@ async def remove_schedule_entry(
     entry_id: IdPath,
 ) -> Response[CommandAccepted]:
     principal, gw = caller(request)
-    require_role(principal, "owner")
-    return await submit(gw, principal, ScheduleEntryRemove(entry_id=entry_id))
+    require_writer(principal, studio_id)
+    return await submit(gw, principal, ScheduleEntryRemove(entry_id=entry_id), acting_in=studio_id)
 
 
 @put(
@@ -213,8 +216,6 @@ async def upsert_rule(request: ApiRequest, rule_id: IdPath, data: JSONBody[RuleB
     principal, gw = caller(request)
     require_writer(principal, data.studio_id)
     command = commands.build_rule(rule_id, data)
-    if data.account_id is not None and data.studio_id is not None:
-        claim(principal, await gw.repo.account_studio(data.account_id), data.studio_id, "account")
     return await submit(gw, principal, command)
 
 

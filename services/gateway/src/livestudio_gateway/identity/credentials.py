@@ -20,7 +20,7 @@ REFRESH_COOKIE: Final = "ls_refresh"
 CSRF_COOKIE: Final = "ls_csrf"
 CSRF_HEADER: Final = "x-csrf-token"
 SERVICE_KEY_PREFIX: Final = "lsk_"
-_SERVICE_KEY_RE = re.compile(r"^lsk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$")
+_SERVICE_KEY_RE = re.compile(r"^lsk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})\Z")
 
 
 def new_secret() -> str:

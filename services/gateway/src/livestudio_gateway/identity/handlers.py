@@ -42,13 +42,13 @@ PublicRequest = Request[Any, Any, State]
 RefreshCookie = Annotated[
     str | None,
     CookieParameter(
-        name=credentials.REFRESH_COOKIE, max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="set by sign-in"
+        name=credentials.REFRESH_COOKIE, max_length=200, pattern=r"^[A-Za-z0-9_-]+\Z", description="set by sign-in"
     ),
 ]
 CsrfHeader = Annotated[
     str | None,
     HeaderParameter(
-        name="X-CSRF-Token", max_length=128, pattern=r"^[0-9a-f]+$", description="csrf_token of the session"
+        name="X-CSRF-Token", max_length=128, pattern=r"^[0-9a-f]+\Z", description="csrf_token of the session"
     ),
 ]
 

@@ -14,11 +14,11 @@ from msgspec import Meta, Struct
 from livestudio_gateway.auth import ID_PATTERN
 
 Id = Annotated[str, Meta(pattern=ID_PATTERN, description="identifier: letters, digits and _.:@- (max 128)")]
-Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,255}$")]
+Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,255}\Z")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024, description="at least 10 characters (settings)")]
-Token = Annotated[str, Meta(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
-Name = Annotated[str, Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
-StudioIdOrAll = Annotated[str, Meta(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127})$")]
+Token = Annotated[str, Meta(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_-]+\Z")]
+Name = Annotated[str, Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\Z")]
+StudioIdOrAll = Annotated[str, Meta(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127})\Z")]
 PersonRole = Literal["owner", "manager", "host"]
 
 
@@ -65,7 +65,7 @@ class RoleBody(_In):
 
 
 class ServiceKeyBody(_In):
-    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    name: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+\Z")]
     studios: Annotated[
         list[StudioIdOrAll], Meta(min_length=1, max_length=1000, description='studio ids, or ["*"] = every studio')
     ]

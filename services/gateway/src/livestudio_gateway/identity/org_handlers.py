@@ -47,13 +47,13 @@ PublicRequest = Request[Any, Any, State]
 RefreshCookie = Annotated[
     str | None,
     CookieParameter(
-        name=credentials.REFRESH_COOKIE, max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="set by sign-in"
+        name=credentials.REFRESH_COOKIE, max_length=200, pattern=r"^[A-Za-z0-9_-]+\Z", description="set by sign-in"
     ),
 ]
 CsrfHeader = Annotated[
     str | None,
     HeaderParameter(
-        name="X-CSRF-Token", max_length=128, pattern=r"^[0-9a-f]+$", description="csrf_token of the session"
+        name="X-CSRF-Token", max_length=128, pattern=r"^[0-9a-f]+\Z", description="csrf_token of the session"
     ),
 ]
 
@@ -253,12 +253,12 @@ async def revoke_key(request: ApiRequest, key_id: IdPath) -> None:
 ActorQ = Annotated[str | None, QueryParameter(max_length=320, description="only this actor (user id or email)")]
 ActionQ = Annotated[
     str | None,
-    QueryParameter(pattern=r"^[a-z_.]{1,100}$", description="only this action or its family (e.g. command)"),
+    QueryParameter(pattern=r"^[a-z_.]{1,100}\Z", description="only this action or its family (e.g. command)"),
 ]
 AuditStudioQ = Annotated[str | None, QueryParameter(pattern=ID_PATTERN, max_length=128, description="only this studio")]
 SinceQ = Annotated[datetime | None, QueryParameter(description="entries at or after this time")]
 UntilQ = Annotated[datetime | None, QueryParameter(description="entries before this time")]
-AuditCursorQ = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,18}$", description="next_cursor of a page")]
+AuditCursorQ = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,18}\Z", description="next_cursor of a page")]
 AuditLimitQ = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
 
 

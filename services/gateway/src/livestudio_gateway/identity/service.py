@@ -38,7 +38,7 @@ CURRENT_CALLER: contextvars.ContextVar[tuple[Principal, str | None] | None] = co
 """The caller of the current request and their address, set by `Identity.resolve` (the audit trail reads it)."""
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-_STUDIO_PUT = re.compile(r"^/api/v1/studios/([A-Za-z0-9][A-Za-z0-9_.:@-]{0,127})$")
+_STUDIO_PUT = re.compile(r"^/api/v1/studios/([A-Za-z0-9][A-Za-z0-9_.:@-]{0,127})\Z")
 WRONG_CREDENTIALS: Final = "the email or password is wrong"
 InviteRole = Literal["manager", "host"]
 
