@@ -346,7 +346,7 @@ _COMMAND_RESULT = {
     owner: f"""
 SELECT command_id, kind, status, error, applied_at FROM {owner}.command_results WHERE command_id = $1
 """
-    for owner in ("ingest", "analytics", "commission")
+    for owner in ("ingest", "analytics", "commission", "alerts")
 }
 
 _QR_LOGIN = """
