@@ -207,13 +207,14 @@ async def test_quiet_hours_suppress_and_dedup_window_holds(
                 settings.account_topic,
                 [
                     account_event("acct-q", "credentials_expired", t),
+                    account_event("acct-d", "credentials_expired", now - timedelta(hours=3)),  # history: no alert
                     account_event("acct-d", "active", t),
                     account_event("acct-d", "credentials_expired", t + timedelta(minutes=1)),
                     account_event("acct-d", "active", t + timedelta(minutes=2)),
                     account_event("acct-d", "credentials_expired", t + timedelta(minutes=3)),
                 ],
             )
-            await eventually(lambda: applied(pool, settings.consumer_group, settings.account_topic, 5), what="applied")
+            await eventually(lambda: applied(pool, settings.consumer_group, settings.account_topic, 6), what="applied")
             await eventually(lambda: _count(sinks, 1), what="one webhook")
             await asyncio.sleep(0.3)
             rows = await pool.fetch("SELECT rule_id, status FROM notifications ORDER BY decided_at, rule_id")

@@ -10,9 +10,9 @@ the event and decides again, a crash after it never decides twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -91,6 +91,8 @@ class Handlers:
     commands_topic: str
     default_timezone: str
     cipher: CookieCipher | None
+    notify_max_age: timedelta = timedelta(hours=1)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def decode(self, record: ConsumerRecord[bytes, bytes]) -> Message:
         try:
@@ -160,6 +162,8 @@ class Handlers:
         await repo.save_account(conn, current, reason=s.reason, on_air_session_id=s.on_air_session_id)
         if current.display_name is None and previous is not None:
             current = replace(current, display_name=previous.display_name)
+        if self.clock() - observed_at > self.notify_max_age:
+            return  # old history (a first start, a replay): the state is kept, nobody is told about the past
         timezone = timezones.get(s.studio_id, self.default_timezone)
         for rule in await repo.rules_of_studio(conn, s.studio_id, "account_unhealthy"):
             alert = account_unhealthy(rule, previous.state if previous else None, current, s.reason)

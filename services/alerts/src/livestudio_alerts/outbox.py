@@ -150,4 +150,6 @@ class Dispatcher:
             if exc.retryable and row["attempts"] + 1 < self.max_attempts:
                 return "retry", str(exc)
             return "failed", str(exc)
+        except Exception as exc:  # e.g. a URL httpx refuses: the type only (a message may hold a token)
+            return "failed", f"{channel.kind}: {type(exc).__name__}"
         return "sent", None

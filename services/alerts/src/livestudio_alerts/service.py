@@ -6,7 +6,7 @@ the Litestar app; tests run it directly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -69,7 +69,15 @@ class AlertsService:
             retry_max_s=s.retry_max_s,
             max_attempts=s.max_attempts,
         )
-        handlers = Handlers(s.account_topic, s.session_topic, s.commands_topic, s.default_timezone, self.cipher)
+        handlers = Handlers(
+            s.account_topic,
+            s.session_topic,
+            s.commands_topic,
+            s.default_timezone,
+            self.cipher,
+            notify_max_age=timedelta(seconds=s.notify_max_age_s),
+            clock=self.clock,
+        )
         self.consumer = ExactlyOnceConsumer(
             name=s.consumer_group,
             bootstrap=s.kafka_bootstrap,

@@ -23,6 +23,12 @@ class AlertsSettings(ServiceSettings):
         description="comma-separated Fernet keys (the gateway's GATEWAY_CREDENTIALS_KEYS): the first encrypts the"
         " stored channel secrets, all decrypt",
     )
+    notify_max_age_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="an account event observed longer ago than this updates the account but notifies nobody (a"
+        " first start or a replay reads old history)",
+    )
     consumer_max_records: int = Field(default=500, ge=1)
     evaluate_interval_s: float = Field(default=30.0, gt=0, description="how often the time-based rules run")
     dispatch_interval_s: float = Field(default=0.5, gt=0, description="outbox idle poll")
