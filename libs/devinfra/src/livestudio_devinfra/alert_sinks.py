@@ -93,6 +93,7 @@ class AlertSinks:
         self.echo = echo
         self.received: list[Received] = []
         self.webhook_status = 200
+        self.webhook_delay_s = 0.0  # answer webhooks this late (after recording them): a slow receiver
         self.telegram_status = 200
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -135,6 +136,8 @@ class AlertSinks:
                         detail={"kind": payload.get("kind"), "data": payload.get("data")},
                     )
                 )
+            if sinks.webhook_delay_s:
+                await asyncio.sleep(sinks.webhook_delay_s)
             return Response({"ok": sinks.webhook_status < 300}, status_code=sinks.webhook_status)
 
         @post("/{rest:path}", status_code=200)
