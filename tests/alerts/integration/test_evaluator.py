@@ -1,5 +1,6 @@
 """The time-based rules and the daily summary against the real commission and analytics read models: each
-situation is notified once however often the evaluator runs, and the summary reads yesterday's figures."""
+situation is notified once however often the evaluator runs, an account a session event shows on air is not
+"not live", and the summary reads yesterday's figures."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.alerts.kit import (
     running,
     sinks_running,
 )
+from tests.commission.kit import session_event
 from tests.fixtures.infra import TopicFactory
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -44,7 +46,7 @@ async def _read_models(dsn: str) -> None:
         )
         await conn.execute(
             "INSERT INTO commission.schedule_entries (entry_id, studio_id, host_id, account_id, starts_at, ends_at)"
-            " VALUES ('e1', 'st1', 'h1', 'acct-s', $1, $2)",
+            " VALUES ('e1', 'st1', 'h1', 'acct-s', $1, $2), ('e2', 'st1', 'h2', 'acct-live', $1, $2)",
             NOW - timedelta(minutes=20),
             NOW + timedelta(hours=1),
         )
@@ -108,7 +110,10 @@ async def test_time_rules_and_summary_notify_once(
                 [account_event("acct-s", "active", NOW - timedelta(minutes=1), last_poll=NOW - timedelta(minutes=30))],
             )
             await eventually(lambda: applied(pool, settings.consumer_group, settings.commands_topic, len(setup)))
+            on_air = session_event("snapshot", "acct-live", 9, NOW - timedelta(minutes=30), NOW - timedelta(minutes=1))
+            await produce(kafka_bootstrap, settings.session_topic, [on_air])
             await eventually(lambda: applied(pool, settings.consumer_group, settings.account_topic, 1))
+            await eventually(lambda: applied(pool, settings.consumer_group, settings.session_topic, 1))
             assert await service.evaluator.evaluate_once() == 4
             assert await service.evaluator.evaluate_once() == 0
             await eventually(lambda: _received(sinks, 4), what="four webhooks")
@@ -119,7 +124,7 @@ async def test_time_rules_and_summary_notify_once(
     assert summary.detail["data"]["gmv"] == "150000" and summary.detail["data"]["roas"] == "1.5000"
     assert "Best shift: pagi" in summary.text and "Weakest shift: sore" in summary.text
     assert summary.text.index("Toner") < summary.text.index("Serum") and "Ayu" in summary.text
-    assert "Ayu" in by_kind["shift_not_live"].text
+    assert "Ayu" in by_kind["shift_not_live"].text and "acct-live" not in by_kind["shift_not_live"].text
     assert "30 minutes" in by_kind["data_stale"].text
 
 

@@ -129,21 +129,27 @@ class Handlers:
             raise PoisonMessage(f"invalid command without an id: {exc}") from exc
 
     async def apply(self, conn: DbConnection, batch: Sequence[Decoded[Message]]) -> None:
+        """Commands and account events in order; session events (the bulk of the traffic) reduced to the newest per
+        account and written in one pipelined statement."""
         timezones = await repo.studio_timezones(conn)
+        live: dict[str, LiveEvent] = {}
         for d in batch:
             value = d.value
-            if isinstance(value, AccountEvent):
+            if isinstance(value, LiveEvent):
+                seen = live.get(value.account_id)
+                if seen is None or seen.observed_at <= value.observed_at:
+                    live[value.account_id] = value
+            elif isinstance(value, AccountEvent):
                 await self._account(conn, value.status, timezones)
-            elif isinstance(value, LiveEvent):
-                await repo.observe_live(
-                    conn, value.account_id, value.studio_id, value.session_id, value.on_air, value.observed_at
-                )
             elif isinstance(value, CommandEvent):
                 await commands.apply_command(conn, value.command, self.cipher)
                 if value.command.command.kind == "studio.upsert":
                     timezones = await repo.studio_timezones(conn)
             elif isinstance(value, InvalidCommand):
                 await commands.record_invalid(conn, value.command_id, value.kind, value.error)
+        await repo.observe_live(
+            conn, [(e.account_id, e.studio_id, e.session_id, e.on_air, e.observed_at) for e in live.values()]
+        )
 
     async def _account(self, conn: DbConnection, s: AccountStatus, timezones: dict[str, str]) -> None:
         previous = await repo.lock_account(conn, s.account_id)

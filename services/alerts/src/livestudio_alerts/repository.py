@@ -252,12 +252,13 @@ ON CONFLICT (account_id) DO UPDATE SET studio_id = EXCLUDED.studio_id,
     )
 
 
-async def observe_live(
-    conn: DbConnection, account_id: str, studio_id: str, session_id: int, on_air: bool, observed_at: datetime
-) -> None:
-    """A session event: the account is on air with `session_id` (or that session is no longer on air). Newest
-    observation wins; an account not announced yet on the account topic is created in state `unknown`."""
-    await conn.execute(
+async def observe_live(conn: DbConnection, events: Sequence[tuple[str, str, int, bool, datetime]]) -> None:
+    """Session events (account, studio, session, on air, observed at): the account is on air with that session, or
+    that session is no longer on air. Newest observation wins; an account not announced yet on the account topic
+    is created in state `unknown`."""
+    if not events:
+        return
+    await conn.executemany(
         """
 INSERT INTO accounts (account_id, studio_id, state, observed_at, on_air_session_id, live_observed_at)
 VALUES ($1, $2, 'unknown', $5, CASE WHEN $4 THEN $3::bigint END, $5)
@@ -268,11 +269,7 @@ ON CONFLICT (account_id) DO UPDATE SET
   live_observed_at = $5
 WHERE accounts.live_observed_at IS NULL OR accounts.live_observed_at <= $5
 """,
-        account_id,
-        studio_id,
-        session_id,
-        on_air,
-        observed_at,
+        events,
     )
 
 
