@@ -1,7 +1,7 @@
 """All SQL of the alerts service (asyncpg, parameterised only).
 
 It writes only its own schema (`alerts`, the pool's search_path). It reads two other owners' read models
-read-only, schema-qualified, like the gateway does: `commission.schedule_entries`/`hosts`/`shifts`/
+read-only, schema-qualified, like the gateway does: `commission.studios`/`schedule_entries`/`hosts`/`shifts`/
 `attribution_parts`/`attributions` (the schedule, best shift, hosts) and `analytics.daily_studio`/
 `daily_account`/`session_items`/`sessions` (the day's figures). A read model not migrated yet reads as empty.
 """
@@ -50,7 +50,11 @@ async def upsert_studio(conn: DbConnection, studio_id: str, timezone: str) -> No
 
 
 async def studio_timezones(conn: DbConnection) -> dict[str, str]:
-    return {r["studio_id"]: r["timezone"] for r in await conn.fetch("SELECT studio_id, timezone FROM studios")}
+    """Studio -> timezone: what the studio.upsert commands said, else the commission's studios (read-only: a
+    studio whose command left the topic's retention before this service first read it)."""
+    known = {r["studio_id"]: r["timezone"] for r in await conn.fetch("SELECT studio_id, timezone FROM studios")}
+    owner = await _read_model(conn, "SELECT studio_id, timezone::text AS timezone FROM commission.studios")
+    return {**{r["studio_id"]: r["timezone"] for r in owner}, **known}
 
 
 async def studio_timezone(conn: DbConnection, studio_id: str) -> str | None:
