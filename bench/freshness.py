@@ -1,7 +1,7 @@
 """Benchmark: freshness, from the simulator changing a counter to the gateway returning it.
 
 For each size (accounts) it starts the whole stack (embedded PostgreSQL and broker, the simulator at real-time
-speed, the four services), connects every account, waits until they are polled, then for `--duration` seconds:
+speed, the five services), connects every account, waits until they are polled, then for `--duration` seconds:
 
 * listens to the gateway's live endpoint (`GET /api/v1/live`, SSE, fed from the session topic), and
 * polls the session detail (`GET /api/v1/sessions/{account}/{session}`, read from the analytics tables) of a few

@@ -94,6 +94,15 @@ SERVICES: dict[str, ServiceSpec] = {
         "GATEWAY_",
         "livestudio_gateway.settings",
     ),
+    "alerts": ServiceSpec(
+        "alerts",
+        "services/alerts",
+        "livestudio-alerts",
+        "livestudio-alerts",
+        8104,
+        "ALERTS_",
+        "livestudio_alerts.settings",
+    ),
     "simulator": ServiceSpec("simulator", "libs/shopee_client", "shopee-client", "shopee-sim", 8900, None, None),
 }
 APP_SERVICES = [s for s in SERVICES.values() if s.env_prefix is not None]

@@ -1,4 +1,4 @@
-"""A system run: the whole stack (own embedded PostgreSQL and broker, simulator, four services) for one scenario.
+"""A system run: the whole stack (own embedded PostgreSQL and broker, simulator, the five services) for one scenario.
 
 `SystemRun` starts everything with a fast test cadence, seeds the scenario's studio through the commands topic
 (waiting until each phase is applied), runs the simulator's clock over the simulated day (calling a tick

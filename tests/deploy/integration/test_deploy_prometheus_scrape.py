@@ -37,7 +37,7 @@ from tests.deploy.testkit import (
     metric_inventory,
 )
 
-COVERED = ("analytics", "commission", "ingest", "gateway")
+COVERED = ("analytics", "commission", "ingest", "gateway", "alerts")
 BIN = Path(sys.executable).parent
 READY_TIMEOUT_S = 150.0
 
@@ -219,6 +219,7 @@ async def test_prometheus_scrapes_the_services_and_evaluates_the_alerts(
             "INGEST_COMMANDS_GROUP": f"deploy-ingest-commands-{suffix}",
         },
         "gateway": {"GATEWAY_JWT_SECRET": uuid.uuid4().hex, "GATEWAY_CREDENTIALS_KEYS": keys},
+        "alerts": {"ALERTS_CREDENTIALS_KEYS": keys},
     }
     services: list[Proc] = []
     for name in COVERED:
@@ -311,8 +312,8 @@ async def _check_prometheus(
             and a["state"] == "firing"
         ]
 
-    # Analytics and commission both consume the session topic: each sends the record to the DLQ and pages.
-    consumers = {f"deploy-{name}-{suffix}" for name in ("analytics", "commission") if name in COVERED}
+    # Analytics, commission and alerts all consume the session topic: each sends the record to the DLQ and pages.
+    consumers = {f"deploy-{name}-{suffix}" for name in ("analytics", "commission", "alerts") if name in COVERED}
 
     async def both_firing() -> Any:
         found = await dlq_alert()

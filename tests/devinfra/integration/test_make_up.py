@@ -64,8 +64,14 @@ def test_up_prints_urls_serves_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
         studios = httpx.get(f"{gateway}/studios", headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
         assert [s["studio_id"] for s in studios["items"]] == ["demo-studio"]  # the demo organisation's studio
         assert httpx.get(f"{gateway}/studios", timeout=5).status_code == 401
+        # the alerts of the demo studio go to the local fakes, whose address is printed
+        alerts = next(ln for ln in lines if ln.strip().startswith("alerts"))
+        received = next(word for word in alerts.split() if word.endswith("/received"))
+        assert httpx.get(received, timeout=5).status_code == 200
+        channels = httpx.get(f"{gateway}/alerts/channels", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert sorted(c["kind"] for c in channels.json()["items"]) == ["email", "telegram", "webhook"]
         descendants = psutil.Process(proc.pid).children(recursive=True)
-        assert len(descendants) >= 6  # postgres, broker, simulator, four services (and their children)
+        assert len(descendants) >= 8  # postgres, broker, simulator, sinks, five services (and their children)
     finally:
         os.killpg(proc.pid, signal.SIGINT) if proc.poll() is None else None
         try:

@@ -19,6 +19,7 @@ RANGE = "date_from=2026-11-01&date_to=2026-11-30"
 SCHEDULE = {"host_id": "host-a1", "account_id": "acc-a1", "shift_id": "pagi", "shift_date": "2026-11-20"}
 RULE = {"rule_kind": "per_order", "amount": "700", "effective_from": "2026-11-01"}
 CONNECT = {"display_name": "New", "cookie": "SPC_EC=abc; SPC_ST=.def"}
+ALERT_CHANNEL = {"name": "Hook", "kind": "webhook", "url": "https://example.test/hook", "secret": "s"}
 
 # (method, path, json body, expected status) as a manager of studio-a reaching for studio-b
 CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
@@ -81,6 +82,16 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("POST", "/api/v1/commission/statements/st-b1-nov/void", {"reason": "mine"}, 404),
     ("GET", "/api/v1/live?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/live?account_id=acc-b1", None, 404),
+    ("GET", "/api/v1/alerts/channels?studio_id=studio-b", None, 403),
+    ("GET", "/api/v1/alerts/rules?studio_id=studio-b", None, 403),
+    ("GET", "/api/v1/alerts/summaries?studio_id=studio-b", None, 403),
+    ("GET", "/api/v1/alerts/history?studio_id=studio-b", None, 403),
+    ("PUT", "/api/v1/studios/studio-b/alerts/channels/hook", ALERT_CHANNEL, 403),
+    ("DELETE", "/api/v1/studios/studio-b/alerts/channels/hook", None, 403),
+    ("PUT", "/api/v1/studios/studio-b/alerts/rules/r1", {"kind": "account_unhealthy"}, 403),
+    ("PUT", "/api/v1/studios/studio-a/alerts/rules/r1", {"kind": "account_unhealthy", "account_id": "acc-b1"}, 403),
+    ("DELETE", "/api/v1/studios/studio-b/alerts/rules/r1", None, 403),
+    ("PUT", "/api/v1/studios/studio-b/alerts/summary", {"local_time": "08:00:00"}, 403),
 ]
 
 # routes that name no studio-B resource: they only ever answer within the caller's own scope
@@ -106,6 +117,7 @@ def _template(path: str) -> str:
         (r"/shifts/pagi", "/shifts/{shift_id}"),
         (r"/schedule/(e1|w-b1)", "/schedule/{entry_id}"),
         (r"/rules/r1", "/rules/{rule_id}"),
+        (r"/channels/hook", "/channels/{channel_id}"),
         (r"/sessions/acc-b1/2001", "/sessions/{account_id}/{session_id}"),
         (r"/statements/st-b1-nov", "/statements/{statement_id}"),
     ):

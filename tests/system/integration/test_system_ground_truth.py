@@ -1,6 +1,6 @@
 """A simulated day through the whole stack equals the simulator's ground truth, figure for figure.
 
-The stack (own PostgreSQL and broker, the simulator, the four services as processes) runs one day of the
+The stack (own PostgreSQL and broker, the simulator, the five services as processes) runs one day of the
 scenario at 720x: the ingest polls, analytics and commission aggregate, the gateway serves. Then the clock
 freezes, the pipeline goes quiet, and every ended session (metrics, products, host attribution), every
 account-day, every host's figures and every statement must equal what the simulator says really happened.

@@ -20,6 +20,9 @@ from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import (
     COMMAND,
     AccountConnect,
+    AlertChannelUpsert,
+    AlertRuleUpsert,
+    AlertSummarySet,
     AnyCommand,
     Command,
     HostUpsert,
@@ -136,6 +139,59 @@ def demo_phases(accounts: list[SimAccount], cipher: CookieCipher, first_day: dat
     return [studio, cmds, roster]
 
 
+def alert_commands(cipher: CookieCipher, *, webhook_url: str, webhook_secret: str, smtp_port: int) -> list[AnyCommand]:
+    """The demo studio's alerting: one channel of each kind pointing at the local fakes (`alert_sinks`), the four
+    rules and a daily summary at 07:00 studio time."""
+    channels = ["demo-webhook", "demo-telegram", "demo-email"]
+    return [
+        AlertChannelUpsert(
+            channel_id="demo-webhook",
+            studio_id=STUDIO_ID,
+            name="Local webhook receiver",
+            channel_kind="webhook",
+            url=webhook_url,
+            encrypted_secret=cipher.encrypt(webhook_secret),
+        ),
+        AlertChannelUpsert(
+            channel_id="demo-telegram",
+            studio_id=STUDIO_ID,
+            name="Owner's Telegram (fake API)",
+            channel_kind="telegram",
+            chat_id="424242",
+            encrypted_secret=cipher.encrypt("123456:demo-bot-token"),
+        ),
+        AlertChannelUpsert(
+            channel_id="demo-email",
+            studio_id=STUDIO_ID,
+            name="Owner's email (local SMTP sink)",
+            channel_kind="email",
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            email_from="alerts@livestudio.local",
+            email_to=["owner@demo-studio.local"],
+        ),
+        AlertRuleUpsert(
+            rule_id="demo-account-unhealthy", studio_id=STUDIO_ID, rule_kind="account_unhealthy", channel_ids=channels
+        ),
+        AlertRuleUpsert(
+            rule_id="demo-shift-not-live",
+            studio_id=STUDIO_ID,
+            rule_kind="shift_not_live",
+            minutes=10,
+            channel_ids=channels,
+            quiet_start=time(23),
+            quiet_end=time(6),
+        ),
+        AlertRuleUpsert(
+            rule_id="demo-data-stale", studio_id=STUDIO_ID, rule_kind="data_stale", minutes=15, channel_ids=channels
+        ),
+        AlertRuleUpsert(
+            rule_id="demo-roas", studio_id=STUDIO_ID, rule_kind="roas_below", threshold=Decimal(3), channel_ids=channels
+        ),
+        AlertSummarySet(studio_id=STUDIO_ID, local_time=time(7), channel_ids=channels),
+    ]
+
+
 def command_event(cmd: AnyCommand, actor: str = "demo-seed") -> CloudEvent[Command]:
     now = datetime.now(UTC)
     command_id = deterministic_event_id("demo", cmd.model_dump_json())
@@ -175,7 +231,7 @@ async def command_outcomes(dsn: str, command_ids: list[str]) -> dict[str, str]:
     conn = await asyncpg.connect(dsn)
     try:
         out: dict[str, str] = {}
-        for schema in ("ingest", "analytics", "commission"):
+        for schema in ("ingest", "analytics", "commission", "alerts"):
             exists = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.command_results")
             if exists is None:
                 continue

@@ -1,4 +1,6 @@
-"""The whole system as local processes: embedded PostgreSQL, embedded broker, simulator and the four services.
+"""The whole system as local processes: embedded PostgreSQL, embedded broker, simulator, the five services and,
+with the alerts service, the local fakes its notifications go to (`alert_sinks`: webhook receiver, fake Telegram
+API, SMTP sink).
 
 `Stack` starts everything in dependency order, waits for each process to report ready, and stops everything in
 reverse order (services get SIGTERM and a grace period, then SIGKILL). Used by `make up` and by the end-to-end
@@ -23,8 +25,17 @@ from livestudio_devinfra.kafka import EmbeddedKafka
 from livestudio_devinfra.ports import free_port
 from livestudio_devinfra.postgres import EmbeddedPostgres
 
-SERVICES = ("ingest", "analytics", "commission", "gateway")
-DEFAULT_PORTS = {"gateway": 8000, "ingest": 8101, "analytics": 8102, "commission": 8103, "simulator": 8900}
+SERVICES = ("ingest", "analytics", "commission", "alerts", "gateway")
+DEFAULT_PORTS = {
+    "gateway": 8000,
+    "ingest": 8101,
+    "analytics": 8102,
+    "commission": 8103,
+    "alerts": 8104,
+    "simulator": 8900,
+    "sinks": 8905,
+    "sinks-smtp": 8925,
+}
 
 
 _PORT_TAKEN = "address already in use"
@@ -134,6 +145,8 @@ class StackConfig:
     jwt_secret: str = ""
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     sim_args: list[str] = field(default_factory=list)
+    alert_sinks: bool = True  # with the alerts service: run the local webhook / Telegram / SMTP fakes
+    webhook_secret: str = ""  # the sinks check webhook signatures with it (make up generates one)
 
 
 class Stack:
@@ -187,8 +200,10 @@ class Stack:
             f"{prefix}HTTP_PORT": str(self.ports[name]),
             f"{prefix}LOG_FORMAT": "json",
         }
-        if name in ("ingest", "gateway"):
+        if name in ("ingest", "gateway", "alerts"):
             env[f"{prefix}CREDENTIALS_KEYS"] = self.config.credentials_key
+        if name == "alerts" and "sinks" in self.ports:
+            env["ALERTS_TELEGRAM_API_URL"] = self.url("sinks")
         if name == "gateway":
             env["GATEWAY_JWT_SECRET"] = self.config.jwt_secret
         if name == "ingest":
@@ -224,6 +239,26 @@ class Stack:
         self.processes["simulator"] = proc
         return proc
 
+    def add_sinks(self) -> ManagedProcess:
+        self.ports["sinks"] = self._port("sinks")
+        self.ports["sinks-smtp"] = self._port("sinks-smtp")
+        argv = [
+            sys.executable,
+            "-m",
+            "livestudio_devinfra.alert_sinks",
+            "--http-port",
+            str(self.ports["sinks"]),
+            "--smtp-port",
+            str(self.ports["sinks-smtp"]),
+            "--webhook-secret",
+            self.config.webhook_secret,  # empty: signatures are not checked
+            "--log",
+            str(self.config.home / "logs" / "notifications.jsonl"),
+        ]
+        proc = ManagedProcess("sinks", argv, {}, self.config.home / "logs" / "sinks.log", f"{self.url('sinks')}/health")
+        self.processes["sinks"] = proc
+        return proc
+
     def add_service(self, name: str) -> ManagedProcess:
         self.ports[name] = self._port(name)
         proc = ManagedProcess(
@@ -241,6 +276,9 @@ class Stack:
         if not self.config.real_shopee:
             self.add_simulator().start()
             self.wait_ready("simulator", timeout)
+        if "alerts" in services and self.config.alert_sinks:
+            self.add_sinks().start()
+            self.wait_ready("sinks", timeout)
         for name in services:
             proc = self.add_service(name)
             proc.start()
@@ -257,7 +295,8 @@ class Stack:
             except RuntimeError as exc:
                 if self.config.fixed_ports or _PORT_TAKEN not in str(exc).lower() or attempt == attempts:
                     raise
-            (self.add_simulator() if name == "simulator" else self.add_service(name)).start()
+            adders = {"simulator": self.add_simulator, "sinks": self.add_sinks}
+            adders.get(name, lambda: self.add_service(name))().start()
 
     def stop(self) -> None:
         for name in reversed(list(self.processes)):

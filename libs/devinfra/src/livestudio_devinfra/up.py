@@ -1,10 +1,12 @@
 """`make up`: run the whole system on this machine and show a live status line until Ctrl-C.
 
 Starts embedded PostgreSQL (data kept in `.livestudio/pg` between runs), the embedded Kafka-protocol broker,
-the Shopee simulator (seeded, accelerated clock) and the four services as separate processes; seeds the demo
-studio on first run, and its organisation's people (an owner, a manager and a host, all with the password kept in
-`.livestudio/secrets.json`); runs a local SMTP sink whose mails (invitations, password resets) land in
-`.livestudio/mail/*.eml`; prints the gateway URL, how to sign in, the docs and metrics URLs.
+the Shopee simulator (seeded, accelerated clock), the five services and the local fakes the alerts go to
+(webhook receiver, fake Telegram API, SMTP sink) as separate processes; seeds the demo studio (with alert
+channels pointing at the fakes, rules and a daily summary) on first run, and its organisation's people (an owner,
+a manager and a host, all with the password kept in `.livestudio/secrets.json`); runs a local SMTP sink whose
+mails (invitations, password resets) land in `.livestudio/mail/*.eml`; prints the gateway URL, how to sign in,
+the docs and metrics URLs, and where the notifications arrive.
 Options point it at an external Kafka/PostgreSQL or at the real Shopee hosts instead of the simulator.
 """
 
@@ -33,17 +35,16 @@ PROJECT_HOME = Path.cwd() / ".livestudio"
 
 def _secrets(home: Path) -> dict[str, str]:
     """Keys for this machine's stack, generated once and kept in .livestudio/secrets.json (gitignored)."""
-    path = home / "secrets.json"
-    if path.exists():
-        data: dict[str, str] = json.loads(path.read_text())
-        return data
     import secrets
 
-    data = {
-        "credentials_key": CookieCipher.generate_key(),
-        "jwt_secret": secrets.token_urlsafe(32),
-        "demo_password": secrets.token_urlsafe(12),
-    }
+    path = home / "secrets.json"
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if {"credentials_key", "jwt_secret", "webhook_secret", "demo_password"} <= set(data):
+        return data
+    data.setdefault("credentials_key", CookieCipher.generate_key())  # kept files gain what was added later
+    data.setdefault("jwt_secret", secrets.token_urlsafe(32))
+    data.setdefault("webhook_secret", secrets.token_urlsafe(24))
+    data.setdefault("demo_password", secrets.token_urlsafe(12))
     home.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
     path.chmod(0o600)
@@ -106,6 +107,7 @@ def status_line(stack: Stack, previous: dict[str, float], elapsed: float) -> tup
     ingest = _scrape(stack.url("ingest")) if "ingest" in stack.ports else {}
     states = _scrape_labelled(stack.url("ingest"), "livestudio_ingest_accounts") if "ingest" in stack.ports else {}
     consumers = {name: _scrape(stack.url(name)) for name in ("analytics", "commission") if name in stack.ports}
+    alerts = _scrape(stack.url("alerts")) if "alerts" in stack.ports else {}
     applied = sum(m.get("livestudio_consumer_events_applied_total", 0.0) for m in consumers.values())
     lag = sum(m.get("livestudio_consumer_lag", 0.0) for m in consumers.values())
     published = ingest.get("livestudio_ingest_events_published_total", 0.0)
@@ -120,7 +122,7 @@ def status_line(stack: Stack, previous: dict[str, float], elapsed: float) -> tup
     line = (
         f"accounts polled {polled:4d} ({trouble} not ok) | shopee req/s {rate(polls, 'polls'):6.1f} | "
         f"events/s out {rate(published, 'published'):6.1f} in {rate(applied, 'applied'):6.1f} | "
-        f"lag {lag:5.0f} | {alive}"
+        f"lag {lag:5.0f} | alerts sent {alerts.get('livestudio_alerts_deliveries_total', 0.0):3.0f} | {alive}"
     )
     return line, {"applied": applied, "polls": polls, "published": published}
 
@@ -136,18 +138,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--home", type=Path, default=PROJECT_HOME, help="where data and logs are kept")
     p.add_argument("--no-demo", action="store_true", help="do not seed the demo studio")
     p.add_argument("--once", action="store_true", help="start, print, stop (a smoke check)")
-    p.add_argument("--ephemeral-ports", action="store_true", help="free ports instead of 8000/8101-8103/8900")
+    p.add_argument("--ephemeral-ports", action="store_true", help="free ports instead of 8000/8101-8104/8900/8905/8925")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     keys = _secrets(args.home)
-    if "demo_password" not in keys:  # a home from before sign-in existed
-        import secrets
-
-        keys["demo_password"] = secrets.token_urlsafe(12)
-        (args.home / "secrets.json").write_text(json.dumps(keys))
     sink = MailSink(port=0 if args.ephemeral_ports else 8025, directory=args.home / "mail").start()
     config = StackConfig(
         home=args.home,
@@ -161,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         jwt_secret=keys["jwt_secret"],
         fixed_ports=not args.ephemeral_ports,
         extra_env={"gateway": {"GATEWAY_SMTP_HOST": "127.0.0.1", "GATEWAY_SMTP_PORT": str(sink.port)}},
+        webhook_secret=keys["webhook_secret"],
     )
     stack = Stack(config)
     stopping = False
@@ -183,6 +181,21 @@ def main(argv: list[str] | None = None) -> int:
             if outcomes.get("rejected"):
                 print(f"  {outcomes['rejected']} demo commands were rejected (see the service logs)", flush=True)
             (args.home / "demo-seeded").write_text(today.isoformat())
+        if not args.no_demo and "sinks" in stack.ports and not (args.home / "alerts-seeded").exists():
+            alerts = demo.alert_commands(
+                CookieCipher([keys["credentials_key"]]),
+                webhook_url=f"{stack.url('sinks')}/webhook",
+                webhook_secret=keys["webhook_secret"],
+                smtp_port=stack.ports["sinks-smtp"],
+            )
+            asyncio.run(demo.seed(stack.kafka_bootstrap, stack.database_url, [alerts]))
+            (args.home / "alerts-seeded").write_text("1")
+        notifications = (
+            f"  alerts      notifications of the demo studio arrive at the local fakes: {stack.url('sinks')}/received"
+            f" (webhook, Telegram, email), also in {args.home / 'logs' / 'notifications.jsonl'}\n"
+            if "sinks" in stack.ports
+            else ""
+        )
         seed_people(stack.database_url, keys["demo_password"])
         gw = stack.url("gateway")
         people = "\n".join(f"  {role:<11} {email}" for email, role, _ in DEMO_PEOPLE)
@@ -203,7 +216,7 @@ Live Studio is running.
   database    {stack.database_url}
   kafka       {stack.kafka_bootstrap}
   logs        {args.home / "logs"}
-Ctrl-C stops everything.
+{notifications}Ctrl-C stops everything.
 """,
             flush=True,
         )

@@ -29,6 +29,11 @@ from livestudio_schemas.commands import (
     AccountResume,
     AccountUpdate,
     AdSpendEnter,
+    AlertChannelRemove,
+    AlertChannelUpsert,
+    AlertRuleRemove,
+    AlertRuleUpsert,
+    AlertSummarySet,
     AnyCommand,
     CallerScope,
     HostCheckIn,
@@ -45,7 +50,9 @@ from livestudio_schemas.commands import (
     StudioUpsert,
 )
 
-Entity = Literal["studio", "host", "shift", "schedule entry", "rule", "account", "statement"]
+Entity = Literal[
+    "studio", "host", "shift", "schedule entry", "rule", "account", "statement", "alert channel", "alert rule"
+]
 Need = Literal["create", "exists", "optional"]
 """`create`: the command creates it when absent; `exists`: it must exist; `optional`: it may not be known yet
 (commands on different entities arrive in any order), but if it exists it must be in the command's studio."""
@@ -118,6 +125,18 @@ def references(c: AnyCommand) -> list[Ref]:
         return [Ref("account", c.account_id, "create")]
     if isinstance(c, AccountUpdate | AccountPause | AccountResume | AccountRemove | AdSpendEnter):
         return [Ref("account", c.account_id, "exists")]
+    if isinstance(c, AlertChannelUpsert):
+        return [Ref("alert channel", c.channel_id, "create")]
+    if isinstance(c, AlertChannelRemove):
+        return [Ref("alert channel", c.channel_id, "exists")]
+    if isinstance(c, AlertRuleUpsert):
+        refs = [Ref("alert rule", c.rule_id, "create")]
+        refs += [Ref("account", c.account_id, "optional")] if c.account_id else []
+        return refs + [Ref("alert channel", channel, "optional") for channel in c.channel_ids]
+    if isinstance(c, AlertRuleRemove):
+        return [Ref("alert rule", c.rule_id, "exists")]
+    if isinstance(c, AlertSummarySet):
+        return [Ref("studio", c.studio_id, "exists")] + [Ref("alert channel", ch, "optional") for ch in c.channel_ids]
     raise ValueError(f"no ownership rule for command {c.kind}")  # pragma: no cover - every kind is listed
 
 

@@ -1,6 +1,6 @@
 """Payload of `livestudio.commands.v1`: state changes requested over HTTP, consumed by the owning service.
 
-The gateway validates and publishes; the owner (ingest, analytics or commission) applies the command and records
+The gateway validates and publishes; the owner (ingest, analytics, commission or alerts) applies the command and records
 its outcome under `command_id`. Cookies travel only encrypted (Fernet token made with the credentials key).
 
 Every input is bounded here, so that no command can carry what a consumer cannot apply: ids match `ID_PATTERN`
@@ -23,7 +23,7 @@ from livestudio_schemas.types import AwareDatetime, Money
 
 COMMAND = event_type("command")
 
-Owner = Literal["ingest", "analytics", "commission"]
+Owner = Literal["ingest", "analytics", "commission", "alerts"]
 
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$"
 EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
@@ -226,6 +226,71 @@ class StatementVoid(_Command):
     reason: Text | None = None
 
 
+# --- alerts (owner: alerts) -------------------------------------------------------------------------------
+AlertRuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale"]
+
+
+class AlertChannelUpsert(_Command):
+    """A place a studio's notifications go. Secrets (webhook signing secret, Telegram bot token, SMTP password)
+    travel only as Fernet tokens made with the credentials key; None keeps the stored one."""
+
+    kind: Literal["alert.channel.upsert"] = "alert.channel.upsert"
+    channel_id: Id
+    studio_id: Id
+    name: Name
+    channel_kind: Literal["webhook", "telegram", "email"]
+    enabled: bool = True
+    url: str | None = Field(default=None, max_length=2000, description="webhook: the https URL to POST to")
+    chat_id: str | None = Field(default=None, max_length=200, description="telegram: the chat to send to")
+    smtp_host: str | None = Field(default=None, max_length=255)
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_username: str | None = Field(default=None, max_length=255)
+    smtp_starttls: bool = False
+    email_from: str | None = Field(default=None, max_length=320)
+    email_to: list[str] = Field(default_factory=list, max_length=20)
+    encrypted_secret: str | None = Field(default=None, description="Fernet token of the channel's secret")
+
+
+class AlertChannelRemove(_Command):
+    kind: Literal["alert.channel.remove"] = "alert.channel.remove"
+    channel_id: Id
+    studio_id: Id
+
+
+class AlertRuleUpsert(_Command):
+    """A per-studio alert rule: what to watch, where to send it, its quiet hours (studio-local, end <= start
+    crosses midnight) and its de-duplication window."""
+
+    kind: Literal["alert.rule.upsert"] = "alert.rule.upsert"
+    rule_id: Id
+    studio_id: Id
+    rule_kind: AlertRuleKind
+    enabled: bool = True
+    channel_ids: list[Id] = Field(default_factory=list, max_length=20)
+    account_id: Id | None = Field(default=None, description="only this account (None: every account)")
+    minutes: int | None = Field(default=None, ge=1, le=1440, description="shift_not_live, data_stale: N minutes")
+    threshold: Decimal | None = Field(default=None, ge=0, le=1_000_000, description="roas_below: the ROAS floor")
+    dedup_minutes: int = Field(default=60, ge=0, le=10_080)
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+
+
+class AlertRuleRemove(_Command):
+    kind: Literal["alert.rule.remove"] = "alert.rule.remove"
+    rule_id: Id
+    studio_id: Id
+
+
+class AlertSummarySet(_Command):
+    """The studio's daily summary: sent at `local_time` (studio timezone) about the previous local day."""
+
+    kind: Literal["alert.summary.set"] = "alert.summary.set"
+    studio_id: Id
+    enabled: bool = True
+    local_time: time = time(8, 0)
+    channel_ids: list[Id] = Field(default_factory=list, max_length=20)
+
+
 AnyCommand = Annotated[
     AccountConnect
     | AccountUpdate
@@ -244,7 +309,12 @@ AnyCommand = Annotated[
     | PayRuleUpsert
     | StatementApprove
     | StatementPay
-    | StatementVoid,
+    | StatementVoid
+    | AlertChannelUpsert
+    | AlertChannelRemove
+    | AlertRuleUpsert
+    | AlertRuleRemove
+    | AlertSummarySet,
     Field(discriminator="kind"),
 ]
 
@@ -257,6 +327,7 @@ OWNER_BY_PREFIX: dict[str, Owner] = {
     "schedule.": "commission",
     "rule.": "commission",
     "statement.": "commission",
+    "alert.": "alerts",
 }
 
 

@@ -124,11 +124,16 @@ UNION ALL SELECT 'account', account_id, studio_id FROM ingest.accounts WHERE acc
 UNION ALL SELECT 'statement', statement_id, studio_id FROM commission.statements
   WHERE statement_id = ANY($7::text[])
 """
+_ALERT_ENTITY_STUDIOS = """
+SELECT 'alert channel' AS entity, channel_id AS id, studio_id FROM alerts.channels WHERE channel_id = ANY($1::text[])
+UNION ALL SELECT 'alert rule', rule_id, studio_id FROM alerts.rules WHERE rule_id = ANY($2::text[])
+"""
 _HOST_ROSTERED = """
 SELECT EXISTS (SELECT 1 FROM commission.schedule_entries WHERE host_id = $1 AND account_id = $2
   AND starts_at <= $4 AND ends_at >= $3)
 """
 _ENTITIES = ("studio", "host", "shift", "schedule entry", "rule", "account", "statement")
+_ALERT_ENTITIES = ("alert channel", "alert rule")
 
 _SESSION_COLUMNS = """s.account_id, s.session_id, s.studio_id, s.title, s.on_air, s.started_at, s.ended_at,
   s.duration_ms, s.local_day, s.timezone, s.currency, s.observed_at, s.views, s.viewers, s.peak_viewers,
@@ -365,7 +370,7 @@ _COMMAND_RESULT = {
     owner: f"""
 SELECT command_id, kind, status, error, applied_at FROM {owner}.command_results WHERE command_id = $1
 """
-    for owner in ("ingest", "analytics", "commission")
+    for owner in ("ingest", "analytics", "commission", "alerts")
 }
 
 _QR_LOGIN = """
@@ -437,7 +442,12 @@ class Repository:
         if not refs:
             return {}
         ids = [[i for e, i in refs if e == entity] for entity in _ENTITIES]
-        rows = await self._fetch(_ENTITY_STUDIOS, *ids)
+        rows = list(await self._fetch(_ENTITY_STUDIOS, *ids))
+        alert_ids = [[i for e, i in refs if e == entity] for entity in _ALERT_ENTITIES]
+        if any(alert_ids):
+            # before the alerts service has created its schema, no alert entity exists
+            with contextlib.suppress(asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+                rows += await self._fetch(_ALERT_ENTITY_STUDIOS, *alert_ids)
         return {(r["entity"], r["id"]): r["studio_id"] for r in rows}
 
     async def host_rostered(self, host_id: str, account_id: str, lo: datetime, hi: datetime) -> bool:

@@ -1,0 +1,1 @@
+"""Live Studio alerts: per-studio rules, the daily summary and their delivery."""
