@@ -7,10 +7,14 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from livestudio_commission.service import MIGRATIONS as COMMISSION_MIGRATIONS
 from livestudio_gateway.main import create_app
+from livestudio_ingest.settings import MIGRATIONS as INGEST_MIGRATIONS
+from livestudio_runtime.migrations import migrate
 from tests.alerts.kit import WEBHOOK_SECRET, account_event, make_settings, produce, running, sinks_running
 from tests.fixtures.infra import TopicFactory
 from tests.gateway.conftest import CREDENTIALS_KEY, TokenFactory, bearer, gateway_settings
@@ -37,6 +41,14 @@ async def test_alert_routes(
     manager = token("manager", studios=["st1"])
     other = token("manager", studios=["st2"])
     host = token("host", studios=["st1"], host_id="h1")
+    # the gateway's ownership check reads the owners' tables (an alert rule may name an account)
+    await migrate(fresh_db, schema="commission", directory=COMMISSION_MIGRATIONS)
+    await migrate(fresh_db, schema="ingest", directory=INGEST_MIGRATIONS)
+    conn = await asyncpg.connect(fresh_db)
+    try:  # a daily summary is for a studio that exists
+        await conn.execute("INSERT INTO commission.studios (studio_id, name) VALUES ('st1', 'one'), ('st2', 'two')")
+    finally:
+        await conn.close()
     async with sinks_running() as sinks:
         settings = await make_settings(
             kafka_bootstrap,
@@ -76,7 +88,7 @@ async def test_alert_routes(
             assert (await client.get("/api/v1/alerts/channels", headers=bearer(other))).json() == {"items": []}
             assert (await client.get("/api/v1/alerts/rules?studio_id=st1", headers=bearer(other))).status_code == 403
             taken = await client.put("/api/v1/studios/st2/alerts/rules/r1", headers=bearer(other), json=rule)
-            assert taken.status_code == 403
+            assert taken.status_code == 404  # the ownership rule: as for an id that does not exist
             assert (await client.get("/api/v1/alerts/history", headers=bearer(host))).status_code == 403
             unknown = await client.put("/api/v1/studios/st1/alerts/channels/x", headers=h, json={**channel, "extra": 1})
             assert unknown.status_code == 400

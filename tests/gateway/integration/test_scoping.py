@@ -89,7 +89,7 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("PUT", "/api/v1/studios/studio-b/alerts/channels/hook", ALERT_CHANNEL, 403),
     ("DELETE", "/api/v1/studios/studio-b/alerts/channels/hook", None, 403),
     ("PUT", "/api/v1/studios/studio-b/alerts/rules/r1", {"kind": "account_unhealthy"}, 403),
-    ("PUT", "/api/v1/studios/studio-a/alerts/rules/r1", {"kind": "account_unhealthy", "account_id": "acc-b1"}, 403),
+    ("PUT", "/api/v1/studios/studio-a/alerts/rules/r1", {"kind": "account_unhealthy", "account_id": "acc-b1"}, 404),
     ("DELETE", "/api/v1/studios/studio-b/alerts/rules/r1", None, 403),
     ("PUT", "/api/v1/studios/studio-b/alerts/summary", {"local_time": "08:00:00"}, 403),
 ]
