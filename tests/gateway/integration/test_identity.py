@@ -320,6 +320,23 @@ async def test_removed_user_loses_a_live_session_at_once(client: Client, sink: M
     assert (await sign_in(client, email)).status_code == 401
 
 
+async def test_a_removed_users_open_live_stream_is_no_longer_admitted(
+    app: Litestar, client: Client, sink: MailSink
+) -> None:
+    """An open SSE stream asks `still_signed_in` at each keep-alive (live.stream, unit-tested) and ends on False."""
+    identity = app.state.gateway.identity
+    owner = await signed_in(client, OWNER_A)
+    email = new_email("watcher")
+    _, user = await invite_and_accept(client, owner, sink, {"email": email, "role": "manager", "studios": ["studio-a"]})
+    manager = await signed_in(client, email)
+    principal = identity.verifier.verify(manager["access_token"])
+    portal = client.blocking_portal  # the app runs on the test client's own loop
+    assert portal.call(identity.still_signed_in, principal)
+    removed = await client.delete(f"/api/v1/org/users/{user['user_id']}", headers=bearer(owner["access_token"]))
+    assert removed.status_code == 204
+    assert not portal.call(identity.still_signed_in, principal)
+
+
 async def test_role_change_applies_to_live_sessions(client: Client, sink: MailSink) -> None:
     owner = await signed_in(client, OWNER_A)
     email = new_email("host")

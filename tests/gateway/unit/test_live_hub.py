@@ -148,3 +148,21 @@ async def test_stream_ends_when_the_token_expires() -> None:
     with pytest.raises(StopAsyncIteration):
         await anext(body)
     assert hub.clients == 0 and hub.streams_of("u") == 0
+
+
+async def test_stream_ends_when_its_caller_is_no_longer_admitted() -> None:
+    hub = LiveHub(queue_size=4, max_clients=5)
+    admitted = [True]
+
+    async def still_admitted() -> bool:
+        return admitted[0]
+
+    sub = hub.subscribe(["s1"], caller="u", expires_at=None, still_admitted=still_admitted)
+    body = stream(sub, hub, b"event: snapshot\ndata: {}\n\n", keepalive_s=0.01)
+    assert (await anext(body)).startswith(b"retry:")
+    assert await asyncio.wait_for(anext(body), 1) == b": keep-alive\n\n"
+    admitted[0] = False  # e.g. the person was removed or signed out
+    assert await asyncio.wait_for(anext(body), 1) == b"event: expired\ndata: {}\n\n"
+    with pytest.raises(StopAsyncIteration):
+        await anext(body)
+    assert hub.clients == 0 and hub.streams_of("u") == 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +109,8 @@ class Subscriber:
     caller: str | None = None
     expires_at: float | None = None
     """Epoch seconds at which the token that opened the stream expires; the stream ends then."""
+    still_admitted: Callable[[], Awaitable[bool]] | None = None
+    """Asked at each keep-alive: False (e.g. the person was removed, the session signed out) ends the stream."""
     frames: deque[bytes] = field(default_factory=deque)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
@@ -167,6 +169,7 @@ class LiveHub:
         *,
         caller: str | None = None,
         expires_at: float | None = None,
+        still_admitted: Callable[[], Awaitable[bool]] | None = None,
     ) -> Subscriber:
         """A new stream; `caller` (the token subject) is held to `max_per_caller` streams (429 over it), and the
         replica to `max_clients` (503)."""
@@ -185,6 +188,7 @@ class LiveHub:
             self.queue_size,
             caller=caller,
             expires_at=expires_at,
+            still_admitted=still_admitted,
         )
         if caller is not None:
             self._per_caller[caller] = self._per_caller.get(caller, 0) + 1
@@ -264,6 +268,9 @@ async def stream(
             if frames:
                 yield b"".join(frames)
             elif sub.expires_at is None or clock() < sub.expires_at:
+                if sub.still_admitted is not None and not await sub.still_admitted():
+                    yield EXPIRED
+                    return
                 yield KEEPALIVE
     finally:
         hub.unsubscribe(sub)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Final
 
 from litestar import get
@@ -164,7 +165,13 @@ async def live_sessions(
     scope = studio_filter(principal, studio_id)
     if account_id is not None:
         await visible_account(gw, account_id, scope)
-    sub = gw.hub.subscribe(scope, account_id, caller=principal.sub, expires_at=token_expiry(request))
+    identity = gw.identity
+    still_admitted = (
+        functools.partial(identity.still_signed_in, principal) if identity is not None and principal.sid else None
+    )
+    sub = gw.hub.subscribe(
+        scope, account_id, caller=principal.sub, expires_at=token_expiry(request), still_admitted=still_admitted
+    )
     try:
         rows = await gw.repo.on_air_sessions(scope)
     except BaseException:

@@ -175,36 +175,20 @@ class Identity:
         presented = _header(scope, credentials.CSRF_HEADER.encode())
         return principal.sid is not None and credentials.csrf_ok(self.csrf_keys, principal.sid, presented)
 
+    async def still_signed_in(self, principal: Principal) -> bool:
+        """Whether a signed-in caller's session is still live (an open SSE stream asks at each keep-alive, so a
+        removed person's or a signed-out session's stream ends within one keep-alive on every replica). Callers
+        without a session (operators' tokens, service keys) are judged by their credential's expiry alone."""
+        if principal.sid is None:
+            return True
+        try:
+            await self._live_principal(principal)
+        except Unauthorized:
+            return False
+        return True
+
     async def _session_principal(self, claimed: Principal, scope: Scope) -> Principal:
-        if claimed.sid is None:
-            raise Unauthorized("an organisation's token must belong to a session")
-        if claimed.sid in self._ended:
-            raise Unauthorized("the session has ended; sign in again")
-        key = (claimed.sub, claimed.sid)
-        now = time.monotonic()
-        cached = self._sessions.get(key)
-        if cached is not None and now - cached[1] <= self.settings.principal_cache_s:
-            principal = cached[0]
-        else:
-            row = await self.repo.live_session(claimed.sid, claimed.sub)
-            if row is None:
-                self._sessions.pop(key, None)
-                if len(self._ended) > 100_000:
-                    self._ended.clear()
-                self._ended.add(claimed.sid)  # an ended session never comes back: no more lookups for it
-                raise Unauthorized("the session has ended; sign in again")
-            role: Role = row["role"]
-            principal = Principal(
-                sub=row["user_id"],
-                role=role,
-                studios=frozenset(effective_studios(role, row["studios"], row["org_studios"])),
-                host_id=row["host_id"] if role == "host" else None,
-                org=row["org_id"],
-                sid=claimed.sid,
-            )
-            if len(self._sessions) > 10_000:
-                self._sessions.clear()
-            self._sessions[key] = (principal, now)
+        principal = await self._live_principal(claimed)
         if principal.role == "owner" and scope.get("method") == "PUT":
             # A studio created through the API is registered to the creator's organisation (audit.py does that
             # once the command is published): an owner may name a studio that does not exist yet. One that exists
@@ -224,6 +208,39 @@ class Identity:
                     org=principal.org,
                     sid=principal.sid,
                 )
+        return principal
+
+    async def _live_principal(self, claimed: Principal) -> Principal:
+        """The caller as identity knows them now (role, studios), while their session lives (cached
+        `principal_cache_s`); Unauthorized once it has ended."""
+        if claimed.sid is None:
+            raise Unauthorized("an organisation's token must belong to a session")
+        if claimed.sid in self._ended:
+            raise Unauthorized("the session has ended; sign in again")
+        key = (claimed.sub, claimed.sid)
+        now = time.monotonic()
+        cached = self._sessions.get(key)
+        if cached is not None and now - cached[1] <= self.settings.principal_cache_s:
+            return cached[0]
+        row = await self.repo.live_session(claimed.sid, claimed.sub)
+        if row is None:
+            self._sessions.pop(key, None)
+            if len(self._ended) > 100_000:
+                self._ended.clear()
+            self._ended.add(claimed.sid)  # an ended session never comes back: no more lookups for it
+            raise Unauthorized("the session has ended; sign in again")
+        role: Role = row["role"]
+        principal = Principal(
+            sub=row["user_id"],
+            role=role,
+            studios=frozenset(effective_studios(role, row["studios"], row["org_studios"])),
+            host_id=row["host_id"] if role == "host" else None,
+            org=row["org_id"],
+            sid=claimed.sid,
+        )
+        if len(self._sessions) > 10_000:
+            self._sessions.clear()
+        self._sessions[key] = (principal, now)
         return principal
 
     async def _service_key(self, token: str, scope: Scope) -> Principal:
