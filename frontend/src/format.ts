@@ -61,5 +61,6 @@ export function age(seconds: number): string {
     new Intl.NumberFormat(uiLocale(), { style: "unit", unit: u, unitDisplay: "narrow" }).format(n);
   if (seconds < 60) return unit(Math.max(0, Math.round(seconds)), "second");
   if (seconds < 3600) return unit(Math.round(seconds / 60), "minute");
-  return unit(Math.round(seconds / 3600), "hour");
+  if (seconds < 48 * 3600) return unit(Math.round(seconds / 3600), "hour");
+  return unit(Math.round(seconds / 86400), "day");
 }

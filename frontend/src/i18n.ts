@@ -53,6 +53,7 @@ const en = {
   noProducts: "No product sales yet.",
   signedInAs: "Signed in as {email} ({role})",
   skip: "Skip to content",
+  showAllProducts: "Show all {n} products",
 };
 export type Key = keyof typeof en;
 
@@ -106,6 +107,7 @@ const id: Record<Key, string> = {
   noProducts: "Belum ada penjualan produk.",
   signedInAs: "Masuk sebagai {email} ({role})",
   skip: "Lewati ke konten",
+  showAllProducts: "Tampilkan semua {n} produk",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, id };

@@ -25,8 +25,9 @@ export function useStudios(): Map<string, Studio> {
 }
 
 /** On-air sessions by account from the SSE feed: its snapshot first, then one change per event. */
-function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; connected: boolean } {
+function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received: Map<string, string>; connected: boolean } {
   const [sessions, setSessions] = useState(new Map<string, Live>());
+  const [received, setReceived] = useState(new Map<string, string>());
   const [connected, setConnected] = useState(false);
   useEffect(() => {
     if (!enabled) return;
@@ -38,6 +39,12 @@ function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; connected
       source.addEventListener("open", () => setConnected(true));
       source.addEventListener("snapshot", (event) => {
         const data = JSON.parse((event as MessageEvent<string>).data) as { sessions: Live[] };
+        const now = new Date().toISOString();
+        setReceived((old) => {
+          const next = new Map(old);
+          for (const s of data.sessions) next.set(s.account_id, now);
+          return next;
+        });
         setSessions((old) => {
           const next = new Map<string, Live>();
           for (const [key, value] of old) if (!value.on_air) next.set(key, value);
@@ -47,6 +54,7 @@ function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; connected
       });
       source.addEventListener("session", (event) => {
         const s = JSON.parse((event as MessageEvent<string>).data) as Live;
+        setReceived((old) => new Map(old).set(s.account_id, new Date().toISOString()));
         setSessions((old) => {
           const known = old.get(s.account_id);
           if (known && known.session_id > s.session_id) return old;
@@ -68,7 +76,7 @@ function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; connected
       source?.close();
     };
   }, [enabled]);
-  return { sessions, connected };
+  return { sessions, received, connected };
 }
 
 function ErrorState(props: { onRetry: () => void }) {
@@ -114,14 +122,21 @@ function SessionFigures(props: { s: Live | Session; currency: string }) {
   );
 }
 
-function AccountCard(props: { account: Account; live: Live | undefined; studio: Studio | undefined }) {
+/** The later of two instants (ISO strings), either may be missing. */
+function latest(a: string | null | undefined, b: string | null | undefined): string | null {
+  if (!a || !b) return a ?? b ?? null;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+function AccountCard(props: { account: Account; live: Live | undefined; received: string | undefined; studio: Studio | undefined }) {
   const { account, live } = props;
   const currency = live?.currency ?? props.studio?.currency ?? "IDR";
   const tz = props.studio?.timezone ?? "Asia/Jakarta";
   const onAir = live?.on_air ?? account.on_air_session_id != null;
-  const freshAt = live?.observed_at ?? account.last_successful_poll_at;
+  // Freshness is about this page's data: the last poll the gateway reported, or the last live update received.
+  const freshAt = latest(account.last_successful_poll_at, props.received);
   return (
-    <article class={onAir ? "card account on-air" : "card account"} data-account={account.account_id}>
+    <article class={onAir ? "card account on-air" : "card account"} data-account={account.account_id} data-session={live?.session_id}>
       <header>
         <h2>{account.display_name ?? account.account_id}</h2>
         <span class={onAir ? "pill live" : "pill"}>{onAir ? t("onAir") : t("offAir")}</span>
@@ -152,13 +167,22 @@ function LiveNow() {
   const studios = useStudios();
   const [accounts, setAccounts] = useState<Load<Account[]>>({ state: "loading" });
   const [attempt, setAttempt] = useState(0);
-  const { sessions, connected } = useLiveFeed(true);
+  const { sessions, received, connected } = useLiveFeed(true);
   useEffect(() => {
     setAccounts({ state: "loading" });
-    api.GET("/api/v1/accounts", { params: { query: { limit: 200 } } }).then(
-      ({ data }) => setAccounts(data ? { state: "ready", value: data.items } : { state: "error" }),
-      () => setAccounts({ state: "error" }),
-    );
+    let first = true;
+    const load = () =>
+      api.GET("/api/v1/accounts", { params: { query: { limit: 200 } } }).then(
+        ({ data }) => {
+          if (data) setAccounts({ state: "ready", value: data.items });
+          else if (first) setAccounts({ state: "error" });
+          first = false;
+        },
+        () => first && setAccounts({ state: "error" }),
+      );
+    load();
+    const timer = setInterval(load, 30_000); // polling health and new accounts; figures come over the feed
+    return () => clearInterval(timer);
   }, [attempt]);
   return (
     <main id="main">
@@ -180,6 +204,7 @@ function LiveNow() {
                 key={a.account_id}
                 account={a}
                 live={sessions.get(a.account_id)}
+                received={received.get(a.account_id)}
                 studio={studios.get(a.studio_id)}
               />
             ))}
@@ -192,11 +217,15 @@ function LiveNow() {
 function MySessions() {
   const studios = useStudios();
   const [sessions, setSessions] = useState<Load<Session[]>>({ state: "loading" });
+  const [loadedAt, setLoadedAt] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     const load = () =>
       api.GET("/api/v1/sessions", { params: { query: { limit: 50 } } }).then(
-        ({ data }) => setSessions(data ? { state: "ready", value: data.items } : { state: "error" }),
+        ({ data }) => {
+          setSessions(data ? { state: "ready", value: data.items } : { state: "error" });
+          if (data) setLoadedAt(new Date().toISOString());
+        },
         () => setSessions({ state: "error" }),
       );
     load();
@@ -207,6 +236,7 @@ function MySessions() {
     <main id="main">
       <div class="page-head">
         <h1>{t("mySessions")}</h1>
+        <Freshness at={loadedAt} />
       </div>
       {sessions.state === "loading" && <p class="state">{t("loading")}</p>}
       {sessions.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
@@ -216,7 +246,7 @@ function MySessions() {
           {sessions.value.map((s) => {
             const tz = studios.get(s.studio_id)?.timezone ?? s.timezone;
             return (
-              <article class={s.on_air ? "card account on-air" : "card account"} key={`${s.account_id}/${s.session_id}`} data-account={s.account_id}>
+              <article class={s.on_air ? "card account on-air" : "card account"} key={`${s.account_id}/${s.session_id}`} data-account={s.account_id} data-session={s.session_id}>
                 <header>
                   <h2>
                     <a href={`/sessions/${encodeURIComponent(s.account_id)}/${s.session_id}`}>
@@ -225,7 +255,6 @@ function MySessions() {
                   </h2>
                   <span class={s.on_air ? "pill live" : "pill"}>{s.on_air ? t("onAir") : t("offAir")}</span>
                 </header>
-                {s.on_air && <Freshness at={s.observed_at} />}
                 <p class="muted">
                   {s.account_id} · {t("started")} {dateTime(s.started_at, tz)}
                 </p>

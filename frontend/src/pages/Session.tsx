@@ -9,6 +9,7 @@ import { clock, count, dateTime, money } from "../format";
 import { t } from "../i18n";
 
 type Detail = Schemas["SessionDetail"];
+const TOP_PRODUCTS = 10;
 
 function Timeline(props: { detail: Detail }) {
   const box = useRef<HTMLDivElement>(null);
@@ -26,7 +27,7 @@ function Timeline(props: { detail: Detail }) {
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timezone),
         scales: { x: { time: true } },
         axes: [
-          {},
+          { values: (_u, ticks) => ticks.map((v) => clock(new Date(v * 1000).toISOString(), timezone)) },
           { scale: "v", label: t("viewers"), size: 50 },
           { scale: "g", side: 1, label: t("gmv"), size: 70, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => money(String(v), currency)) },
         ],
@@ -52,6 +53,8 @@ function Timeline(props: { detail: Detail }) {
 
 export function SessionPage(props: { accountId: string; sessionId: string }) {
   const [detail, setDetail] = useState<Detail | null | "error">(null);
+  const [loadedAt, setLoadedAt] = useState<string | null>(null);
+  const [allProducts, setAllProducts] = useState(false);
   useEffect(() => {
     let stop = false;
     const load = () =>
@@ -60,7 +63,11 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
           params: { path: { account_id: props.accountId, session_id: Number(props.sessionId) } },
         })
         .then(
-          ({ data }) => !stop && setDetail(data ?? "error"),
+          ({ data }) => {
+            if (stop) return;
+            setDetail(data ?? "error");
+            if (data) setLoadedAt(new Date().toISOString());
+          },
           () => !stop && setDetail("error"),
         );
     load();
@@ -80,7 +87,11 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
       </main>
     );
   const m = detail.metrics;
-  const products = [...detail.products].sort((a, b) => Number(b.placed_sales ?? -1) - Number(a.placed_sales ?? -1));
+  // Ranked by GMV; products that sold nothing (most of a showcase) only on request.
+  const ranked = [...detail.products].sort((a, b) => Number(b.placed_sales ?? -1) - Number(a.placed_sales ?? -1));
+  const sold = ranked.filter((p) => (p.placed_items_sold ?? 0) > 0 || Number(p.placed_sales ?? 0) > 0);
+  const products = allProducts ? ranked : sold.slice(0, TOP_PRODUCTS);
+  const hidden = ranked.length - products.length;
   return (
     <main id="main">
       <p><a href="/">← {t("back")}</a></p>
@@ -92,7 +103,7 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
         {detail.account_id} · {t("started")} {dateTime(detail.started_at, detail.timezone)}
         {detail.ended_at && ` · ${t("ended")} ${dateTime(detail.ended_at, detail.timezone)}`}
       </p>
-      {detail.on_air && <Freshness at={detail.observed_at} />}
+      {detail.on_air && <Freshness at={loadedAt} />}
       <section class="card">
         <dl class="figures">
           <Figure label={t("gmv")} value={money(m.placed_sales, detail.currency)} unknown={m.placed_sales == null} big />
@@ -111,9 +122,8 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
       </section>
       <section class="card">
         <h2>{t("products")}</h2>
-        {products.length === 0 ? (
-          <p class="state">{t("noProducts")}</p>
-        ) : (
+        {products.length === 0 && <p class="state">{t("noProducts")}</p>}
+        {products.length > 0 && (
           <div class="table-scroll" tabIndex={0} aria-label={t("products")}>
             <table>
               <thead>
@@ -136,6 +146,11 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
               </tbody>
             </table>
           </div>
+        )}
+        {hidden > 0 && (
+          <button type="button" class="secondary" onClick={() => setAllProducts(true)}>
+            {t("showAllProducts", { n: ranked.length })}
+          </button>
         )}
       </section>
     </main>
