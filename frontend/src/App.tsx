@@ -41,8 +41,8 @@ export function App() {
   const [booting, setBooting] = useState(true);
   const [expired, setExpired] = useState(false);
   useEffect(() => {
-    const off = onAuth((next) => {
-      if (!next && auth() === null && who) setExpired(true);
+    const off = onAuth((next, wasExpired) => {
+      setExpired(wasExpired);
       setWho(next);
     });
     refresh().finally(() => setBooting(false));

@@ -14,7 +14,8 @@ export interface SignedIn {
   me: Me;
 }
 
-type Listener = (state: SignedIn | null) => void;
+/** `expired`: the API refused the sign-in and the refresh cookie could not renew it (not a sign-out). */
+type Listener = (state: SignedIn | null, expired: boolean) => void;
 let state: SignedIn | null = null;
 const listeners = new Set<Listener>();
 let refreshing: Promise<boolean> | null = null;
@@ -28,9 +29,9 @@ export function onAuth(fn: Listener): () => void {
   return () => void listeners.delete(fn);
 }
 
-function setState(next: SignedIn | null): void {
+function setState(next: SignedIn | null, expired = false): void {
   state = next;
-  listeners.forEach((fn) => fn(next));
+  listeners.forEach((fn) => fn(next, expired));
 }
 
 function csrfCookie(): string {
@@ -48,9 +49,9 @@ const withToken: Middleware = {
 export const api = createClient<paths>({ baseUrl: "" });
 api.use(withToken);
 
-async function loadMe(token: string): Promise<Me | null> {
-  const res = await fetch("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
-  return res.ok ? ((await res.json()) as Me) : null;
+/** Who signed in, from the sign-in / refresh answer (saves a round trip to /api/v1/me on every page load). */
+function meOf(user: Schemas["User"]): Me {
+  return { sub: user.user_id, role: user.role, studios: user.studios, host_id: user.host_id };
 }
 
 export type SignInResult = { ok: true } | { ok: false; status: number; retryAfter: number | null };
@@ -61,9 +62,7 @@ export async function signIn(email: string, password: string): Promise<SignInRes
     const retry = response.headers.get("Retry-After");
     return { ok: false, status: response.status, retryAfter: retry ? Number(retry) : null };
   }
-  const me = await loadMe(data.access_token);
-  if (!me) return { ok: false, status: 500, retryAfter: null };
-  setState({ token: data.access_token, csrf: data.csrf_token, email: data.user.email, me });
+  setState({ token: data.access_token, csrf: data.csrf_token, email: data.user.email, me: meOf(data.user) });
   return { ok: true };
 }
 
@@ -75,9 +74,7 @@ export function refresh(): Promise<boolean> {
       if (!csrf) return false;
       const { data } = await api.POST("/api/v1/auth/refresh", { params: { header: { "X-CSRF-Token": csrf } } });
       if (!data) return false;
-      const me = state?.me ?? (await loadMe(data.access_token));
-      if (!me) return false;
-      setState({ token: data.access_token, csrf: data.csrf_token, email: data.user.email, me });
+      setState({ token: data.access_token, csrf: data.csrf_token, email: data.user.email, me: meOf(data.user) });
       return true;
     } catch {
       return false;
@@ -96,7 +93,7 @@ export async function signOut(): Promise<void> {
 
 /** Called when the API refused the token even after a refresh. */
 export function expired(): void {
-  setState(null);
+  if (state) setState(null, true);
 }
 
 const renewOn401: Middleware = {

@@ -5,7 +5,7 @@ import uPlot from "uplot";
 import { api, type Schemas } from "../api/client";
 import { Figure } from "../components/Figure";
 import { Freshness } from "../components/Freshness";
-import { clock, count, dateTime, money } from "../format";
+import { clock, count, dateTime, money, moneyCompact } from "../format";
 import { t } from "../i18n";
 
 type Detail = Schemas["SessionDetail"];
@@ -29,7 +29,7 @@ function Timeline(props: { detail: Detail }) {
         axes: [
           { values: (_u, ticks) => ticks.map((v) => clock(new Date(v * 1000).toISOString(), timezone)) },
           { scale: "v", label: t("viewers"), size: 50 },
-          { scale: "g", side: 1, label: t("gmv"), size: 70, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => money(String(v), currency)) },
+          { scale: "g", side: 1, label: t("gmv"), size: 70, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => moneyCompact(v, currency)) },
         ],
         series: [
           { value: (_u, v) => (v == null ? "—" : clock(new Date(v * 1000).toISOString(), timezone)) },

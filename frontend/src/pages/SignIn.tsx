@@ -7,7 +7,8 @@ export function SignIn(props: { expired: boolean; onDone: () => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(props.expired ? t("sessionExpired") : null);
+  const [error, setError] = useState<string | null>(null);
+  const shown = error ?? (props.expired ? t("sessionExpired") : null);
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -28,7 +29,7 @@ export function SignIn(props: { expired: boolean; onDone: () => void }) {
 
   return (
     <main id="main" class="signin">
-      <form onSubmit={submit} class="card" aria-describedby={error ? "signin-error" : undefined}>
+      <form onSubmit={submit} class="card" aria-describedby={shown ? "signin-error" : undefined}>
         <h1>{t("signIn")}</h1>
         <label for="email">{t("email")}</label>
         <input
@@ -48,9 +49,9 @@ export function SignIn(props: { expired: boolean; onDone: () => void }) {
           value={password}
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
-        {error && (
+        {shown && (
           <p id="signin-error" class="error" role="alert">
-            {error}
+            {shown}
           </p>
         )}
         <button type="submit" disabled={busy}>

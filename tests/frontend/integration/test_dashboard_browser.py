@@ -209,3 +209,23 @@ def test_a_host_sees_only_their_own_sessions(browser: Browser, studio: Studio) -
     assert page.locator("text=Live now").count() == 0
     screenshot(page, "host-home")
     page.context.close()
+
+
+def test_an_ended_sign_in_leads_back_to_sign_in_and_then_to_the_same_page(browser: Browser, studio: Studio) -> None:
+    page = sign_in(browser, studio, HOST)
+    link = page.locator("article[data-session] a").first
+    expect(link).to_be_visible(timeout=30_000)
+    target = link.get_attribute("href")
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "ls_csrf")
+    ended = page.request.post(f"{studio.base_url}/api/v1/auth/signout", headers={"X-CSRF-Token": csrf})
+    assert ended.ok, ended.text()
+    page.wait_for_timeout(2500)  # the gateway re-checks a token against the database at most every 2 s
+    link.click()
+    expect(page.get_by_role("alert")).to_contain_text("Your sign-in has expired")
+    assert page.url.endswith(str(target))  # still the page that was asked for
+    page.get_by_label("Email").fill(HOST)
+    page.get_by_label("Password").fill(studio.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Per minute")).to_be_visible()
+    screenshot(page, "host-session-after-sign-in-again")
+    page.context.close()
