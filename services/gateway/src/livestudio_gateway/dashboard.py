@@ -9,14 +9,19 @@ routes (`/api`, `/schema`, `/health`, `/metrics`) are never answered with the pa
 `ApiOnly` runs the caller middleware (bearer token, rate limit) for everything but the dashboard's files: those
 are public (the page signs in through the API). The build lives in `frontend/dist` of the repository
 (`GATEWAY_DASHBOARD_DIR` points elsewhere); without a build the gateway serves the API alone.
+
+`python -m livestudio_gateway.dashboard openapi` prints the OpenAPI document of `create_app()` (no server, no
+database): the dashboard's API types are generated from it (`livestudio_devinfra.frontend`).
 """
 
 from __future__ import annotations
 
+import json
 import mimetypes
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
@@ -89,3 +94,23 @@ class ApiOnly:
             await self.app(scope, receive, send)
         else:
             await self.guarded(scope, receive, send)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document `/schema/openapi.json` serves, from an app that is built but never started."""
+    from livestudio_gateway.main import create_app  # main imports this module
+    from livestudio_gateway.settings import GatewaySettings
+
+    settings = GatewaySettings(
+        jwt_secret="openapi-export-only-" + "x" * 16,
+        database_url="postgresql://openapi@127.0.0.1:1/openapi",
+        kafka_bootstrap="127.0.0.1:1",
+    )
+    document: dict[str, Any] = create_app(settings).openapi_schema.to_schema()
+    return document
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["openapi"]:
+        sys.exit("usage: python -m livestudio_gateway.dashboard openapi")
+    sys.stdout.write(json.dumps(openapi_document(), indent=1, sort_keys=True) + "\n")
