@@ -1,7 +1,7 @@
 // One session: its figures, a per-minute chart (viewers and GMV, uPlot) and the product ranking.
 import { useEffect, useRef, useState } from "preact/hooks";
 import "uplot/dist/uPlot.min.css";
-import uPlot from "uplot";
+import type uPlotType from "uplot";
 import { api, type Schemas } from "../api/client";
 import { Figure } from "../components/Figure";
 import { Freshness } from "../components/Freshness";
@@ -20,31 +20,41 @@ function Timeline(props: { detail: Detail }) {
     const viewers = timeline.map((p) => p.current_viewers ?? p.viewers ?? null);
     const gmv = timeline.map((p) => (p.placed_sales == null ? null : Number(p.placed_sales)));
     const width = () => box.current?.clientWidth ?? 320;
-    const chart = new uPlot(
-      {
-        width: width(),
-        height: 220,
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timezone),
-        scales: { x: { time: true } },
-        axes: [
-          { values: (_u, ticks) => ticks.map((v) => clock(new Date(v * 1000).toISOString(), timezone)) },
-          { scale: "v", label: t("viewers"), size: 50 },
-          { scale: "g", side: 1, label: t("gmv"), size: 70, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => moneyCompact(v, currency)) },
-        ],
-        series: [
-          { value: (_u, v) => (v == null ? "—" : clock(new Date(v * 1000).toISOString(), timezone)) },
-          { label: t("viewers"), scale: "v", stroke: "#2f6fdf", width: 2, value: (_u, v) => count(v) },
-          { label: t("gmv"), scale: "g", stroke: "#c2410c", width: 2, value: (_u, v) => (v == null ? "—" : money(String(v), currency)) },
-        ],
-      },
-      [xs, viewers, gmv],
-      box.current,
-    );
-    const resize = () => chart.setSize({ width: width(), height: 220 });
+    let chart: uPlotType | null = null;
+    let gone = false;
+    const resize = () => chart?.setSize({ width: width(), height: 220 });
+    // uPlot (the bulk of this page's code) loads after the figures and the ranking have painted.
+    import("uplot").then(({ default: uPlot }) => {
+      if (gone || !box.current) return;
+      chart = new uPlot(
+        {
+          width: width(),
+          height: 220,
+          tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), timezone),
+          scales: { x: { time: true } },
+          axes: [
+            {
+              incrs: [60, 300, 600, 900, 1800, 3600, 7200, 14400], // whole minutes: the timeline is per minute
+              values: (_u, ticks) => ticks.map((v) => clock(new Date(v * 1000).toISOString(), timezone)),
+            },
+            { scale: "v", label: t("viewers"), size: 50 },
+            { scale: "g", side: 1, label: t("gmv"), size: 70, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => moneyCompact(v, currency)) },
+          ],
+          series: [
+            { value: (_u, v) => (v == null ? "—" : clock(new Date(v * 1000).toISOString(), timezone)) },
+            { label: t("viewers"), scale: "v", stroke: "#2f6fdf", width: 2, value: (_u, v) => count(v) },
+            { label: t("gmv"), scale: "g", stroke: "#c2410c", width: 2, value: (_u, v) => (v == null ? "—" : money(String(v), currency)) },
+          ],
+        },
+        [xs, viewers, gmv],
+        box.current,
+      );
+    });
     addEventListener("resize", resize);
     return () => {
+      gone = true;
       removeEventListener("resize", resize);
-      chart.destroy();
+      chart?.destroy();
     };
   }, [timeline, timezone, currency]);
   if (timeline.length === 0) return <p class="state">{t("noTimeline")}</p>;
