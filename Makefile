@@ -2,7 +2,7 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 
-.PHONY: bootstrap sync up test lint typecheck contract unit integration chaos bench clean
+.PHONY: bootstrap sync up dashboard test lint typecheck contract unit integration chaos bench clean
 
 bootstrap:  ## install uv into the current Python if it is missing
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -13,6 +13,9 @@ sync: bootstrap
 up: sync  ## run the whole system on embedded defaults (Ctrl-C stops everything)
 	$(UV) run --locked python -m livestudio_devinfra.up $(ARGS)
 
+dashboard: sync  ## build the dashboard into frontend/dist (make up does it when its sources changed)
+	$(UV) run --locked python -m livestudio_devinfra.frontend build --force
+
 lint: sync
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
@@ -20,8 +23,9 @@ lint: sync
 typecheck: sync
 	$(UV) run --locked mypy libs services tests bench
 
-contract: sync  ## regenerate the committed JSON Schemas and AsyncAPI document
+contract: sync  ## regenerate the committed JSON Schemas, AsyncAPI document and the dashboard's API types
 	$(UV) run --locked python -m livestudio_schemas.export
+	$(UV) run --locked python -m livestudio_devinfra.frontend types
 
 unit: sync
 	$(UV) run --locked pytest -m unit $(PYTEST_ARGS)
@@ -39,4 +43,4 @@ bench: sync
 	@for b in bench/*.py; do echo "== $$b"; $(UV) run --locked python $$b || exit 1; done
 
 clean:
-	rm -rf .livestudio .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .livestudio .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules

@@ -1,4 +1,5 @@
-"""`make up`'s runner starts everything, prints where things are, and stops cleanly on Ctrl-C (no stray process)."""
+"""`make up`'s runner starts everything (the dashboard built first), prints where things are, and stops cleanly on
+Ctrl-C (no stray process)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,10 @@ def test_up_prints_urls_serves_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
         assert signin.status_code == 200, signin.text
         token = signin.json()["access_token"]
         root = gateway.removesuffix("/api/v1")
+        dashboard = next(ln.split()[1] for ln in lines if ln.strip().startswith("dashboard "))
+        assert dashboard == root + "/"  # the first address printed is the dashboard, served by the gateway
+        page = httpx.get(dashboard, timeout=5)
+        assert page.status_code == 200 and '<div id="app">' in page.text, page.text[:500]
         assert httpx.get(f"{root}/health/ready", timeout=5).status_code == 200
         assert (
             httpx.get(f"{gateway}/studios", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200

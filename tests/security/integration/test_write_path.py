@@ -169,12 +169,14 @@ async def test_a_host_cannot_credit_themselves(victim: Stack) -> None:
     )
     assert (await victim.outcome(forged))[0] == "rejected"
     unrostered = await victim.inject(
-        {"kind": "host.check_in", "host_id": "host-a2", "account_id": "acc-a1", "at": datetime.now(UTC).isoformat()}, scope=scope
+        {"kind": "host.check_in", "host_id": "host-a2", "account_id": "acc-a1", "at": datetime.now(UTC).isoformat()},
+        scope=scope,
     )
     status, error = await victim.outcome(unrostered)
     assert status == "rejected" and error is not None and "not scheduled" in error
     other = await victim.inject(
-        {"kind": "host.check_in", "host_id": "host-a1", "account_id": "acc-a1", "at": datetime.now(UTC).isoformat()}, scope=scope
+        {"kind": "host.check_in", "host_id": "host-a1", "account_id": "acc-a1", "at": datetime.now(UTC).isoformat()},
+        scope=scope,
     )
     assert (await victim.outcome(other))[0] == "rejected"
     assert await victim.pool.fetchval("SELECT count(*) FROM host_checks WHERE host_id = 'host-a2'") == 0

@@ -5,8 +5,9 @@ the Shopee simulator (seeded, accelerated clock), the five services and the loca
 (webhook receiver, fake Telegram API, SMTP sink) as separate processes; seeds the demo studio (with alert
 channels pointing at the fakes, rules and a daily summary) on first run, and its organisation's people (an owner,
 a manager and a host, all with the password kept in `.livestudio/secrets.json`); runs a local SMTP sink whose
-mails (invitations, password resets) land in `.livestudio/mail/*.eml`; prints the gateway URL, how to sign in,
-the docs and metrics URLs, and where the notifications arrive.
+mails (invitations, password resets) land in `.livestudio/mail/*.eml`; builds the dashboard first when its
+sources changed (`frontend.build()`, Node from the uv environment); prints the dashboard URL and how to sign in
+first, then the API, docs and metrics URLs, and where the notifications arrive.
 Options point it at an external Kafka/PostgreSQL or at the real Shopee hosts instead of the simulator.
 """
 
@@ -25,7 +26,7 @@ from types import FrameType
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from livestudio_devinfra import demo
+from livestudio_devinfra import demo, frontend
 from livestudio_devinfra.mailsink import MailSink
 from livestudio_devinfra.stack import SERVICES, Stack, StackConfig
 from livestudio_runtime.secrets import CookieCipher
@@ -170,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        print("building the dashboard (only when its sources changed) …", flush=True)
+        try:
+            frontend.build()
+        except (frontend.FrontendError, OSError, subprocess.TimeoutExpired) as exc:
+            print(f"  the dashboard could not be built; the API runs without it:\n{exc}", flush=True)
         print("starting embedded PostgreSQL, broker, simulator and services …", flush=True)
         stack.start(SERVICES)
         if not args.no_demo and not args.real_shopee and not (args.home / "demo-seeded").exists():
@@ -202,10 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"""
 Live Studio is running.
-  gateway     {gw}/api/v1
-  API docs    {gw}/schema/swagger   (OpenAPI: {gw}/schema/openapi.json)
+  dashboard   {gw}/      <- open this in a browser and sign in as owner@demo.livestudio.local
   sign in as one of these, password {keys["demo_password"]}
 {people}
+  gateway     {gw}/api/v1
+  API docs    {gw}/schema/swagger   (OpenAPI: {gw}/schema/openapi.json)
   try         curl -c jar -H 'Content-Type: application/json' \\
                 -d '{{"email": "owner@demo.livestudio.local", "password": "{keys["demo_password"]}"}}' \\
                 {gw}/api/v1/auth/signin      (answers access_token; then:)

@@ -3,7 +3,7 @@
 Middleware, outermost first: HTTP metrics (per route template), then the caller (JWT authentication and the
 per-client rate limit, `caller.CallerMiddleware`). Errors are RFC 9457 problem+json; OpenAPI 3.1 is served at
 `/schema` (`/schema/openapi.json`, docs UI `/schema/swagger`). `/health/live`, `/health/ready` (Postgres and broker
-reachable) and `/metrics` come from the runtime.
+reachable) and `/metrics` come from the runtime. The dashboard's built files are served at `/` (`dashboard.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from livestudio_gateway import server
 from livestudio_gateway.caller import CallerMiddleware
+from livestudio_gateway.dashboard import ApiOnly, dashboard_routes
 from livestudio_gateway.handlers import api_router
 from livestudio_gateway.httpmetrics import HttpMetricsMiddleware
 from livestudio_gateway.identity.handlers import PUBLIC_PREFIX
@@ -81,11 +82,14 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     middleware = [
         HttpMetricsMiddleware,
         DefineMiddleware(
-            CallerMiddleware,
-            verifier=gateway.verifier,
-            buckets=buckets,
-            exclude_prefixes=(*OPS_PATHS, PUBLIC_PREFIX),  # identity (issue #18): sign-in routes are public
-            resolve=gateway.identity.resolve if gateway.identity is not None else None,
+            ApiOnly,  # the dashboard's files (issue #19) are public; everything else meets the caller middleware
+            guard=lambda app: CallerMiddleware(
+                app,
+                verifier=gateway.verifier,
+                buckets=buckets,
+                exclude_prefixes=(*OPS_PATHS, PUBLIC_PREFIX),  # identity (issue #18): sign-in routes are public
+                resolve=gateway.identity.resolve if gateway.identity is not None else None,
+            ),
         ),
     ]
     cors = (
@@ -104,7 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[gateway.lifespan],
-        route_handlers=[api_router(), identity_router()],
+        route_handlers=[api_router(), identity_router(), *dashboard_routes()],
         state={"gateway": gateway},
         middleware=middleware,
         plugins=[problem_details_plugin()],

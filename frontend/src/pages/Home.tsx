@@ -1,0 +1,273 @@
+// Live now: every account of the caller's studios, on air or not, with its session's figures, updated over the
+// SSE feed (/api/v1/live) without reload. A host (who may not read accounts or the feed) sees their own sessions.
+import { useEffect, useState } from "preact/hooks";
+import { api, auth, refresh, type Schemas } from "../api/client";
+import type { LiveSession } from "../api/live";
+import { Figure } from "../components/Figure";
+import { Freshness } from "../components/Freshness";
+import { count, dateTime, money } from "../format";
+import { t } from "../i18n";
+
+type Account = Schemas["Account"];
+type Live = LiveSession;
+type Studio = Schemas["Studio"];
+type Session = Schemas["SessionSummary"];
+type Load<T> = { state: "loading" } | { state: "error" } | { state: "ready"; value: T };
+
+export function useStudios(): Map<string, Studio> {
+  const [studios, setStudios] = useState(new Map<string, Studio>());
+  useEffect(() => {
+    api.GET("/api/v1/studios").then(({ data }) => {
+      if (data) setStudios(new Map(data.items.map((s) => [s.studio_id, s])));
+    });
+  }, []);
+  return studios;
+}
+
+/** On-air sessions by account from the SSE feed: its snapshot first, then one change per event. */
+function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received: Map<string, string>; connected: boolean } {
+  const [sessions, setSessions] = useState(new Map<string, Live>());
+  const [received, setReceived] = useState(new Map<string, string>());
+  const [connected, setConnected] = useState(false);
+  useEffect(() => {
+    if (!enabled) return;
+    let source: EventSource | null = null;
+    let stopped = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const open = () => {
+      source = new EventSource("/api/v1/live"); // the HttpOnly ls_access cookie authenticates it (same origin)
+      source.addEventListener("open", () => setConnected(true));
+      source.addEventListener("snapshot", (event) => {
+        const data = JSON.parse((event as MessageEvent<string>).data) as { sessions: Live[] };
+        const now = new Date().toISOString();
+        setReceived((old) => {
+          const next = new Map(old);
+          for (const s of data.sessions) next.set(s.account_id, now);
+          return next;
+        });
+        setSessions((old) => {
+          const next = new Map<string, Live>();
+          for (const [key, value] of old) if (!value.on_air) next.set(key, value);
+          for (const s of data.sessions) next.set(s.account_id, s);
+          return next;
+        });
+      });
+      source.addEventListener("session", (event) => {
+        const s = JSON.parse((event as MessageEvent<string>).data) as Live;
+        setReceived((old) => new Map(old).set(s.account_id, new Date().toISOString()));
+        setSessions((old) => {
+          const known = old.get(s.account_id);
+          if (known && known.session_id > s.session_id) return old;
+          return new Map(old).set(s.account_id, s);
+        });
+      });
+      source.addEventListener("error", () => {
+        setConnected(false);
+        if (source?.readyState === EventSource.CLOSED && !stopped) {
+          // Refused (e.g. the access cookie expired): renew the sign-in, then reconnect.
+          retry = setTimeout(() => refresh().then((ok) => ok && !stopped && open()), 1000);
+        }
+      });
+    };
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      source?.close();
+    };
+  }, [enabled]);
+  return { sessions, received, connected };
+}
+
+function ErrorState(props: { onRetry: () => void }) {
+  return (
+    <div class="state error" role="alert">
+      <p>{t("errorLoading")}</p>
+      <button type="button" onClick={props.onRetry}>
+        {t("retry")}
+      </button>
+    </div>
+  );
+}
+
+function SessionFigures(props: { s: Live | Session; currency: string }) {
+  const s = props.s;
+  return (
+    <dl class="figures">
+      <Figure
+        label={t("viewers")}
+        value={count(s.current_viewers)}
+        unknown={s.current_viewers == null}
+        testid="viewers"
+      />
+      <Figure
+        label={t("gmv")}
+        value={money(s.placed_sales, props.currency)}
+        unknown={s.placed_sales == null}
+        big
+        testid="gmv"
+      />
+      <Figure
+        label={`${t("orders")} (${t("ordersPlaced")} / ${t("ordersConfirmed")})`}
+        value={`${count(s.placed_orders)} / ${count(s.confirmed_orders)}`}
+        unknown={s.placed_orders == null || s.confirmed_orders == null}
+        testid="orders"
+      />
+      <Figure
+        label={t("gmvConfirmed")}
+        value={money(s.confirmed_sales, props.currency)}
+        unknown={s.confirmed_sales == null}
+      />
+    </dl>
+  );
+}
+
+/** The later of two instants (ISO strings), either may be missing. */
+function latest(a: string | null | undefined, b: string | null | undefined): string | null {
+  if (!a || !b) return a ?? b ?? null;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+function AccountCard(props: { account: Account; live: Live | undefined; received: string | undefined; studio: Studio | undefined }) {
+  const { account, live } = props;
+  const currency = live?.currency ?? props.studio?.currency ?? "IDR";
+  const tz = props.studio?.timezone ?? "Asia/Jakarta";
+  const onAir = live?.on_air ?? account.on_air_session_id != null;
+  // Freshness is about this page's data: the last poll the gateway reported, or the last live update received.
+  const freshAt = latest(account.last_successful_poll_at, props.received);
+  return (
+    <article class={onAir ? "card account on-air" : "card account"} data-account={account.account_id} data-session={live?.session_id}>
+      <header>
+        <h2>{account.display_name ?? account.account_id}</h2>
+        <span class={onAir ? "pill live" : "pill"}>{onAir ? t("onAir") : t("offAir")}</span>
+      </header>
+      <Freshness at={freshAt} />
+      {live ? (
+        <>
+          <p class="title">
+            <a href={`/sessions/${encodeURIComponent(live.account_id)}/${live.session_id}`}>
+              {live.title ?? `${t("session")} ${live.session_id}`}
+            </a>{" "}
+            <span class="muted">
+              {t("started")} {dateTime(live.started_at, tz)}
+            </span>
+          </p>
+          <SessionFigures s={live} currency={currency} />
+        </>
+      ) : (
+        <p class="muted">{t("noSession")}</p>
+      )}
+      {account.state !== "active" && <p class="muted small">{t("accountState", { state: account.state })}</p>}
+      {account.last_error && <p class="muted small">{t("pollError", { error: account.last_error })}</p>}
+    </article>
+  );
+}
+
+function LiveNow() {
+  const studios = useStudios();
+  const [accounts, setAccounts] = useState<Load<Account[]>>({ state: "loading" });
+  const [attempt, setAttempt] = useState(0);
+  const { sessions, received, connected } = useLiveFeed(true);
+  useEffect(() => {
+    setAccounts({ state: "loading" });
+    let first = true;
+    const load = () =>
+      api.GET("/api/v1/accounts", { params: { query: { limit: 200 } } }).then(
+        ({ data }) => {
+          if (data) setAccounts({ state: "ready", value: data.items });
+          else if (first) setAccounts({ state: "error" });
+          first = false;
+        },
+        () => first && setAccounts({ state: "error" }),
+      );
+    load();
+    const timer = setInterval(load, 30_000); // polling health and new accounts; figures come over the feed
+    return () => clearInterval(timer);
+  }, [attempt]);
+  return (
+    <main id="main">
+      <div class="page-head">
+        <h1>{t("liveNow")}</h1>
+        <span class={connected ? "feed on" : "feed"} role="status" data-testid="feed">
+          {connected ? t("liveConnected") : t("liveReconnecting")}
+        </span>
+      </div>
+      {accounts.state === "loading" && <p class="state">{t("loading")}</p>}
+      {accounts.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
+      {accounts.state === "ready" && accounts.value.length === 0 && <p class="state">{t("empty")}</p>}
+      {accounts.state === "ready" && (
+        <div class="grid">
+          {[...accounts.value]
+            .sort((a, b) => Number(sessions.get(b.account_id)?.on_air ?? false) - Number(sessions.get(a.account_id)?.on_air ?? false))
+            .map((a) => (
+              <AccountCard
+                key={a.account_id}
+                account={a}
+                live={sessions.get(a.account_id)}
+                received={received.get(a.account_id)}
+                studio={studios.get(a.studio_id)}
+              />
+            ))}
+        </div>
+      )}
+    </main>
+  );
+}
+
+function MySessions() {
+  const studios = useStudios();
+  const [sessions, setSessions] = useState<Load<Session[]>>({ state: "loading" });
+  const [loadedAt, setLoadedAt] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    const load = () =>
+      api.GET("/api/v1/sessions", { params: { query: { limit: 50 } } }).then(
+        ({ data }) => {
+          setSessions(data ? { state: "ready", value: data.items } : { state: "error" });
+          if (data) setLoadedAt(new Date().toISOString());
+        },
+        () => setSessions({ state: "error" }),
+      );
+    load();
+    const timer = setInterval(load, 10_000);
+    return () => clearInterval(timer);
+  }, [attempt]);
+  return (
+    <main id="main">
+      <div class="page-head">
+        <h1>{t("mySessions")}</h1>
+        <Freshness at={loadedAt} />
+      </div>
+      {sessions.state === "loading" && <p class="state">{t("loading")}</p>}
+      {sessions.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
+      {sessions.state === "ready" && sessions.value.length === 0 && <p class="state">{t("emptySessions")}</p>}
+      {sessions.state === "ready" && (
+        <div class="grid">
+          {sessions.value.map((s) => {
+            const tz = studios.get(s.studio_id)?.timezone ?? s.timezone;
+            return (
+              <article class={s.on_air ? "card account on-air" : "card account"} key={`${s.account_id}/${s.session_id}`} data-account={s.account_id} data-session={s.session_id}>
+                <header>
+                  <h2>
+                    <a href={`/sessions/${encodeURIComponent(s.account_id)}/${s.session_id}`}>
+                      {s.title ?? `${t("session")} ${s.session_id}`}
+                    </a>
+                  </h2>
+                  <span class={s.on_air ? "pill live" : "pill"}>{s.on_air ? t("onAir") : t("offAir")}</span>
+                </header>
+                <p class="muted">
+                  {s.account_id} · {t("started")} {dateTime(s.started_at, tz)}
+                </p>
+                <SessionFigures s={s} currency={s.currency} />
+              </article>
+            );
+          })}
+        </div>
+      )}
+    </main>
+  );
+}
+
+export function Home() {
+  return auth()?.me.role === "host" ? <MySessions /> : <LiveNow />;
+}
