@@ -158,6 +158,20 @@ class Result:
     consumer: dict[str, str] = field(default_factory=dict)
     publish: str = ""
     cpu: dict[str, float] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
+    window_s: float = 0.0
+
+
+SHOPEE_ENDPOINTS = ("session_list", "overview", "product_list", "live_list")
+
+
+def shopee_calls(sim_url: str, since: int) -> dict[str, int]:
+    """Requests the simulator served since `since`, per endpoint (its own request log)."""
+    out: dict[str, int] = {}
+    for endpoint in SHOPEE_ENDPOINTS:
+        rows = httpx.get(f"{sim_url}/__sim/requests", params={"since": since, "endpoint": endpoint}, timeout=120).json()
+        out[endpoint] = len(rows)
+    return out
 
 
 # --- the measurement ------------------------------------------------------------------------------------------
@@ -526,7 +540,6 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
     ingest_env = {
         "LIVE_INTERVAL_S": str(poll),
         "IDLE_INTERVAL_S": str(max(poll, 30.0)),
-        "SETTLING_INTERVAL_S": "120",
         "HISTORY_INTERVAL_S": "86400",
         "HISTORY_INITIAL_SPREAD_S": "3600",
         "KAFKA_SESSION_TIMEOUT_MS": "3000",
@@ -622,7 +635,9 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
                 )
 
             asyncio.run(measure())
+            res.window_s = time.time() - window
             res.cpu = meter.stop()
+            res.calls = shopee_calls(sim_url, since)
             res.consumer = probe.summary(before, probe.scrape())
             res.publish = publish_summary(ingest_before, scrape(stack.url("ingest"), "livestudio_ingest_publish"))
             res.consumer["time lag s p50/p95/p99 (sampled)"] = trio(probe.time_lag)
@@ -685,6 +700,11 @@ def report(results: list[Result], poll: float) -> None:
             total = sum(r.cpu.values())
             parts = ", ".join(f"{name} {share:.0%}" for name, share in sorted(r.cpu.items(), key=lambda x: -x[1]))
             print(f"{'':>8} CPU over the window (share of one core): {parts}; total {total:.2f} of 2 cores")
+        if r.calls and r.polled and r.window_s:
+            per_day = {k: v / r.polled / r.window_s * 86_400 for k, v in r.calls.items()}
+            parts = ", ".join(f"{k} {v:,.0f}" for k, v in per_day.items())
+            total = sum(per_day.values())
+            print(f"{'':>8} Shopee calls per account per day at this window's rate: {parts}; total {total:,.0f}")
         print(
             f"{'':>8} setup {r.setup_s:.0f}s, {r.polled} accounts polled, {r.live_sessions} sessions on air, "
             f"{r.skipped} observations not matched{'; ' + r.note if r.note else ''}"

@@ -79,9 +79,8 @@ def fast_cadence(**overrides: str) -> dict[str, str]:
     env = {
         "INGEST_IDLE_INTERVAL_S": "0.4",
         "INGEST_LIVE_INTERVAL_S": "0.25",
-        "INGEST_SETTLING_INTERVAL_S": "0.4",
         "INGEST_SETTLE_WINDOW_S": str(24 * 3600),
-        "INGEST_HISTORY_INTERVAL_S": "8",
+        "INGEST_HISTORY_INTERVAL_S": "2",  # products too: a frozen clock is read again within seconds
         "INGEST_HISTORY_INITIAL_SPREAD_S": "1",
         "INGEST_HEARTBEAT_INTERVAL_S": "3",
         "INGEST_BACKOFF_INITIAL_S": "0.2",

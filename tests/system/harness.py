@@ -42,7 +42,6 @@ def fast_env(*, live_interval_s: float = 1.0, history_interval_s: float = 6.0) -
         **common,
         "LIVE_INTERVAL_S": str(live_interval_s),
         "IDLE_INTERVAL_S": str(max(live_interval_s, 1.0)),
-        "SETTLING_INTERVAL_S": "1.5",
         "HISTORY_INTERVAL_S": str(history_interval_s),
         "HISTORY_INITIAL_SPREAD_S": "2",
         "HEARTBEAT_INTERVAL_S": "60",

@@ -90,6 +90,10 @@ async def test_replayed_events_reproduce_the_ground_truth_without_leaking_cookie
             # ended sessions the ingest could still read in detail (overview, products) when it saw them
             detailed_after=connected_at - timedelta(hours=23),
         )
+        if problems:  # keep what was collected for a post-mortem
+            (tmp_path / "records.jsonl").write_bytes(
+                b"\n".join(r.topic.encode() + b" " + r.value for r in collector.records)
+            )
         assert not problems, "\n".join(problems[:40])
         ended_during_run = [s for s in checked if s.end is not None and s.end > connected_at]
         assert len(ended_during_run) >= 3, f"only {len(ended_during_run)} sessions ended during the run"

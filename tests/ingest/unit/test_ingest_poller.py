@@ -232,13 +232,64 @@ async def test_history_re_read_publishes_settled_figures_as_corrections() -> Non
         assert _of(rig.drain(), "session.corrected.v1") == []  # nothing changed since
 
 
+def _items_match(event: dict[str, Any], truth_items: list[Any], *fields: str) -> list[str]:
+    got = {int(i["item_id"]): i for i in event["data"]["items"]}
+    out = []
+    for it in truth_items:
+        for name in fields:
+            if got.get(it.item_id, {}).get(name) != getattr(it, name):
+                out.append(f"{it.item_id} {name}: {got.get(it.item_id, {}).get(name)} != {getattr(it, name)}")
+    return out
+
+
+async def test_the_cycle_that_decides_an_end_reads_every_product_at_once(rig: Rig) -> None:
+    """Issue #24: the last on-air read can be long before the end; the read when the end is decided is final."""
+    plan = rig.live_plan()
+    poller = rig.poller(plan.account)
+    rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 - 1800, JKT))  # half an hour before the end
+    await poller._cycle()
+    rig.drain()
+    rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 600, JKT))  # the next cycle: it ended
+    await poller._cycle()
+    events = rig.drain()
+    assert _of(events, "session.ended.v1", plan.session_id)
+    [items] = _of(events, "item.snapshot.v1", plan.session_id)
+    truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
+    assert sum(it.placed_orders for it in truth.items) > 0
+    assert _items_match(items, truth.items, "placed_orders", "placed_items_sold") == []
+
+
+async def test_the_history_re_read_re_reads_the_products_of_the_sessions_it_lists() -> None:
+    for rig in _rig(settle_delay=timedelta(hours=3)):
+        plan = rig.live_plan()
+        rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 300, JKT))
+        poller = rig.poller(plan.account)
+        poller.deps.settings = IngestSettings(settle_window_s=0, heartbeat_interval_s=3600)  # no settling reads
+        await poller._cycle()
+        rig.drain()
+        rig.sim.advance(timedelta(hours=4))  # confirmations settled meanwhile
+        await poller._cycle()
+        assert _of(rig.drain(), "item.snapshot.v1", plan.session_id) == []
+        poller.next_history_mono = 0
+        await poller._cycle()
+        [items] = _of(rig.drain(), "item.snapshot.v1", plan.session_id)
+        truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
+        assert truth.settled
+        assert sum(it.confirmed_orders for it in truth.items) > 0
+        assert _items_match(items, truth.items, "confirmed_orders", "confirmed_items_sold") == []
+        poller.next_history_mono = 0
+        await poller._cycle()
+        assert _of(rig.drain(), "item.snapshot.v1") == []  # nothing changed since
+
+
 async def test_backfill_of_sessions_older_than_the_session_list() -> None:
     for rig in _rig():
         poller = rig.poller(0)
+        await poller._cycle()
+        listed = {e["data"]["session_id"] for e in _of(rig.drain(), "session.snapshot.v1")}
         poller.next_history_mono = 0
         await poller._cycle()
         events = rig.drain()
-        listed = {e["data"]["session_id"] for e in _of(events, "session.snapshot.v1")}
         backfills = [e for e in _of(events, "session.corrected.v1") if e["data"]["reason"] == "backfill"]
         assert backfills
         assert all(e["data"]["session_id"] not in listed for e in backfills)

@@ -49,6 +49,12 @@ class TrackingSimClock:
             except Exception as exc:
                 log.warning("sim_clock_refresh_failed", error=type(exc).__name__)
 
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per real second as last read (0 while the simulator's clock is frozen)."""
+        assert self._clock is not None, "TrackingSimClock.start() was not awaited"
+        return self._clock.speed
+
     def __repr__(self) -> str:
         return f"TrackingSimClock({self._clock!r})"
 

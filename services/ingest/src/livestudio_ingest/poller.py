@@ -1,13 +1,16 @@
 """One account's poll loop: adaptive cadence, on-air detection, publish-on-change, backoff and status.
 
 Every owned account has an `AccountPoller` (one asyncio task). A cycle reads `sessionList`; for every session on
-air (and, every `settling_interval_s`, every ended session still settling) it reads the overview and all pages
-of the product list, concurrently and as follow-ups (the client serves them before calls that start other
-cycles, so what the cycle read is published while fresh); once a day (`history_interval_s`) it re-reads
-`liveList/v2` for the last 7 days and emits a SessionCorrected for figures that changed. The next cycle is due
-`live_interval_s` later while something is on air, `idle_interval_s` otherwise (both jittered, fixed-rate so
-that lag is visible), or after a backoff when the cycle failed. A failing account only delays itself;
-AuthExpired parks it until new credentials arrive.
+air, every session whose end it decides, and every ended session whose next settling read is due (`cadence`:
+`settle_reads` reads spread over the settle window on the ingest clock) it reads the overview and all pages of
+the product list, concurrently and as follow-ups (the client serves them before calls that start other cycles,
+so what the cycle read is published while fresh); once a day (`history_interval_s`) it re-reads `liveList/v2`
+for the last 7 days, emits a SessionCorrected for figures that changed and queues the ended sessions listed
+there for a re-read of their overview and products (`cadence.reread_budget` of them per cycle). The next
+cycle is due `live_interval_s` later while something is on air, `idle_interval_s` otherwise (both jittered,
+fixed-rate so that lag is visible), sooner when a settling read falls due first (`cadence.cycle_interval`), or
+after a backoff when the cycle failed. A failing account only delays itself; AuthExpired parks it until new
+credentials arrive.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -24,6 +27,7 @@ import structlog
 from pydantic import SecretStr
 
 from livestudio_ingest import accounts as rules
+from livestudio_ingest.cadence import SettlePolicy, cycle_interval, detail_due, next_settle_read, reread_budget
 from livestudio_ingest.liveness import LivenessPolicy, assess, assess_unseen
 from livestudio_ingest.metrics import (
     CORRECTIONS,
@@ -118,6 +122,16 @@ class PollDeps:
             stale_after=timedelta(seconds=s.stale_after_s), end_confirm=timedelta(seconds=s.end_confirm_s)
         )
 
+    @property
+    def settle(self) -> SettlePolicy:
+        s = self.settings
+        return SettlePolicy(window=timedelta(seconds=s.settle_window_s), reads=s.settle_reads)
+
+    @property
+    def clock_speed(self) -> float:
+        """Ingest-clock seconds per real second: the simulator's speed (0 while frozen), 1 for real time."""
+        return float(getattr(self.clock, "speed", 1.0))
+
 
 async def _all_of(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
     """Run coroutines concurrently (as tasks, unless there is only one); if one raises, cancel the rest, re-raise."""
@@ -174,6 +188,7 @@ class AccountPoller:
         self._runtime_written = -1e9
         self.next_due = 0.0
         self.next_history_mono = 0.0
+        self.rereads: dict[int, LiveHistoryItem] = {}  # ended sessions the history listed, to read in detail
         self.last_observed: datetime | None = None
         self.cycles = 0
         self._task: asyncio.Task[None] | None = None
@@ -370,6 +385,7 @@ class AccountPoller:
         rows: dict[int, SessionListItem] = {}
         details: list[TrackedSession] = []
         policy = self.deps.policy
+        settle = self.deps.settle
         for row in page.items:
             rows[row.session_id] = row
             t = self.sessions.get(row.session_id)
@@ -378,12 +394,15 @@ class AccountPoller:
                 self.sessions[row.session_id] = t
             else:
                 t.apply_row(row)
+            was_on_air = t.on_air
             t.liveness = assess(t.liveness, status=row.status, end=row.end_time, now=now, policy=policy)
-            if t.on_air or self._settling_due(t, now, loop_now):
+            if self._detail_due(t, now, settle, ending=was_on_air and not t.on_air):
                 details.append(t)
         for t in self.sessions.values():
             if t.session_id not in rows and not t.ended and t.liveness is not None:
                 t.liveness = assess_unseen(t.liveness, now=now, policy=policy)
+                if not t.liveness.live:  # ends in this cycle: its products are read once more now
+                    details.append(t)
 
         results: dict[int, _Detail] = {}
         if details:
@@ -393,24 +412,59 @@ class AccountPoller:
                 found = await _all_of([self._detail(ctx, t) for t in details])
             for t, detail in zip(details, found, strict=True):
                 results[t.session_id] = detail
-                t.next_detail_mono = loop_now + self._jittered(s.settling_interval_s)
+                t.detail_read_at = now
+                t.detail_read_end = t.end_time
 
         for sid, row in rows.items():
             self._emit_session(self.sessions[sid], row, now, results.get(sid))
         for t in list(self.sessions.values()):
             if t.session_id not in rows and not t.ended and t.liveness is not None and not t.liveness.live:
+                self._emit_items(t, results.get(t.session_id))
                 self._end(t, now, source="session_list", observed=now)
 
         if loop_now >= self.next_history_mono:
-            await self._read_history(ctx)
+            await self._read_history(ctx, skip=results.keys())
+        base = s.live_interval_s if any(t.on_air for t in self.sessions.values()) else s.idle_interval_s
+        if self.rereads:
+            await self._reread_details(ctx, reread_budget(base, rate_per_s=s.shopee_per_account_rate))
         self._prune(now)
-        return s.live_interval_s if any(t.on_air for t in self.sessions.values()) else s.idle_interval_s
+        return self._next_interval(base, now, settle)
 
-    def _settling_due(self, t: TrackedSession, now: datetime, loop_now: float) -> bool:
-        end = t.end_time
-        if end is None or loop_now < t.next_detail_mono:
-            return False
-        return (now - end).total_seconds() <= self.deps.settings.settle_window_s
+    def _detail_due(self, t: TrackedSession, now: datetime, settle: SettlePolicy, *, ending: bool) -> bool:
+        """`ending`: it was on air and its end is decided in this cycle (a session first seen already ended is
+        an ended session: read once if its end is within the settle window)."""
+        end = t.end_time or t.ended_at
+        moved = t.ended and end is not None and t.detail_read_end is not None and end > t.detail_read_end
+        return detail_due(
+            on_air=t.on_air,
+            ending=ending,
+            end=end,
+            end_moved=moved,
+            last_read=t.detail_read_at,
+            now=now,
+            policy=settle,
+        )
+
+    def _next_interval(self, base_s: float, now: datetime, settle: SettlePolicy) -> float:
+        """The base interval, or sooner for the next settling read of an ended session (`cadence`)."""
+        upcoming: list[datetime] = []
+        reading = 0
+        for t in self.sessions.values():
+            if t.on_air:
+                reading += 1
+            elif t.ended and t.detail_read_at is not None and (end := t.end_time or t.ended_at) is not None:
+                at = next_settle_read(end, t.detail_read_at, settle)
+                if at is not None:
+                    upcoming.append(at)
+                    reading += 1
+        return cycle_interval(
+            base_s,
+            now=now,
+            next_read=min(upcoming, default=None),
+            speed=self.deps.clock_speed,
+            calls=1 + 2 * reading,
+            rate_per_s=self.deps.settings.shopee_per_account_rate,
+        )
 
     async def _detail(self, ctx: AccountContext, t: TrackedSession) -> _Detail:
         """Overview and every product page of one session, read concurrently; a failure of either leaves that
@@ -580,7 +634,7 @@ class AccountPoller:
             t.sent.clear()
             t.acked.clear()
             t.row_fingerprint = None
-            t.next_detail_mono = 0.0
+            t.detail_read_at = None
             t.last_publish_mono = 0.0
             if t.ended:
                 t.ended_published = False
@@ -629,7 +683,7 @@ class AccountPoller:
 
     # --- history and corrections -------------------------------------------------------------------------
 
-    async def _read_history(self, ctx: AccountContext) -> None:
+    async def _read_history(self, ctx: AccountContext, skip: Collection[int] = ()) -> None:
         s = self.deps.settings
         client = self.deps.client
         loop = asyncio.get_running_loop()
@@ -649,6 +703,43 @@ class AccountPoller:
         self.pollstate_dirty = True
         self.deps.mark_dirty(self)
         self.next_history_mono = loop.time() + self._jittered(s.history_interval_s)
+        if s.history_details:
+            for row in rows:
+                t = self.sessions.get(row.session_id)
+                if row.session_id not in skip and t is not None and t.ended:
+                    self.rereads[row.session_id] = row
+
+    async def _reread_details(self, ctx: AccountContext, budget: int) -> None:
+        """Overview and products of ended sessions the history listed (`budget` of them in this cycle, the rest
+        in the next ones): confirmed figures only the overview and the products carry (confirmed buyers, every
+        item's) follow late confirmations the way the session totals do. A failed read, or an empty answer
+        (Shopee no longer serves the session), leaves what was published."""
+        ended: list[tuple[TrackedSession, LiveHistoryItem]] = []
+        for sid in list(self.rereads)[:budget]:
+            row = self.rereads.pop(sid)
+            t = self.sessions.get(sid)
+            if t is not None and t.ended:
+                ended.append((t, row))
+        if not ended:
+            return
+        found = await _all_of([self._detail(ctx, t) for t, _row in ended])
+        for (t, row), out in zip(ended, found, strict=True):
+            if out.overview is not None and out.overview_at is not None:
+                merged = merge_metrics(metrics_from_row(row), metrics_from_overview(out.overview, on_air=False))
+                snapshot = session_snapshot(
+                    self._context(t),
+                    observed_at=out.overview_at,
+                    source="overview",
+                    metrics=merged,
+                    on_air=False,
+                    shopee_status=row.status,
+                )
+                t.observe(merged)
+                digest = content_hash(snapshot)
+                if digest != t.sent.get("snapshot"):
+                    self._send_session(t, "snapshot", snapshot, digest)
+            if out.products:
+                self._emit_items(t, out)
 
     def _correct(self, row: LiveHistoryItem, now: datetime) -> None:
         t = self.sessions.get(row.session_id)

@@ -39,7 +39,8 @@ class TrackedSession:
     acked: dict[str, str] = field(default_factory=dict)
     last_publish_mono: float = 0.0
     last_observed_at: datetime | None = None
-    next_detail_mono: float = 0.0
+    detail_read_at: datetime | None = None  # ingest clock of the last overview + products read (in memory)
+    detail_read_end: datetime | None = None  # Shopee's end (start + duration) at that read
     dirty: bool = True
     # in-memory only: skip re-mapping what did not change since the last poll
     row_fingerprint: int | None = None

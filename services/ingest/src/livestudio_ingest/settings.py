@@ -72,7 +72,6 @@ class IngestSettings(ServiceSettings):
     # --- cadence (real seconds) ---------------------------------------------------------------------------
     idle_interval_s: float = Field(default=30.0, gt=0, description="sessionList when nothing is on air")
     live_interval_s: float = Field(default=10.0, gt=0, description="sessionList + overview + products when on air")
-    settling_interval_s: float = Field(default=300.0, gt=0, description="overview + products of ended sessions")
     history_interval_s: float = Field(default=86_400.0, gt=0, description="re-read of liveList/v2 (last 7 days)")
     history_initial_spread_s: float = Field(default=600.0, ge=0, description="first history read within this")
     heartbeat_interval_s: float = Field(default=240.0, gt=0, description="re-send unchanged state for freshness")
@@ -85,6 +84,16 @@ class IngestSettings(ServiceSettings):
     stale_after_s: float = Field(default=600.0, gt=0, description="status 1 but duration frozen this long: ended")
     end_confirm_s: float = Field(default=180.0, gt=0, description="status 2 and duration frozen this long: ended")
     settle_window_s: float = Field(default=6 * 3600.0, ge=0, description="keep reading ended sessions this long")
+    settle_reads: int = Field(
+        default=12,
+        ge=0,
+        description="reads of an ended session (overview + products) spread evenly over settle_window_s, after the "
+        "one in the cycle that decides its end; the poll cycle comes early for them (at most at the rate limit)",
+    )
+    history_details: bool = Field(
+        default=True,
+        description="the history re-read also re-reads the overview and products of the ended sessions it lists",
+    )
     session_retention_days: int = Field(default=10, ge=8)
 
     # --- pages --------------------------------------------------------------------------------------------
