@@ -33,8 +33,10 @@ unit: sync
 integration: sync
 	$(UV) run --locked pytest -m integration $(PYTEST_ARGS)
 
+PYTEST_WORKERS ?= 2
+
 test: lint typecheck  ## everything CI runs: lint, types, contract compatibility, unit, integration and chaos tests
-	$(UV) run --locked pytest $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 chaos: sync  ## only the system chaos run (kills services, stops the broker, restarts Postgres, injects faults)
 	$(UV) run --locked pytest -m chaos $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 
 
 def test_up_prints_urls_serves_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from tests.system.scenario import Scenario, account_id
 from tests.system.topics import latest_on_topic, missing_recent
 from tests.system.verify import verify
 
-pytestmark = [pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.chaos, pytest.mark.timeout(900), pytest.mark.xdist_group("stack")]
 
 EXPIRED = 7  # not rostered: its sessions are unassigned, so no host's pay depends on it
 INGEST_SETTLE_WINDOW = timedelta(hours=6)  # the ingest keeps re-reading ended sessions this long (its default)

@@ -20,7 +20,7 @@ from tests.system.quiet import diagnose, until_no_differences, wait_quiet
 from tests.system.scenario import Scenario
 from tests.system.verify import verify
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("stack")]
 
 
 def test_a_simulated_day_matches_the_ground_truth(tmp_path: Path) -> None:

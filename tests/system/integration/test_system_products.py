@@ -25,7 +25,7 @@ from tests.system.quiet import diagnose, until_no_differences, wait_quiet
 from tests.system.scenario import Scenario, setup_commands
 from tests.system.verify import verify_sessions
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("stack")]
 
 # The demo's poll cadence on air (`make up` runs the ingest's defaults); idle accounts are polled every 10 s instead
 # of 30 s, which only shortens the waits for the first poll and for the re-read after the freeze.
