@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from livestudio_analytics import observations as obs
 from livestudio_analytics.lww import State
+from livestudio_runtime import ownership
 from livestudio_runtime.exactly_once import PoisonMessage
 from livestudio_schemas.commands import COMMAND, AdSpendEnter, Command, owner_of
 from livestudio_schemas.envelope import CloudEvent, RawCloudEvent
@@ -198,7 +199,9 @@ def decode_command(raw: bytes | None) -> AdSpendEntry | CommandRejected | Comman
         obs.check_text("account_id", inner.account_id)
         obs.check_text("studio_id", inner.studio_id)
         obs.check_currency(inner.currency)
-    except PoisonMessage as exc:
+        ownership.check_role(inner, command.scope)  # the caller's role and studio (the account's: `apply_prepared`)
+        ownership.acting_studio(inner, command.scope)
+    except (PoisonMessage, ownership.NotFound, ownership.NotAllowed) as exc:
         return CommandRejected(command_id=command_id, kind=kind, error=str(exc))
     return AdSpendEntry(
         command_id=command.command_id,
