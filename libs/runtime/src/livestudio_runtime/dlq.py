@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from livestudio_runtime.logging import redacted_output
+
 DEFAULT_GROUP = "livestudio-dlq-replay"
 
 
@@ -142,6 +144,11 @@ def _line(d: DeadLetter) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # what it prints is redacted like the logs
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m livestudio_runtime.dlq", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("list", "replay"):

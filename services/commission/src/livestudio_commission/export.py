@@ -23,6 +23,7 @@ import structlog
 from livestudio_commission import repository as repo
 from livestudio_commission.periods import period_of
 from livestudio_runtime.db import DbConnection, create_pool
+from livestudio_runtime.logging import redacted_output
 
 COLUMNS = (
     "studio_id",
@@ -85,6 +86,11 @@ async def _export(database_url: str, studio_id: str, day: date) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # what it prints is redacted like the logs
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     from livestudio_commission.settings import CommissionSettings
 
     parser = argparse.ArgumentParser(

@@ -43,6 +43,7 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
+from livestudio_runtime.logging import redacted_output
 from livestudio_schemas.commands import (
     COMMAND,
     Command,
@@ -201,6 +202,11 @@ async def apply_directly(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # what it prints is redacted like the logs
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     from livestudio_commission.settings import CommissionSettings
 
     parser = argparse.ArgumentParser(

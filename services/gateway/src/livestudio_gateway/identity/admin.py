@@ -21,6 +21,7 @@ from livestudio_gateway.identity.passwords import Passwords
 from livestudio_gateway.identity.repository import SCHEMA, IdentityRepository, create_pool
 from livestudio_gateway.settings import GatewaySettings
 from livestudio_gateway.state import MIGRATIONS
+from livestudio_runtime.logging import redacted_output
 from livestudio_runtime.migrations import migrate
 
 
@@ -106,6 +107,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # what it prints is redacted like the logs
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     dsn = os.environ.get("GATEWAY_DATABASE_URL", "")
     password = os.environ.get("LIVESTUDIO_PASSWORD", "")
