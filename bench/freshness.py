@@ -52,13 +52,13 @@ from types import FrameType
 from typing import Any
 
 import httpx
-import jwt
 import psutil
 from aiokafka import AIOKafkaConsumer
 
 from livestudio_devinfra.cpu import tree_cpu_seconds
 from livestudio_devinfra.demo import SimAccount, publish_commands
 from livestudio_devinfra.stack import Stack, StackConfig
+from livestudio_gateway.auth import mint_token
 from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import AccountConnect, AnyCommand, StudioUpsert
 from livestudio_schemas.topics import Topic
@@ -82,9 +82,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def token(secret: str) -> str:
-    now = int(time.time())
-    claims = {"sub": "bench", "role": "owner", "studios": [STUDIO], "iat": now, "exp": now + 86_400}
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return mint_token(secret, sub="bench", role="owner", studios=[STUDIO], ttl_s=86_400)
 
 
 @dataclass(frozen=True)
