@@ -29,13 +29,15 @@ WEBHOOK_SECRET = "whsec-test"
 BOT_TOKEN = "123:bot-token"
 
 
-def command(body: dict[str, Any], *, command_id: str | None = None) -> Record:
+def command(body: dict[str, Any], *, command_id: str | None = None, scope: dict[str, str] | None = None) -> Record:
+    """A command record; `scope` is the caller's as the gateway sets it (None: an operator's, without one)."""
     cmd = Command.model_validate(
         {
             "command_id": command_id or f"cmd-{uuid.uuid4().hex[:12]}",
             "actor": "tester",
             "issued_at": datetime.now(UTC),
             "command": body,
+            "scope": scope,
         }
     )
     event = CloudEvent[Command].wrap(

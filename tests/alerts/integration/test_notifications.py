@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
+import pytest
 from prometheus_client import REGISTRY
 
 from livestudio_alerts.service import AlertsService
@@ -268,12 +270,24 @@ async def test_commands_are_scoped_to_their_studio(
                 "summary-foreign-channel": command(
                     {"kind": "alert.summary.set", "studio_id": "st1", "channel_ids": ["st2-mail"]}
                 ),
+                # a caller of studio st2 naming st1, and a host: refused before any lookup
+                "other-scope": command(
+                    {"kind": "alert.rule.remove", "rule_id": "r-ok", "studio_id": "st1"},
+                    scope={"studio_id": "st2", "role": "manager"},
+                ),
+                "host": command(
+                    {"kind": "alert.summary.set", "studio_id": "st1", "channel_ids": []},
+                    scope={"studio_id": "st1", "role": "host", "host_id": "h1"},
+                ),
                 "ok": rule("r-ok", "account_unhealthy", channel_ids=["hook"]),
             }
             await _setup(service, list(probes.values()))
             results = await _results(service)
             stored = await service.pool.fetch("SELECT channel_id, secret_ciphertext FROM channels ORDER BY channel_id")
             st2_rule = await service.pool.fetchval("SELECT kind FROM rules WHERE rule_id = 'r-st2'")
+            for table, key in (("channels", "channel_id = 'hook'"), ("rules", "rule_id = 'r-st2'")):
+                with pytest.raises(asyncpg.IntegrityConstraintViolationError):  # the database refuses a move too
+                    await service.pool.execute(f"UPDATE {table} SET studio_id = 'elsewhere' WHERE {key}")
 
     def outcome(name: str) -> tuple[str, str | None]:
         import json
@@ -288,6 +302,8 @@ async def test_commands_are_scoped_to_their_studio(
     assert outcome("remove-missing-rule") == ("rejected", "rule 'r-zz' not found in studio 'st1'")
     assert outcome("take-foreign-channel") == ("rejected", "channel 'st2-tg' not found in studio 'st1'")
     assert outcome("bad-secret")[0] == "rejected"
+    assert outcome("other-scope") == ("rejected", "studio 'st1' not found in studio 'st2'")
+    assert outcome("host")[0] == "rejected"
     assert outcome("summary-foreign-channel") == ("rejected", "channel 'st2-mail' not found in studio 'st1'")
     assert outcome("ok") == ("applied", None)
     assert st2_rule == "data_stale"

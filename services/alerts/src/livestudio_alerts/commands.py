@@ -3,8 +3,11 @@
 Every command is applied at most once (its id is recorded in the same transaction as its effect) inside a
 savepoint: a rejected command leaves no effect and a `rejected` result with the reason. Every rule or channel a
 command names must belong to the command's studio: an id of another studio is refused with exactly the words used
-for a missing one, so a command cannot probe another studio's ids. Channel secrets arrive as Fernet tokens made
-with the shared credentials key; they must decrypt here and are stored re-encrypted under our primary key.
+for a missing one (`livestudio_runtime.ownership`'s wording), so a command cannot probe another studio's ids; the
+command's studio must be its caller's (`ownership.acting_studio`), and hosts and services send none
+(`ownership.check_role`). The database refuses to move a channel or rule to another studio. Channel secrets
+arrive as Fernet tokens made with the shared credentials key; they must decrypt here and are stored re-encrypted
+under our primary key.
 
 `studio.upsert` (owner: commission) is read too, for the studio's timezone; it is not recorded here.
 """
@@ -20,6 +23,7 @@ import structlog
 from livestudio_alerts import metrics
 from livestudio_alerts import repository as repo
 from livestudio_alerts.rules import Rule
+from livestudio_runtime import ownership
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.secrets import CookieCipher, SecretDecryptionError
 from livestudio_schemas.commands import (
@@ -89,6 +93,11 @@ async def _studio_timezone(conn: DbConnection, c: StudioUpsert) -> None:
 
 async def _apply(conn: DbConnection, command: Command, cipher: CookieCipher | None) -> None:
     c = command.command
+    try:  # the one ownership rule's caller checks: role, and the command's studio is the caller's
+        ownership.check_role(c, command.scope)
+        ownership.acting_studio(c, command.scope)
+    except (ownership.NotFound, ownership.NotAllowed) as exc:
+        raise CommandRejected(str(exc)) from None
     if isinstance(c, AlertChannelUpsert):
         await _channel_upsert(conn, c, cipher)
     elif isinstance(c, AlertChannelRemove):
