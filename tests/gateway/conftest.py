@@ -6,7 +6,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -15,7 +14,6 @@ from livestudio_gateway.auth import Role, mint_token
 from livestudio_gateway.main import create_app
 from livestudio_gateway.settings import GatewaySettings
 from livestudio_runtime.secrets import CookieCipher
-from tests.fixtures.infra import _dsn_with_database
 from tests.gateway import seed as seed_module
 
 JWT_SECRET = "test-secret-" + "x" * 32
@@ -27,20 +25,8 @@ TokenFactory = Callable[..., str]
 @pytest.fixture(scope="session")
 async def seeded_db(pg_dsn: str) -> AsyncIterator[str]:
     """A database holding the seeded read models, shared by every read-only test of the session."""
-    name = f"gw_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    dsn = _dsn_with_database(pg_dsn, name)
-    await seed_module.install(dsn)
-    yield dsn
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with seed_module.seeded_database(pg_dsn, "gw") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")

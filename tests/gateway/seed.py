@@ -6,6 +6,9 @@ expected answers from `Seed` instead of hard-coding numbers.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+
+from tests.fixtures.infra import _dsn_with_database
 
 SCHEMA_SQL = Path(__file__).parent / "fixtures" / "read_models.sql"
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -391,3 +396,24 @@ async def install(dsn: str) -> Seed:
     finally:
         await conn.close()
     return seed
+
+
+@contextlib.asynccontextmanager
+async def seeded_database(pg_dsn: str, prefix: str) -> AsyncIterator[str]:
+    """A new database on the server of `pg_dsn` holding the seeded read models (`install`), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    dsn = _dsn_with_database(pg_dsn, name)
+    await install(dsn)
+    try:
+        yield dsn
+    finally:
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()

@@ -11,12 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from livestudio_devinfra.ports import free_port
-from tests.fixtures.infra import _dsn_with_database
 from tests.gateway import seed as seed_module
 from tests.gateway.conftest import CREDENTIALS_KEY
 
@@ -39,20 +37,8 @@ class RunningGateway:
 @pytest.fixture(scope="module")
 async def edge_db(pg_dsn: str) -> AsyncIterator[str]:
     """A database holding the seeded read models, for this module alone (tests change rows)."""
-    name = f"sec_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    dsn = _dsn_with_database(pg_dsn, name)
-    await seed_module.install(dsn)
-    yield dsn
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with seed_module.seeded_database(pg_dsn, "sec") as dsn:
+        yield dsn
 
 
 def gateway_env(database_url: str, kafka_bootstrap: str, port: int, **extra: str) -> dict[str, str]:

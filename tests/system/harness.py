@@ -12,7 +12,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -23,7 +23,9 @@ from livestudio_devinfra.demo import SimAccount, publish_commands
 from livestudio_devinfra.stack import Stack, StackConfig
 from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import AnyCommand
+from shopee_client.simulator.ground_truth import GroundTruth
 from tests.system.gateway_client import GatewayClient, mint_token
+from tests.system.quiet import diagnose, wait_quiet
 from tests.system.scenario import RosterPlan, Scenario, plan_roster, setup_commands
 from tests.system.simadmin import ClockReading, SimAdmin
 
@@ -261,6 +263,20 @@ class SystemRun:
         self.frozen = self.sim.freeze()
         self.timings["day"] = time.monotonic() - t0
         return self.frozen
+
+    def settle(self, frozen: ClockReading) -> tuple[float, GroundTruth]:
+        """After `run_day`: wait until the pipeline is quiet for every account (printing a diagnosis when it is
+        not), then the simulator's ground truth from a week before the scenario's day to the day after. Returns
+        the seconds waited and the truth."""
+        accounts = list(range(self.scenario.accounts))
+        try:
+            quiet_s = wait_quiet(self.stack, self.sim, frozen_at=frozen.sim_now, accounts=accounts)
+        except TimeoutError:
+            print(diagnose(self.stack, self.sim, frozen.sim_now, accounts, self.gateway))
+            raise
+        day = self.scenario.day
+        truth = self.sim.ground_truth(frozen.sim_now, first=day - timedelta(days=8), last=day + timedelta(days=1))
+        return quiet_s, truth
 
     # --- chaos primitives ----------------------------------------------------------------------------------
     def restart(self, name: str, timeout: float = 120.0) -> float:

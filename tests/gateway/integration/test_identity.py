@@ -25,7 +25,6 @@ from livestudio_devinfra.mailsink import MailSink
 from livestudio_gateway.auth import JwtKeys, mint_token
 from livestudio_gateway.identity.admin import add_user
 from livestudio_gateway.main import create_app
-from tests.fixtures.infra import _dsn_with_database
 from tests.gateway import seed as seed_module
 from tests.gateway.conftest import JWT_SECRET, bearer, gateway_settings
 
@@ -36,20 +35,8 @@ OWNER_A, OWNER_B = "owner@a.example", "owner@b.example"
 
 @pytest.fixture(scope="module")
 async def identity_db(pg_dsn: str) -> AsyncIterator[str]:
-    name = f"gwid_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    dsn = _dsn_with_database(pg_dsn, name)
-    await seed_module.install(dsn)
-    yield dsn
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with seed_module.seeded_database(pg_dsn, "gwid") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,13 @@ account-day, every host's figures and every statement must equal what the simula
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.system.compare import summarise
 from tests.system.harness import SystemRun
-from tests.system.quiet import diagnose, until_no_differences, wait_quiet
+from tests.system.quiet import until_no_differences
 from tests.system.scenario import Scenario
 from tests.system.verify import verify
 
@@ -29,16 +28,7 @@ def test_a_simulated_day_matches_the_ground_truth(tmp_path: Path) -> None:
     with SystemRun(scenario, tmp_path / "stack") as run:
         run.seed()
         run.wait_polled()
-        frozen = run.run_day()
-        accounts = list(range(scenario.accounts))
-        try:
-            quiet_s = wait_quiet(run.stack, run.sim, frozen_at=frozen.sim_now, accounts=accounts)
-        except TimeoutError:
-            print(diagnose(run.stack, run.sim, frozen.sim_now, accounts, run.gateway))
-            raise
-        truth = run.sim.ground_truth(
-            frozen.sim_now, first=scenario.day - timedelta(days=8), last=scenario.day + timedelta(days=1)
-        )
+        quiet_s, truth = run.settle(run.run_day())
         checked, attempts = until_no_differences(lambda: verify(run, truth), timeout=30)
         print(
             f"\nstart {run.timings['start']:.0f}s, seed {run.timings['seed']:.0f}s, day {run.timings['day']:.0f}s, "

@@ -21,7 +21,7 @@ import pytest
 from livestudio_runtime.secrets import CookieCipher
 from tests.system.compare import summarise
 from tests.system.harness import SystemRun
-from tests.system.quiet import diagnose, until_no_differences, wait_quiet
+from tests.system.quiet import until_no_differences
 from tests.system.scenario import Scenario, setup_commands
 from tests.system.verify import verify_sessions
 
@@ -42,16 +42,7 @@ def test_every_product_of_every_ended_session_is_exact(tmp_path: Path, speed: fl
         for phase in setup_commands(scenario, run.accounts, CookieCipher([run.credentials_key])):
             run.publish(phase)
         run.wait_polled()
-        frozen = run.run_day()
-        accounts = list(range(scenario.accounts))
-        try:
-            quiet_s = wait_quiet(run.stack, run.sim, frozen_at=frozen.sim_now, accounts=accounts)
-        except TimeoutError:
-            print(diagnose(run.stack, run.sim, frozen.sim_now, accounts, run.gateway))
-            raise
-        truth = run.sim.ground_truth(
-            frozen.sim_now, first=scenario.day - timedelta(days=8), last=scenario.day + timedelta(days=1)
-        )
+        quiet_s, truth = run.settle(run.run_day())
         checked, attempts = until_no_differences(lambda: verify_sessions(run, truth), timeout=20)
         print(
             f"\n{speed:.0f}x: start {run.timings['start']:.0f}s, day {run.timings['day']:.0f}s, "
