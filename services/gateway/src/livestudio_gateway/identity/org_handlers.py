@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
-from litestar import Request, Response, delete, get, patch, post
-from litestar.datastructures import State
-from litestar.params import CookieParameter, HeaderParameter, JSONBody, QueryParameter
+from litestar import Response, delete, get, patch, post
+from litestar.params import JSONBody, QueryParameter
 
 from livestudio_gateway.auth import ID_PATTERN, Principal
-from livestudio_gateway.handlers.common import API_PREFIX, READS, WRITES, ApiRequest, IdPath, caller
-from livestudio_gateway.identity import audit, credentials, people
+from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, caller
+from livestudio_gateway.identity import audit, people
 from livestudio_gateway.identity.handlers import address as _address
 from livestudio_gateway.identity.handlers import user_view as _user
 from livestudio_gateway.identity.models import (
@@ -33,29 +32,8 @@ from livestudio_gateway.identity.models import (
     UserList,
 )
 from livestudio_gateway.identity.service import Identity
-from livestudio_gateway.problems import BadRequest, Forbidden, NotFound, Unavailable, problem_responses
+from livestudio_gateway.problems import BadRequest, Forbidden, NotFound, Unavailable
 from livestudio_gateway.state import Gateway
-
-AUTH: Final = "/auth"
-PUBLIC_PREFIX: Final = API_PREFIX + AUTH
-"""Routes the caller middleware lets through without a credential."""
-PUBLIC = problem_responses((400, 401, 403, 429, 503))
-PUBLIC_WRITES = problem_responses((400, 401, 403, 409, 429, 503))
-ANONYMOUS: Final[list[dict[str, list[str]]]] = [{}]
-
-PublicRequest = Request[Any, Any, State]
-RefreshCookie = Annotated[
-    str | None,
-    CookieParameter(
-        name=credentials.REFRESH_COOKIE, max_length=200, pattern=r"^[A-Za-z0-9_-]+\Z", description="set by sign-in"
-    ),
-]
-CsrfHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="X-CSRF-Token", max_length=128, pattern=r"^[0-9a-f]+\Z", description="csrf_token of the session"
-    ),
-]
 
 
 def _owner(request: ApiRequest) -> tuple[Principal, Gateway, Identity]:
