@@ -36,7 +36,8 @@ integration: sync
 PYTEST_WORKERS ?= 2
 
 test: lint typecheck  ## everything CI runs: lint, types, contract compatibility, unit, integration and chaos tests
-	$(UV) run --locked pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(UV) run --locked pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not browser" $(PYTEST_ARGS)
+	$(UV) run --locked pytest -m browser $(PYTEST_ARGS)
 
 chaos: sync  ## only the system chaos run (kills services, stops the broker, restarts Postgres, injects faults)
 	$(UV) run --locked pytest -m chaos $(PYTEST_ARGS)

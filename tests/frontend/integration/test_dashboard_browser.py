@@ -31,7 +31,7 @@ from livestudio_devinfra import frontend
 from tests.system.harness import SystemRun
 from tests.system.scenario import Scenario
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(420), pytest.mark.xdist_group("stack")]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -41,34 +41,12 @@ CommandResult = tuple[str, str, str, str | None]
 """(command_id, kind, status, error)"""
 
 
-def _keep_newest(chosen: dict[tuple[str, date], AdSpendEntry], entry: AdSpendEntry) -> None:
-    key = (entry.account_id, entry.day)
-    current = chosen.get(key)
-    if current is None or (entry.issued_at, entry.command_id) > (current.issued_at, current.command_id):
-        chosen[key] = entry
-
-
-def refuse_ad_spend(plan: BatchPlan, refused: dict[str, str]) -> None:
-    """Drop the entries whose command id `refused` maps to an error (the ownership check at apply time), record
-    them as rejected, and choose the newest of the rest per (account, day) again."""
-    plan.ad_spend = {}
-    for entry in plan.ad_spend_entries:
-        error = refused.get(entry.command_id)
-        if error is None:
-            _keep_newest(plan.ad_spend, entry)
-        else:
-            plan.command_results[entry.command_id] = (entry.command_id, "adspend.enter", "rejected", error)
-
-
 @dataclass
 class BatchPlan:
     sessions: dict[SessionKey, State] = field(default_factory=dict)
     timeline: dict[PointKey, State] = field(default_factory=dict)
     items: dict[ItemKey, State] = field(default_factory=dict)
     ad_spend: dict[tuple[str, date], AdSpendEntry] = field(default_factory=dict)
-    """The newest entry per (account, day) of the batch."""
-    ad_spend_entries: list[AdSpendEntry] = field(default_factory=list)
-    """Every entry of the batch, for choosing again when the ownership check refuses some (`without`)."""
     command_results: dict[str, CommandResult] = field(default_factory=dict)
     session_events: list[SessionEvent] = field(default_factory=list)
     item_events: list[ItemsEvent] = field(default_factory=list)
@@ -107,8 +85,10 @@ def plan_batch(events: Iterable[Event]) -> BatchPlan:
             for item_id, state in event.items:
                 _put(items, (event.account_id, event.session_id, item_id), state, ITEMS)
         elif isinstance(event, AdSpendEntry):
-            _keep_newest(plan.ad_spend, event)
-            plan.ad_spend_entries.append(event)
+            day_key = (event.account_id, event.day)
+            current = plan.ad_spend.get(day_key)
+            if current is None or (event.issued_at, event.command_id) > (current.issued_at, current.command_id):
+                plan.ad_spend[day_key] = event
             plan.command_results.setdefault(event.command_id, (event.command_id, "adspend.enter", "applied", None))
         elif isinstance(event, CommandRejected):
             plan.command_results.setdefault(

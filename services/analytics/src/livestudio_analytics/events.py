@@ -199,7 +199,9 @@ def decode_command(raw: bytes | None) -> AdSpendEntry | CommandRejected | Comman
         obs.check_text("account_id", inner.account_id)
         obs.check_text("studio_id", inner.studio_id)
         obs.check_currency(inner.currency)
-        ownership.check_role(inner, command.scope)  # the caller's role and studio (the account's: `apply_prepared`)
+        # the one ownership rule's caller checks: the role may write, the command's studio is the caller's; that
+        # the account is in that studio is checked by the gateway against ingest.accounts, the account's owner
+        ownership.check_role(inner, command.scope)
         ownership.acting_studio(inner, command.scope)
     except (PoisonMessage, ownership.NotFound, ownership.NotAllowed) as exc:
         return CommandRejected(command_id=command_id, kind=kind, error=str(exc))

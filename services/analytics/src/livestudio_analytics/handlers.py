@@ -14,9 +14,8 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 
 from livestudio_analytics import metrics, repository
-from livestudio_analytics.batch import BatchPlan, plan_batch, refuse_ad_spend, stale_counts
+from livestudio_analytics.batch import BatchPlan, plan_batch, stale_counts
 from livestudio_analytics.events import Event, decode_command, decode_items, decode_session
-from livestudio_runtime import ownership
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.exactly_once import Decoded, PoisonMessage
 
@@ -70,15 +69,6 @@ async def apply_prepared(conn: DbConnection, prepared: PreparedBatch) -> None:
     merged = await repository.merge_sessions(conn, staged)
     await repository.merge_timeline(conn, staged)
     prior_items = await repository.merge_items(conn, staged)
-    if plan.ad_spend_entries:  # the ownership rule: an account never changes studio
-        known = await repository.account_studios(conn, {e.account_id for e in plan.ad_spend_entries})
-        refused = {
-            e.command_id: str(ownership.NotFound("account", e.account_id, e.studio_id))
-            for e in plan.ad_spend_entries
-            if known.get(e.account_id, e.studio_id) != e.studio_id
-        }
-        if refused:
-            refuse_ad_spend(plan, refused)
     ad_spend = list(plan.ad_spend.values())
     await repository.upsert_ad_spend(conn, ad_spend)
     await repository.record_command_results(conn, list(plan.command_results.values()))

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -270,20 +270,6 @@ ON CONFLICT (account_id, day) DO UPDATE SET
     command_id = EXCLUDED.command_id, issued_at = EXCLUDED.issued_at
 WHERE (EXCLUDED.issued_at, EXCLUDED.command_id COLLATE "C") > (t.issued_at, t.command_id COLLATE "C")
 """
-
-
-_ACCOUNT_STUDIOS = """
-SELECT DISTINCT ON (account_id) account_id, studio_id FROM (
-    SELECT account_id, studio_id FROM sessions WHERE account_id = ANY($1::text[])
-    UNION ALL SELECT account_id, studio_id FROM ad_spend WHERE account_id = ANY($1::text[])
-) known
-"""
-
-
-async def account_studios(conn: DbConnection, account_ids: Iterable[str]) -> dict[str, str]:
-    """The studio each account is known in (its sessions, its earlier ad spend); absent when never seen."""
-    rows = await conn.fetch(_ACCOUNT_STUDIOS, list(account_ids))
-    return {r["account_id"]: r["studio_id"] for r in rows}
 
 
 async def upsert_ad_spend(conn: DbConnection, rows: Sequence[AdSpendEntry]) -> None:
