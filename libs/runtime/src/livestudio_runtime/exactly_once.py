@@ -43,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter as CounterOf
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
@@ -289,15 +289,17 @@ class ExactlyOnceConsumer(Generic[T]):
     def healthy(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def total_lag(self) -> int:
-        """Records fetched by the broker's account but not applied yet, over the assigned partitions."""
-        lag = 0
+    def _lags(self) -> Iterator[tuple[TopicPartition, int]]:
+        """Each assigned partition whose high watermark and position are known, with the records not applied."""
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
             pos = self.positions.get(tp)
             if high is not None and pos is not None:
-                lag += max(0, high - pos)
-        return lag
+                yield tp, max(0, high - pos)
+
+    def total_lag(self) -> int:
+        """Records on the broker not applied yet, over the assigned partitions."""
+        return sum(lag for _, lag in self._lags())
 
     def stalled(self) -> str | None:
         """Why the consumer makes no progress, or None."""
@@ -660,11 +662,8 @@ class ExactlyOnceConsumer(Generic[T]):
 
     def _report_lag(self) -> None:
         total = 0
-        for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
-            pos = self.positions.get(tp)
-            if high is not None and pos is not None:
-                LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, high - pos))
-                total += max(0, high - pos)
+        for tp, lag in self._lags():
+            LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
+            total += lag
         if total == 0:
             self._last_progress = time.monotonic()
