@@ -1,14 +1,33 @@
 // The shell: header (language, sign-out), routes, and the sign-in gate (a reload renews the sign-in from the
 // refresh cookie; an expired one leads back to sign-in, then to the page that was open).
-import { lazy, Suspense } from "preact/compat";
+import { Suspense } from "preact/compat";
 import { useEffect, useState } from "preact/hooks";
 import { auth, onAuth, refresh, signOut, type SignedIn } from "./api/client";
 import { lang, setLang, t, useLang, type Lang } from "./i18n";
 import { Home } from "./pages/Home";
 import { SignIn } from "./pages/SignIn";
 import { navigate, onLinkClick, usePath } from "./router";
+import { match, routes } from "./routes";
 
-const SessionPage = lazy(() => import("./pages/Session").then((m) => m.SessionPage));
+/** The pages the caller's role may open, as links; the current one is marked for screen readers. */
+function Nav(props: { who: SignedIn; path: string }) {
+  const role = props.who.me.role;
+  const links = [
+    { href: "/", label: role === "host" ? t("mySessions") : t("liveNow") },
+    ...routes
+      .filter((r) => r.nav?.roles.includes(role))
+      .map((r) => ({ href: r.nav!.href, label: t(r.nav!.label) })),
+  ];
+  return (
+    <nav class="pages" aria-label={t("navLabel")}>
+      {links.map((link) => (
+        <a key={link.href} href={link.href} aria-current={props.path === link.href ? "page" : undefined}>
+          {link.label}
+        </a>
+      ))}
+    </nav>
+  );
+}
 
 function Header(props: { who: SignedIn | null }) {
   useLang();
@@ -49,8 +68,13 @@ export function App() {
     return off;
   }, []);
 
+  const found = match(path);
+  const loading = <main id="main"><p class="state">{t("loading")}</p></main>;
   let page;
-  if (booting) page = <main id="main"><p class="state">{t("loading")}</p></main>;
+  if (found?.route.public) {
+    const Page = found.route.page;
+    page = <Suspense fallback={loading}><Page {...found.props} /></Suspense>;
+  } else if (booting) page = loading;
   else if (!who) {
     page = (
       <SignIn
@@ -62,18 +86,16 @@ export function App() {
       />
     );
   } else {
-    const session = /^\/sessions\/([^/]+)\/(\d+)$/.exec(path);
-    page = session ? (
-      <Suspense fallback={<main id="main"><p class="state">{t("loading")}</p></main>}>
-        <SessionPage accountId={decodeURIComponent(session[1])} sessionId={session[2]} />
-      </Suspense>
-    ) : (
-      <Home />
-    );
+    const Page = found?.route.page;
+    const allowed = !found?.route.nav || found.route.nav.roles.includes(who.me.role);
+    if (path === "/") page = <Home />;
+    else if (Page && allowed) page = <Suspense fallback={loading}><Page {...found.props} /></Suspense>;
+    else page = <main id="main"><p class="state">{t("notFound")}</p></main>;
   }
   return (
     <div onClick={onLinkClick}>
       <Header who={who} />
+      {who && !found?.route.public && <Nav who={who} path={path} />}
       {page}
     </div>
   );

@@ -54,6 +54,21 @@ const en = {
   signedInAs: "Signed in as {email} ({role})",
   skip: "Skip to content",
   showAllProducts: "Show all {n} products",
+  navLabel: "Pages",
+  analytics: "Analytics",
+  hosts: "Hosts and roster",
+  pay: "Pay",
+  accounts: "Accounts",
+  alerts: "Alerts",
+  myPay: "My pay",
+  checkIn: "Check-in",
+  notFound: "This page does not exist.",
+  studio: "Studio",
+  saving: "Saving…",
+  saved: "Saved.",
+  refused: "Refused: {error}",
+  cancel: "Cancel",
+  confirm: "Confirm",
 };
 export type Key = keyof typeof en;
 
@@ -108,6 +123,21 @@ const id: Record<Key, string> = {
   signedInAs: "Masuk sebagai {email} ({role})",
   skip: "Lewati ke konten",
   showAllProducts: "Tampilkan semua {n} produk",
+  navLabel: "Halaman",
+  analytics: "Analitik",
+  hosts: "Host dan jadwal",
+  pay: "Gaji",
+  accounts: "Akun",
+  alerts: "Peringatan",
+  myPay: "Gaji saya",
+  checkIn: "Check-in",
+  notFound: "Halaman ini tidak ada.",
+  studio: "Studio",
+  saving: "Menyimpan…",
+  saved: "Tersimpan.",
+  refused: "Ditolak: {error}",
+  cancel: "Batal",
+  confirm: "Konfirmasi",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, id };
@@ -137,8 +167,23 @@ export function setLang(next: Lang): void {
   listeners.forEach((fn) => fn(next));
 }
 
-export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  return dictionaries[current][key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ""));
+type Vars = Record<string, string | number>;
+
+function fill(text: string, vars: Vars): string {
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ""));
+}
+
+/** A string of the shell (header, navigation, states every page shares). */
+export function t(key: Key, vars: Vars = {}): string {
+  return fill(dictionaries[current][key], vars);
+}
+
+/**
+ * A page's own strings, kept next to the page in both languages (the type makes a missing translation a
+ * compile error): `const m = messages({ en: { title: "Pay" }, id: { title: "Gaji" } }); m("title")`.
+ */
+export function messages<K extends string>(dicts: { en: Record<K, string>; id: Record<K, string> }) {
+  return (key: K, vars: Vars = {}): string => fill(dicts[current][key], vars);
 }
 
 /** Re-renders the calling component when the language changes. */

@@ -2,27 +2,17 @@
 // SSE feed (/api/v1/live) without reload. A host (who may not read accounts or the feed) sees their own sessions.
 import { useEffect, useState } from "preact/hooks";
 import { api, auth, refresh, type Schemas } from "../api/client";
+import { type Studio, useStudios } from "../api/studios";
 import type { LiveSession } from "../api/live";
 import { Figure } from "../components/Figure";
 import { Freshness } from "../components/Freshness";
+import { Empty, ErrorState, type Load, Loading } from "../components/States";
 import { count, dateTime, money } from "../format";
 import { t } from "../i18n";
 
 type Account = Schemas["Account"];
 type Live = LiveSession;
-type Studio = Schemas["Studio"];
 type Session = Schemas["SessionSummary"];
-type Load<T> = { state: "loading" } | { state: "error" } | { state: "ready"; value: T };
-
-export function useStudios(): Map<string, Studio> {
-  const [studios, setStudios] = useState(new Map<string, Studio>());
-  useEffect(() => {
-    api.GET("/api/v1/studios").then(({ data }) => {
-      if (data) setStudios(new Map(data.items.map((s) => [s.studio_id, s])));
-    });
-  }, []);
-  return studios;
-}
 
 /** On-air sessions by account from the SSE feed: its snapshot first, then one change per event. */
 function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received: Map<string, string>; connected: boolean } {
@@ -77,17 +67,6 @@ function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received:
     };
   }, [enabled]);
   return { sessions, received, connected };
-}
-
-function ErrorState(props: { onRetry: () => void }) {
-  return (
-    <div class="state error" role="alert">
-      <p>{t("errorLoading")}</p>
-      <button type="button" onClick={props.onRetry}>
-        {t("retry")}
-      </button>
-    </div>
-  );
 }
 
 function SessionFigures(props: { s: Live | Session; currency: string }) {
@@ -192,9 +171,9 @@ function LiveNow() {
           {connected ? t("liveConnected") : t("liveReconnecting")}
         </span>
       </div>
-      {accounts.state === "loading" && <p class="state">{t("loading")}</p>}
+      {accounts.state === "loading" && <Loading />}
       {accounts.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
-      {accounts.state === "ready" && accounts.value.length === 0 && <p class="state">{t("empty")}</p>}
+      {accounts.state === "ready" && accounts.value.length === 0 && <Empty text={t("empty")} />}
       {accounts.state === "ready" && (
         <div class="grid">
           {[...accounts.value]
@@ -238,9 +217,9 @@ function MySessions() {
         <h1>{t("mySessions")}</h1>
         <Freshness at={loadedAt} />
       </div>
-      {sessions.state === "loading" && <p class="state">{t("loading")}</p>}
+      {sessions.state === "loading" && <Loading />}
       {sessions.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
-      {sessions.state === "ready" && sessions.value.length === 0 && <p class="state">{t("emptySessions")}</p>}
+      {sessions.state === "ready" && sessions.value.length === 0 && <Empty text={t("emptySessions")} />}
       {sessions.state === "ready" && (
         <div class="grid">
           {sessions.value.map((s) => {
