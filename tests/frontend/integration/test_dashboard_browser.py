@@ -13,61 +13,24 @@ Playwright's own browser download is not used: the test setup installs Debian's 
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from livestudio_devinfra import frontend
+from tests.frontend.browser import add_person, launch, screenshot, sign_in
 from tests.system.harness import SystemRun
 from tests.system.scenario import Scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = frontend.REPOSITORY / ".livestudio" / "screenshots"
-VIEWPORTS = {"phone": (360, 780), "desktop": (1366, 900)}
 OWNER = "owner@browser.test"
 HOST = "host@browser.test"
-
-
-def ensure_chromium() -> str:
-    """Debian's chromium, installed with apt-get when it is missing and this process may; else the test skips."""
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found:
-        return found
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False, timeout=600)
-        subprocess.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-            env=env,
-            capture_output=True,
-            check=False,
-            timeout=900,
-        )
-        found = shutil.which("chromium")
-        if found:
-            return found
-    pytest.skip("Debian's chromium is missing and cannot be installed (needs root and apt-get): apt install chromium")
 
 
 @dataclass
@@ -78,18 +41,6 @@ class Studio:
     account_id: str
     session_id: int
     host_id: str
-
-
-def add_person(run: SystemRun, email: str, role: str, password: str, host_id: str | None = None) -> None:
-    args = ["add-user", "--org", "browser", "--org-name", "Browser Test", "--email", email, "--role", role]
-    args += ["--studio", run.scenario.studio_id] + (["--host-id", host_id] if host_id else [])
-    subprocess.run(
-        [sys.executable, "-m", "livestudio_gateway.identity.admin", *args],
-        env={**os.environ, "GATEWAY_DATABASE_URL": run.stack.database_url, "LIVESTUDIO_PASSWORD": password},
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -120,31 +71,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
 
 @pytest.fixture(scope="module")
 def browser(studio: Studio) -> Iterator[Browser]:
-    """After the stack: Playwright's sync API keeps an event loop running in this thread (the seeding needs none)."""
-    executable = ensure_chromium()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launch() as chromium:
         yield chromium
-        chromium.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, (width, height) in VIEWPORTS.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(150)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-
-
-def sign_in(browser: Browser, studio: Studio, email: str) -> Page:
-    context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.goto(studio.base_url + "/")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(studio.password)
-    page.get_by_role("button", name="Sign in").click()
-    return page
 
 
 def test_a_wrong_password_keeps_what_was_typed(browser: Browser, studio: Studio) -> None:
@@ -161,7 +89,7 @@ def test_a_wrong_password_keeps_what_was_typed(browser: Browser, studio: Studio)
 
 
 def test_the_owner_watches_a_session_go_live_and_its_gmv_rise_without_reload(browser: Browser, studio: Studio) -> None:
-    page = sign_in(browser, studio, OWNER)
+    page = sign_in(browser, studio.base_url, OWNER, studio.password)
     expect(page.get_by_role("heading", name="Live now")).to_be_visible()
     cards = page.locator("article[data-account]")
     expect(cards).to_have_count(3)
@@ -199,7 +127,7 @@ def test_the_owner_watches_a_session_go_live_and_its_gmv_rise_without_reload(bro
 def test_a_host_sees_only_their_own_sessions(browser: Browser, studio: Studio) -> None:
     assert studio.run.roster is not None
     theirs = {sid for sid, host in studio.run.roster.host_of_session.items() if host == studio.host_id}
-    page = sign_in(browser, studio, HOST)
+    page = sign_in(browser, studio.base_url, HOST, studio.password)
     expect(page.get_by_role("heading", name="My sessions")).to_be_visible()
     cards = page.locator("article[data-session]")
     # the host's sessions appear once the commission has attributed the session that went on air in the previous
@@ -214,7 +142,7 @@ def test_a_host_sees_only_their_own_sessions(browser: Browser, studio: Studio) -
 
 
 def test_an_ended_sign_in_leads_back_to_sign_in_and_then_to_the_same_page(browser: Browser, studio: Studio) -> None:
-    page = sign_in(browser, studio, HOST)
+    page = sign_in(browser, studio.base_url, HOST, studio.password)
     link = page.locator("article[data-session] a").first
     expect(link).to_be_visible(timeout=30_000)
     target = link.get_attribute("href")
