@@ -38,8 +38,9 @@ def test_each_deployable_has_a_dockerfile_in_its_member(spec: ServiceSpec) -> No
 
 def test_stages_build_then_runtime_from_the_same_python(spec: ServiceSpec) -> None:
     dockerfile = parse_dockerfile(spec.dockerfile)
-    assert [s.name for s in dockerfile.stages] == ["build", "runtime"]
-    build, runtime = dockerfile.stages
+    front = ["dashboard"] if spec.name == "gateway" else []
+    assert [s.name for s in dockerfile.stages] == [*front, "build", "runtime"]
+    build, runtime = dockerfile.stages[-2:]
     assert resolve_args(build.base, dockerfile, build) == resolve_args(runtime.base, dockerfile, runtime)
     base = resolve_args(runtime.base, dockerfile, runtime)
     requires = workspace()[spec.package].pyproject["project"]["requires-python"]
@@ -124,3 +125,19 @@ def test_exposed_port_is_the_settings_default(spec: ServiceSpec) -> None:
     cls = settings_class(spec)
     assert cls.model_fields["http_port"].default == spec.port
     assert cls.model_config.get("env_prefix") == spec.env_prefix
+
+
+def test_the_gateway_image_serves_the_dashboard_built_from_the_lock() -> None:
+    dockerfile = parse_dockerfile(SERVICES["gateway"].dockerfile)
+    stage = dockerfile.stage("dashboard")
+    runs = [run_command(r) for r in stage.all("RUN")]
+    assert any("npm ci" in r for r in runs), "install from the committed lock file"
+    assert runs[-1] == "npm run build"
+    copied = {src for c in stage.all("COPY") for src in copy_parts(c)[1]}
+    assert "frontend/package-lock.json" in copied and "frontend/src" in copied
+    assert not any("node_modules" in src or "dist" in src for src in copied), "build inside the image"
+    runtime = dockerfile.final
+    [into] = [copy_parts(c) for c in runtime.all("COPY") if copy_parts(c)[0].get("from") == "dashboard"]
+    assert into[1] == ["/frontend/dist"]
+    env = " ".join(e.args for e in runtime.all("ENV"))
+    assert f"GATEWAY_DASHBOARD_DIR={into[2]}" in env, "the gateway must look where the build was copied"
