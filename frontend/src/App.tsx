@@ -57,12 +57,16 @@ export function App() {
   useLang();
   const path = usePath();
   const [who, setWho] = useState<SignedIn | null>(auth());
+  // Who the open page belongs to: kept while an expired sign-in is renewed, so the page stays mounted (hidden)
+  // and nothing typed into it is lost; cleared by signing out.
+  const [kept, setKept] = useState<SignedIn | null>(auth());
   const [booting, setBooting] = useState(true);
   const [expired, setExpired] = useState(false);
   useEffect(() => {
     const off = onAuth((next, wasExpired) => {
       setExpired(wasExpired);
       setWho(next);
+      if (next || !wasExpired) setKept(next);
     });
     refresh().finally(() => setBooting(false));
     return off;
@@ -70,32 +74,40 @@ export function App() {
 
   const found = match(path);
   const loading = <main id="main"><p class="state">{t("loading")}</p></main>;
-  let page;
+  let page = null;
+  let signIn = null;
   if (found?.route.public) {
     const Page = found.route.page;
     page = <Suspense fallback={loading}><Page {...found.props} /></Suspense>;
   } else if (booting) page = loading;
-  else if (!who) {
-    page = (
-      <SignIn
-        expired={expired}
-        onDone={() => {
-          setExpired(false);
-          if (path === "/signin") navigate("/", true);
-        }}
-      />
-    );
-  } else {
-    const Page = found?.route.page;
-    const allowed = !found?.route.nav || found.route.nav.roles.includes(who.me.role);
-    if (path === "/") page = <Home />;
-    else if (Page && allowed) page = <Suspense fallback={loading}><Page {...found.props} /></Suspense>;
-    else page = <main id="main"><p class="state">{t("notFound")}</p></main>;
+  else {
+    if (!who) {
+      signIn = (
+        <SignIn
+          expired={expired}
+          onDone={() => {
+            setExpired(false);
+            if (path === "/signin") navigate("/", true);
+          }}
+        />
+      );
+    }
+    const owner = who ?? kept;
+    if (owner) {
+      const Page = found?.route.page;
+      const allowed = !found?.route.nav || found.route.nav.roles.includes(owner.me.role);
+      if (path === "/") page = <Home />;
+      else if (Page && allowed) page = <Suspense fallback={loading}><Page {...found.props} /></Suspense>;
+      else page = <main id="main"><p class="state">{t("notFound")}</p></main>;
+      // Another person signing in gets a fresh page, not the previous one's.
+      page = <div key={owner.me.sub} hidden={!who} inert={!who}>{page}</div>;
+    }
   }
   return (
     <div onClick={onLinkClick}>
       <Header who={who} />
       {who && !found?.route.public && <Nav who={who} path={path} />}
+      {signIn}
       {page}
     </div>
   );

@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Playwright's 5 s default is short for a sign-in (a deliberately slow password hash) on a busy 2-core machine.
+expect.set_options(timeout=15_000)
+
 SCREENSHOTS = frontend.REPOSITORY / ".livestudio" / "screenshots"
 VIEWPORTS = {"phone": (360, 780), "desktop": (1366, 900)}
 

@@ -1,6 +1,8 @@
 // The typed API client (openapi-fetch over the generated `schema.d.ts`) and the sign-in state.
 // The access token lives in memory only; the HttpOnly refresh cookie renews it (also after a reload). A 401 is
-// retried once after a refresh; when the refresh fails too, the app goes back to sign-in.
+// retried once after a refresh; when the refresh fails too, the app goes back to sign-in and the request waits:
+// once the same person has signed in again it is sent again (a write typed before the expiry is not lost), and
+// anyone else signing in, or signing out, answers it with the 401.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
 
@@ -29,9 +31,22 @@ export function onAuth(fn: Listener): () => void {
   return () => void listeners.delete(fn);
 }
 
+let lastSub: string | null = null;
+const signInWaiters = new Set<(next: SignedIn | null) => void>();
+
 function setState(next: SignedIn | null, expired = false): void {
   state = next;
+  if (next || !expired) {
+    lastSub = next?.me.sub ?? null;
+    signInWaiters.forEach((fn) => fn(next));
+    signInWaiters.clear();
+  }
   listeners.forEach((fn) => fn(next, expired));
+}
+
+/** Resolves at the next sign-in (its state), or with null at a sign-out. */
+function nextSignIn(): Promise<SignedIn | null> {
+  return new Promise((resolve) => signInWaiters.add(resolve));
 }
 
 function csrfCookie(): string {
@@ -39,9 +54,13 @@ function csrfCookie(): string {
   return found ? decodeURIComponent(found.slice("ls_csrf=".length)) : "";
 }
 
+/** An unsent copy of each request (a sent request's body cannot be read again), for sending it again. */
+const copies = new WeakMap<Request, Request>();
+
 const withToken: Middleware = {
   onRequest({ request }) {
     if (state) request.headers.set("Authorization", `Bearer ${state.token}`);
+    copies.set(request, request.clone());
     return request;
   },
 };
@@ -98,14 +117,16 @@ export function expired(): void {
 
 const renewOn401: Middleware = {
   async onResponse({ request, response }) {
-    if (response.status !== 401 || request.url.includes("/api/v1/auth/")) return response;
+    const copy = copies.get(request);
+    if (response.status !== 401 || !copy || request.url.includes("/api/v1/auth/")) return response;
     if (!(await refresh())) {
+      const who = lastSub;
       expired();
-      return response;
+      const next = await nextSignIn();
+      if (!next || next.me.sub !== who) return response;
     }
-    const again = new Request(request, { headers: new Headers(request.headers) });
-    again.headers.set("Authorization", `Bearer ${state!.token}`);
-    return fetch(again);
+    copy.headers.set("Authorization", `Bearer ${state!.token}`);
+    return fetch(copy);
   },
 };
 api.use(renewOn401);
