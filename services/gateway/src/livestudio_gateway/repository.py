@@ -435,6 +435,19 @@ ORDER BY day, account_id
 LIMIT $8
 """
 
+# what history depends on an entity a command would remove (the commission checks it again when applying)
+_HOST_HISTORY = """
+SELECT (SELECT count(*) FROM commission.schedule_entries WHERE host_id = $1) AS schedule_entries,
+       (SELECT count(*) FROM commission.host_checks WHERE host_id = $1) AS check_ins,
+       (SELECT count(*) FROM commission.attributions WHERE host_id = $1) AS sessions,
+       (SELECT count(*) FROM commission.statements WHERE host_id = $1) AS statements
+"""
+_SHIFT_USERS = """
+SELECT (SELECT count(*) FROM commission.schedule_entries WHERE shift_id = $1) AS schedule_entries,
+       (SELECT count(*) FROM commission.pay_rules WHERE shift_id = $1) AS pay_rules
+"""
+_RULE_PAID_LINES = "SELECT count(*) AS statement_lines FROM commission.statement_lines WHERE rule_id = $1"
+
 _COMMAND_RESULT = {
     owner: f"""
 SELECT command_id, kind, status, error, applied_at FROM {owner}.command_results WHERE command_id = $1
@@ -695,6 +708,12 @@ class Repository:
         return await self._fetch(
             _AD_SPEND, _scope(scope), account_id, day_from, day_to, after is not None, after_day, after_account, limit
         )
+
+    async def dependents(self, entity: str, entity_id: str) -> dict[str, int]:
+        """What history names a host, shift or rule (counts per kind), before a removal is published."""
+        sql = {"host": _HOST_HISTORY, "shift": _SHIFT_USERS, "rule": _RULE_PAID_LINES}[entity]
+        row = await self._fetchrow(sql, entity_id)
+        return {} if row is None else {key: int(value) for key, value in row.items()}
 
     # --- commands -----------------------------------------------------------------------------------------
     async def command_result(self, command_id: str) -> tuple[str, Record] | None:
