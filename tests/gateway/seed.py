@@ -10,7 +10,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,62 @@ KL = ZoneInfo("Asia/Kuala_Lumpur")
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 SECRET_COOKIE = "SPC_EC=do-not-leak; SPC_ST=.never-shown"
 
-SCHEDULE_ENTRIES = (("w1", "studio-a"), ("w-b1", "studio-b"))
-"""Schedule entries the gateway knows the studio of (only their ids and studios are read)."""
-SHIFTS = (("pagi", "studio-a"), ("malam", "studio-a"), ("pagi-b", "studio-b"))
+_T = time
+SHIFTS = (
+    ("pagi", "studio-a", "Pagi", _T(8), _T(12)),
+    ("malam", "studio-a", "Malam", _T(20), _T(2)),
+    ("pagi-b", "studio-b", "Pagi B", _T(8), _T(12)),
+)
+_W = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)  # Monday 08:00 in Jakarta
+SCHEDULE_ENTRIES = (
+    # entry_id, studio, host, account, shift_id, shift_date, starts_at, ends_at, local_day
+    ("w1", "studio-a", "host-a1", "acc-a1", "pagi", date(2026, 11, 16), _W, _W + timedelta(hours=4), _W.date()),
+    (
+        "w2",
+        "studio-a",
+        "host-a2",
+        "acc-a2",
+        None,
+        None,
+        _W + timedelta(days=1, hours=11),
+        _W + timedelta(days=1, hours=15),
+        date(2026, 11, 17),
+    ),
+    (
+        "w3",
+        "studio-a",
+        "host-a1",
+        "acc-a2",
+        None,
+        None,
+        _W + timedelta(days=7),
+        _W + timedelta(days=7, hours=3),
+        date(2026, 11, 23),
+    ),
+    ("w-pending", "studio-a", "host-a2", "acc-a1", "sore", date(2026, 11, 18), None, None, None),
+    ("w-b1", "studio-b", "host-b1", "acc-b1", None, None, _W, _W + timedelta(hours=4), _W.date()),
+)
+"""Schedule entries; w1 and w2 fall in the week of 2026-11-16, w3 in the next, w-pending names an unknown shift."""
+CHECKS = (
+    ("ck-1", "host-a1", "acc-a1", "in", _W + timedelta(minutes=7)),
+    ("ck-2", "host-a1", "acc-a1", "out", _W + timedelta(hours=4)),
+    ("ck-3", "host-a2", "acc-a2", "in", _W + timedelta(days=1, hours=11, minutes=2)),
+    ("ck-b1", "host-b1", "acc-b1", "in", _W),
+)
+PAY_RULES = (
+    # rule_id, effective_from, effective_to, studio, account, role, kind, percent, amount, day_type
+    ("studio-gmv-2pct", date(2026, 10, 1), None, "studio-a", None, None, "gmv_percent", Decimal("1.5"), None, "all"),
+    ("studio-gmv-2pct", date(2026, 11, 1), None, "studio-a", None, None, "gmv_percent", Decimal("2"), None, "all"),
+    ("per-order", date(2026, 11, 1), None, "studio-a", "acc-a1", None, "per_order", None, Decimal("700"), "all"),
+    ("global-hour", date(2026, 1, 1), None, None, None, "host", "per_hour", None, Decimal("20000"), "holiday"),
+    ("rule-b", date(2026, 11, 1), None, "studio-b", None, None, "per_order", None, Decimal("500"), "all"),
+)
+AD_SPEND = (
+    ("acc-a1", date(2026, 11, 16), "studio-a", Decimal("25000.00"), "IDR"),
+    ("acc-a2", date(2026, 11, 16), "studio-a", Decimal("10000.00"), "IDR"),
+    ("acc-a1", date(2026, 11, 17), "studio-a", Decimal("0.00"), "IDR"),
+    ("acc-b1", date(2026, 11, 16), "studio-b", Decimal("9000.00"), "IDR"),
+)
 
 STUDIOS = (
     ("studio-a", "Studio A", "Asia/Jakarta", "IDR", "monthly"),
@@ -329,10 +382,31 @@ async def install(dsn: str) -> Seed:
         await conn.execute(SCHEMA_SQL.read_text())
         await conn.executemany("INSERT INTO commission.studios VALUES ($1, $2, $3, $4, $5)", STUDIOS)
         await conn.executemany("INSERT INTO commission.hosts VALUES ($1, $2, $3, $4, $5)", HOSTS)
+        await conn.execute("UPDATE commission.studios SET holidays = '{2026-12-25}' WHERE studio_id = 'studio-a'")
         await conn.executemany(
-            "INSERT INTO commission.schedule_entries (entry_id, studio_id) VALUES ($1, $2)", SCHEDULE_ENTRIES
+            """INSERT INTO commission.schedule_entries (entry_id, studio_id, host_id, account_id, shift_id, shift_date,
+                   starts_at, ends_at, local_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+            SCHEDULE_ENTRIES,
         )
-        await conn.executemany("INSERT INTO commission.shifts VALUES ($1, $2)", SHIFTS)
+        await conn.executemany(
+            "INSERT INTO commission.shifts (shift_id, studio_id, name, start_local, end_local) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            SHIFTS,
+        )
+        await conn.executemany("INSERT INTO commission.host_checks VALUES ($1, $2, $3, $4, $5)", CHECKS)
+        await conn.executemany(
+            """INSERT INTO commission.pay_rules (rule_id, effective_from, effective_to, studio_id, account_id, role,
+                   rule_kind, percent, amount, day_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+            PAY_RULES,
+        )
+        await conn.execute(
+            """UPDATE commission.pay_rules SET tiers = '[{"up_to": "1000000", "percent": "2"}, {"up_to": null,
+                   "percent": "3.5"}]' WHERE rule_id = 'studio-gmv-2pct' AND effective_from = '2026-11-01'"""
+        )
+        await conn.executemany(
+            "INSERT INTO analytics.ad_spend VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [(*row, f"cmd-ad-{i}", NOW) for i, row in enumerate(AD_SPEND)],
+        )
         await _copy(
             conn,
             "ingest.accounts",
@@ -384,6 +458,7 @@ async def install(dsn: str) -> Seed:
         await conn.executemany(
             "INSERT INTO commission.statement_lines VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", LINES
         )
+        await conn.execute("UPDATE commission.statement_lines SET rule_version = '2026-11-01' WHERE line_id = 'l-001'")
         await conn.execute(
             "INSERT INTO ingest.command_results VALUES ('cmd-applied', 'account.pause', 'applied', NULL, $1)", NOW
         )

@@ -135,6 +135,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ad-spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ad spend entered per account and local day
+         * @description Only days with an entry (a day without one is unknown, not zero). Not for hosts.
+         */
+        get: operations["ApiV1AdSpendListAdSpend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/channels": {
         parameters: {
             query?: never;
@@ -385,6 +405,26 @@ export interface paths {
          * @description Needs the `ls_refresh` cookie and `X-CSRF-Token`; clears the cookies.
          */
         post: operations["ApiV1AuthSignoutSignOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/check-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check-in and check-out events
+         * @description Oldest first; days are the local days of the host's studio. A host sees only their own. Keyset pagination: pass `next_cursor` back as `cursor` with the same filters.
+         */
+        get: operations["ApiV1CheckInsListCheckIns"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -817,6 +857,26 @@ export interface paths {
         patch: operations["ApiV1OrgUsersUserIdChangeRole"];
         trace?: never;
     };
+    "/api/v1/pay-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pay rules: every version of the studio's own and the global rules
+         * @description A version is in force from `effective_from` until the next version of the same rule, and not after its `effective_to`. Each rule kind is resolved on its own; among the versions in force that match a bucket the most specific wins: `specificity` = [scope (account 2, studio 1, global 0), role, shift, day type (holiday 2, weekday/weekend 1, all 0)] compared in that order, then the newest `effective_from`, then the smaller `rule_id`. A statement line names the version that paid it (`rule_id`, `rule_version`). Not for hosts.
+         */
+        get: operations["ApiV1PayRulesListPayRules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rules/{rule_id}": {
         parameters: {
             query?: never;
@@ -830,6 +890,30 @@ export interface paths {
          * @description Rules without studio_id are global and only owners may change them.
          */
         put: operations["ApiV1RulesRuleIdUpsertRule"];
+        post?: never;
+        /**
+         * Remove every version of a pay rule that paid nothing yet (command)
+         * @description A rule that paid a statement line stays (end it with `effective_to`). Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it (then the command is `rejected` with the same reason).
+         */
+        delete: operations["ApiV1RulesRuleIdRemoveRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schedule entries: by week, host or account
+         * @description Ordered by start (entries whose shift is not known yet last). `week` (any day of it) or `date_from`/`date_to` filter on the entry's local start day. A host sees only their own entries. Keyset pagination: pass `next_cursor` back as `cursor` with the same filters.
+         */
+        get: operations["ApiV1ScheduleListSchedule"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -866,6 +950,26 @@ export interface paths {
         };
         /** One session: newest metrics, per-minute timeline, products and hosts */
         get: operations["ApiV1SessionsAccountIdSessionIdGetSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shift templates of the studios in scope
+         * @description Local times in the studio's timezone; a shift whose end is at or before its start ends the next day.
+         */
+        get: operations["ApiV1ShiftsListShifts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -979,7 +1083,11 @@ export interface paths {
         /** Create or update a host (command) */
         put: operations["ApiV1StudiosStudioIdHostsHostIdUpsertHost"];
         post?: never;
-        delete?: never;
+        /**
+         * Remove a host without history (command)
+         * @description A host with schedule entries, check-ins, attributed sessions or statements stays. Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it (then the command is `rejected` with the same reason).
+         */
+        delete: operations["ApiV1StudiosStudioIdHostsHostIdRemoveHost"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1051,7 +1159,11 @@ export interface paths {
         /** Create or update a shift template (command) */
         put: operations["ApiV1StudiosStudioIdShiftsShiftIdUpsertShift"];
         post?: never;
-        delete?: never;
+        /**
+         * Remove a shift template nothing names (command)
+         * @description A shift that schedule entries or pay rules name stays. Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it (then the command is `rejected` with the same reason).
+         */
+        delete: operations["ApiV1StudiosStudioIdShiftsShiftIdRemoveShift"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1120,6 +1232,27 @@ export interface components {
             /** @description exact non-negative amount as a decimal string */
             amount: string;
             currency?: string | null;
+        };
+        /** AdSpendDay */
+        AdSpendDay: {
+            account_id: string;
+            /** @description exact decimal string */
+            amount: string;
+            currency: string;
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            issued_at: string;
+            studio_id: string;
+        };
+        /** AdSpendPage */
+        AdSpendPage: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            items: components["schemas"]["AdSpendDay"][];
+            next_cursor: string | null;
         };
         /** AlertChannel */
         AlertChannel: {
@@ -1262,6 +1395,22 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntry"][];
             /** @description pass as cursor for older entries */
+            next_cursor: string | null;
+        };
+        /** CheckEvent */
+        CheckEvent: {
+            account_id: string;
+            /** Format: date-time */
+            at: string;
+            check_id: string;
+            host_id: string;
+            /** @enum {string} */
+            kind: "in" | "out";
+            studio_id: string;
+        };
+        /** CheckEventPage */
+        CheckEventPage: {
+            items: components["schemas"]["CheckEvent"][];
             next_cursor: string | null;
         };
         /** CheckInBody */
@@ -1499,6 +1648,47 @@ export interface components {
             studios: string[];
             sub: string;
         };
+        /** PayRule */
+        PayRule: {
+            account_id: string | null;
+            /** @description exact decimal string */
+            amount: string | null;
+            basis: string;
+            /** @description exact decimal string */
+            cap: string | null;
+            day_type: string;
+            /** Format: date */
+            effective_from: string;
+            effective_to: string | null;
+            /** @description exact decimal string */
+            min_threshold: string | null;
+            /** @description exact decimal string */
+            percent: string | null;
+            role: string | null;
+            rule_id: string;
+            rule_kind: string;
+            /** @enum {string} */
+            scope: "account" | "studio" | "global";
+            shift_id: string | null;
+            /** @description [scope, role, shift, day type]: compared in this order, the larger wins (see the route) */
+            specificity: number[];
+            /** @description null = a global rule */
+            studio_id: string | null;
+            tiers: components["schemas"]["PayTier"][];
+            updated_at: string | null;
+        };
+        /** PayRulePage */
+        PayRulePage: {
+            items: components["schemas"]["PayRule"][];
+            next_cursor: string | null;
+        };
+        /** PayTier */
+        PayTier: {
+            /** @description exact decimal string */
+            percent: string;
+            /** @description exact decimal string */
+            up_to: string | null;
+        };
         /** PayTierBody */
         PayTierBody: {
             /** @description 0 to 100 */
@@ -1636,6 +1826,31 @@ export interface components {
             /** @description identifier: letters, digits and _.:@- (max 128) */
             shift_id?: string | null;
             starts_at?: string | null;
+        };
+        /** ScheduleEntry */
+        ScheduleEntry: {
+            account_id: string;
+            ends_at: string | null;
+            entry_id: string;
+            host_id: string;
+            /** @description the studio's local day the entry starts on */
+            local_day: string | null;
+            /** @description exact decimal string */
+            share: string;
+            shift_date: string | null;
+            /** @description set for an entry on a shift template */
+            shift_id: string | null;
+            /** @description null while the entry's shift is not known yet */
+            starts_at: string | null;
+            studio_id: string;
+            updated_at: string | null;
+        };
+        /** SchedulePage */
+        SchedulePage: {
+            date_from: string | null;
+            date_to: string | null;
+            items: components["schemas"]["ScheduleEntry"][];
+            next_cursor: string | null;
         };
         /** ServiceKey */
         ServiceKey: {
@@ -1787,6 +2002,17 @@ export interface components {
             viewers: number | null;
             views: number | null;
         };
+        /** Shift */
+        Shift: {
+            /** @description local end; at or before start = the next local day */
+            end: string;
+            name: string;
+            shift_id: string;
+            /** @description local start (studio timezone) */
+            start: string;
+            studio_id: string;
+            updated_at: string | null;
+        };
         /** ShiftBody */
         ShiftBody: {
             /** Format: duration */
@@ -1794,6 +2020,10 @@ export interface components {
             name: string;
             /** Format: duration */
             start: string;
+        };
+        /** ShiftList */
+        ShiftList: {
+            items: components["schemas"]["Shift"][];
         };
         /** SignedIn */
         SignedIn: {
@@ -1850,6 +2080,8 @@ export interface components {
             line_id: string;
             line_kind: string;
             rule_id: string | null;
+            /** @description effective_from of the rule version that paid this line (GET /pay-rules) */
+            rule_version: string | null;
             session_id: number | null;
         };
         /** StatementPage */
@@ -1860,6 +2092,8 @@ export interface components {
         /** Studio */
         Studio: {
             currency: string;
+            /** @description the studio's holidays (local days), for `holiday` pay rules */
+            holidays: string[];
             name: string;
             pay_period: string;
             studio_id: string;
@@ -2722,6 +2956,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QrLogin"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AdSpendListAdSpend: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description next_cursor of a page */
+                cursor?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description page size */
+                limit?: number;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdSpendPage"];
                 };
             };
             /** @description Invalid request (parameters, body or cursor) */
@@ -3826,6 +4147,97 @@ export interface operations {
             };
             /** @description The caller's role or studios do not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1CheckInsListCheckIns: {
+        parameters: {
+            query?: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description next_cursor of a page */
+                cursor?: string | null;
+                /** @description first local day (inclusive) */
+                date_from?: string | null;
+                /** @description last local day (inclusive) */
+                date_to?: string | null;
+                /** @description only this host */
+                host_id?: string | null;
+                /** @description page size */
+                limit?: number;
+                /** @description only this studio */
+                studio_id?: string | null;
+                /** @description any local day of the week wanted; the week runs Monday to Sunday (studio timezone) */
+                week?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckEventPage"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6054,6 +6466,91 @@ export interface operations {
             };
         };
     };
+    ApiV1PayRulesListPayRules: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of a page */
+                cursor?: string | null;
+                /** @description page size */
+                limit?: number;
+                /** @description only the versions in force on this local day */
+                on?: string | null;
+                /** @description only this rule */
+                rule_id?: string | null;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayRulePage"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1RulesRuleIdUpsertRule: {
         parameters: {
             query?: never;
@@ -6116,6 +6613,182 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1RulesRuleIdRemoveRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ScheduleListSchedule: {
+        parameters: {
+            query?: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description next_cursor of a page */
+                cursor?: string | null;
+                /** @description first local day (inclusive) */
+                date_from?: string | null;
+                /** @description last local day (inclusive) */
+                date_to?: string | null;
+                /** @description only this host */
+                host_id?: string | null;
+                /** @description page size */
+                limit?: number;
+                /** @description only this studio */
+                studio_id?: string | null;
+                /** @description any local day of the week wanted; the week runs Monday to Sunday (studio timezone) */
+                week?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePage"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6256,6 +6929,83 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionDetail"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ShiftsListShifts: {
+        parameters: {
+            query?: {
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftList"];
                 };
             };
             /** @description Invalid request (parameters, body or cursor) */
@@ -7084,6 +7834,92 @@ export interface operations {
             };
         };
     };
+    ApiV1StudiosStudioIdHostsHostIdRemoveHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_id: string;
+                studio_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1StudiosStudioIdHostsHostIdCheckInCheckIn: {
         parameters: {
             query?: never;
@@ -7455,6 +8291,92 @@ export interface operations {
                 "application/json": components["schemas"]["ShiftBody"];
             };
         };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1StudiosStudioIdShiftsShiftIdRemoveShift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shift_id: string;
+                studio_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Request accepted, processing continues off-line */
             202: {

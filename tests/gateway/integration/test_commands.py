@@ -136,6 +136,9 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str, str, dict[str, Any]]] = 
         {"host_id": "host-a2", "share": "0.5"},
     ),
     ("DELETE", "/api/v1/studios/studio-a/schedule/w1", None, "schedule.remove", "w1", {"entry_id": "w1"}),
+    ("DELETE", "/api/v1/studios/studio-a/hosts/host-a3", None, "host.remove", "host-a3", {"studio_id": "studio-a"}),
+    ("DELETE", "/api/v1/studios/studio-a/shifts/malam", None, "shift.remove", "studio-a", {"shift_id": "malam"}),
+    ("DELETE", "/api/v1/rules/global-hour", None, "rule.remove", "global-hour", {"rule_id": "global-hour"}),
     (
         "PUT",
         "/api/v1/rules/tiered",

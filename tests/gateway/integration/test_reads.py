@@ -58,6 +58,7 @@ async def test_studios_are_scoped(client: Client, token: TokenFactory) -> None:
             "timezone": "Asia/Jakarta",
             "currency": "IDR",
             "pay_period": "monthly",
+            "holidays": ["2026-12-25"],
         }
     ]
     everything = await _get(client, "/api/v1/studios", token("service", studios=["*"]))

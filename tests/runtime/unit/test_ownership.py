@@ -79,3 +79,25 @@ def test_check_times_are_now_or_a_reasoned_correction_in_the_open_period() -> No
         ownership.check_time(start - timedelta(hours=1), NOW, correction_from=start, reason="forgot")
     with pytest.raises(ValueError, match="future"):
         ownership.check_time(NOW + timedelta(hours=1), NOW, correction_from=start, reason="forgot")
+
+
+def test_removals_name_an_entity_that_must_exist_in_the_callers_studio() -> None:
+    from livestudio_schemas.commands import HostRemove, PayRuleRemove, ShiftTemplateRemove
+
+    for command, entity, entity_id in (
+        (HostRemove(host_id="h1", studio_id="b"), "host", "h1"),
+        (ShiftTemplateRemove(shift_id="pagi", studio_id="b"), "shift", "pagi"),
+        (PayRuleRemove(rule_id="r1"), "rule", "r1"),
+    ):
+        assert ownership.references(command) == [ownership.Ref(entity, entity_id, "exists")]  # type: ignore[arg-type]
+        assert ownership.check(command, B, {(entity, entity_id): "b"}) == "b"
+        with pytest.raises(ownership.NotFound):
+            ownership.check(command, B, {(entity, entity_id): "a"})
+        with pytest.raises(ownership.NotFound):
+            ownership.check(command, B, {})
+    with pytest.raises(ownership.NotFound):  # a manager never reaches a global rule
+        ownership.check(PayRuleRemove(rule_id="g"), B, {("rule", "g"): ownership.GLOBAL})
+    with pytest.raises(ownership.NotAllowed):
+        ownership.check(
+            HostRemove(host_id="h1", studio_id="b"), CallerScope(studio_id="b", role="host", host_id="h1"), {}
+        )

@@ -38,11 +38,14 @@ from livestudio_schemas.commands import (
     CallerScope,
     HostCheckIn,
     HostCheckOut,
+    HostRemove,
     HostUpsert,
+    PayRuleRemove,
     PayRuleUpsert,
     QrLoginStart,
     ScheduleEntryRemove,
     ScheduleEntryUpsert,
+    ShiftTemplateRemove,
     ShiftTemplateUpsert,
     StatementApprove,
     StatementPay,
@@ -103,6 +106,12 @@ def references(c: AnyCommand) -> list[Ref]:
         return [Ref("host", c.host_id, "create")]
     if isinstance(c, ShiftTemplateUpsert):
         return [Ref("shift", c.shift_id, "create")]
+    if isinstance(c, HostRemove):
+        return [Ref("host", c.host_id, "exists")]
+    if isinstance(c, ShiftTemplateRemove):
+        return [Ref("shift", c.shift_id, "exists")]
+    if isinstance(c, PayRuleRemove):
+        return [Ref("rule", c.rule_id, "exists")]
     if isinstance(c, ScheduleEntryUpsert):
         refs = [
             Ref("schedule entry", c.entry_id, "create"),

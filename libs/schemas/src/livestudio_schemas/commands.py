@@ -166,6 +166,29 @@ class ScheduleEntryRemove(_Command):
     entry_id: Id
 
 
+class HostRemove(_Command):
+    """Remove a host who has no history: no schedule entry, check-in, attributed session or statement."""
+
+    kind: Literal["host.remove"] = "host.remove"
+    host_id: Id
+    studio_id: Id
+
+
+class ShiftTemplateRemove(_Command):
+    """Remove a shift template no schedule entry or pay rule names."""
+
+    kind: Literal["shift.remove"] = "shift.remove"
+    shift_id: Id
+    studio_id: Id
+
+
+class PayRuleRemove(_Command):
+    """Remove every version of a pay rule that paid no statement line (one that did is ended instead)."""
+
+    kind: Literal["rule.remove"] = "rule.remove"
+    rule_id: Id
+
+
 class HostCheckIn(_Command):
     kind: Literal["host.check_in"] = "host.check_in"
     host_id: Id
@@ -301,12 +324,15 @@ AnyCommand = Annotated[
     | AdSpendEnter
     | StudioUpsert
     | HostUpsert
+    | HostRemove
     | ShiftTemplateUpsert
+    | ShiftTemplateRemove
     | ScheduleEntryUpsert
     | ScheduleEntryRemove
     | HostCheckIn
     | HostCheckOut
     | PayRuleUpsert
+    | PayRuleRemove
     | StatementApprove
     | StatementPay
     | StatementVoid

@@ -16,6 +16,10 @@ refused exactly like a missing one, and the caller's scope (`Command.scope`) bou
 check-in/out must be at the server's time (`issued_at`) on an account a schedule entry puts the host on; a
 manager's correction lies in the open pay period and gives a reason.
 
+Removals (host, shift template, pay rule) apply only where no history depends on the entity: a host with a
+schedule entry, check-in, attributed session or statement, a shift a schedule entry or rule names, a rule that
+paid a statement line are refused with what depends on them (`in_use`).
+
 Role changes apply from the local day the command was issued (the first role applies since always), so that a
 promotion does not rewrite approved history.
 """
@@ -45,10 +49,13 @@ from livestudio_schemas.commands import (
     Command,
     HostCheckIn,
     HostCheckOut,
+    HostRemove,
     HostUpsert,
+    PayRuleRemove,
     PayRuleUpsert,
     ScheduleEntryRemove,
     ScheduleEntryUpsert,
+    ShiftTemplateRemove,
     ShiftTemplateUpsert,
     StatementApprove,
     StatementPay,
@@ -161,6 +168,12 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
         await _schedule_upsert(conn, c, default_timezone)
     elif isinstance(c, ScheduleEntryRemove):
         await _schedule_remove(conn, c)
+    elif isinstance(c, HostRemove):
+        await _host_remove(conn, c)
+    elif isinstance(c, ShiftTemplateRemove):
+        await _shift_remove(conn, c)
+    elif isinstance(c, PayRuleRemove):
+        await _rule_remove(conn, c)
     elif isinstance(c, HostCheckIn | HostCheckOut):
         await _check(conn, command.command_id, c)
     elif isinstance(c, PayRuleUpsert):
@@ -307,6 +320,38 @@ async def _schedule_remove(conn: DbConnection, c: ScheduleEntryRemove) -> None:
         raise CommandRejected(f"unknown schedule entry {c.entry_id}")
     await repo.delete_entry(conn, c.entry_id)
     await _reattribute_entries(conn, [old])
+
+
+# --- removals: only what no history depends on --------------------------------------------------------------
+def in_use(what: str, counts: dict[str, int], advice: str) -> str | None:
+    """Why `what` cannot be removed ("host 'h' has history (schedule entries: 2, statements: 1); …"), or None
+    when nothing depends on it."""
+    used = [f"{name.replace('_', ' ')}: {n}" for name, n in counts.items() if n > 0]
+    return f"{what} has history ({', '.join(used)}); {advice}" if used else None
+
+
+async def _host_remove(conn: DbConnection, c: HostRemove) -> None:
+    why = in_use(f"host {c.host_id!r}", await repo.host_history(conn, c.host_id), "set it inactive instead")
+    if why is not None:
+        raise CommandRejected(why)
+    await repo.delete_host(conn, c.host_id)
+
+
+async def _shift_remove(conn: DbConnection, c: ShiftTemplateRemove) -> None:
+    why = in_use(
+        f"shift {c.shift_id!r}", await repo.shift_users(conn, c.shift_id), "remove or move what names it first"
+    )
+    if why is not None:
+        raise CommandRejected(why)
+    await repo.delete_shift(conn, c.shift_id)
+
+
+async def _rule_remove(conn: DbConnection, c: PayRuleRemove) -> None:
+    paid = await repo.rule_paid_lines(conn, c.rule_id)
+    why = in_use(f"pay rule {c.rule_id!r}", {"statement_lines": paid}, "end it with effective_to instead")
+    if why is not None:
+        raise CommandRejected(why)
+    await repo.delete_rule(conn, c.rule_id)
 
 
 async def _check(conn: DbConnection, command_id: str, c: HostCheckIn | HostCheckOut) -> None:

@@ -338,6 +338,55 @@ async def delete_entry(conn: DbConnection, entry_id: str) -> None:
     await conn.execute("DELETE FROM schedule_entries WHERE entry_id = $1", entry_id)
 
 
+# --- removals: what history depends on an entity --------------------------------------------------------
+async def host_history(conn: DbConnection, host_id: str) -> dict[str, int]:
+    """How many schedule entries, check-ins, attributed sessions and statements name the host."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM schedule_entries WHERE host_id = $1) AS schedule_entries,
+               (SELECT count(*) FROM host_checks WHERE host_id = $1) AS check_ins,
+               (SELECT count(*) FROM attributions WHERE host_id = $1) AS sessions,
+               (SELECT count(*) FROM statements WHERE host_id = $1) AS statements
+        """,
+        host_id,
+    )
+    assert row is not None
+    return {key: int(value) for key, value in row.items()}
+
+
+async def delete_host(conn: DbConnection, host_id: str) -> None:
+    await conn.execute("DELETE FROM host_roles WHERE host_id = $1", host_id)
+    await conn.execute("DELETE FROM statement_dirty WHERE host_id = $1", host_id)
+    await conn.execute("DELETE FROM hosts WHERE host_id = $1", host_id)
+
+
+async def shift_users(conn: DbConnection, shift_id: str) -> dict[str, int]:
+    """How many schedule entries and pay rule versions name the shift."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM schedule_entries WHERE shift_id = $1) AS schedule_entries,
+               (SELECT count(*) FROM pay_rules WHERE shift_id = $1) AS pay_rules
+        """,
+        shift_id,
+    )
+    assert row is not None
+    return {key: int(value) for key, value in row.items()}
+
+
+async def delete_shift(conn: DbConnection, shift_id: str) -> None:
+    await conn.execute("DELETE FROM shifts WHERE shift_id = $1", shift_id)
+
+
+async def rule_paid_lines(conn: DbConnection, rule_id: str) -> int:
+    """How many statement lines (of any statement, void ones too) a version of the rule paid."""
+    value = await conn.fetchval("SELECT count(*) FROM statement_lines WHERE rule_id = $1", rule_id)
+    return int(value)
+
+
+async def delete_rule(conn: DbConnection, rule_id: str) -> None:
+    await conn.execute("DELETE FROM pay_rules WHERE rule_id = $1", rule_id)
+
+
 async def insert_check(conn: DbConnection, check: CheckEvent) -> None:
     await conn.execute(
         "INSERT INTO host_checks (check_id, host_id, account_id, kind, at) VALUES ($1, $2, $3, $4, $5) "

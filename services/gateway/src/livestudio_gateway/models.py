@@ -108,6 +108,7 @@ class Studio(_Out):
     timezone: str
     currency: str
     pay_period: str
+    holidays: Annotated[list[date], Meta(description="the studio's holidays (local days), for `holiday` pay rules")]
 
 
 class StudioList(_Out):
@@ -397,6 +398,109 @@ class HostPerformanceDetail(_Out):
     days: list[HostDay]
 
 
+# --- roster -----------------------------------------------------------------------------------------------
+LocalTime = Annotated[str, Meta(pattern=r"^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\Z", description="HH:MM:SS")]
+"""A local clock time as text (Litestar documents a `time` field as a duration, which it is not)."""
+
+
+class Shift(_Out):
+    shift_id: str
+    studio_id: str
+    name: str
+    start: Annotated[LocalTime, Meta(description="local start (studio timezone)")]
+    end: Annotated[LocalTime, Meta(description="local end; at or before start = the next local day")]
+    updated_at: datetime | None
+
+
+class ShiftList(_Out):
+    items: list[Shift]
+
+
+class ScheduleEntry(_Row):
+    entry_id: str
+    studio_id: str
+    host_id: str
+    account_id: str
+    shift_id: Annotated[str | None, Meta(description="set for an entry on a shift template")]
+    shift_date: date | None
+    starts_at: Annotated[datetime | None, Meta(description="null while the entry's shift is not known yet")]
+    ends_at: datetime | None
+    local_day: Annotated[date | None, Meta(description="the studio's local day the entry starts on")]
+    share: Money
+    updated_at: datetime | None
+
+
+class SchedulePage(_Out):
+    date_from: date | None
+    date_to: date | None
+    items: list[ScheduleEntry]
+    next_cursor: str | None
+
+
+class CheckEvent(_Row):
+    check_id: str
+    host_id: str
+    studio_id: str
+    account_id: str
+    kind: Literal["in", "out"]
+    at: datetime
+
+
+class CheckEventPage(_Out):
+    items: list[CheckEvent]
+    next_cursor: str | None
+
+
+class PayTier(_Out):
+    percent: Money
+    up_to: Money | None
+
+
+class PayRule(_Out):
+    rule_id: str
+    effective_from: date
+    effective_to: date | None
+    studio_id: Annotated[str | None, Meta(description="null = a global rule")]
+    account_id: str | None
+    role: str | None
+    rule_kind: str
+    basis: str
+    percent: Money | None
+    tiers: list[PayTier]
+    amount: Money | None
+    day_type: str
+    shift_id: str | None
+    min_threshold: Money | None
+    cap: Money | None
+    scope: Literal["account", "studio", "global"]
+    specificity: Annotated[
+        list[int],
+        Meta(description="[scope, role, shift, day type]: compared in this order, the larger wins (see the route)"),
+    ]
+    updated_at: datetime | None
+
+
+class PayRulePage(_Out):
+    items: list[PayRule]
+    next_cursor: str | None
+
+
+class AdSpendDay(_Row):
+    account_id: str
+    studio_id: str
+    day: date
+    amount: Money
+    currency: str
+    issued_at: datetime
+
+
+class AdSpendPage(_Out):
+    date_from: date
+    date_to: date
+    items: list[AdSpendDay]
+    next_cursor: str | None
+
+
 # --- commission -------------------------------------------------------------------------------------------
 class Statement(_Row):
     statement_id: str
@@ -429,6 +533,9 @@ class StatementLine(_Row):
     description: str | None
     base: Money | None
     amount: Money | None
+    rule_version: Annotated[
+        date | None, Meta(description="effective_from of the rule version that paid this line (GET /pay-rules)")
+    ]
 
 
 class StatementDetail(_Out):

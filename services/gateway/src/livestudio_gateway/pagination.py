@@ -141,3 +141,39 @@ def statement_cursor(period_start: date, statement_id: str) -> str:
 def decode_statement_cursor(cursor: str) -> tuple[date, str]:
     period_start, statement_id = decode_cursor(cursor, "st", ("date", "str"), (False, False))
     return period_start, statement_id
+
+
+def schedule_cursor(starts_at: datetime | None, entry_id: str) -> str:
+    return encode_cursor("se", (starts_at, entry_id))
+
+
+def decode_schedule_cursor(cursor: str) -> tuple[datetime | None, str]:
+    starts_at, entry_id = decode_cursor(cursor, "se", ("datetime", "str"), (True, False))
+    return starts_at, entry_id
+
+
+def check_cursor(at: datetime, check_id: str) -> str:
+    return encode_cursor("ck", (at, check_id))
+
+
+def decode_check_cursor(cursor: str) -> tuple[datetime, str]:
+    at, check_id = decode_cursor(cursor, "ck", ("datetime", "str"), (False, False))
+    return at, check_id
+
+
+def rule_cursor(rule_id: str, effective_from: date) -> str:
+    return encode_cursor("pr", (rule_id, effective_from))
+
+
+def decode_rule_cursor(cursor: str) -> tuple[str, date]:
+    rule_id, effective_from = decode_cursor(cursor, "pr", ("str", "date"), (False, False))
+    return rule_id, effective_from
+
+
+def ad_spend_cursor(day: date, account_id: str) -> str:
+    return encode_cursor("ad", (day, account_id))
+
+
+def decode_ad_spend_cursor(cursor: str) -> tuple[date, str]:
+    day, account_id = decode_cursor(cursor, "ad", ("date", "str"), (False, False))
+    return day, account_id

@@ -1,10 +1,11 @@
 """All SQL of the gateway: read-only, parameterised SELECTs on the owners' read models (schema-qualified).
 
-The gateway owns no table. It reads `analytics.*` (sessions, timelines, items, daily rollups), `commission.*`
-(studios, hosts, attributions, statements) and `ingest.*` (accounts, QR logins, never credentials), plus each
-owner's `command_results`. Connections are read-only (`default_transaction_read_only`), bounded by a
-statement timeout, and plan every execution with its actual parameters (`plan_cache_mode=force_custom_plan`),
-so the optional filters below (`$n IS NULL OR …`) fold away and the right index is used for each call.
+The gateway owns no table. It reads `analytics.*` (sessions, timelines, items, daily rollups, ad spend),
+`commission.*` (studios, hosts, shifts, schedule, check-ins, pay rules, attributions, statements) and
+`ingest.*` (accounts, QR logins, never credentials), plus each owner's `command_results`. Connections are
+read-only (`default_transaction_read_only`), bounded by a statement timeout, and plan every execution with its
+actual parameters (`plan_cache_mode=force_custom_plan`), so the optional filters below (`$n IS NULL OR …`) fold
+away and the right index is used for each call.
 
 Every query takes the caller's studio scope as a `text[]` (NULL = every studio). The only SQL text assembled
 in Python is the session-list statement per sort order, from a fixed whitelist (`pagination.SESSION_SORTS`);
@@ -66,7 +67,7 @@ def _split_scope(scope: Scope) -> tuple[list[str] | None, str | None]:
 
 # --- statements --------------------------------------------------------------------------------------------
 _STUDIOS = """
-SELECT studio_id, name, timezone::text AS timezone, currency, pay_period::text AS pay_period
+SELECT studio_id, name, timezone::text AS timezone, currency, pay_period::text AS pay_period, holidays
 FROM commission.studios
 WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
   AND ($2::text IS NULL OR studio_id = $2)
@@ -359,12 +360,93 @@ WHERE statement_id::text = $1
 
 _STATEMENT_LINES = """
 SELECT line_id::text AS line_id, line_kind::text AS line_kind, rule_id, account_id, session_id, description,
-  base, amount
+  base, amount, rule_version
 FROM commission.statement_lines
 WHERE statement_id::text = $1
 ORDER BY line_id
 LIMIT 100000
 """
+
+# --- roster reads (commission) and ad spend (analytics) -------------------------------------------------------
+_SHIFTS = """
+SELECT shift_id, studio_id, name, start_local, end_local, updated_at
+FROM commission.shifts
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+ORDER BY studio_id, start_local, shift_id
+LIMIT 1000
+"""
+
+# NULL starts_at (a shift entry whose shift is not known yet) sorts last; the cursor says whether it stopped there
+_SCHEDULE = """
+SELECT entry_id, studio_id, host_id, account_id, shift_id, shift_date, starts_at, ends_at, local_day,
+  share, updated_at
+FROM commission.schedule_entries
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR host_id = $2)
+  AND ($3::text IS NULL OR account_id = $3)
+  AND ($4::date IS NULL OR local_day >= $4)
+  AND ($5::date IS NULL OR local_day <= $5)
+  AND (NOT $6::boolean
+       OR ($7::timestamptz IS NOT NULL AND (starts_at > $7 OR (starts_at = $7 AND entry_id > $8) OR starts_at IS NULL))
+       OR ($7::timestamptz IS NULL AND starts_at IS NULL AND entry_id > $8))
+ORDER BY starts_at NULLS LAST, entry_id
+LIMIT $9
+"""
+
+# check events carry no studio: a check belongs to its host's studio; days are the studio's local days
+_CHECK_INS = """
+SELECT c.check_id, c.host_id, h.studio_id, c.account_id, c.kind, c.at
+FROM commission.host_checks c
+JOIN commission.hosts h ON h.host_id = c.host_id
+JOIN commission.studios s ON s.studio_id = h.studio_id
+WHERE ($1::text[] IS NULL OR h.studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR c.host_id = $2)
+  AND ($3::text IS NULL OR c.account_id = $3)
+  AND ($4::date IS NULL OR (c.at AT TIME ZONE s.timezone)::date >= $4)
+  AND ($5::date IS NULL OR (c.at AT TIME ZONE s.timezone)::date <= $5)
+  AND (NOT $6::boolean OR (c.at, c.check_id) > ($7::timestamptz, $8::text))
+ORDER BY c.at, c.check_id
+LIMIT $9
+"""
+
+# the studio's own rules and the global ones (studio_id NULL), every version or the one in force on a day ($3)
+_PAY_RULES = """
+SELECT rule_id, effective_from, effective_to, studio_id, account_id, role, rule_kind, basis, percent,
+  tiers::text AS tiers, amount, day_type, shift_id, min_threshold, cap, updated_at
+FROM commission.pay_rules p
+WHERE ($1::text[] IS NULL OR studio_id IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR rule_id = $2)
+  AND ($3::date IS NULL OR (effective_from <= $3 AND (effective_to IS NULL OR effective_to >= $3)
+       AND NOT EXISTS (SELECT 1 FROM commission.pay_rules n
+                       WHERE n.rule_id = p.rule_id AND n.effective_from > p.effective_from AND n.effective_from <= $3)))
+  AND (NOT $4::boolean OR (rule_id, effective_from) > ($5::text, $6::date))
+ORDER BY rule_id, effective_from
+LIMIT $7
+"""
+
+_AD_SPEND = """
+SELECT account_id, studio_id, day, amount, currency, issued_at
+FROM analytics.ad_spend
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR account_id = $2)
+  AND day BETWEEN $3 AND $4
+  AND (NOT $5::boolean OR (day, account_id) > ($6::date, $7::text))
+ORDER BY day, account_id
+LIMIT $8
+"""
+
+# what history depends on an entity a command would remove (the commission checks it again when applying)
+_HOST_HISTORY = """
+SELECT (SELECT count(*) FROM commission.schedule_entries WHERE host_id = $1) AS schedule_entries,
+       (SELECT count(*) FROM commission.host_checks WHERE host_id = $1) AS check_ins,
+       (SELECT count(*) FROM commission.attributions WHERE host_id = $1) AS sessions,
+       (SELECT count(*) FROM commission.statements WHERE host_id = $1) AS statements
+"""
+_SHIFT_USERS = """
+SELECT (SELECT count(*) FROM commission.schedule_entries WHERE shift_id = $1) AS schedule_entries,
+       (SELECT count(*) FROM commission.pay_rules WHERE shift_id = $1) AS pay_rules
+"""
+_RULE_PAID_LINES = "SELECT count(*) AS statement_lines FROM commission.statement_lines WHERE rule_id = $1"
 
 _COMMAND_RESULT = {
     owner: f"""
@@ -569,6 +651,69 @@ class Repository:
 
     async def statement_lines(self, statement_id: str) -> list[Record]:
         return await self._fetch(_STATEMENT_LINES, statement_id)
+
+    # --- roster -------------------------------------------------------------------------------------------
+    async def shifts(self, scope: Scope) -> list[Record]:
+        return await self._fetch(_SHIFTS, _scope(scope))
+
+    async def schedule(
+        self,
+        scope: Scope,
+        *,
+        host_id: str | None,
+        account_id: str | None,
+        day_from: date | None,
+        day_to: date | None,
+        after: tuple[datetime | None, str] | None,
+        limit: int,
+    ) -> list[Record]:
+        at, entry_id = after if after is not None else (None, None)
+        return await self._fetch(
+            _SCHEDULE, _scope(scope), host_id, account_id, day_from, day_to, after is not None, at, entry_id, limit
+        )
+
+    async def check_ins(
+        self,
+        scope: Scope,
+        *,
+        host_id: str | None,
+        account_id: str | None,
+        day_from: date | None,
+        day_to: date | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Record]:
+        at, check_id = after if after is not None else (None, None)
+        return await self._fetch(
+            _CHECK_INS, _scope(scope), host_id, account_id, day_from, day_to, after is not None, at, check_id, limit
+        )
+
+    async def pay_rules(
+        self, scope: Scope, *, rule_id: str | None, on: date | None, after: tuple[str, date] | None, limit: int
+    ) -> list[Record]:
+        after_id, after_from = after if after is not None else (None, None)
+        return await self._fetch(_PAY_RULES, _scope(scope), rule_id, on, after is not None, after_id, after_from, limit)
+
+    async def ad_spend(
+        self,
+        scope: Scope,
+        *,
+        account_id: str | None,
+        day_from: date,
+        day_to: date,
+        after: tuple[date, str] | None,
+        limit: int,
+    ) -> list[Record]:
+        after_day, after_account = after if after is not None else (None, None)
+        return await self._fetch(
+            _AD_SPEND, _scope(scope), account_id, day_from, day_to, after is not None, after_day, after_account, limit
+        )
+
+    async def dependents(self, entity: str, entity_id: str) -> dict[str, int]:
+        """What history names a host, shift or rule (counts per kind), before a removal is published."""
+        sql = {"host": _HOST_HISTORY, "shift": _SHIFT_USERS, "rule": _RULE_PAID_LINES}[entity]
+        row = await self._fetchrow(sql, entity_id)
+        return {} if row is None else {key: int(value) for key, value in row.items()}
 
     # --- commands -----------------------------------------------------------------------------------------
     async def command_result(self, command_id: str) -> tuple[str, Record] | None:

@@ -16,6 +16,7 @@ from livestudio_gateway.handlers.common import (
     ApiRequest,
     IdPath,
     StudioQ,
+    authorize,
     caller,
     now,
     submit,
@@ -31,15 +32,18 @@ from livestudio_gateway.models import (
     ScheduleBody,
     ShiftBody,
 )
-from livestudio_gateway.problems import Forbidden, NotFound
+from livestudio_gateway.problems import Conflict, Forbidden, NotFound
 from livestudio_gateway.state import Gateway
 from livestudio_runtime.ownership import ROSTER_EARLY, ROSTER_LATE
 from livestudio_schemas.commands import (
     AnyCommand,
     HostCheckIn,
     HostCheckOut,
+    HostRemove,
     HostUpsert,
+    PayRuleRemove,
     ScheduleEntryRemove,
+    ShiftTemplateRemove,
     ShiftTemplateUpsert,
 )
 
@@ -219,6 +223,80 @@ async def upsert_rule(request: ApiRequest, rule_id: IdPath, data: JSONBody[RuleB
     return await submit(gw, principal, command)
 
 
+# --- removals -------------------------------------------------------------------------------------------------
+_ADVICE = {
+    "host": "set it inactive instead",
+    "shift": "remove or move what names it first",
+    "rule": "end it with effective_to instead",
+}
+_NAMES = {"host": "host", "shift": "shift", "rule": "pay rule"}
+
+
+async def _refuse_if_in_use(gw: Gateway, entity: str, entity_id: str) -> None:
+    """409 when history depends on it (the commission refuses it again when applying, with the same words)."""
+    counts = await gw.repo.dependents(entity, entity_id)
+    used = [f"{name.replace('_', ' ')}: {n}" for name, n in counts.items() if n > 0]
+    if used:
+        what = f"{_NAMES[entity]} {entity_id!r}"
+        raise Conflict(f"{what} has history ({', '.join(used)}); {_ADVICE[entity]}", slug="in-use")
+
+
+REMOVAL = (
+    "Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it "
+    "(then the command is `rejected` with the same reason)."
+)
+
+
+@delete(
+    "/studios/{studio_id:str}/hosts/{host_id:str}",
+    summary="Remove a host without history (command)",
+    description=f"A host with schedule entries, check-ins, attributed sessions or statements stays. {REMOVAL}",
+    tags=["hosts", "commands"],
+    status_code=202,
+    responses=WRITES,
+)
+async def remove_host(request: ApiRequest, studio_id: IdPath, host_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
+    require_writer(principal, studio_id)
+    command = HostRemove(host_id=host_id, studio_id=studio_id)
+    await authorize(gw, principal, command, None)  # 404 before anything is said about its history
+    await _refuse_if_in_use(gw, "host", host_id)
+    return await submit(gw, principal, command)
+
+
+@delete(
+    "/studios/{studio_id:str}/shifts/{shift_id:str}",
+    summary="Remove a shift template nothing names (command)",
+    description=f"A shift that schedule entries or pay rules name stays. {REMOVAL}",
+    tags=["roster", "commands"],
+    status_code=202,
+    responses=WRITES,
+)
+async def remove_shift(request: ApiRequest, studio_id: IdPath, shift_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
+    require_writer(principal, studio_id)
+    command = ShiftTemplateRemove(shift_id=shift_id, studio_id=studio_id)
+    await authorize(gw, principal, command, None)
+    await _refuse_if_in_use(gw, "shift", shift_id)
+    return await submit(gw, principal, command)
+
+
+@delete(
+    "/rules/{rule_id:str}",
+    summary="Remove every version of a pay rule that paid nothing yet (command)",
+    description=f"A rule that paid a statement line stays (end it with `effective_to`). {REMOVAL}",
+    tags=["roster", "commands"],
+    status_code=202,
+    responses=WRITES,
+)
+async def remove_rule(request: ApiRequest, rule_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
+    command = PayRuleRemove(rule_id=rule_id)
+    await authorize(gw, principal, command, None)
+    await _refuse_if_in_use(gw, "rule", rule_id)
+    return await submit(gw, principal, command)
+
+
 ROUTES = [
     list_hosts,
     get_host,
@@ -229,4 +307,7 @@ ROUTES = [
     upsert_schedule_entry,
     remove_schedule_entry,
     upsert_rule,
+    remove_host,
+    remove_shift,
+    remove_rule,
 ]
