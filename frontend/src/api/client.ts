@@ -65,7 +65,22 @@ const withToken: Middleware = {
   },
 };
 
+/** An unread copy of each refused response: openapi-fetch reads the body (into `error`) before the caller can. */
+const refusals = new WeakMap<Response, Response>();
+const keepRefusals: Middleware = {
+  onResponse({ response }) {
+    if (!response.ok) refusals.set(response, response.clone());
+    return undefined;
+  },
+};
+
+/** The refused response as it arrived, its body still readable (the response itself when it was not kept). */
+export function refusal(response: Response): Response {
+  return refusals.get(response) ?? response;
+}
+
 export const api = createClient<paths>({ baseUrl: "" });
+api.use(keepRefusals); // first in, so its onResponse runs last: it sees the final response (after a retry)
 api.use(withToken);
 
 /** Who signed in, from the sign-in / refresh answer (saves a round trip to /api/v1/me on every page load). */

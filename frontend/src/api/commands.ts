@@ -1,13 +1,13 @@
 // Writes: the gateway answers 202 with the command's status URL; the owning service applies or rejects it
 // asynchronously. `settle` follows that URL until the outcome is known, so a page can say "saved" or why not.
-import { api, type Schemas } from "./client";
+import { api, refusal, type Schemas } from "./client";
 
 export type Outcome = { ok: true } | { ok: false; error: string };
 
 /** The problem+json `detail` (or `title`) of a refused request, for showing to the user. */
 export async function problemText(response: Response): Promise<string> {
   try {
-    const body = (await response.clone().json()) as { detail?: string | null; title?: string | null };
+    const body = (await refusal(response).clone().json()) as { detail?: string | null; title?: string | null };
     return body.detail || body.title || `${response.status}`;
   } catch {
     return `${response.status} ${response.statusText}`;

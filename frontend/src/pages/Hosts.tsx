@@ -4,7 +4,7 @@
 // is shown with its reason. The week is in the URL (?week=YYYY-MM-DD), days and times in the studio's timezone.
 import { useEffect, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
-import { type Outcome, settle } from "../api/commands";
+import { settle } from "../api/commands";
 import { type Studio, useStudios } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
 import { UNKNOWN, clock, count, money } from "../format";
@@ -187,14 +187,6 @@ function weekFromUrl(): string | null {
 function hours(ms: number | null | undefined): string {
   if (ms == null) return UNKNOWN;
   return new Intl.NumberFormat(uiLocale(), { maximumFractionDigits: 1 }).format(ms / 3_600_000);
-}
-
-/** The outcome of a write. A refused request's problem comes from openapi-fetch's `error` (it has read the
- * body already, so `settle`'s `problemText` can only give the status line). */
-async function written(data: Schemas["CommandAccepted"] | undefined, error: unknown, response: Response): Promise<Outcome> {
-  if (data) return settle(data, response);
-  const problem = (error ?? {}) as { detail?: string | null; title?: string | null };
-  return { ok: false, error: problem.detail || problem.title || `${response.status} ${response.statusText}` };
 }
 
 const newId = () => `e-${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
@@ -412,11 +404,11 @@ function EntryForm(props: {
     const endDay = draft.end <= draft.start ? addDays(draft.day, 1) : draft.day;
     const endsAt = zonedToUtc(endDay, draft.end, studio.timezone);
     const entryId = draft.entryId ?? newId();
-    const { data, error, response } = await api.PUT("/api/v1/studios/{studio_id}/schedule/{entry_id}", {
+    const { data, response } = await api.PUT("/api/v1/studios/{studio_id}/schedule/{entry_id}", {
       params: { path: { studio_id: studio.studio_id, entry_id: entryId } },
       body: { host_id: draft.hostId, account_id: draft.accountId, starts_at: startsAt, ends_at: endsAt, share: draft.share },
     });
-    const outcome = await written(data, error, response);
+    const outcome = await settle(data, response);
     if (outcome.ok) {
       setStatus({ kind: "saved" });
       props.onDone(draft.day);
@@ -425,10 +417,10 @@ function EntryForm(props: {
   const remove = async () => {
     if (!draft.entryId) return;
     setStatus({ kind: "saving" });
-    const { data, error, response } = await api.DELETE("/api/v1/studios/{studio_id}/schedule/{entry_id}", {
+    const { data, response } = await api.DELETE("/api/v1/studios/{studio_id}/schedule/{entry_id}", {
       params: { path: { studio_id: studio.studio_id, entry_id: draft.entryId } },
     });
-    const outcome = await written(data, error, response);
+    const outcome = await settle(data, response);
     setConfirming(false);
     if (outcome.ok) {
       setStatus({ kind: "removed" });
