@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from shopee_client.client.endpoints import ENDPOINTS, Endpoint
 from shopee_client.client.regions import HostFamily
-from shopee_client.simulator import payloads
+from shopee_client.simulator import affiliate, payloads
 from shopee_client.simulator.core import Simulator
 from shopee_client.simulator.faults import FaultKind, corrupt_payload
 from shopee_client.simulator.requestlog import RequestRecord
@@ -443,11 +443,12 @@ class SimulatorApp:
         to_ms = _int(ctx.query.get("purchase_time_e"), ctx.t_ms // 1000) * 1000
         page = max(1, _int(ctx.query.get("page_num"), 1))
         size = min(500, max(1, _int(ctx.query.get("page_size"), 50)))
-        world = self.sim.world
         from_ms = max(from_ms, to_ms - 31 * _DAY_MS)
-        plans = world.plans_started_within(account, from_ms - _DAY_MS, min(to_ms, ctx.t_ms))
-        sessions = [world.session_of(p) for p in plans]
-        return payloads.affiliate_report(self.sim.accounts[account], sessions, from_ms, to_ms, ctx.t_ms, page, size)
+        to_ms = min(to_ms, ctx.t_ms)
+        delay_ms = int(self.sim.config.affiliate_complete_delay.total_seconds() * 1000)
+        checkouts = affiliate.checkouts_between(self.sim.world, account, from_ms, to_ms, delay_ms)
+        rows = [affiliate.checkout_row(c, ctx.t_ms) for c in checkouts]
+        return payloads.affiliate_report(rows, page, size)
 
     def _gen_qrcode(self, ctx: _Ctx) -> dict[str, Any]:
         state = self.sim.qr.generate()
