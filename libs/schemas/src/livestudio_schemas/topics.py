@@ -23,6 +23,7 @@ def session_key(account_id: str, session_id: int) -> str:
     return f"{account_id}:{session_id}"
 
 
-def affiliate_key(account_id: str) -> str:
-    """Key of the affiliate topic: keeps an account's checkouts in order."""
-    return account_id
+def affiliate_key(account_id: str, checkout_id: str) -> str:
+    """Key of the affiliate topic: keeps the events of one checkout in order (each carries its whole state, so
+    the order between checkouts does not matter) and lets a backfill's thousands of checkouts be in flight at once."""
+    return f"{account_id}:{checkout_id}"
