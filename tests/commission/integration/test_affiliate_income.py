@@ -1,6 +1,7 @@
 """Affiliate checkouts through the commission consumer (real broker, real PostgreSQL): a live checkout that arrives
 before its session is unassigned, then goes to the host on air once the session is known; a cancellation re-read
-reverses its commission; a redelivered or older observation changes nothing; a video checkout stays unassigned."""
+reverses its commission; a redelivered or older observation changes nothing; a video checkout stays unassigned; a
+roster change moves the checkouts it concerns."""
 
 from __future__ import annotations
 
@@ -135,4 +136,25 @@ async def test_checkouts_follow_sessions_roster_and_status(
             ],
         )
         await send(settings.affiliate_topic, [checkout("ck-2", bought, later)])
+        assert await income(pool, "ck-2") == {("f1", 8001): Decimal("3085.25"), ("f2", 8001): Decimal("3085.25")}
+
+        # bought at 11:50, after the end (11:40) the session reports later: still its (a replay), and f1's
+        await send(settings.affiliate_topic, [checkout("ck-3", local(DAY, 11, 50), later)])
+        assert await income(pool, "ck-3") == {("f1", 8001): Decimal("6170.5")}
+        await send(
+            settings.session_topic,
+            [
+                session_event(
+                    "ended",
+                    "acc-f",
+                    8001,
+                    local(DAY, 10),
+                    local(DAY, 11, 45),
+                    placed=500,
+                    ended_at=local(DAY, 11, 40),
+                    studio_id="st-f",
+                )
+            ],
+        )
+        assert await income(pool, "ck-3") == {("f1", 8001): Decimal("6170.5")}
         assert await income(pool, "ck-2") == {("f1", 8001): Decimal("3085.25"), ("f2", 8001): Decimal("3085.25")}

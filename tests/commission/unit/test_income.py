@@ -62,9 +62,10 @@ def test_a_live_checkout_belongs_to_the_session_on_air_even_with_whole_second_pu
     spans = [SessionSpan(100, at(1), at(4)), SESSION, SessionSpan(102, at(10), None)]
     assert session_at(at(5, 10, 0), spans) == SESSION  # 0.4 s before Shopee's start: rounding
     assert session_at(at(7), spans) == SESSION
-    assert session_at(at(9, 30), spans) is None  # between sessions
-    assert session_at(at(23), spans) == spans[2]  # still on air (end unknown)
+    assert session_at(at(9, 30), spans) == SESSION  # after its end (a replay), before the next one
+    assert session_at(at(23), spans) == spans[2]
     assert session_at(at(0, 30), spans) is None
+    assert session_at(at(10) + timedelta(days=1, minutes=1), spans) is None  # a day after the latest start
 
 
 def test_the_hosts_on_air_at_the_purchase_get_it_split_by_share() -> None:

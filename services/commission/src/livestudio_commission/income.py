@@ -2,13 +2,15 @@
 
 The same roster attribution that splits a session's GMV decides who earned a live checkout's commission:
 
-* **The session.** A checkout sourced from a live (`live`) belongs to the account's session that was on air at
-  its purchase time: the latest session started at most `GRACE` after the purchase (Shopee reports purchase
-  times in whole seconds, sessions in milliseconds) whose end is unknown (still on air) or at most `GRACE` before
-  it. Video and other checkouts, and live checkouts no known session covers, belong to no session.
+* **The session.** A checkout sourced from a live (`live`) belongs to the account's latest session that started
+  at most `GRACE` after the purchase (Shopee reports purchase times in whole seconds, sessions in
+  milliseconds) and at most `MAX_SPAN` before it. A session's end is not used: the end a consumer learns first
+  can be early (the ingest may decide an end that a still-moving duration later refutes, and the first end is
+  kept), and a buyer may check out from a live's replay after it; the next session's start closes the span.
+  Video and other checkouts, and live checkouts no known session covers, belong to no session.
 * **The hosts.** Within its session, the checkout goes to the on-air windows containing the purchase instant
-  (clamped into the session), split by the co-hosts' shares, exactly like a point increment of the session's
-  figures (`attribution.time_weights`). Nobody on air, or no session: the *unassigned* bucket.
+  (not before the session's start), split by the co-hosts' shares, exactly like a point increment of the
+  session's figures (`attribution.time_weights`). Nobody on air, or no session: the *unassigned* bucket.
 * **Exactness.** Every figure (estimated and final commission, with and without the MCN's share, GMV) is split by
   largest remainder in Shopee's own unit of affiliate money, 1/100000 (`money.allocate_money`), so the parts of a
   checkout add up to its figures exactly; an unknown figure (`None`) stays unknown in every part.
@@ -34,6 +36,8 @@ from livestudio_commission.money import Weights, allocate_money
 from livestudio_commission.roster import OnAirWindow
 
 GRACE = timedelta(seconds=1)
+MAX_SPAN = timedelta(hours=24)
+"""A live checkout bought longer than this after its account's latest session started belongs to no session."""
 QUANTUM = Decimal("0.00001")
 """Shopee's unit of affiliate money (1/100000 of the currency unit): what a checkout's figures are split in."""
 _MICRO = timedelta(microseconds=1)
@@ -81,12 +85,10 @@ def newer(stored_observed_at: datetime | None, incoming: Checkout) -> bool:
 
 
 def session_at(purchased_at: datetime, spans: Sequence[SessionSpan]) -> SessionSpan | None:
-    """The session on air at the purchase: latest start at most GRACE after it, not ended GRACE before it."""
+    """The session of a live purchase: the latest started at most GRACE after it and at most MAX_SPAN before it."""
     best: SessionSpan | None = None
     for s in spans:
-        if s.started_at - GRACE > purchased_at:
-            continue
-        if s.ended_at is not None and s.ended_at + GRACE < purchased_at:
+        if s.started_at - GRACE > purchased_at or s.started_at + MAX_SPAN < purchased_at:
             continue
         if best is None or (s.started_at, s.session_id) > (best.started_at, best.session_id):
             best = s
@@ -94,11 +96,8 @@ def session_at(purchased_at: datetime, spans: Sequence[SessionSpan]) -> SessionS
 
 
 def _instant(purchased_at: datetime, session: SessionSpan) -> datetime:
-    """The purchase clamped into the session, so that rounding to whole seconds never leaves it."""
-    t = max(purchased_at, session.started_at + _MICRO)
-    if session.ended_at is not None:
-        t = min(t, session.ended_at)
-    return t
+    """The purchase, not before the session's start (rounding to whole seconds may put it just before)."""
+    return max(purchased_at, session.started_at + _MICRO)
 
 
 def split(

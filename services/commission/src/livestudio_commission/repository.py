@@ -1126,14 +1126,14 @@ async def checkouts_between(conn: DbConnection, account_id: str, lo: datetime, h
 async def session_spans(
     conn: DbConnection, account_ids: Iterable[str], lo: datetime, hi: datetime
 ) -> dict[str, list[income.SessionSpan]]:
-    """Sessions of these accounts that may cover a purchase in [lo, hi] (started by hi, not ended before lo)."""
+    """Sessions of these accounts that may own a purchase in [lo, hi] (started within MAX_SPAN before it)."""
     rows = await conn.fetch(
         """
         SELECT account_id, session_id, started_at, ended_at FROM sessions
-        WHERE account_id = ANY($1::text[]) AND started_at <= $3 AND (ended_at IS NULL OR ended_at >= $2)
+        WHERE account_id = ANY($1::text[]) AND started_at BETWEEN $2 AND $3
         """,
         sorted(set(account_ids)),
-        lo - income.GRACE,
+        lo - income.MAX_SPAN,
         hi + income.GRACE,
     )
     out: dict[str, list[income.SessionSpan]] = {}

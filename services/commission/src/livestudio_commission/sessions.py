@@ -77,9 +77,10 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
     if not changed:
         return
     await repo.save_sessions(conn, changed)
-    # A session that appeared or whose end became known may own affiliate checkouts purchased meanwhile.
+    # A session that appeared takes the account's live checkouts purchased since its start from the session before
+    # it (`income.session_at`): recompute those.
     spans = [
-        (s.account_id, s.started_at, s.ended_at)
+        (s.account_id, s.started_at, None)
         for s in changed
         if (before := stored.get((s.account_id, s.session_id))) is None
         or (before.started_at, before.ended_at) != (s.started_at, s.ended_at)
