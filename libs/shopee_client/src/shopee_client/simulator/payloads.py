@@ -1,7 +1,8 @@
 """Shopee-shaped `data` payloads built from the world's state at one simulated instant.
 
 These functions hold every Shopee naming quirk on the serving side (`placedOrder` vs `placedOrders`, `pcu`,
-`peakViews`, `…Whithin…`, nulls in history, ms timestamps, whole-rupiah money, affiliate 1/100000 units).
+`peakViews`, `…Whithin…`, nulls in history, ms timestamps, whole-rupiah money); the affiliate report is in
+`affiliate.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 from shopee_client.simulator.world import MINUTE_MS, ItemState, Session, SessionState
 
 __all__ = [
-    "affiliate_report",
     "history_row",
     "live_coordinate",
     "live_detail",
@@ -275,10 +275,3 @@ def live_coordinate(sess: Session, start_ms: int, size: int, now_ms: int) -> dic
             }
         )
     return {"sessionId": sess.session_id, "list": points}
-
-
-def affiliate_report(rows: list[dict[str, Any]], page: int, size: int) -> dict[str, Any]:
-    """One page of affiliate checkouts (rows from `affiliate.checkout_row`), newest purchase first."""
-    rows.sort(key=lambda r: (r["purchase_time"], r["checkout_id"]), reverse=True)
-    lo = (page - 1) * size
-    return {"total_count": len(rows), "list": rows[lo : lo + size]}
