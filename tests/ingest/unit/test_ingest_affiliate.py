@@ -46,6 +46,15 @@ def test_pending_checkouts_are_re_read_from_the_oldest_one_and_nothing_pending_m
     assert due_reads(ancient, NOW, POLICY) == [Read("reread", NOW - POLICY.horizon, NOW)]
 
 
+def test_a_stopped_clock_gets_one_more_read_at_its_instant() -> None:
+    oldest = NOW - timedelta(days=2)
+    state = ReadState(NOW - timedelta(days=9), NOW - timedelta(minutes=1), NOW - timedelta(minutes=1), oldest)
+    assert due_reads(state, NOW, POLICY) == []
+    assert due_reads(state, NOW, POLICY, clock_stopped=True) == [Read("reread", oldest, NOW)]
+    done = after_reads(state, [Read("reread", oldest, NOW)], NOW)
+    assert due_reads(done, NOW, POLICY, clock_stopped=True) == []
+
+
 def test_after_reads_records_what_was_read() -> None:
     s = after_reads(ReadState(), [Read("backfill", NOW - timedelta(days=30), NOW)], NOW)
     assert (s.backfilled_at, s.last_new_at, s.last_reread_at) == (NOW, NOW, NOW)

@@ -153,9 +153,10 @@ class AffiliateReader:
         if unknown:
             async with self.pool.acquire() as conn:
                 self._states.update(await repo.load_states(conn, unknown, now - self.policy.horizon))
+        stopped = float(getattr(self.clock, "speed", 1.0)) == 0.0
         for account in ready:
             state = self._states.get(account.account_id, ReadState())
-            reads = due_reads(state, now, self.policy)
+            reads = due_reads(state, now, self.policy, clock_stopped=stopped)
             if not reads:
                 continue
             self._busy[account.account_id] = None

@@ -56,14 +56,18 @@ def windows(start: datetime, end: datetime, size: timedelta = MAX_WINDOW) -> lis
     return out
 
 
-def due_reads(state: ReadState, now: datetime, policy: ReadPolicy) -> list[Read]:
-    """The reads due at `now` (empty: nothing due). A backfill replaces the others."""
+def due_reads(state: ReadState, now: datetime, policy: ReadPolicy, *, clock_stopped: bool = False) -> list[Read]:
+    """The reads due at `now` (empty: nothing due). A backfill replaces the others. `clock_stopped`: the ingest
+    clock stands still (a frozen simulator): one more read at that instant is due, whatever the intervals, so
+    that what was published is the report as it stands then (pages of one read are otherwise served at moments
+    a running clock spreads apart)."""
     if state.backfilled_at is None:
         return [Read("backfill", now - policy.backfill, now)]
     reads: list[Read] = []
-    new_due = state.last_new_at is None or now - state.last_new_at >= policy.new_interval
+    once_more = clock_stopped and (state.last_new_at is None or state.last_new_at < now)
+    new_due = once_more or state.last_new_at is None or now - state.last_new_at >= policy.new_interval
     reread_due = state.oldest_pending is not None and (
-        state.last_reread_at is None or now - state.last_reread_at >= policy.reread_interval
+        once_more or state.last_reread_at is None or now - state.last_reread_at >= policy.reread_interval
     )
     if reread_due and state.oldest_pending is not None:
         start = max(state.oldest_pending, now - policy.horizon)
