@@ -27,7 +27,7 @@ create() {
 }
 
 # Public contract topics (livestudio_schemas.topics.Topic) and their dead-letter queues.
-for topic in shopee.live.session.v1 shopee.live.item.v1 shopee.account.v1 livestudio.commands.v1 livestudio.commission.v1; do
+for topic in shopee.live.session.v1 shopee.live.item.v1 shopee.account.v1 livestudio.commands.v1 livestudio.commission.v1 shopee.affiliate.v1; do
     create "$topic" "$PARTITIONS"
     create "$topic.dlq" "$PARTITIONS"
 done

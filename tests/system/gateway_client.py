@@ -77,6 +77,20 @@ class GatewayClient:
         body = self.get("/analytics/daily", {"account_id": account_id, "date_from": date_from, "date_to": date_to})
         return {date.fromisoformat(d["day"]): d["figures"] for d in body["days"]}
 
+    def profit_daily(self, account_id: str, date_from: date, date_to: date) -> dict[date, Json]:
+        body = self.get("/profit/daily", {"account_id": account_id, "date_from": date_from, "date_to": date_to})
+        return {date.fromisoformat(d["day"]): d["profit"] for d in body["days"]}
+
+    def profit_sessions(self, studio_id: str, date_from: date, date_to: date) -> list[Json]:
+        params = {"studio_id": studio_id, "date_from": date_from, "date_to": date_to, "limit": 5000}
+        items: list[Json] = self.get("/profit/sessions", params)["items"]
+        return items
+
+    def profit_hosts(self, studio_id: str, date_from: date, date_to: date) -> list[Json]:
+        body = self.get("/profit/hosts", {"studio_id": studio_id, "date_from": date_from, "date_to": date_to})
+        items: list[Json] = body["items"]
+        return items
+
     def host_performance(self, studio_id: str, date_from: date, date_to: date) -> list[Json]:
         body = self.get("/hosts/performance", {"studio_id": studio_id, "date_from": date_from, "date_to": date_to})
         items: list[Json] = body["items"]

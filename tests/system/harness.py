@@ -55,6 +55,12 @@ def fast_env(*, live_interval_s: float = 1.0, history_interval_s: float = 6.0) -
         "STATE_FLUSH_INTERVAL_S": "0.5",
         "SHOPEE_READ_TIMEOUT_S": "5",
         "SHOPEE_PER_ACCOUNT_RATE": "50",
+        # affiliate report (issue #21): 10 days of backfill cover the compared days; every read re-reads from the
+        # oldest pending checkout (same interval), and the freeze gets one more read (tests/system/income.py)
+        "AFFILIATE_BACKFILL_DAYS": "10",
+        "AFFILIATE_NEW_INTERVAL_S": "7200",
+        "AFFILIATE_REREAD_INTERVAL_S": "7200",
+        "AFFILIATE_TICK_S": "0.5",
     }
     return {
         "ingest": {f"INGEST_{k}": v for k, v in ingest.items()},

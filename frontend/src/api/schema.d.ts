@@ -877,6 +877,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/profit/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profit per account over a range (best contribution first)
+         * @description `account_id` null collects host pay lines that name no account.
+         */
+        get: operations["ApiV1ProfitAccountsProfitAccounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profit/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Profit per local day */
+        get: operations["ApiV1ProfitDailyProfitDaily"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profit/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Profit as CSV, per day, account, host or session */
+        get: operations["ApiV1ProfitExportCsvExportProfit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profit/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profit per host over a range: the live commission attributed to them and their pay
+         * @description Live commission goes to the hosts on air at the purchase (roster attribution); `host_id` null collects what no host was on air for, and all video and other commission. Ad spend is typed per account, so it is null here and a host's contribution is income - host pay.
+         */
+        get: operations["ApiV1ProfitHostsProfitHosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profit/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live commission and host pay per session (sessions of the range's local days)
+         * @description The commission of the live checkouts bought during each session (all hosts, or `host_id`'s part).
+         */
+        get: operations["ApiV1ProfitSessionsProfitSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profit/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Affiliate commission income, ad spend, host pay and contribution over a range
+         * @description `contribution_* = income.* - ad_spend - host_pay` (income without the MCN's share; an ad spend nobody typed is null and counts as none). Income is dated by purchase day, host pay by its session's day.
+         */
+        get: operations["ApiV1ProfitSummaryProfitSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rules/{rule_id}": {
         parameters: {
             query?: never;
@@ -1576,6 +1690,33 @@ export interface components {
             date_to: string;
             items: components["schemas"]["HostPerformance"][];
         };
+        /** Income */
+        Income: {
+            cancelled: number;
+            checkouts: number;
+            completed: number;
+            /** @description exact decimal string */
+            estimated: string;
+            /** @description exact decimal string */
+            estimated_with_mcn: string;
+            /** @description exact decimal string */
+            final: string;
+            /** @description exact decimal string */
+            final_with_mcn: string;
+            /** @description exact decimal string */
+            live_estimated: string;
+            /** @description exact decimal string */
+            live_final: string;
+            /** @description exact decimal string */
+            other_estimated: string;
+            /** @description exact decimal string */
+            other_final: string;
+            pending: number;
+            /** @description exact decimal string */
+            video_estimated: string;
+            /** @description exact decimal string */
+            video_final: string;
+        };
         /** Invitation */
         Invitation: {
             accepted_at: string | null;
@@ -1729,6 +1870,90 @@ export interface components {
             /** Format: date */
             date_to: string;
             items: components["schemas"]["ProductRank"][];
+        };
+        /** Profit */
+        Profit: {
+            /** @description exact decimal string */
+            ad_spend: string | null;
+            /** @description exact decimal string */
+            contribution_estimated: string;
+            /** @description exact decimal string */
+            contribution_final: string;
+            /** @description exact decimal string */
+            host_pay: string;
+            income: components["schemas"]["Income"];
+        };
+        /** ProfitAccount */
+        ProfitAccount: {
+            account_id: string | null;
+            display_name: string | null;
+            profit: components["schemas"]["Profit"];
+            studio_id: string | null;
+        };
+        /** ProfitAccounts */
+        ProfitAccounts: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            items: components["schemas"]["ProfitAccount"][];
+        };
+        /** ProfitDaily */
+        ProfitDaily: {
+            account_id: string | null;
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            days: components["schemas"]["ProfitDay"][];
+            studio_id: string | null;
+        };
+        /** ProfitDay */
+        ProfitDay: {
+            /** Format: date */
+            day: string;
+            profit: components["schemas"]["Profit"];
+        };
+        /** ProfitHost */
+        ProfitHost: {
+            host_id: string | null;
+            name: string | null;
+            profit: components["schemas"]["Profit"];
+            studio_id: string | null;
+        };
+        /** ProfitHosts */
+        ProfitHosts: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            items: components["schemas"]["ProfitHost"][];
+        };
+        /** ProfitSession */
+        ProfitSession: {
+            account_id: string;
+            local_day: string | null;
+            profit: components["schemas"]["Profit"];
+            session_id: number;
+            studio_id: string | null;
+        };
+        /** ProfitSessions */
+        ProfitSessions: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            items: components["schemas"]["ProfitSession"][];
+        };
+        /** ProfitSummary */
+        ProfitSummary: {
+            account_id: string | null;
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            profit: components["schemas"]["Profit"];
+            studio_id: string | null;
         };
         /** QrLogin */
         QrLogin: {
@@ -6493,6 +6718,506 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PayRulePage"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProfitAccountsProfitAccounts: {
+        parameters: {
+            query: {
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitAccounts"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProfitDailyProfitDaily: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitDaily"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProfitExportCsvExportProfit: {
+        parameters: {
+            query: {
+                /** @description one row per */
+                by?: "day" | "account" | "host" | "session";
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProfitHostsProfitHosts: {
+        parameters: {
+            query: {
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this host */
+                host_id?: string | null;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitHosts"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProfitSessionsProfitSessions: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this host */
+                host_id?: string | null;
+                /** @description at most this many rows */
+                limit?: number;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitSessions"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProfitSummaryProfitSummary: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfitSummary"];
                 };
             };
             /** @description Invalid request (parameters, body or cursor) */

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from livestudio_schemas import account, commands, commission, item, session
+from livestudio_schemas import account, affiliate, commands, commission, item, session
 from livestudio_schemas.topics import Topic
 
 
@@ -46,6 +46,12 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec(commission.STATEMENT_APPROVED, Topic.COMMISSION, commission.StatementChanged, "a statement was approved"),
     EventSpec(commission.STATEMENT_PAID, Topic.COMMISSION, commission.StatementChanged, "a statement was paid"),
     EventSpec(commission.STATEMENT_VOIDED, Topic.COMMISSION, commission.StatementChanged, "a statement was voided"),
+    EventSpec(
+        affiliate.AFFILIATE_CHECKOUT,
+        Topic.AFFILIATE,
+        affiliate.AffiliateCheckout,
+        "an affiliate checkout (orders, items, status, estimated and final commission) as Shopee reports it now",
+    ),
 )
 
 BY_TYPE: dict[str, EventSpec] = {spec.type: spec for spec in EVENTS}

@@ -1,6 +1,6 @@
 """The consumer's decode and apply functions: Kafka records in, calls into attribution and commands out.
 
-One exactly-once consumer (group `livestudio-commission`) reads the session topic and the commands topic.
+One exactly-once consumer (group `livestudio-commission`) reads the session, affiliate and commands topics.
 `decode` runs outside the transaction and raises `PoisonMessage` for records that can never be applied (they
 go to the DLQ); unknown event types and other services' commands decode to `Ignored`. `apply` runs inside the
 transaction that also stores the offsets.
@@ -16,11 +16,12 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
-from livestudio_commission import commands, sessions
+from livestudio_commission import checkouts, commands, income, sessions
 from livestudio_commission.attribution import Observation, ObservationKind
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.exactly_once import Decoded, PoisonMessage
 from livestudio_runtime.kafka import decode_envelope
+from livestudio_schemas.affiliate import AFFILIATE_CHECKOUT, AffiliateCheckout
 from livestudio_schemas.commands import COMMAND, Command
 from livestudio_schemas.session import (
     SESSION_CORRECTED,
@@ -31,6 +32,7 @@ from livestudio_schemas.session import (
     SessionObservation,
     SessionSnapshot,
 )
+from livestudio_schemas.topics import Topic
 
 _SESSION_MODELS: dict[str, tuple[type[SessionObservation], ObservationKind]] = {
     SESSION_SNAPSHOT: (SessionSnapshot, "snapshot"),
@@ -42,6 +44,11 @@ _SESSION_MODELS: dict[str, tuple[type[SessionObservation], ObservationKind]] = {
 @dataclass(frozen=True)
 class SessionEvent:
     observation: Observation
+
+
+@dataclass(frozen=True)
+class CheckoutEvent:
+    checkout: income.Checkout
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class Ignored:
     reason: str
 
 
-Message = SessionEvent | CommandEvent | InvalidCommand | Ignored
+Message = SessionEvent | CheckoutEvent | CommandEvent | InvalidCommand | Ignored
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -94,6 +101,28 @@ def observation_of(event: SessionObservation, kind: ObservationKind) -> Observat
     )
 
 
+def checkout_of(event: AffiliateCheckout) -> income.Checkout:
+    """The event reduced to income attribution's input; times in UTC."""
+    return income.Checkout(
+        account_id=event.account_id,
+        checkout_id=event.checkout_id,
+        studio_id=event.studio_id,
+        source=event.source,
+        status=event.status,
+        purchased_at=event.purchased_at.astimezone(UTC),
+        observed_at=event.observed_at.astimezone(UTC),
+        currency=event.currency,
+        timezone=event.timezone,
+        figures={
+            "estimated": event.estimated_commission,
+            "estimated_with_mcn": event.estimated_commission_with_mcn,
+            "final": event.final_commission,
+            "final_with_mcn": event.final_commission_with_mcn,
+            "gmv": event.gmv,
+        },
+    )
+
+
 def _validate(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
@@ -106,6 +135,7 @@ class Handlers:
     session_topic: str
     commands_topic: str
     default_timezone: str = "Asia/Jakarta"
+    affiliate_topic: str = Topic.AFFILIATE.value
 
     def decode(self, record: ConsumerRecord[bytes, bytes]) -> Message:
         try:
@@ -114,6 +144,10 @@ class Handlers:
             raise PoisonMessage(f"not a CloudEvent: {exc}") from exc
         if record.topic == self.commands_topic:
             return self._decode_command(envelope.type, envelope.data)
+        if record.topic == self.affiliate_topic:
+            if envelope.type != AFFILIATE_CHECKOUT:
+                return Ignored(f"event type {envelope.type}")
+            return CheckoutEvent(checkout_of(_validate(AffiliateCheckout, envelope.data)))
         spec = _SESSION_MODELS.get(envelope.type)
         if spec is None:
             return Ignored(f"event type {envelope.type}")
@@ -141,6 +175,7 @@ class Handlers:
         await sessions.apply_observations(
             conn, [d.value.observation for d in batch if isinstance(d.value, SessionEvent)]
         )
+        await checkouts.apply_checkouts(conn, [d.value.checkout for d in batch if isinstance(d.value, CheckoutEvent)])
         for d in batch:
             if isinstance(d.value, CommandEvent):
                 await commands.apply_command(conn, d.value.command, default_timezone=self.default_timezone)

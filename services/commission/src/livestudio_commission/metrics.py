@@ -38,3 +38,7 @@ DIRTY_BACKLOG = Gauge(
 # Children resolved once: `labels()` is a dictionary lookup under a lock, per event on the hot path.
 OBSERVED = {outcome: OBSERVATIONS.labels(outcome) for outcome in ("attributed", "ignored_old", "no_change")}
 INCREMENTS_BY_KIND = {kind: INCREMENTS.labels(kind) for kind in ("time", "settle")}
+CHECKOUT_EVENTS = Counter(
+    "livestudio_commission_affiliate_checkouts_total", "Affiliate checkout events by outcome", ["outcome"]
+)
+CHECKOUTS = {outcome: CHECKOUT_EVENTS.labels(outcome) for outcome in ("applied", "ignored_old")}

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from livestudio_commission import income
 from livestudio_commission.attribution import (
     METRICS,
     Bucket,
@@ -1094,3 +1095,149 @@ async def period_lines(conn: DbConnection, studio_id: str, period_start: date) -
         period_start,
     )
     return [dict(r) for r in rows]
+
+
+# --- affiliate income (issue #21) ---------------------------------------------------------------------------
+_CHECKOUT_FIGURES = ("estimated", "estimated_with_mcn", "final", "final_with_mcn", "gmv")
+
+
+def _checkout(r: Any) -> income.Checkout:
+    return income.Checkout(
+        account_id=r["account_id"],
+        checkout_id=r["checkout_id"],
+        studio_id=r["studio_id"],
+        source=r["source"],
+        status=r["status"],
+        purchased_at=r["purchased_at"],
+        observed_at=r["observed_at"],
+        currency=r["currency"],
+        timezone=r["timezone"],
+        figures={f: r[f] for f in income.FIGURES},
+    )
+
+
+async def lock_checkouts(conn: DbConnection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], income.Checkout]:
+    ordered = sorted(set(keys))
+    rows = await conn.fetch(
+        """
+        SELECT c.* FROM affiliate_checkouts c
+        JOIN unnest($1::text[], $2::text[]) AS k(account_id, checkout_id)
+          ON c.account_id = k.account_id AND c.checkout_id = k.checkout_id
+        ORDER BY c.account_id, c.checkout_id
+        FOR UPDATE OF c
+        """,
+        [k[0] for k in ordered],
+        [k[1] for k in ordered],
+    )
+    return {(r["account_id"], r["checkout_id"]): _checkout(r) for r in rows}
+
+
+async def save_checkouts(conn: DbConnection, checkouts: Sequence[income.Checkout]) -> None:
+    await conn.executemany(
+        """
+        INSERT INTO affiliate_checkouts (account_id, checkout_id, studio_id, source, status, purchased_at, currency,
+            timezone, estimated, estimated_with_mcn, final, final_with_mcn, gmv, observed_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+        ON CONFLICT (account_id, checkout_id) DO UPDATE SET source = EXCLUDED.source, status = EXCLUDED.status,
+            purchased_at = EXCLUDED.purchased_at, currency = EXCLUDED.currency, timezone = EXCLUDED.timezone,
+            estimated = EXCLUDED.estimated, estimated_with_mcn = EXCLUDED.estimated_with_mcn,
+            final = EXCLUDED.final, final_with_mcn = EXCLUDED.final_with_mcn, gmv = EXCLUDED.gmv,
+            observed_at = EXCLUDED.observed_at, updated_at = now()
+        """,
+        [
+            (
+                c.account_id,
+                c.checkout_id,
+                c.studio_id,
+                c.source,
+                c.status,
+                c.purchased_at,
+                c.currency,
+                c.timezone,
+                *(c.figures.get(f) for f in income.FIGURES),
+                c.observed_at,
+            )
+            for c in checkouts
+        ],
+    )
+
+
+async def checkouts_between(conn: DbConnection, account_id: str, lo: datetime, hi: datetime) -> list[income.Checkout]:
+    rows = await conn.fetch(
+        "SELECT * FROM affiliate_checkouts WHERE account_id = $1 AND purchased_at >= $2 AND purchased_at <= $3",
+        account_id,
+        lo,
+        hi,
+    )
+    return [_checkout(r) for r in rows]
+
+
+async def session_spans(
+    conn: DbConnection, account_ids: Iterable[str], lo: datetime, hi: datetime
+) -> dict[str, list[income.SessionSpan]]:
+    """Sessions of these accounts that may own a purchase in [lo, hi] (started within MAX_SPAN before it)."""
+    rows = await conn.fetch(
+        """
+        SELECT account_id, session_id, started_at, ended_at FROM sessions
+        WHERE account_id = ANY($1::text[]) AND started_at BETWEEN $2 AND $3
+        """,
+        sorted(set(account_ids)),
+        lo - income.MAX_SPAN,
+        hi + income.GRACE,
+    )
+    out: dict[str, list[income.SessionSpan]] = {}
+    for r in rows:
+        out.setdefault(r["account_id"], []).append(income.SessionSpan(r["session_id"], r["started_at"], r["ended_at"]))
+    return out
+
+
+async def replace_checkout_parts(
+    conn: DbConnection, parts: Mapping[tuple[str, str], tuple[income.Checkout, Sequence[income.Part]]]
+) -> None:
+    if not parts:
+        return
+    keys = sorted(parts)
+    await conn.execute(
+        """
+        DELETE FROM affiliate_parts p USING unnest($1::text[], $2::text[]) AS k(account_id, checkout_id)
+        WHERE p.account_id = k.account_id AND p.checkout_id = k.checkout_id
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    rows = []
+    for key in keys:
+        checkout, checkout_parts = parts[key]
+        for p in checkout_parts:
+            rows.append(
+                (
+                    checkout.studio_id,
+                    checkout.account_id,
+                    checkout.checkout_id,
+                    p.host_id,
+                    p.window_key,
+                    p.session_id,
+                    p.local_day,
+                    checkout.source,
+                    checkout.status,
+                    checkout.currency,
+                    *(p.figures.get(f) for f in income.FIGURES),
+                )
+            )
+    await conn.copy_records_to_table(
+        "affiliate_parts",
+        records=rows,
+        columns=[
+            "studio_id",
+            "account_id",
+            "checkout_id",
+            "host_id",
+            "window_key",
+            "session_id",
+            "local_day",
+            "source",
+            "status",
+            "currency",
+            *_CHECKOUT_FIGURES,
+        ],
+    )

@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 def topics_to_create(settings: CommissionSettings) -> dict[str, int]:
     """The contract topics, plus the configured ones (and their DLQs) when they differ from the contract."""
     topics = public_topics(settings.topic_partitions)
-    for name in (settings.session_topic, settings.commands_topic):
+    for name in (settings.session_topic, settings.commands_topic, settings.affiliate_topic):
         topics.setdefault(name, settings.topic_partitions)
         topics.setdefault(f"{name}.dlq", settings.topic_partitions)
     topics.setdefault(settings.commission_topic, settings.topic_partitions)
@@ -60,11 +60,11 @@ class CommissionService:
         s = self.settings
         self.pool = await prepare_database(s)
         await ensure_topics(s.kafka_bootstrap, topics_to_create(s), replication=s.topic_replication)
-        handlers = Handlers(s.session_topic, s.commands_topic, s.default_timezone)
+        handlers = Handlers(s.session_topic, s.commands_topic, s.default_timezone, s.affiliate_topic)
         self.consumer = ExactlyOnceConsumer(
             name=s.consumer_group,
             bootstrap=s.kafka_bootstrap,
-            topics=[s.session_topic, s.commands_topic],
+            topics=[s.session_topic, s.commands_topic, s.affiliate_topic],
             pool=self.pool,
             decode=handlers.decode,
             apply=handlers.apply,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from livestudio_commission import metrics
+from livestudio_commission import checkouts, metrics
 from livestudio_commission import repository as repo
 from livestudio_commission.attribution import (
     Bucket,
@@ -77,6 +77,16 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
     if not changed:
         return
     await repo.save_sessions(conn, changed)
+    # A session that appeared takes the account's live checkouts purchased since its start from the session before
+    # it (`income.session_at`): recompute those.
+    spans = [
+        (s.account_id, s.started_at, None)
+        for s in changed
+        if (before := stored.get((s.account_id, s.session_id))) is None
+        or (before.started_at, before.ended_at) != (s.started_at, s.ended_at)
+    ]
+    if spans:
+        await checkouts.reattribute_range(conn, spans)
     if not pending:
         return
     await repo.insert_increments(conn, [(k, inc) for k in sorted(pending) for inc in pending[k]])
@@ -148,4 +158,5 @@ async def reattribute(conn: DbConnection, keys: Iterable[SessionKey]) -> int:
 async def reattribute_account_range(conn: DbConnection, account_id: str, lo: datetime, hi: datetime) -> int:
     """Re-attribute the account's sessions whose span overlaps [lo, hi] (widened by the roster margin)."""
     keys = await repo.sessions_overlapping(conn, account_id, lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)
+    await checkouts.reattribute_range(conn, [(account_id, lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)])
     return await reattribute(conn, keys)

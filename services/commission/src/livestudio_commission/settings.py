@@ -17,6 +17,7 @@ class CommissionSettings(ServiceSettings):
     session_topic: str = Topic.SESSION.value
     commands_topic: str = Topic.COMMANDS.value
     commission_topic: str = Topic.COMMISSION.value
+    affiliate_topic: str = Topic.AFFILIATE.value
     default_timezone: str = Field(default="Asia/Jakarta", description="until a studio.upsert names its own")
     consumer_max_records: int = Field(default=2000, ge=1)
     statement_interval_s: float = Field(default=0.5, gt=0, description="statement worker idle poll")

@@ -682,3 +682,96 @@ class LiveSession(_Out):
     placed_sales: Money | None
     confirmed_orders: int | None
     confirmed_sales: Money | None
+
+
+# --- profit (issue #21) -------------------------------------------------------------------------------------
+class Income(_Out):
+    """Affiliate commission income: `estimated` leaves cancelled checkouts out, `final` counts the settled ones
+    only (completed; cancelled as 0); without the MCN's share unless `_with_mcn`. Exact, up to 5 decimals."""
+
+    estimated: Money
+    estimated_with_mcn: Money
+    final: Money
+    final_with_mcn: Money
+    live_estimated: Money
+    live_final: Money
+    video_estimated: Money
+    video_final: Money
+    other_estimated: Money
+    other_final: Money
+    checkouts: int
+    pending: int
+    completed: int
+    cancelled: int
+
+
+class Profit(_Out):
+    """Income, costs and contribution of one group. `ad_spend` null: none typed for it (or not attributable:
+    hosts, sessions), counted as none in the contribution. `contribution_* = income_* - ad_spend - host_pay`."""
+
+    income: Income
+    ad_spend: Money | None
+    host_pay: Money
+    contribution_estimated: Money
+    contribution_final: Money
+
+
+class ProfitSummary(_Out):
+    studio_id: str | None
+    account_id: str | None
+    date_from: date
+    date_to: date
+    profit: Profit
+
+
+class ProfitDay(_Out):
+    day: date
+    profit: Profit
+
+
+class ProfitDaily(_Out):
+    studio_id: str | None
+    account_id: str | None
+    date_from: date
+    date_to: date
+    days: list[ProfitDay]
+
+
+class ProfitAccount(_Out):
+    account_id: str | None
+    studio_id: str | None
+    display_name: str | None
+    profit: Profit
+
+
+class ProfitAccounts(_Out):
+    date_from: date
+    date_to: date
+    items: list[ProfitAccount]
+
+
+class ProfitHost(_Out):
+    host_id: str | None
+    name: str | None
+    studio_id: str | None
+    profit: Profit
+
+
+class ProfitHosts(_Out):
+    date_from: date
+    date_to: date
+    items: list[ProfitHost]
+
+
+class ProfitSession(_Out):
+    account_id: str
+    session_id: int
+    studio_id: str | None
+    local_day: date | None
+    profit: Profit
+
+
+class ProfitSessions(_Out):
+    date_from: date
+    date_to: date
+    items: list[ProfitSession]

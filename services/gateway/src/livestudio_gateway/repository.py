@@ -470,6 +470,92 @@ LIMIT $2
 """
 
 
+# --- profit (issue #21): affiliate income, ad spend and host pay per group ----------------------------------
+_INCOME_SUMS = """coalesce(sum(p.estimated), 0) AS estimated,
+  coalesce(sum(p.estimated_with_mcn), 0) AS estimated_with_mcn,
+  coalesce(sum(p.final), 0) AS final, coalesce(sum(p.final_with_mcn), 0) AS final_with_mcn,
+  coalesce(sum(p.estimated) FILTER (WHERE p.source = 'live'), 0) AS live_estimated,
+  coalesce(sum(p.final) FILTER (WHERE p.source = 'live'), 0) AS live_final,
+  coalesce(sum(p.estimated) FILTER (WHERE p.source = 'video'), 0) AS video_estimated,
+  coalesce(sum(p.final) FILTER (WHERE p.source = 'video'), 0) AS video_final,
+  coalesce(sum(p.estimated) FILTER (WHERE p.source = 'other'), 0) AS other_estimated,
+  coalesce(sum(p.final) FILTER (WHERE p.source = 'other'), 0) AS other_final,
+  count(DISTINCT (p.account_id, p.checkout_id))::bigint AS checkouts,
+  count(DISTINCT (p.account_id, p.checkout_id)) FILTER (WHERE p.status = 'pending')::bigint AS pending,
+  count(DISTINCT (p.account_id, p.checkout_id)) FILTER (WHERE p.status = 'completed')::bigint AS completed,
+  count(DISTINCT (p.account_id, p.checkout_id)) FILTER (WHERE p.status = 'cancelled')::bigint AS cancelled"""
+
+PROFIT_GROUPS: Final = ("total", "day", "account", "host")
+_INCOME_KEYS: Final = {"total": "'all'", "day": "p.local_day", "account": "p.account_id", "host": "p.host_id"}
+_AD_KEYS: Final = {"total": "'all'", "day": "a.day", "account": "a.account_id"}  # a: analytics.daily_account
+_PAY_KEYS: Final = {
+    "total": "'all'",
+    "day": "coalesce(d.local_day, s.period_start)",
+    "account": "l.account_id",
+    "host": "s.host_id",
+}
+
+_INCOME = """
+SELECT {key} AS key, min(p.studio_id) AS studio_id, {sums}
+FROM commission.affiliate_parts p
+WHERE ($1::text[] IS NULL OR p.studio_id = ANY($1::text[])) AND p.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR p.account_id = $4) AND ($5::text IS NULL OR p.host_id = $5)
+GROUP BY 1
+"""
+
+_AD_SPEND = """
+SELECT {key} AS key, sum(a.ad_spend) AS ad_spend
+FROM analytics.daily_account a
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[])) AND a.day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR a.account_id = $4)
+GROUP BY 1
+"""
+
+# A statement line counts on the local day of its session (lines without a session: the statement's first day).
+_HOST_PAY = """
+SELECT {key} AS key, sum(l.amount) AS host_pay
+FROM commission.statement_lines l
+JOIN commission.statements s ON s.statement_id = l.statement_id
+LEFT JOIN LATERAL (
+  SELECT a.local_day FROM commission.attributions a
+  WHERE a.account_id = l.account_id AND a.session_id = l.session_id LIMIT 1
+) d ON true
+WHERE s.status <> 'void' AND ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+  AND coalesce(d.local_day, s.period_start) BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR l.account_id = $4) AND ($5::text IS NULL OR s.host_id = $5)
+GROUP BY 1
+"""
+
+_INCOME_SQL: Final = {g: _INCOME.format(key=k, sums=_INCOME_SUMS) for g, k in _INCOME_KEYS.items()}
+_AD_SPEND_SQL: Final = {g: _AD_SPEND.format(key=k) for g, k in _AD_KEYS.items()}
+_HOST_PAY_SQL: Final = {g: _HOST_PAY.format(key=k) for g, k in _PAY_KEYS.items()}
+
+_SESSION_INCOME = f"""
+SELECT p.account_id, p.session_id, s.studio_id, s.local_day, {_INCOME_SUMS}
+FROM commission.affiliate_parts p
+JOIN analytics.sessions s ON s.account_id = p.account_id AND s.session_id = p.session_id
+WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[])) AND s.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR p.account_id = $4) AND ($5::text IS NULL OR p.host_id = $5)
+GROUP BY p.account_id, p.session_id, s.studio_id, s.local_day
+ORDER BY s.local_day, p.account_id, p.session_id
+LIMIT $6
+"""
+
+_SESSION_PAY = """
+SELECT l.account_id, l.session_id, sum(l.amount) AS host_pay
+FROM commission.statement_lines l
+JOIN commission.statements st ON st.statement_id = l.statement_id
+JOIN analytics.sessions s ON s.account_id = l.account_id AND s.session_id = l.session_id
+WHERE st.status <> 'void' AND ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+  AND s.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR l.account_id = $4) AND ($5::text IS NULL OR st.host_id = $5)
+GROUP BY l.account_id, l.session_id
+"""
+
+_ACCOUNT_NAMES = "SELECT account_id, studio_id, display_name FROM ingest.accounts WHERE account_id = ANY($1::text[])"
+_HOST_NAMES = "SELECT host_id, studio_id, name FROM commission.hosts WHERE host_id = ANY($1::text[])"
+
+
 class Repository:
     """Read queries of the API; each method is one round trip (or a few on one connection).
 
@@ -607,6 +693,35 @@ class Repository:
         self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
     ) -> list[Record]:
         return await self._fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
+
+    # --- profit -------------------------------------------------------------------------------------------
+    async def profit_rows(
+        self,
+        group: str,
+        scope: Scope,
+        day_from: date,
+        day_to: date,
+        account_id: str | None,
+        host_id: str | None,
+    ) -> tuple[list[Record], list[Record], list[Record]]:
+        """Income, ad spend and host pay rows grouped by `group` (one of `PROFIT_GROUPS`), column `key`."""
+        args = (_scope(scope), day_from, day_to, account_id)
+        incomes = await self._fetch(_INCOME_SQL[group], *args, host_id)
+        ad_spend = await self._fetch(_AD_SPEND_SQL[group], *args) if group in _AD_SPEND_SQL and not host_id else []
+        host_pay = await self._fetch(_HOST_PAY_SQL[group], *args, host_id)
+        return incomes, ad_spend, host_pay
+
+    async def profit_sessions(
+        self, scope: Scope, day_from: date, day_to: date, account_id: str | None, host_id: str | None, limit: int
+    ) -> tuple[list[Record], list[Record]]:
+        args = (_scope(scope), day_from, day_to, account_id, host_id)
+        return await self._fetch(_SESSION_INCOME, *args, limit), await self._fetch(_SESSION_PAY, *args)
+
+    async def account_names(self, account_ids: Sequence[str]) -> list[Record]:
+        return await self._fetch(_ACCOUNT_NAMES, list(account_ids))
+
+    async def host_names(self, host_ids: Sequence[str]) -> list[Record]:
+        return await self._fetch(_HOST_NAMES, list(host_ids))
 
     # --- hosts --------------------------------------------------------------------------------------------
     async def host_performance(self, scope: Scope, day_from: date, day_to: date, host_id: str | None) -> list[Record]:

@@ -43,7 +43,7 @@ from livestudio_runtime.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
-SlotKind = Literal["list", "snapshot", "items", "ended", "corrected", "status"]
+SlotKind = Literal["list", "snapshot", "items", "ended", "corrected", "status", "affiliate"]
 Slot = tuple[SlotKind, str, int]
 """(kind, account id, session id or 0)."""
 

@@ -15,6 +15,9 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient
 
 from livestudio_ingest import repository as repo
+from livestudio_ingest.affiliate import repository as affiliate_repo
+from livestudio_ingest.affiliate.driver import AffiliateReader
+from livestudio_ingest.affiliate.settings import AffiliateSettings
 from livestudio_ingest.clocks import TrackingSimClock, make_clock
 from livestudio_ingest.commands import AccountCommands, CookieValidator
 from livestudio_ingest.credentials import CredentialVault
@@ -71,8 +74,12 @@ async def _retry(what: str, timeout: float, make: Any) -> Any:
 
 
 class IngestService:
-    def __init__(self, settings: IngestSettings, health: Health | None = None) -> None:
+    def __init__(
+        self, settings: IngestSettings, health: Health | None = None, affiliate: AffiliateSettings | None = None
+    ) -> None:
         self.settings = settings
+        self.affiliate_settings = affiliate or AffiliateSettings()
+        self.affiliate: AffiliateReader | None = None
         self.health = health or Health("ingest")
         self.pool: asyncpg.Pool | None = None
         self.client: ShopeeClient | None = None
@@ -92,7 +99,7 @@ class IngestService:
     async def ensure_topics(self) -> None:
         """Create missing topics. Topics that existed before and are gone mean the broker lost its log (the
         embedded broker forgets everything on restart): then every poller re-publishes its current state."""
-        wanted = topics_to_create(self.settings)
+        wanted = topics_to_create(self.settings) | {self.affiliate_settings.topic: self.settings.topic_partitions}
         existing = await list_topics(self.settings.kafka_bootstrap)
         missing = {name: n for name, n in wanted.items() if name not in existing}
         if not missing:
@@ -121,6 +128,8 @@ class IngestService:
             self.publisher.forget_offsets()
         if self.engine is not None:
             self.engine.on_broker_reset()
+        if self.affiliate is not None:
+            self.affiliate.forget()
         return True
 
     async def _forget_everywhere(self) -> None:
@@ -129,6 +138,7 @@ class IngestService:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 await repo.forget_published(conn, by=self.settings.instance_id)
+                await affiliate_repo.forget_all(conn)
         except Exception as exc:
             log.warning("forget_published_failed", error=type(exc).__name__)
 
@@ -166,7 +176,12 @@ class IngestService:
         self.publisher = Publisher(
             self._broker,
             self.outbox,
-            {"session": s.session_topic, "item": s.item_topic, "account": s.account_topic},
+            {
+                "session": s.session_topic,
+                "item": s.item_topic,
+                "account": s.account_topic,
+                "affiliate": self.affiliate_settings.topic,
+            },
             batch=s.publish_batch,
             timeout_s=s.publish_timeout_s,
             repair_topics=self.ensure_topics if s.create_topics else None,
@@ -182,6 +197,18 @@ class IngestService:
         self.engine = PollEngine(s, self.pool, self.client, self.clock, self.outbox, vault)
         self.engine.start()
         self.health.add("poll_engine", self.engine.check)
+        if self.affiliate_settings.enabled:
+            engine = self.engine
+            self.affiliate = AffiliateReader(
+                self.affiliate_settings,
+                self.pool,
+                self.client,
+                self.clock,
+                self.outbox,
+                lambda: engine.pollers.values(),
+            )
+            self.affiliate.start()
+            self.health.add("affiliate", self.affiliate.check)
         self.listener = AccountChangeListener(
             s.database_url, self.engine, instance_id=s.instance_id, on_reset=lambda: bool(self._forget_locally())
         )
@@ -237,6 +264,8 @@ class IngestService:
             task.cancel()
         if self.membership is not None:
             steps.append(self.membership.stop)
+        if self.affiliate is not None:
+            steps.append(self.affiliate.stop)
         if self.engine is not None:
             steps.append(self.engine.stop)
         if self.qr is not None:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 from shopee_client.client.endpoints import ENDPOINTS, Endpoint
 from shopee_client.client.regions import HostFamily
-from shopee_client.simulator import payloads
+from shopee_client.simulator import affiliate, payloads
 from shopee_client.simulator.core import Simulator
 from shopee_client.simulator.faults import FaultKind, corrupt_payload
 from shopee_client.simulator.requestlog import RequestRecord
@@ -109,6 +110,9 @@ class SimulatorApp:
 
     def __init__(self, simulator: Simulator) -> None:
         self.sim = simulator
+        # The checkouts of the last affiliate queries, newest first: the pages of one read share their window, so
+        # each page builds only its own rows (a 10-day window of a large account holds ~15,000 checkouts).
+        self._affiliate_windows: OrderedDict[tuple[int, int, int], list[affiliate.Checkout]] = OrderedDict()
         self.routes: dict[str, Endpoint] = {e.path: e for e in ENDPOINTS.values() if "{" not in e.path}
         self.handlers: dict[str, Callable[[_Ctx], Any]] = {
             "user_info": self._user_info,
@@ -443,11 +447,20 @@ class SimulatorApp:
         to_ms = _int(ctx.query.get("purchase_time_e"), ctx.t_ms // 1000) * 1000
         page = max(1, _int(ctx.query.get("page_num"), 1))
         size = min(500, max(1, _int(ctx.query.get("page_size"), 50)))
-        world = self.sim.world
         from_ms = max(from_ms, to_ms - 31 * _DAY_MS)
-        plans = world.plans_started_within(account, from_ms - _DAY_MS, min(to_ms, ctx.t_ms))
-        sessions = [world.session_of(p) for p in plans]
-        return payloads.affiliate_report(self.sim.accounts[account], sessions, from_ms, to_ms, ctx.t_ms, page, size)
+        to_ms = min(to_ms, ctx.t_ms)
+        key = (account, from_ms, to_ms)
+        checkouts = self._affiliate_windows.get(key)
+        if checkouts is None:
+            delay_ms = int(self.sim.config.affiliate_complete_delay.total_seconds() * 1000)
+            checkouts = affiliate.checkouts_between(self.sim.world, account, from_ms, to_ms, delay_ms)
+            checkouts.sort(key=lambda c: (c.purchase_s, c.checkout_id), reverse=True)
+            self._affiliate_windows[key] = checkouts
+            if len(self._affiliate_windows) > 64:
+                self._affiliate_windows.popitem(last=False)
+        lo = (page - 1) * size
+        rows = [affiliate.checkout_row(c, ctx.t_ms) for c in checkouts[lo : lo + size]]
+        return {"total_count": len(checkouts), "list": rows}
 
     def _gen_qrcode(self, ctx: _Ctx) -> dict[str, Any]:
         state = self.sim.qr.generate()

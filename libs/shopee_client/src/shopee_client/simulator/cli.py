@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=datetime.fromisoformat, default=None, help="simulated start (ISO, aware)")
     p.add_argument("--timezone", default="Asia/Jakarta")
     p.add_argument("--settle-hours", type=float, default=6.0, help="confirmed figures settle within this")
+    p.add_argument(
+        "--affiliate-complete-hours", type=float, default=72.0, help="affiliate commission is final this much later"
+    )
     p.add_argument("--status-lie-fraction", type=float, default=0.0, help="on-air sessions reporting status 2")
     p.add_argument("--history-null-fraction", type=float, default=0.1)
     p.add_argument("--fault-latency-ms", type=float, default=0.0)
@@ -77,6 +80,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         start=start,
         timezone=args.timezone,
         settle_delay=timedelta(hours=args.settle_hours),
+        affiliate_complete_delay=timedelta(hours=args.affiliate_complete_hours),
         status_lie_fraction=args.status_lie_fraction,
         history_null_fraction=args.history_null_fraction,
         prewarm=args.prewarm,

@@ -57,6 +57,8 @@ class SimulatorConfig(BaseModel):
     timezone: str = "Asia/Jakarta"
     region_domain: str = "co.id"
     settle_delay: timedelta = timedelta(hours=6)  # confirmed figures settle within this after a session ends
+    affiliate_complete_delay: timedelta = timedelta(days=3)  # affiliate commission is final this long after
+    # a live order's confirmation (video and other checkouts: after the purchase, plus up to a day)
     status_lie_fraction: float = Field(default=0.0, ge=0, le=1)  # on-air sessions that report status 2
     history_null_fraction: float = Field(default=0.1, ge=0, le=1)  # history rows with null metrics
     qr_auto_advance: bool = True  # qrcode_status goes NEW → SCANNED → CONFIRMED on successive polls

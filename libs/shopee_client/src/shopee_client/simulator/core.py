@@ -154,6 +154,7 @@ class Simulator:
             to_date=to_date,
             accounts=accounts,
             include_items=include_items,
+            affiliate_complete_delay=self.config.affiliate_complete_delay,
         )
 
     def prewarm(self, days: int = 3) -> int:

@@ -5,9 +5,12 @@
 - `sessions`: one `SessionTruth` per session that had started by `at` (exact cumulative totals at `at`, with
   `items`: one `ItemTruth` per product shown in the session);
 - `account_days`: one `AccountDayTruth` per (account, local date) with at least one session: the sums over the
-  sessions that *started* on that local date (Asia/Jakarta by default).
+  sessions that *started* on that local date (Asia/Jakarta by default);
+- `commission_sessions` / `commission_days`: affiliate commission per session (its live checkouts) and per
+  (account, local purchase date, source): estimated and final, the account's own and including the MCN's share.
 
-Money is whole rupiah (int). Times are aware UTC datetimes; `local_date` is in the simulator's timezone.
+Money is whole rupiah (int); commission is an exact `Decimal` (Shopee's 1/100000 units converted).
+Times are aware UTC datetimes; `local_date` is in the simulator's timezone.
 "Confirmed" figures keep rising until `settles_at`; after that they are final (`settled = True`).
 """
 
@@ -15,12 +18,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopee_client.simulator.affiliate import (
+    AFFILIATE_UNIT,
+    LIVE_SOURCE,
+    VIDEO_SOURCE,
+    Checkout,
+    checkouts_between,
+    live_checkouts,
+)
 from shopee_client.simulator.world import SessionPlan, World
 
-__all__ = ["AccountDayTruth", "GroundTruth", "ItemTruth", "SessionTruth", "compute_ground_truth"]
+__all__ = [
+    "AccountDayTruth",
+    "CommissionTruth",
+    "GroundTruth",
+    "ItemTruth",
+    "SessionTruth",
+    "compute_ground_truth",
+]
 
 
 def _dt(ms: int) -> datetime:
@@ -105,6 +124,62 @@ class AccountDayTruth(_Frozen):
     comments: int
 
 
+class CommissionTruth(_Frozen):
+    """Affiliate commission of a set of checkouts as of `at`: of one session (`session_id`, source `live`) or of
+    one account's checkouts of one source purchased on `local_date`. `estimated*` leave cancelled checkouts out;
+    `final*` count completed ones only; `*_with_mcn` include the MCN's share."""
+
+    account_index: int
+    session_id: int | None = None
+    local_date: date | None = None
+    source: str
+    checkouts: int
+    pending: int
+    completed: int
+    cancelled: int
+    gmv: int
+    estimated: Decimal
+    estimated_with_mcn: Decimal
+    final: Decimal
+    final_with_mcn: Decimal
+
+
+def _source(c: Checkout) -> str:
+    return "live" if c.source == LIVE_SOURCE else ("video" if c.source == VIDEO_SOURCE else "other")
+
+
+def commission_truth(
+    checkouts: list[Checkout],
+    at_ms: int,
+    *,
+    account_index: int,
+    source: str,
+    session_id: int | None = None,
+    local_date: date | None = None,
+) -> CommissionTruth:
+    status = [c.status_at(at_ms) for c in checkouts]
+    est = sum((c.own_units() for c, s in zip(checkouts, status, strict=True) if s != "Cancelled"), 0)
+    est_mcn = sum((c.gross_units for c, s in zip(checkouts, status, strict=True) if s != "Cancelled"), 0)
+    fin = sum((c.own_units() for c, s in zip(checkouts, status, strict=True) if s == "Completed"), 0)
+    fin_mcn = sum((c.gross_units for c, s in zip(checkouts, status, strict=True) if s == "Completed"), 0)
+    unit = Decimal(AFFILIATE_UNIT)
+    return CommissionTruth(
+        account_index=account_index,
+        session_id=session_id,
+        local_date=local_date,
+        source=source,
+        checkouts=len(checkouts),
+        pending=status.count("Pending"),
+        completed=status.count("Completed"),
+        cancelled=status.count("Cancelled"),
+        gmv=sum(c.amount for c in checkouts),
+        estimated=Decimal(est) / unit,
+        estimated_with_mcn=Decimal(est_mcn) / unit,
+        final=Decimal(fin) / unit,
+        final_with_mcn=Decimal(fin_mcn) / unit,
+    )
+
+
 class GroundTruth(_Frozen):
     """Ground truth as of `at` for sessions that started on local dates `from_date`..`to_date`."""
 
@@ -114,6 +189,8 @@ class GroundTruth(_Frozen):
     to_date: date
     sessions: list[SessionTruth]
     account_days: list[AccountDayTruth]
+    commission_sessions: list[CommissionTruth] = Field(default_factory=list)
+    commission_days: list[CommissionTruth] = Field(default_factory=list)
 
     def session(self, session_id: int) -> SessionTruth:
         for s in self.sessions:
@@ -188,6 +265,7 @@ def compute_ground_truth(
     to_date: date | None = None,
     accounts: Iterable[int] | None = None,
     include_items: bool = True,
+    affiliate_complete_delay: timedelta = timedelta(days=3),
 ) -> GroundTruth:
     """Ground truth at `at` for sessions started by `at` on local dates [from_date, to_date]
     (default: the three local days ending with `at`'s date, the span `sessionList` covers)."""
@@ -197,6 +275,9 @@ def compute_ground_truth(
     wanted = range(world.n_accounts) if accounts is None else [a for a in accounts if 0 <= a < world.n_accounts]
     sessions: list[SessionTruth] = []
     days: list[AccountDayTruth] = []
+    commission_sessions: list[CommissionTruth] = []
+    commission_days: list[CommissionTruth] = []
+    delay_ms = int(affiliate_complete_delay.total_seconds() * 1000)
     for account in wanted:
         by_day: dict[date, list[SessionTruth]] = {}
         for plan in world.plans_between(account, first, last):
@@ -204,6 +285,10 @@ def compute_ground_truth(
                 continue
             truth = session_truth(world, plan, at_ms, include_items=include_items)
             sessions.append(truth)
+            bought = [c for c in live_checkouts(world.session_of(plan), delay_ms) if c.purchase_ms <= at_ms]
+            commission_sessions.append(
+                commission_truth(bought, at_ms, account_index=account, source="live", session_id=plan.session_id)
+            )
             by_day.setdefault(plan.local_date, []).append(truth)
         for day, group in sorted(by_day.items()):
             days.append(
@@ -226,7 +311,18 @@ def compute_ground_truth(
                     comments=sum(s.comments for s in group),
                 )
             )
+        lo = world._local_ms(first, 0)
+        hi = min(world._local_ms(last + timedelta(days=1), 0) - 1, at_ms)
+        by_key: dict[tuple[date, str], list[Checkout]] = {}
+        for c in checkouts_between(world, account, lo, hi, delay_ms):
+            by_key.setdefault((world.local_date(c.purchase_ms), _source(c)), []).append(c)
+        for (day, source), bucket in sorted(by_key.items()):
+            commission_days.append(
+                commission_truth(bucket, at_ms, account_index=account, source=source, local_date=day)
+            )
     return GroundTruth(
+        commission_sessions=commission_sessions,
+        commission_days=commission_days,
         at=at.astimezone(UTC),
         timezone=str(world.tz),
         from_date=first,

@@ -1,7 +1,8 @@
 """Shopee-shaped `data` payloads built from the world's state at one simulated instant.
 
 These functions hold every Shopee naming quirk on the serving side (`placedOrder` vs `placedOrders`, `pcu`,
-`peakViews`, `…Whithin…`, nulls in history, ms timestamps, whole-rupiah money, affiliate 1/100000 units).
+`peakViews`, `…Whithin…`, nulls in history, ms timestamps, whole-rupiah money); the affiliate report is in
+`affiliate.py`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shopee_client.simulator.world import MINUTE_MS, Account, ItemState, Session, SessionState
+from shopee_client.simulator.world import MINUTE_MS, ItemState, Session, SessionState
 
 __all__ = [
-    "affiliate_report",
     "history_row",
     "live_coordinate",
     "live_detail",
@@ -23,8 +23,6 @@ __all__ = [
     "trends",
     "viewer_source",
 ]
-
-AFFILIATE_UNIT = 100_000
 
 
 def _ratio(num: int | float, den: int | float) -> float:
@@ -277,52 +275,3 @@ def live_coordinate(sess: Session, start_ms: int, size: int, now_ms: int) -> dic
             }
         )
     return {"sessionId": sess.session_id, "list": points}
-
-
-def affiliate_report(
-    account: Account, sessions: list[Session], from_ms: int, to_ms: int, now_ms: int, page: int, size: int
-) -> dict[str, Any]:
-    """Affiliate checkouts: one per live order placed in [from_ms, to_ms] (and before now); money in 1/100000 units."""
-    rows: list[dict[str, Any]] = []
-    for sess in sessions:
-        for n, (ts, it, q, amt, conf) in enumerate(
-            zip(sess.order_ts, sess.order_item, sess.order_qty, sess.order_amt, sess.order_conf, strict=True)
-        ):
-            if not (from_ms <= ts <= to_ms and ts <= now_ms):
-                continue
-            product = sess.products[it]
-            cancelled = conf < 0 and now_ms >= sess.settles_at_ms
-            completed = conf >= 0 and conf <= now_ms
-            commission = amt * AFFILIATE_UNIT * 5 // 100
-            checkout_id = sess.session_id * 10_000 + n
-            rows.append(
-                {
-                    "checkout_id": checkout_id,
-                    "purchase_time": ts // 1000,
-                    "checkout_status": "Cancelled" if cancelled else ("Completed" if completed else "Pending"),
-                    "conversion_status": 4 if cancelled else (2 if completed else 1),
-                    "estimated_total_commission": 0 if cancelled else commission,
-                    "estimated_total_commission_with_mcn": 0 if cancelled else commission,
-                    "linked_mcn_commission_rate": "0",
-                    "internal_source": "Shopeelive-Shopee",
-                    "orders": [
-                        {
-                            "order_id": checkout_id * 10 + 1,
-                            "order_status": "Cancelled" if cancelled else "Paid",
-                            "items": [
-                                {
-                                    "item_id": product.item_id,
-                                    "item_name": product.title,
-                                    "item_price": product.price * AFFILIATE_UNIT,
-                                    "actual_amount": amt * AFFILIATE_UNIT,
-                                    "qty": q,
-                                    "item_commission": commission,
-                                }
-                            ],
-                        }
-                    ],
-                }
-            )
-    rows.sort(key=lambda r: (r["purchase_time"], r["checkout_id"]), reverse=True)
-    lo = (page - 1) * size
-    return {"total_count": len(rows), "list": rows[lo : lo + size]}

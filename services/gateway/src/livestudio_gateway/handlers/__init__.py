@@ -14,7 +14,7 @@ from litestar import Request, Router
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
-from livestudio_gateway.handlers import accounts, alerts, insights, pay, roster, roster_reads, sessions, studios
+from livestudio_gateway.handlers import accounts, alerts, insights, pay, profit, roster, roster_reads, sessions, studios
 from livestudio_gateway.handlers.common import API_PREFIX
 from livestudio_gateway.problems import BadRequest
 
@@ -58,6 +58,7 @@ def api_router() -> Router:
             *sessions.ROUTES,
             *insights.ROUTES,
             *pay.ROUTES,
+            *profit.ROUTES,
             *alerts.ROUTES,
         ],
     )
