@@ -424,7 +424,7 @@ ORDER BY rule_id, effective_from
 LIMIT $7
 """
 
-_AD_SPEND = """
+_AD_SPEND_ROWS = """
 SELECT account_id, studio_id, day, amount, currency, issued_at
 FROM analytics.ad_spend
 WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
@@ -821,7 +821,7 @@ class Repository:
     ) -> list[Record]:
         after_day, after_account = after if after is not None else (None, None)
         return await self._fetch(
-            _AD_SPEND, _scope(scope), account_id, day_from, day_to, after is not None, after_day, after_account, limit
+            _AD_SPEND_ROWS, _scope(scope), account_id, day_from, day_to, after is not None, after_day, after_account, limit
         )
 
     async def dependents(self, entity: str, entity_id: str) -> dict[str, int]:
