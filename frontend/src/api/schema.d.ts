@@ -277,6 +277,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today so far against yesterday up to the same local time, per studio and account
+         * @description Per studio (in its timezone): the sessions that started on the local day of `at` up to `at`, and those of the day before up to the same wall-clock time, with placed orders and GMV as of then (a session not yet ended by then counts its last per-minute figures before then; unknown stays null). `changes` compares placed_orders and placed_sales (diff, ratio).
+         */
+        get: operations["ApiV1AnalyticsTodayTodayAgainstYesterday"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/top-products": {
         parameters: {
             query?: never;
@@ -630,6 +650,26 @@ export interface paths {
         };
         /** Hosts ranked over a range */
         get: operations["ApiV1HostsLeaderboardLeaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/on-air": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hosts on air per account at an instant (the roster's windows attribution uses)
+         * @description Schedule entries covering `at` (default now); co-hosts are listed one entry each.
+         */
+        get: operations["ApiV1HostsOnAirHostsOnAir"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1341,6 +1381,12 @@ export interface components {
             cookie?: string | null;
             display_name?: string | null;
         };
+        /** AccountToday */
+        AccountToday: {
+            account_id: string;
+            today: components["schemas"]["SoFar"];
+            yesterday: components["schemas"]["SoFar"];
+        };
         /** AdSpendBody */
         AdSpendBody: {
             /** @description exact non-negative amount as a decimal string */
@@ -1663,6 +1709,17 @@ export interface components {
         HostList: {
             items: components["schemas"]["Host"][];
         };
+        /** HostOnAir */
+        HostOnAir: {
+            account_id: string;
+            /** Format: date-time */
+            ends_at: string;
+            host_id: string;
+            name: string | null;
+            /** Format: date-time */
+            starts_at: string;
+            studio_id: string;
+        };
         /** HostPerformance */
         HostPerformance: {
             figures: components["schemas"]["HostFigures"];
@@ -1689,6 +1746,12 @@ export interface components {
             /** Format: date */
             date_to: string;
             items: components["schemas"]["HostPerformance"][];
+        };
+        /** HostsOnAir */
+        HostsOnAir: {
+            /** Format: date-time */
+            at: string;
+            items: components["schemas"]["HostOnAir"][];
         };
         /** Income */
         Income: {
@@ -2129,6 +2192,7 @@ export interface components {
             on_air: boolean;
             products: components["schemas"]["SessionProduct"][];
             session_id: number;
+            settling: components["schemas"]["SessionSettling"];
             /** Format: date-time */
             started_at: string;
             studio_id: string;
@@ -2199,6 +2263,14 @@ export interface components {
             product_clicks: number | null;
             title: string | null;
         };
+        /** SessionSettling */
+        SessionSettling: {
+            /** @enum {string} */
+            confirmed: "live" | "settling" | "final";
+            confirmed_final_at: string | null;
+            /** @enum {string} */
+            placed: "live" | "final";
+        };
         /** SessionSummary */
         SessionSummary: {
             account_id: string;
@@ -2268,6 +2340,17 @@ export interface components {
             email: string;
             /** @description at least 10 characters (settings) */
             password: string;
+        };
+        /** SoFar */
+        SoFar: {
+            /** Format: date */
+            day: string;
+            placed_orders: number | null;
+            /** @description exact decimal string */
+            placed_sales: string | null;
+            sessions: number;
+            /** Format: date-time */
+            until: string;
         };
         /** Statement */
         Statement: {
@@ -2342,6 +2425,18 @@ export interface components {
         StudioList: {
             items: components["schemas"]["Studio"][];
         };
+        /** StudioToday */
+        StudioToday: {
+            accounts: components["schemas"]["AccountToday"][];
+            changes: {
+                [key: string]: components["schemas"]["Delta"];
+            };
+            currency: string;
+            studio_id: string;
+            timezone: string;
+            today: components["schemas"]["SoFar"];
+            yesterday: components["schemas"]["SoFar"];
+        };
         /** Summary */
         Summary: {
             account_id: string | null;
@@ -2364,6 +2459,12 @@ export interface components {
             /** @description exact decimal string */
             placed_sales: string | null;
             viewers: number | null;
+        };
+        /** TodayComparison */
+        TodayComparison: {
+            /** Format: date-time */
+            at: string;
+            items: components["schemas"]["StudioToday"][];
         };
         /** User */
         User: {
@@ -3830,6 +3931,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Summary"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AnalyticsTodayTodayAgainstYesterday: {
+        parameters: {
+            query?: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description the instant to compare as of (ISO 8601 with offset); default now */
+                at?: string | null;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodayComparison"];
                 };
             };
             /** @description Invalid request (parameters, body or cursor) */
@@ -5413,6 +5595,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Leaderboard"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1HostsOnAirHostsOnAir: {
+        parameters: {
+            query?: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description the instant to compare as of (ISO 8601 with offset); default now */
+                at?: string | null;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostsOnAir"];
                 };
             };
             /** @description Invalid request (parameters, body or cursor) */

@@ -7,12 +7,117 @@ import type { LiveSession } from "../api/live";
 import { Figure } from "../components/Figure";
 import { Freshness } from "../components/Freshness";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
-import { count, dateTime, money } from "../format";
-import { t } from "../i18n";
+import { clock, count, dateTime, money } from "../format";
+import { messages, t, uiLocale } from "../i18n";
 
 type Account = Schemas["Account"];
 type Live = LiveSession;
 type Session = Schemas["SessionSummary"];
+type Today = Schemas["StudioToday"];
+type SoFar = Schemas["SoFar"];
+type OnAirHost = Schemas["HostOnAir"];
+
+const m = messages({
+  en: {
+    todayVsYesterday: "Today so far against yesterday",
+    todayUntil: "Today until {time}",
+    yesterdayUntil: "Yesterday until {time}",
+    change: "Change",
+    noSessionsYet: "No session yet",
+    ordersN: "{n} orders",
+    sessionsN: "{n} sessions",
+    hosting: "Hosting: {names}",
+    noHost: "No host rostered now (unassigned)",
+    unassigned: "Unassigned",
+    cardToday: "Today {today} · yesterday by now {yesterday}",
+  },
+  id: {
+    todayVsYesterday: "Hari ini sejauh ini dibanding kemarin",
+    todayUntil: "Hari ini hingga {time}",
+    yesterdayUntil: "Kemarin hingga {time}",
+    change: "Perubahan",
+    noSessionsYet: "Belum ada sesi",
+    ordersN: "{n} pesanan",
+    sessionsN: "{n} sesi",
+    hosting: "Host: {names}",
+    noHost: "Tidak ada host terjadwal sekarang (tanpa host)",
+    unassigned: "Tanpa host",
+    cardToday: "Hari ini {today} · kemarin hingga jam ini {yesterday}",
+  },
+});
+
+/** Reloads a read every `everyMs` (figures of the day and the roster change slowly; the feed carries the rest). */
+function usePolled<T>(load: () => Promise<T | undefined>, everyMs: number): T | undefined {
+  const [value, setValue] = useState<T | undefined>(undefined);
+  useEffect(() => {
+    let stop = false;
+    const run = () => load().then((v) => !stop && v !== undefined && setValue(v), () => undefined);
+    run();
+    const timer = setInterval(run, everyMs);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, []);
+  return value;
+}
+
+function changeText(ratio: string | null): string {
+  if (ratio == null) return "—";
+  return new Intl.NumberFormat(uiLocale(), { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" }).format(Number(ratio) - 1);
+}
+
+function SoFarFigure(props: { label: string; s: SoFar; currency: string; testid: string }) {
+  const { s } = props;
+  const unknown = s.placed_sales == null;
+  const why = s.sessions === 0 ? m("noSessionsYet") : t("unknownValue");
+  return (
+    <div class="figure" data-testid={props.testid}>
+      <dt>{props.label}</dt>
+      <dd title={unknown ? why : undefined}>
+        <span data-testid={`${props.testid}-gmv`}>{money(s.placed_sales, props.currency)}</span>
+        {unknown && <span class="sr-only"> ({why})</span>}
+      </dd>
+      <dd class="small muted">
+        {s.sessions === 0 ? (
+          m("noSessionsYet")
+        ) : (
+          <>
+            <span data-testid={`${props.testid}-orders`}>{m("ordersN", { n: count(s.placed_orders) })}</span> ·{" "}
+            {m("sessionsN", { n: count(s.sessions) })}
+          </>
+        )}
+      </dd>
+    </div>
+  );
+}
+
+/** Today's placed GMV and orders so far against yesterday up to the same local time, per studio. */
+function TodayCard(props: { today: Today; name: string | undefined; several: boolean }) {
+  const d = props.today;
+  const ratio = d.changes.placed_sales?.ratio ?? null;
+  const up = ratio != null && Number(ratio) > 1;
+  const down = ratio != null && Number(ratio) < 1;
+  return (
+    <section class="card today" aria-labelledby={`today-${d.studio_id}`} data-studio={d.studio_id}>
+      <h2 id={`today-${d.studio_id}`}>
+        {m("todayVsYesterday")}
+        {props.several && props.name ? ` · ${props.name}` : ""}
+      </h2>
+      <dl class="figures">
+        <SoFarFigure label={m("todayUntil", { time: clock(d.today.until, d.timezone) })} s={d.today} currency={d.currency} testid="today" />
+        <SoFarFigure label={m("yesterdayUntil", { time: clock(d.yesterday.until, d.timezone) })} s={d.yesterday} currency={d.currency} testid="yesterday" />
+        <div class="figure">
+          <dt>{m("change")} ({t("gmv")})</dt>
+          <dd class={up ? "trend up" : down ? "trend down" : "trend"} data-testid="today-change" title={ratio == null ? t("unknownValue") : undefined}>
+            {up ? "▲ " : down ? "▼ " : ""}
+            {changeText(ratio)}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
 
 /** On-air sessions by account from the SSE feed: its snapshot first, then one change per event. */
 function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received: Map<string, string>; connected: boolean } {
@@ -107,7 +212,14 @@ function latest(a: string | null | undefined, b: string | null | undefined): str
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-function AccountCard(props: { account: Account; live: Live | undefined; received: string | undefined; studio: Studio | undefined }) {
+function AccountCard(props: {
+  account: Account;
+  live: Live | undefined;
+  received: string | undefined;
+  studio: Studio | undefined;
+  today: Schemas["AccountToday"] | undefined;
+  hosts: OnAirHost[] | undefined;
+}) {
   const { account, live } = props;
   const currency = live?.currency ?? props.studio?.currency ?? "IDR";
   const tz = props.studio?.timezone ?? "Asia/Jakarta";
@@ -136,6 +248,16 @@ function AccountCard(props: { account: Account; live: Live | undefined; received
       ) : (
         <p class="muted">{t("noSession")}</p>
       )}
+      {onAir && props.hosts && (
+        <p class="small hosts" data-testid="hosts">
+          {props.hosts.length > 0 ? m("hosting", { names: props.hosts.map((h) => h.name ?? h.host_id).join(", ") }) : m("noHost")}
+        </p>
+      )}
+      {props.today && (
+        <p class="small muted" data-testid="account-today">
+          {m("cardToday", { today: money(props.today.today.placed_sales, currency), yesterday: money(props.today.yesterday.placed_sales, currency) })}
+        </p>
+      )}
       {account.state !== "active" && <p class="muted small">{t("accountState", { state: account.state })}</p>}
       {account.last_error && <p class="muted small">{t("pollError", { error: account.last_error })}</p>}
     </article>
@@ -147,6 +269,11 @@ function LiveNow() {
   const [accounts, setAccounts] = useState<Load<Account[]>>({ state: "loading" });
   const [attempt, setAttempt] = useState(0);
   const { sessions, received, connected } = useLiveFeed(true);
+  const today = usePolled(() => api.GET("/api/v1/analytics/today").then(({ data }) => data?.items), 60_000);
+  const onAir = usePolled(() => api.GET("/api/v1/hosts/on-air").then(({ data }) => data?.items), 60_000);
+  const hostsOf = (accountId: string) => onAir?.filter((h) => h.account_id === accountId);
+  // accounts without a session today or yesterday are not listed: their cards show no comparison line
+  const todayOf = (accountId: string) => today?.flatMap((s) => s.accounts).find((a) => a.account_id === accountId);
   useEffect(() => {
     setAccounts({ state: "loading" });
     let first = true;
@@ -171,6 +298,9 @@ function LiveNow() {
           {connected ? t("liveConnected") : t("liveReconnecting")}
         </span>
       </div>
+      {today?.map((d) => (
+        <TodayCard key={d.studio_id} today={d} name={studios.get(d.studio_id)?.name} several={today.length > 1} />
+      ))}
       {accounts.state === "loading" && <Loading />}
       {accounts.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
       {accounts.state === "ready" && accounts.value.length === 0 && <Empty text={t("empty")} />}
@@ -185,6 +315,8 @@ function LiveNow() {
                 live={sessions.get(a.account_id)}
                 received={received.get(a.account_id)}
                 studio={studios.get(a.studio_id)}
+                today={todayOf(a.account_id)}
+                hosts={hostsOf(a.account_id)}
               />
             ))}
         </div>

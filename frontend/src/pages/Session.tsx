@@ -6,10 +6,173 @@ import { api, type Schemas } from "../api/client";
 import { Figure } from "../components/Figure";
 import { Freshness } from "../components/Freshness";
 import { clock, count, dateTime, money, moneyCompact } from "../format";
-import { t } from "../i18n";
+import { messages, t, uiLocale } from "../i18n";
 
 type Detail = Schemas["SessionDetail"];
 const TOP_PRODUCTS = 10;
+
+const m = messages({
+  en: {
+    placedVsConfirmed: "Placed and confirmed",
+    placed: "Placed",
+    confirmed: "Confirmed",
+    live: "Live: still counting",
+    final: "Final",
+    settling: "Settling until {when}",
+    placedFinal: "Placed figures are final: read once more when the session ended.",
+    confirmedSettling: "Confirmed figures still change while Shopee confirms late orders (until {when}).",
+    liveNote: "On air: placed and confirmed figures still grow.",
+    confirmedRate: "Confirmed share of placed GMV",
+    hostShares: "Hosts' shares",
+    host: "Host",
+    share: "Share of placed GMV",
+    onAirTime: "On air",
+    unassigned: "Unassigned (no host rostered)",
+    noHosts: "No host attribution yet.",
+    sharesNote: "Split by who was rostered on air when each sale was made; what settles later is split by those shares.",
+  },
+  id: {
+    placedVsConfirmed: "Dibuat dan terkonfirmasi",
+    placed: "Dibuat",
+    confirmed: "Terkonfirmasi",
+    live: "Live: masih dihitung",
+    final: "Final",
+    settling: "Masih berubah hingga {when}",
+    placedFinal: "Angka pesanan dibuat sudah final: dibaca sekali lagi saat sesi berakhir.",
+    confirmedSettling: "Angka terkonfirmasi masih berubah selama Shopee mengonfirmasi pesanan terlambat (hingga {when}).",
+    liveNote: "Sedang live: angka dibuat dan terkonfirmasi masih bertambah.",
+    confirmedRate: "Bagian GMV dibuat yang terkonfirmasi",
+    hostShares: "Bagian per host",
+    host: "Host",
+    share: "Bagian GMV dibuat",
+    onAirTime: "Waktu live",
+    unassigned: "Tanpa host (tidak ada jadwal)",
+    noHosts: "Belum ada atribusi host.",
+    sharesNote: "Dibagi menurut host yang terjadwal live saat penjualan terjadi; yang terkonfirmasi kemudian dibagi dengan bagian itu.",
+  },
+});
+
+function pct(part: number, whole: number): string {
+  return new Intl.NumberFormat(uiLocale(), { style: "percent", maximumFractionDigits: 1 }).format(part / whole);
+}
+
+function duration(ms: number | null | undefined): string {
+  if (ms == null) return "—";
+  const minutes = Math.round(ms / 60_000);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+}
+
+function StateBadge(props: { state: "live" | "settling" | "final"; until: string | null; tz: string; testid: string }) {
+  const text = props.state === "live" ? m("live") : props.state === "final" ? m("final") : m("settling", { when: dateTime(props.until, props.tz) });
+  const cls = props.state === "final" ? "badge fresh" : props.state === "live" ? "badge live-badge" : "badge stale";
+  return (
+    <span class={cls} data-testid={props.testid} data-state={props.state}>
+      {text}
+    </span>
+  );
+}
+
+/** Placed against confirmed figures, and whether each is still moving (live / settling) or final. */
+function PlacedConfirmed(props: { detail: Detail }) {
+  const d = props.detail;
+  const mm = d.metrics;
+  const st = d.settling;
+  const rate =
+    mm.placed_sales != null && mm.confirmed_sales != null && Number(mm.placed_sales) > 0
+      ? pct(Number(mm.confirmed_sales), Number(mm.placed_sales))
+      : null;
+  return (
+    <section class="card" aria-labelledby="pc-h">
+      <h2 id="pc-h">{m("placedVsConfirmed")}</h2>
+      <div class="table-scroll">
+        <table class="pc">
+          <thead>
+            <tr>
+              <th scope="col"><span class="sr-only">{m("placedVsConfirmed")}</span></th>
+              <th scope="col" class="num">{t("gmv")}</th>
+              <th scope="col" class="num">{t("orders")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr>
+              <th scope="row">
+                {m("placed")} <StateBadge state={st.placed} until={null} tz={d.timezone} testid="placed-state" />
+              </th>
+              <td class="num" data-testid="placed-gmv">{money(mm.placed_sales, d.currency)}</td>
+              <td class="num">{count(mm.placed_orders)}</td>
+            </tr>
+            <tr>
+              <th scope="row">
+                {m("confirmed")} <StateBadge state={st.confirmed} until={st.confirmed_final_at} tz={d.timezone} testid="confirmed-state" />
+              </th>
+              <td class="num" data-testid="confirmed-gmv">{money(mm.confirmed_sales, d.currency)}</td>
+              <td class="num">{count(mm.confirmed_orders)}</td>
+            </tr>
+          </tbody>
+        </table>
+      </div>
+      <p class="small muted">
+        {m("confirmedRate")}: {rate ?? "—"}
+        {" · "}
+        {st.placed === "live" ? m("liveNote") : m("placedFinal")}
+        {st.confirmed === "settling" && ` ${m("confirmedSettling", { when: dateTime(st.confirmed_final_at, d.timezone) })}`}
+      </p>
+    </section>
+  );
+}
+
+/** How the session's placed GMV splits between the hosts rostered on air (and the unassigned remainder). */
+function HostShares(props: { detail: Detail }) {
+  const d = props.detail;
+  const hosts = d.hosts;
+  const total = hosts.reduce((sum, h) => sum + Number(h.placed_sales ?? 0), 0);
+  return (
+    <section class="card" aria-labelledby="shares-h">
+      <h2 id="shares-h">{m("hostShares")}</h2>
+      {hosts.length === 0 ? (
+        <p class="state">{m("noHosts")}</p>
+      ) : (
+        <>
+          <div class="table-scroll" tabIndex={0} aria-label={m("hostShares")}>
+            <table class="shares">
+              <thead>
+                <tr>
+                  <th scope="col">{m("host")}</th>
+                  <th scope="col">{m("share")}</th>
+                  <th scope="col" class="num">{t("gmv")}</th>
+                  <th scope="col" class="num">{t("gmvConfirmed")}</th>
+                  <th scope="col" class="num">{m("onAirTime")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {hosts.map((h) => {
+                  const part = h.placed_sales == null || total <= 0 ? null : Number(h.placed_sales) / total;
+                  return (
+                    <tr key={h.host_id ?? "-"} data-host={h.host_id ?? ""}>
+                      <th scope="row">{h.host_id == null ? m("unassigned") : (h.name ?? h.host_id)}</th>
+                      <td data-testid="share" title={part == null ? t("unknownValue") : undefined}>
+                        <span class="share">
+                          <span class="bar" aria-hidden="true">
+                            <span style={{ width: `${Math.round((part ?? 0) * 100)}%` }} />
+                          </span>
+                          {part == null ? "—" : pct(part, 1)}
+                        </span>
+                      </td>
+                      <td class="num">{money(h.placed_sales, d.currency)}</td>
+                      <td class="num">{money(h.confirmed_sales, d.currency)}</td>
+                      <td class="num">{duration(h.on_air_ms)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <p class="small muted">{m("sharesNote")}</p>
+        </>
+      )}
+    </section>
+  );
+}
 
 function Timeline(props: { detail: Detail }) {
   const box = useRef<HTMLDivElement>(null);
@@ -126,6 +289,8 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
           <Figure label={t("peakViewers")} value={count(m.peak_viewers)} unknown={m.peak_viewers == null} />
         </dl>
       </section>
+      <PlacedConfirmed detail={detail} />
+      <HostShares detail={detail} />
       <section class="card">
         <h2>{t("timeline")}</h2>
         <Timeline detail={detail} />

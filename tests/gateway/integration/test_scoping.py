@@ -86,6 +86,10 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", f"/api/v1/analytics/top-products?studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/analytics/top-products?account_id=acc-b1&{RANGE}", None, 404),
     ("GET", f"/api/v1/analytics/accounts?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", "/api/v1/analytics/today?studio_id=studio-b", None, 403),
+    ("GET", "/api/v1/analytics/today?account_id=acc-b1", None, 404),
+    ("GET", "/api/v1/hosts/on-air?studio_id=studio-b", None, 403),
+    ("GET", "/api/v1/hosts/on-air?account_id=acc-b1", None, 404),
     ("GET", "/api/v1/commission/statements?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/commission/statements?host_id=host-b1", None, 404),
     ("GET", "/api/v1/commission/statements.csv?studio_id=studio-b", None, 403),
@@ -179,6 +183,8 @@ async def test_lists_never_include_other_studios(client: Client, token: TokenFac
         f"/api/v1/hosts/leaderboard?{RANGE}",
         f"/api/v1/analytics/accounts?{RANGE}",
         f"/api/v1/analytics/top-products?{RANGE}",
+        "/api/v1/analytics/today",
+        "/api/v1/hosts/on-air",
     ):
         response = await client.get(path, headers=bearer(manager))
         assert response.status_code == 200, (path, response.text)
@@ -233,6 +239,8 @@ async def test_host_role_is_limited_to_own_figures(client: Client, token: TokenF
         f"/api/v1/analytics/top-products?{RANGE}",
         f"/api/v1/analytics/accounts?{RANGE}",
         f"/api/v1/hosts/leaderboard?{RANGE}",
+        "/api/v1/analytics/today",
+        "/api/v1/hosts/on-air",
         "/api/v1/live",
         "/api/v1/accounts/qr-login/qr-a",
     ):

@@ -150,3 +150,29 @@ def test_session_derived_prefers_shopee_duration() -> None:
     assert derived.gmv_per_streaming_hour == Decimal("200000.00")
     assert analytics.session_derived({**row, "duration_ms": 3_600_000}).gmv_per_streaming_hour == Decimal("400000.00")
     assert analytics.session_derived({**row, "ended_at": None}).gmv_per_streaming_hour is None
+
+
+def test_same_time_yesterday_is_the_same_wall_clock_time_across_a_dst_change() -> None:
+    at = datetime(2026, 3, 9, 15, 30, tzinfo=UTC)  # 11:30 in New York, the day after clocks went forward
+    today, yesterday, cutoff = analytics.same_time_yesterday(at, "America/New_York")
+    assert (today, yesterday) == (date(2026, 3, 9), date(2026, 3, 8))
+    assert cutoff == datetime(2026, 3, 8, 15, 30, tzinfo=UTC)  # 11:30 EDT as well (the change was at 02:00)
+    _, _, before = analytics.same_time_yesterday(datetime(2026, 3, 8, 15, 30, tzinfo=UTC), "America/New_York")
+    assert before == datetime(2026, 3, 7, 16, 30, tzinfo=UTC)  # 11:30 EST: 23 hours earlier, not 24
+    _, day, _ = analytics.same_time_yesterday(datetime(2026, 1, 1, 18, 0, tzinfo=UTC), "Asia/Jakarta")
+    assert day == date(2026, 1, 1)  # 01:00 on the 2nd in Jakarta
+
+
+def test_settling_is_live_on_air_then_final_placed_and_settling_confirmed() -> None:
+    day = date(2026, 12, 1)
+    assert analytics.settling(True, day, "Asia/Jakarta", datetime(2030, 1, 1, tzinfo=UTC)).confirmed == "live"
+    final_at = datetime(2026, 12, 8, 17, 0, tzinfo=UTC)  # 00:00 Jakarta on Dec 9
+    early = analytics.settling(False, day, "Asia/Jakarta", final_at - timedelta(seconds=1))
+    assert (early.placed, early.confirmed, early.confirmed_final_at) == ("final", "settling", final_at)
+    assert analytics.settling(False, day, "Asia/Jakarta", final_at).confirmed == "final"
+
+
+def test_sum_known_keeps_unknown_apart_from_zero() -> None:
+    assert analytics.sum_known([None, None]) is None
+    assert analytics.sum_known([Decimal("1.50"), None, Decimal(2)]) == Decimal("3.50")
+    assert analytics.sum_known([0, None]) == 0

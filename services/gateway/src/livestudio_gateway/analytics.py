@@ -6,13 +6,16 @@ streaming hour, AOV) are rounded half-even to cents; rates (conversion, ROAS, AC
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal, Protocol
+from functools import cache
+from typing import Any, Literal, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from msgspec.structs import astuple
 
-from livestudio_gateway.models import Delta, Figures, HostFigures, SessionDerived
+from livestudio_gateway.models import Delta, Figures, HostFigures, SessionDerived, SessionSettling
 from livestudio_gateway.problems import BadRequest
 
 CENTS = Decimal("0.01")
@@ -100,17 +103,62 @@ COMPARED: tuple[str, ...] = Figures.__struct_fields__
 """Every figure is compared, in the order of `Figures`."""
 
 
+def delta(cur: Number | None, prev: Number | None) -> Delta:
+    """diff = cur - prev, ratio = cur / prev (None when either is unknown; the ratio also when prev is 0)."""
+    if cur is None or prev is None:
+        return Delta(diff=None, ratio=None)
+    cur = exact(cur)
+    ratio = (cur / prev).quantize(RATE, ROUND_HALF_EVEN) if prev else None
+    return Delta(diff=cur - prev, ratio=ratio)
+
+
 def compare(current: Figures, previous: Figures) -> dict[str, Delta]:
     """Per figure: diff = current - previous, ratio = current / previous (None when unknown or divisor 0)."""
-    out: dict[str, Delta] = {}
-    for name, cur, prev in zip(COMPARED, astuple(current), astuple(previous), strict=True):
-        if cur is None or prev is None:
-            out[name] = Delta(diff=None, ratio=None)
-        else:
-            cur = exact(cur)
-            ratio = (cur / prev).quantize(RATE, ROUND_HALF_EVEN) if prev else None
-            out[name] = Delta(diff=cur - prev, ratio=ratio)
-    return out
+    return {
+        name: delta(cur, prev) for name, cur, prev in zip(COMPARED, astuple(current), astuple(previous), strict=True)
+    }
+
+
+N = TypeVar("N", int, Decimal)
+
+
+def sum_known(values: Iterable[N | None]) -> N | None:
+    """The sum of the known values; None when none is known (like SQL's sum)."""
+    known = [v for v in values if v is not None]
+    return sum(known[1:], known[0]) if known else None
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def same_time_yesterday(at: datetime, timezone: str) -> tuple[date, date, datetime]:
+    """(today, yesterday, yesterday's cutoff): the local day of `at` in `timezone`, the day before, and the
+    instant of that day at the same local wall-clock time as `at` (DST-aware: a wall time a transition skipped
+    is read the way zoneinfo resolves it)."""
+    tz = zone(timezone)
+    local = at.astimezone(tz)
+    yesterday = local.date() - timedelta(days=1)
+    cutoff = datetime.combine(yesterday, local.time(), tz).astimezone(UTC)
+    return local.date(), yesterday, cutoff
+
+
+CONFIRMED_SETTLE_DAYS = 7
+"""Local days after a session's day during which its confirmed figures can still change: the ingest's history
+re-read (`liveList/v2`) lists the last 7 days and re-reads their sessions (late confirmations, corrections)."""
+
+
+def settling(on_air: bool, local_day: date, timezone: str, now: datetime) -> SessionSettling:
+    """Live while on air; after the end placed figures are final (issue #24) and confirmed ones settle until the
+    start of local day `local_day + CONFIRMED_SETTLE_DAYS + 1`."""
+    if on_air:
+        return SessionSettling(placed="live", confirmed="live", confirmed_final_at=None)
+    day_after = local_day + timedelta(days=CONFIRMED_SETTLE_DAYS + 1)
+    final_at = datetime.combine(day_after, time(0), zone(timezone)).astimezone(UTC)
+    return SessionSettling(
+        placed="final", confirmed="settling" if now < final_at else "final", confirmed_final_at=final_at
+    )
 
 
 def check_day(value: date, name: str) -> None:

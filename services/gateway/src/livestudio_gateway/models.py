@@ -240,6 +240,16 @@ class SessionHost(_Row):
     confirmed_sales: Money | None
 
 
+class SessionSettling(_Out):
+    """Whether the session's figures can still change: `placed` figures are final once the session's end is
+    decided (ingest reads them once more then); `confirmed` ones settle while Shopee confirms late orders, which the
+    ingest's history re-read follows for `analytics.CONFIRMED_SETTLE_DAYS` local days after the session's day."""
+
+    placed: Literal["live", "final"]
+    confirmed: Literal["live", "settling", "final"]
+    confirmed_final_at: datetime | None
+
+
 class SessionDetail(_Out):
     account_id: str
     session_id: int
@@ -258,6 +268,7 @@ class SessionDetail(_Out):
     timeline: list[TimelinePoint]
     products: list[SessionProduct]
     hosts: list[SessionHost]
+    settling: SessionSettling
 
 
 # --- analytics --------------------------------------------------------------------------------------------
@@ -342,6 +353,51 @@ class AccountBreakdown(_Out):
     date_from: date
     date_to: date
     items: list[AccountFigures]
+
+
+class SoFar(_Out):
+    """A local day's sessions up to `until`: sessions started by then and their placed figures as of then."""
+
+    day: date
+    until: datetime
+    sessions: int
+    placed_orders: int | None
+    placed_sales: Money | None
+
+
+class AccountToday(_Out):
+    account_id: str
+    today: SoFar
+    yesterday: SoFar
+
+
+class StudioToday(_Out):
+    studio_id: str
+    timezone: str
+    currency: str
+    today: SoFar
+    yesterday: SoFar
+    changes: dict[str, Delta]
+    accounts: list[AccountToday]
+
+
+class TodayComparison(_Out):
+    at: datetime
+    items: list[StudioToday]
+
+
+class HostOnAir(_Row):
+    account_id: str
+    studio_id: str
+    host_id: str
+    name: str | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+class HostsOnAir(_Out):
+    at: datetime
+    items: list[HostOnAir]
 
 
 # --- host performance -------------------------------------------------------------------------------------

@@ -469,6 +469,38 @@ ORDER BY s.started_at DESC
 LIMIT $2
 """
 
+# A local day's sessions as of a cutoff, per (studio, account, period): the figures of a session whose newest
+# observation is before the cutoff, or that ended by then (placed figures are final at the end), else its last
+# per-minute point at or before the cutoff (NULL without one: unknown, not zero).
+_SO_FAR = """
+SELECT p.studio_id, s.account_id, p.is_today, count(*)::bigint AS sessions,
+  sum(CASE WHEN known.now THEN s.placed_orders ELSE t.placed_orders END)::bigint AS placed_orders,
+  sum(CASE WHEN known.now THEN s.placed_sales ELSE t.placed_sales END) AS placed_sales
+FROM unnest($1::text[], $2::boolean[], $3::date[], $4::timestamptz[]) AS p(studio_id, is_today, day, cutoff)
+JOIN analytics.sessions s ON s.studio_id = p.studio_id AND s.local_day = p.day AND s.started_at <= p.cutoff
+CROSS JOIN LATERAL (SELECT s.observed_at <= p.cutoff OR (NOT s.on_air AND coalesce(
+    s.ended_at, s.started_at + s.duration_ms * interval '1 millisecond') <= p.cutoff) AS now) AS known
+LEFT JOIN LATERAL (
+  SELECT t.placed_orders, t.placed_sales FROM analytics.session_timeline t
+  WHERE NOT known.now AND t.account_id = s.account_id AND t.session_id = s.session_id AND t.minute <= p.cutoff
+  ORDER BY t.minute DESC
+  LIMIT 1
+) t ON true
+WHERE ($5::text IS NULL OR s.account_id = $5)
+GROUP BY p.studio_id, s.account_id, p.is_today
+"""
+
+_HOSTS_ON_AIR = """
+SELECT e.account_id, e.studio_id, e.host_id, h.name, e.starts_at, e.ends_at
+FROM commission.schedule_entries e
+LEFT JOIN commission.hosts h ON h.host_id = e.host_id
+WHERE ($1::text[] IS NULL OR e.studio_id = ANY($1::text[]))
+  AND e.starts_at <= $2 AND e.ends_at > $2
+  AND ($3::text IS NULL OR e.account_id = $3)
+ORDER BY e.account_id, e.starts_at, e.host_id
+LIMIT 1000
+"""
+
 
 # --- profit (issue #21): affiliate income, ad spend and host pay per group ----------------------------------
 _INCOME_SUMS = """coalesce(sum(p.estimated), 0) AS estimated,
@@ -821,7 +853,15 @@ class Repository:
     ) -> list[Record]:
         after_day, after_account = after if after is not None else (None, None)
         return await self._fetch(
-            _AD_SPEND_ROWS, _scope(scope), account_id, day_from, day_to, after is not None, after_day, after_account, limit
+            _AD_SPEND_ROWS,
+            _scope(scope),
+            account_id,
+            day_from,
+            day_to,
+            after is not None,
+            after_day,
+            after_account,
+            limit,
         )
 
     async def dependents(self, entity: str, entity_id: str) -> dict[str, int]:
@@ -845,6 +885,17 @@ class Repository:
 
     async def qr_login(self, login_id: str, scope: Scope) -> Record | None:
         return await self._fetchrow(_QR_LOGIN, login_id, _scope(scope))
+
+    # --- live now -----------------------------------------------------------------------------------------------
+    async def so_far(self, periods: Sequence[tuple[str, bool, date, datetime]], account_id: str | None) -> list[Record]:
+        """Per (studio, account, is_today): sessions and placed figures of each period's day up to its cutoff;
+        `periods` are (studio_id, is_today, local day, cutoff)."""
+        columns = list(zip(*periods, strict=True)) if periods else [(), (), (), ()]
+        return await self._fetch(_SO_FAR, *(list(c) for c in columns), account_id)
+
+    async def hosts_on_air(self, scope: Scope, at: datetime, account_id: str | None) -> list[Record]:
+        """Schedule entries (the on-air windows attribution uses) covering `at`."""
+        return await self._fetch(_HOSTS_ON_AIR, _scope(scope), at, account_id)
 
     async def ping(self) -> None:
         """Readiness: one connection within 2 s (it does not queue behind the requests' turns)."""

@@ -14,7 +14,18 @@ from litestar import Request, Router
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
-from livestudio_gateway.handlers import accounts, alerts, insights, pay, profit, roster, roster_reads, sessions, studios
+from livestudio_gateway.handlers import (
+    accounts,
+    alerts,
+    insights,
+    live_now,
+    pay,
+    profit,
+    roster,
+    roster_reads,
+    sessions,
+    studios,
+)
 from livestudio_gateway.handlers.common import API_PREFIX
 from livestudio_gateway.problems import BadRequest
 
@@ -57,6 +68,7 @@ def api_router() -> Router:
             *roster_reads.ROUTES,
             *sessions.ROUTES,
             *insights.ROUTES,
+            *live_now.ROUTES,
             *pay.ROUTES,
             *profit.ROUTES,
             *alerts.ROUTES,

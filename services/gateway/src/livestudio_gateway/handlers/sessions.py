@@ -25,6 +25,7 @@ from livestudio_gateway.handlers.common import (
     StudioQ,
     caller,
     not_host,
+    now,
     token_expiry,
     visible_account,
     visible_host,
@@ -136,6 +137,7 @@ async def get_session(
         timeline=[TimelinePoint(*r) for r in row["timeline"]],
         products=[SessionProduct(*r) for r in row["products"]],
         hosts=[SessionHost(*r) for r in row["hosts"]],
+        settling=analytics.settling(row["on_air"], row["local_day"], row["timezone"], now()),
     )
 
 
