@@ -4,8 +4,13 @@ import { api, type Schemas } from "./client";
 
 export type Outcome = { ok: true } | { ok: false; error: string };
 
-/** The problem+json `detail` (or `title`) of a refused request, for showing to the user. */
-export async function problemText(response: Response): Promise<string> {
+/**
+ * The problem+json `detail` (or `title`) of a refused request, for showing to the user. Pass openapi-fetch's
+ * `error` (the parsed body) when there is one: the client has read the response's body by then.
+ */
+export async function problemText(response: Response, error?: unknown): Promise<string> {
+  const parsed = error as { detail?: string | null; title?: string | null } | undefined;
+  if (parsed && typeof parsed === "object" && (parsed.detail || parsed.title)) return (parsed.detail || parsed.title)!;
   try {
     const body = (await response.clone().json()) as { detail?: string | null; title?: string | null };
     return body.detail || body.title || `${response.status}`;
@@ -18,14 +23,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The outcome of a write: `accepted` is the 202 body (undefined when the gateway refused the request, whose
- * problem text is returned). Polls the command's status with a growing pause until it is applied or rejected.
+ * problem text is returned: pass openapi-fetch's `error` for it). Polls the command's status with a growing pause until it is applied or rejected.
  */
 export async function settle(
   accepted: Schemas["CommandAccepted"] | undefined,
   response: Response,
   timeoutMs = 20_000,
+  error?: unknown,
 ): Promise<Outcome> {
-  if (!accepted) return { ok: false, error: await problemText(response) };
+  if (!accepted) return { ok: false, error: await problemText(response, error) };
   const deadline = Date.now() + timeoutMs;
   for (let pause = 150; Date.now() < deadline; pause = Math.min(pause * 2, 1500)) {
     await sleep(pause);
