@@ -4,7 +4,8 @@ import { api, refusal, type Schemas } from "./client";
 
 export type Outcome = { ok: true } | { ok: false; error: string };
 
-/** The problem+json `detail` (or `title`) of a refused request, for showing to the user. */
+/** The problem+json `detail` (or `title`) of a refused request, for showing to the user (the client keeps an
+ * unread copy of every refused response: openapi-fetch has read the body itself by then). */
 export async function problemText(response: Response): Promise<string> {
   try {
     const body = (await refusal(response).clone().json()) as { detail?: string | null; title?: string | null };

@@ -1,10 +1,8 @@
-// Placeholder until the page is built: its heading only.
-import { t } from "../i18n";
+// A host's own pay: their statements and lines (the API scopes every read and CSV file to the host), read only.
+import { t, useLang } from "../i18n";
+import { Statements } from "./Statements";
 
 export function MyPayPage() {
-  return (
-    <main id="main">
-      <h1>{t("myPay")}</h1>
-    </main>
-  );
+  useLang();
+  return <Statements title={t("myPay")} manage={false} />;
 }

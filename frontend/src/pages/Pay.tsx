@@ -1,10 +1,9 @@
-// Placeholder until the page is built: its heading only.
-import { t } from "../i18n";
+// Pay (owners and managers): the studio's statements per period and status, their lines, approve -> pay and void
+// (each confirmed first, each a command followed until applied or refused), CSV of the list and of the lines.
+import { t, useLang } from "../i18n";
+import { Statements } from "./Statements";
 
 export function PayPage() {
-  return (
-    <main id="main">
-      <h1>{t("pay")}</h1>
-    </main>
-  );
+  useLang();
+  return <Statements title={t("pay")} manage />;
 }

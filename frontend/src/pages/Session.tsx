@@ -225,7 +225,7 @@ function Timeline(props: { detail: Detail }) {
 }
 
 export function SessionPage(props: { accountId: string; sessionId: string }) {
-  const [detail, setDetail] = useState<Detail | null | "error">(null);
+  const [detail, setDetail] = useState<Detail | null | "error" | "missing">(null);
   const [loadedAt, setLoadedAt] = useState<string | null>(null);
   const [allProducts, setAllProducts] = useState(false);
   useEffect(() => {
@@ -236,9 +236,9 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
           params: { path: { account_id: props.accountId, session_id: Number(props.sessionId) } },
         })
         .then(
-          ({ data }) => {
+          ({ data, response }) => {
             if (stop) return;
-            setDetail(data ?? "error");
+            setDetail(data ?? (response.status === 404 ? "missing" : "error"));
             if (data) setLoadedAt(new Date().toISOString());
           },
           () => !stop && setDetail("error"),
@@ -252,6 +252,13 @@ export function SessionPage(props: { accountId: string; sessionId: string }) {
   }, [props.accountId, props.sessionId]);
 
   if (detail === null) return <main id="main"><p class="state">{t("loading")}</p></main>;
+  if (detail === "missing")
+    return (
+      <main id="main">
+        <p class="state">{t("notFound")}</p>
+        <a href="/">{t("back")}</a>
+      </main>
+    );
   if (detail === "error")
     return (
       <main id="main">
