@@ -16,6 +16,7 @@ from livestudio_commission.ledger import (
 )
 from livestudio_commission.periods import Period, next_period, period_of
 from livestudio_commission.rules import PayRule, Tier
+from livestudio_schemas.commission import StatementLine
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 FROM = date(2026, 1, 1)
@@ -65,6 +66,19 @@ def test_cap_and_threshold_are_visible_in_the_lines() -> None:
     assert all("capped" in e.description for e in by_rule["cap"])
     assert [e.amount for e in by_rule["hourly"]] == [Decimal(0), Decimal(0)]  # 2 hours < 3: below threshold
     assert [e.base for e in by_rule["hourly"]] == [Decimal(1), Decimal(1)]  # hours
+
+
+def test_hours_fit_the_statement_line_contract() -> None:
+    """An hourly rule's base (e.g. 3,599,999 ms on air) must validate as a StatementChanged line, or the
+    statement worker would retry the host forever."""
+    hourly = PayRule("hourly", FROM, "per_hour", amount=Decimal(20_000))
+    earnings = compute_earnings(
+        [part(1, None, on_air_ms=11_364_480)], [hourly], role_on=lambda d: "host", holidays=(), quantum=Decimal(1)
+    )
+    (earning,) = earnings.values()
+    assert earning.base == Decimal("3.16")  # 3.1568 h
+    assert earning.amount == Decimal(63_136)  # from the exact hours: 20,000 x 3.1568
+    StatementLine(line_id="l", line_kind="earning", description="d", base=earning.base, amount=earning.amount)
 
 
 KEY = LineKey("r", FROM, "acc", 1)

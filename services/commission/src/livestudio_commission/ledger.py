@@ -42,7 +42,9 @@ from livestudio_commission.rules import (
 LineKind = Literal["earning", "adjustment"]
 StatementStatus = Literal["calculated", "approved", "paid", "void"]
 FROZEN: frozenset[str] = frozenset({"approved", "paid"})
-HOURS_DISPLAY = Decimal("0.0001")
+HOURS_DISPLAY = Decimal("0.01")
+"""A line's hours as the contract carries them (`StatementLine.base` is a 2-place decimal); the amount is computed
+from the exact milliseconds, the base is what a statement shows."""
 
 
 @dataclass(frozen=True)
