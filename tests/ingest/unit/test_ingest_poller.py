@@ -308,7 +308,7 @@ async def test_a_restart_does_not_publish_the_same_observation_again(rig: Rig) -
     await poller.poll_once()
     poller.publish_status()
     rig.drain()
-    rows = [t.to_row(poller.account_id) for t in poller.sessions.values()]
+    rows = poller.unwritten_rows().sessions  # what the engine writes and a restart loads
     stored = PollStateRow(poller.account_id, None, "active")
     again = rig.poller(plan.account, sessions=rows, poll_state=stored, state="active")
     await again.poll_once()

@@ -155,8 +155,7 @@ class AccountPoller:
         self.account_id = config.account_id
         loaded_at = asyncio.get_running_loop().time()  # restored state was published: the heartbeat starts now
         self.live = live.restored(
-            (SessionState.from_stored(r, loaded_mono=loaded_at) for r in sessions),
-            history_read_at=poll_state.history_read_at if poll_state else None,
+            sessions, loaded_mono=loaded_at, history_read_at=poll_state.history_read_at if poll_state else None
         )
         self.health = health_rules.initial(
             config.state,

@@ -87,6 +87,9 @@ class LiveState:
     """Ended sessions the history listed, to read in detail (in the order listed)."""
     history_read_at: datetime | None = None
     """Wall clock of the last history read (persisted in poll_state)."""
+    observed_at: Mapping[int, datetime] = field(default_factory=dict)
+    """Ingest clock of the last observation of each session (every listed session changes it every cycle: one
+    mapping, not a new `SessionState` each)."""
 
     @property
     def on_air_session_id(self) -> int | None:
@@ -134,8 +137,16 @@ class Step:
     """The reason of every SessionCorrected emitted (settlement, backfill)."""
 
 
-def restored(sessions: Iterable[SessionState], *, history_read_at: datetime | None) -> LiveState:
-    return LiveState(sessions={t.session_id: t for t in sessions}, history_read_at=history_read_at)
+def restored(rows: Iterable[SessionStateRow], *, loaded_mono: float, history_read_at: datetime | None) -> LiveState:
+    """The state the last owner wrote (`session_state` rows); what it published counts as published at
+    `loaded_mono` (the heartbeat clock starts then)."""
+    sessions: dict[int, SessionState] = {}
+    observed: dict[int, datetime] = {}
+    for r in rows:
+        sessions[r.session_id] = SessionState.from_stored(r, loaded_mono=loaded_mono)
+        if r.last_observed_at is not None:
+            observed[r.session_id] = r.last_observed_at
+    return LiveState(sessions=sessions, history_read_at=history_read_at, observed_at=observed)
 
 
 # --- 1. the session list -------------------------------------------------------------------------------------
@@ -150,9 +161,9 @@ def listed(state: LiveState, rows: Sequence[SessionListItem], now: datetime, pol
         t = sessions.get(row.session_id)
         t = SessionState.from_row(row) if t is None else t.with_row(row)
         was_on_air = t.on_air
-        t = replace(
-            t, liveness=assess(t.liveness, status=row.status, end=row.end_time, now=now, policy=policy.liveness)
-        )
+        liveness = assess(t.liveness, status=row.status, end=row.end_time, now=now, policy=policy.liveness)
+        if liveness != t.liveness:
+            t = replace(t, liveness=liveness)
         sessions[row.session_id] = t
         if _detail_due(t, now, policy.settle, ending=was_on_air and not t.on_air):
             read.append(row.session_id)
@@ -267,28 +278,30 @@ def published(
         t = sessions.get(sid)
         if t is not None:
             sessions[sid] = replace(t, detail_read_at=now, detail_read_end=t.end_time)
+    observed = dict(state.observed_at)
     by_id = {row.session_id: row for row in rows}
     for sid, row in by_id.items():
         t = sessions.get(sid)
         if t is not None:
-            sessions[sid] = _row_events(out, t, row, now, mono, details.get(sid), policy)
+            sessions[sid], observed[sid] = _row_events(out, t, row, now, mono, details.get(sid), policy)
     for sid, t in list(sessions.items()):
         if sid not in by_id and t.ending:
             t = out.items(t, details.get(sid))
             sessions[sid] = _ended(out, t, now, source="session_list", observed=now)
-    return out.step(replace(state, sessions=sessions))
+    return out.step(replace(state, sessions=sessions, observed_at=observed))
 
 
 def _row_events(
     out: _Out, t: SessionState, row: SessionListItem, now: datetime, mono: float, detail: Detail | None, policy: Policy
-) -> SessionState:
+) -> tuple[SessionState, datetime]:
+    """The session after its row (and details) were published, and when it was observed."""
     on_air = t.on_air
     ending = t.ending
     overview = detail.overview if detail is not None and detail.overview_at is not None else None
     fingerprint = hash((tuple(row.__dict__.values()), on_air))
     if overview is None and not ending and fingerprint == t.row_fingerprint:
         # the same row as last time: nothing to map, hash or publish
-        return out.items(replace(t, last_observed_at=now), detail)
+        return out.items(t, detail), now
     t = replace(t, row_fingerprint=fingerprint)
     ctx = out.context(t)
     row_metrics = metrics_from_row(row)
@@ -315,14 +328,13 @@ def _row_events(
         t = t.observe(row_metrics)
         if row_digest != t.sent.get("list"):
             t = out.session(t, "list", snapshot, row_digest, mono)
-    t = replace(t, last_observed_at=observed)
     if on_air and mono - t.last_publish_mono >= policy.heartbeat_s:
         beat = snapshot.model_copy(update={"heartbeat": True, "observed_at": observed})
         t = out.session(t, "snapshot", beat, content_hash(snapshot), mono)
     t = out.items(t, detail)
     if ending:
         t = _ended(out, t, now, source="overview" if observed != now else "session_list", observed=observed)
-    return t
+    return t, observed
 
 
 def _ended(out: _Out, t: SessionState, now: datetime, *, source: ObservationSource, observed: datetime) -> SessionState:
@@ -448,7 +460,9 @@ def finished(
     second (0 while the simulator's clock is frozen)."""
     horizon = now - policy.retention
     if any(t.started_at < horizon for t in state.sessions.values()):
-        state = replace(state, sessions={sid: t for sid, t in state.sessions.items() if t.started_at >= horizon})
+        kept = {sid: t for sid, t in state.sessions.items() if t.started_at >= horizon}
+        observed = {sid: at for sid, at in state.observed_at.items() if sid in kept}
+        state = replace(state, sessions=kept, observed_at=observed)
     upcoming: list[datetime] = []
     reading = 0
     for t in state.sessions.values():
@@ -494,7 +508,7 @@ def unpublished_ends(state: LiveState, owner: Owner) -> tuple[Emit, ...]:
     out = _Out(owner)
     for t in state.sessions.values():
         if t.ended and not t.ended_published and t.ended_at is not None:
-            out.end(t, observed=t.last_observed_at or t.ended_at, source="session_list")
+            out.end(t, observed=state.observed_at.get(t.session_id) or t.ended_at, source="session_list")
     return tuple(out.events)
 
 
@@ -509,7 +523,7 @@ def dirty_rows(state: LiveState, account_id: str) -> tuple[LiveState, list[Sessi
     changed = [t for t in state.sessions.values() if t.dirty]
     if not changed:
         return state, []
-    rows = [t.to_row(account_id) for t in changed]
+    rows = [t.to_row(account_id, state.observed_at.get(t.session_id)) for t in changed]
     return state._with(*(replace(t, dirty=False) for t in changed)), rows
 
 

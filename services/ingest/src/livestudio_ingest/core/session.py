@@ -3,7 +3,8 @@
 A `SessionState` (frozen: every change makes a new one) holds the liveness signals, the newest figures seen
 (`known`), what was handed to the outbox (`sent`, by kind) and what the broker acknowledged (`acked`, by kind;
 persisted, so a restart does not publish the same observation again). SessionEnded is decided once (`ended`) and
-remembered until acknowledged. `dirty`: changed since it was last written to Postgres.
+remembered until acknowledged. `dirty`: changed since it was last written to Postgres. When a session was last
+observed is kept beside it (`live.LiveState.observed_at`): it changes every cycle, the rest rarely.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ class SessionState:
     acked: Mapping[str, str] = field(default_factory=dict)
     last_publish_mono: float = 0.0
     """Loop time of the last session event handed to the outbox (heartbeats)."""
-    last_observed_at: datetime | None = None
     detail_read_at: datetime | None = None
     """Ingest clock of the last overview + products read (in memory only)."""
     detail_read_end: datetime | None = None
@@ -61,13 +61,11 @@ class SessionState:
         return cls(session_id=row.session_id, started_at=row.start_time).with_row(row)
 
     def with_row(self, row: SessionListItem | LiveHistoryItem) -> SessionState:
-        return replace(
-            self,
-            title=row.title or self.title,
-            started_at=row.start_time,
-            duration_ms=row.duration_ms,
-            status=row.status,
-        )
+        title = row.title or self.title
+        started_at, duration_ms, status = row.start_time, row.duration_ms, row.status
+        if (title, started_at, duration_ms, status) == (self.title, self.started_at, self.duration_ms, self.status):
+            return self  # the common case: an ended session listed again
+        return replace(self, title=title, started_at=started_at, duration_ms=duration_ms, status=status)
 
     @property
     def end_time(self) -> datetime | None:
@@ -157,7 +155,7 @@ class SessionState:
 
     # --- persistence ----------------------------------------------------------------------------------------
 
-    def to_row(self, account_id: str) -> SessionStateRow:
+    def to_row(self, account_id: str, last_observed_at: datetime | None) -> SessionStateRow:
         lv = self.liveness
         return SessionStateRow(
             account_id=account_id,
@@ -176,7 +174,7 @@ class SessionState:
             items_hash=self.acked.get("items"),
             corrected_hash=self.acked.get("corrected"),
             metrics_json=self.acked_metrics.model_dump_json() if self.acked_metrics is not None else None,
-            last_observed_at=self.last_observed_at,
+            last_observed_at=last_observed_at,
         )
 
     @classmethod
@@ -211,7 +209,6 @@ class SessionState:
             acked_metrics=metrics,
             sent=dict(acked),
             acked=acked,
-            last_observed_at=row.last_observed_at,
             last_publish_mono=loaded_mono,
             dirty=False,
         )
