@@ -72,6 +72,7 @@ class PollEngine:
         vault: CredentialVault,
         *,
         rng: random.Random | None = None,
+        recent_reset: Callable[[], bool] = lambda: False,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -88,7 +89,8 @@ class PollEngine:
         self.pollers: dict[str, AccountPoller] = {}
         self.owned: set[int] = set()
         self.partition_count = settings.accounts_partitions
-        self._forget_new_until = -1.0
+        self._recent_reset = recent_reset
+        """True shortly after a broker log reset (`log_reset.LogResetRecovery.recent`)."""
         self._dirty: set[str] = set()
         self._parked: dict[str, AccountPoller] = {}
         self._lock = asyncio.Lock()
@@ -237,7 +239,7 @@ class PollEngine:
             )
             self.pollers[row.account_id] = poller
             poller.start()
-            if asyncio.get_running_loop().time() < self._forget_new_until:
+            if self._recent_reset():
                 poller.forget_published()
             else:
                 poller.resend_unpublished_ends()
@@ -258,8 +260,8 @@ class PollEngine:
 
     def on_broker_reset(self) -> None:
         """The broker lost its log: what we published is gone, so publish the current state again. Pollers
-        started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says."""
-        self._forget_new_until = asyncio.get_running_loop().time() + 30.0
+        started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says
+        (`recent_reset`)."""
         self._parked.clear()  # paused pollers remember what the broker lost: they start again from Postgres
         for poller in self.pollers.values():
             poller.forget_published()
