@@ -423,6 +423,7 @@ class AccountPoller:
         now = self._now()
         loop = asyncio.get_running_loop()
         self._set_health(health_rules.succeeded(self.health, wall_now=datetime.now(UTC), mono=loop.time()))
+        listed_mono = loop.time()
         listed = live.listed(self.live, page.items, now, policy)
         self.live = listed.state
 
@@ -436,7 +437,7 @@ class AccountPoller:
         self._apply(
             live.published(self.live, page.items, details, now=now, mono=loop.time(), owner=self._owner, policy=policy)
         )
-        if loop.time() >= self.next_history_mono:
+        if listed_mono >= self.next_history_mono:
             await self._read_history(ctx, skip=details.keys())
         base = self.live.base_interval(policy)
         if self.live.rereads:
