@@ -106,7 +106,8 @@ async def run(settings: IngestSettings, accounts: int, days: float, seed: int) -
         p.next_history_mono = 0.0 if at >= history_due[a] else float("inf")
         if at >= history_due[a]:
             history_due[a] = at + settings.history_interval_s
-        interval = await p._cycle()
+        interval = await p.poll_once()
+        assert interval is not None, "a poll cycle failed"
         for slot, item in outbox.peek(1_000_000):
             outbox.done(slot, item)
         cycles += 1

@@ -10,27 +10,21 @@ from livestudio_ingest.membership import KafkaMembership, _Listener
 TOPIC = "t.ingest.accounts"
 
 
-class _Client:
-    def __init__(self, consumer: _Consumer, known_after_refresh: set[int] | None) -> None:
-        self.consumer = consumer
-        self.known_after_refresh = known_after_refresh
-        self.refreshes = 0
-
-    async def force_metadata_update(self) -> bool:
-        self.refreshes += 1
-        self.consumer.known = self.known_after_refresh
-        return True
-
-
 class _Coordinator:
     generation = -1
 
 
 class _Consumer:
-    def __init__(self, known: set[int] | None, known_after_refresh: set[int] | None) -> None:
+    def __init__(self, known: set[int] | None, described: set[int] | None) -> None:
         self.known = known
-        self._client = _Client(self, known_after_refresh)
-        self._coordinator = _Coordinator()
+        self.described = described
+        self.describes = 0
+        self._coordinator = _Coordinator()  # what aiokafka's consumer holds the group generation in
+
+    async def describe(self) -> int | None:
+        """The cluster's answer (admin API) when the member's metadata does not know the topic yet."""
+        self.describes += 1
+        return len(self.described) if self.described else None
 
     def partitions_for_topic(self, topic: str) -> set[int] | None:
         return self.known if topic == TOPIC else None
@@ -58,6 +52,7 @@ async def _membership(consumer: _Consumer) -> tuple[KafkaMembership, list[tuple[
         ensure_topic=ensure_topic,
         session_timeout_ms=6000,
         heartbeat_interval_ms=500,
+        describe_partitions=consumer.describe,
     )
     membership.consumer = consumer  # type: ignore[assignment]
     return membership, calls
@@ -70,11 +65,11 @@ async def test_an_assignment_is_passed_on_with_the_topic_partition_count() -> No
     assert membership.assigned == {1, 5}
 
 
-async def test_metadata_that_lags_behind_the_group_is_refreshed_not_ignored() -> None:
+async def test_metadata_that_lags_behind_the_group_is_asked_of_the_cluster_not_ignored() -> None:
     consumer = _Consumer(None, set(range(8)))
     membership, calls = await _membership(consumer)
     await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, p) for p in range(4)])
-    assert consumer._client.refreshes == 1
+    assert consumer.describes == 1
     assert calls == [({0, 1, 2, 3}, 8, False)]
 
 

@@ -1,6 +1,9 @@
-"""One account's poll cycle against an in-process simulator (ASGI transport, frozen clock stepped by the test).
+"""The poll driver (`AccountPoller`) through its public API, against an in-process simulator (ASGI transport,
+frozen clock stepped by the test): `poll_once()` runs one cycle as the loop does (and publishes the account status
+if due), the loop itself (`start`, `stop`, `resume`, `update_config`).
 
-No broker and no database: events stay in the outbox, where the test reads (and acknowledges) them.
+No broker and no database: events stay in the outbox, where the test reads (and acknowledges) them. The rules the
+driver applies are tested directly in `test_ingest_core_live.py` and `test_ingest_core_account.py`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import pytest
 from pydantic import SecretStr
 
 from livestudio_ingest.outbox import Outbox
-from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics, _CycleAborted
+from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics
+from livestudio_ingest.repository import PollStateRow
 from livestudio_ingest.settings import IngestSettings
 from shopee_client import INDONESIA, ClientSettings, ShopeeClient
 from shopee_client.client.slots import is_follow_up
@@ -45,11 +49,11 @@ class Rig:
             display_name=f"Account {account}",
             region=INDONESIA,
             shopee_user_id=self.sim.accounts[account].user_id,
-            state="connected",
+            state=state.get("state", "connected"),
             config_seq=1,
             cookie=SecretStr(self.sim.cookie(account)),
         )
-        p = AccountPoller(self.deps, config, None, state.get("sessions", []))
+        p = AccountPoller(self.deps, config, state.get("poll_state"), state.get("sessions", []))
         p.next_history_mono = float("inf")
         return p
 
@@ -106,7 +110,7 @@ def _of(events: list[dict[str, Any]], suffix: str, session_id: int | None = None
 async def test_live_session_is_published_on_change_and_ended_once(rig: Rig) -> None:
     plan = rig.live_plan()
     poller = rig.poller(plan.account)
-    await poller._cycle()
+    await poller.poll_once()
     first = rig.drain()
     [snap] = _of(first, "session.snapshot.v1", plan.session_id)
     assert snap["data"]["on_air"] is True
@@ -119,15 +123,15 @@ async def test_live_session_is_published_on_change_and_ended_once(rig: Rig) -> N
     assert poller.state == "active"
     assert poller.on_air_session_id == plan.session_id
 
-    await poller._cycle()  # nothing changed (the clock is frozen): nothing is published
+    await poller.poll_once()  # nothing changed (the clock is frozen): nothing is published
     assert _of(rig.drain(), "session.snapshot.v1", plan.session_id) == []
 
     rig.sim.advance(timedelta(minutes=5))
-    await poller._cycle()
+    await poller.poll_once()
     assert len(_of(rig.drain(), "session.snapshot.v1", plan.session_id)) == 1
 
     rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 300, JKT))
-    await poller._cycle()
+    await poller.poll_once()
     events = rig.drain()
     [ended] = _of(events, "session.ended.v1", plan.session_id)
     truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
@@ -137,7 +141,7 @@ async def test_live_session_is_published_on_change_and_ended_once(rig: Rig) -> N
     assert _of(events, "session.snapshot.v1", plan.session_id)[0]["data"]["on_air"] is False
 
     rig.sim.advance(timedelta(minutes=3))
-    await poller._cycle()
+    await poller.poll_once()
     assert _of(rig.drain(), "session.ended.v1") == []
 
 
@@ -145,38 +149,37 @@ async def test_a_session_reporting_status_two_while_streaming_stays_on_air() -> 
     for rig in _rig(status_lie_fraction=1.0):
         plan = rig.live_plan()
         poller = rig.poller(plan.account)
-        await poller._cycle()
+        await poller.poll_once()
         events = rig.drain()
         [snap] = _of(events, "session.snapshot.v1", plan.session_id)
         assert snap["data"]["shopee_status"] == 2
         assert snap["data"]["on_air"] is True  # first sight: end is "now"
         for _ in range(3):
             rig.sim.advance(timedelta(minutes=1))
-            await poller._cycle()
+            await poller.poll_once()
             [snap] = _of(rig.drain(), "session.snapshot.v1", plan.session_id)
             assert snap["data"]["on_air"] is True  # the duration advances
             assert _of([snap], "session.ended.v1") == []
         rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 60, JKT))
-        await poller._cycle()
+        await poller.poll_once()
         assert _of(rig.drain(), "session.ended.v1", plan.session_id) == []  # frozen for 1 min: not sure yet
         rig.sim.advance(timedelta(minutes=3))
-        await poller._cycle()
+        await poller.poll_once()
         assert len(_of(rig.drain(), "session.ended.v1", plan.session_id)) == 1
 
 
 async def test_expired_cookie_parks_the_account_and_reports_it(rig: Rig) -> None:
     poller = rig.poller(3)
-    await poller._cycle()
+    await poller.poll_once()
     rig.drain()
     rig.sim.set_faults(expired_accounts=[3])
-    with pytest.raises(_CycleAborted):
-        await poller._cycle()
+    assert await poller.poll_once() is None
     assert poller.state == "credentials_expired"
     assert not poller.pollable
     assert poller.last_error is not None
     assert "cookie" in poller.last_error
     assert "SPC_" not in poller.last_error
-    poller._maybe_publish_status()
+    poller.publish_status()
     [status] = _of(rig.drain(), "account.status.v1")
     assert status["data"]["state"] == "credentials_expired"
     assert status["data"]["reason"] == poller.last_error
@@ -184,25 +187,24 @@ async def test_expired_cookie_parks_the_account_and_reports_it(rig: Rig) -> None
 
 async def test_failing_account_backs_off_degrades_and_recovers(rig: Rig) -> None:
     poller = rig.poller(4)
-    await poller._cycle()
-    poller._maybe_publish_status()
+    await poller.poll_once()
+    poller.publish_status()
     rig.drain()
     rig.sim.set_faults(rate_5xx=1.0)
     delays = []
     for _ in range(4):
-        with pytest.raises(_CycleAborted):
-            await poller._cycle()
+        assert await poller.poll_once() is None
         delays.append(poller.backoff)
     assert poller.state == "degraded"
     assert poller.failures == 4
     assert delays[-1] > delays[0] * 2 * 0.5
-    poller._maybe_publish_status()
+    poller.publish_status()
     [status] = _of(rig.drain(), "account.status.v1")
     assert status["data"]["state"] == "degraded"
     assert "sessionList failed" in status["data"]["reason"]
     rig.sim.set_faults(rate_5xx=0.0)
-    await poller._cycle()
-    poller._maybe_publish_status()
+    await poller.poll_once()
+    poller.publish_status()
     [status] = _of(rig.drain(), "account.status.v1")
     assert status["data"]["state"] == "recovered"
     assert poller.state == "active"
@@ -214,11 +216,11 @@ async def test_history_re_read_publishes_settled_figures_as_corrections() -> Non
         rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 300, JKT))
         poller = rig.poller(plan.account)
         poller.deps.settings = IngestSettings(settle_window_s=0, heartbeat_interval_s=3600)  # no detail polls
-        await poller._cycle()
+        await poller.poll_once()
         rig.drain()
         rig.sim.advance(timedelta(hours=4))  # confirmations settled meanwhile
         poller.next_history_mono = 0
-        await poller._cycle()
+        await poller.poll_once()
         events = rig.drain()
         truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
         assert truth.settled
@@ -228,8 +230,13 @@ async def test_history_re_read_publishes_settled_figures_as_corrections() -> Non
         assert metrics["confirmed_orders"] == truth.confirmed_orders
         assert metrics["confirmed_items_sold"] == truth.confirmed_items_sold
         poller.next_history_mono = 0
-        await poller._cycle()
+        await poller.poll_once()
         assert _of(rig.drain(), "session.corrected.v1") == []  # nothing changed since
+
+
+def _observations(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Session and item events (not the account's status heartbeat)."""
+    return [e for e in events if not e["type"].endswith("account.status.v1")]
 
 
 def _items_match(event: dict[str, Any], truth_items: list[Any], *fields: str) -> list[str]:
@@ -247,10 +254,10 @@ async def test_the_cycle_that_decides_an_end_reads_every_product_at_once(rig: Ri
     plan = rig.live_plan()
     poller = rig.poller(plan.account)
     rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 - 1800, JKT))  # half an hour before the end
-    await poller._cycle()
+    await poller.poll_once()
     rig.drain()
     rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 600, JKT))  # the next cycle: it ended
-    await poller._cycle()
+    await poller.poll_once()
     events = rig.drain()
     assert _of(events, "session.ended.v1", plan.session_id)
     [items] = _of(events, "item.snapshot.v1", plan.session_id)
@@ -265,30 +272,30 @@ async def test_the_history_re_read_re_reads_the_products_of_the_sessions_it_list
         rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 300, JKT))
         poller = rig.poller(plan.account)
         poller.deps.settings = IngestSettings(settle_window_s=0, heartbeat_interval_s=3600)  # no settling reads
-        await poller._cycle()
+        await poller.poll_once()
         rig.drain()
         rig.sim.advance(timedelta(hours=4))  # confirmations settled meanwhile
-        await poller._cycle()
+        await poller.poll_once()
         assert _of(rig.drain(), "item.snapshot.v1", plan.session_id) == []
         poller.next_history_mono = 0
-        await poller._cycle()
+        await poller.poll_once()
         [items] = _of(rig.drain(), "item.snapshot.v1", plan.session_id)
         truth = rig.sim.ground_truth(accounts=[plan.account]).session(plan.session_id)
         assert truth.settled
         assert sum(it.confirmed_orders for it in truth.items) > 0
         assert _items_match(items, truth.items, "confirmed_orders", "confirmed_items_sold") == []
         poller.next_history_mono = 0
-        await poller._cycle()
+        await poller.poll_once()
         assert _of(rig.drain(), "item.snapshot.v1") == []  # nothing changed since
 
 
 async def test_backfill_of_sessions_older_than_the_session_list() -> None:
     for rig in _rig():
         poller = rig.poller(0)
-        await poller._cycle()
+        await poller.poll_once()
         listed = {e["data"]["session_id"] for e in _of(rig.drain(), "session.snapshot.v1")}
         poller.next_history_mono = 0
-        await poller._cycle()
+        await poller.poll_once()
         events = rig.drain()
         backfills = [e for e in _of(events, "session.corrected.v1") if e["data"]["reason"] == "backfill"]
         assert backfills
@@ -298,27 +305,26 @@ async def test_backfill_of_sessions_older_than_the_session_list() -> None:
 async def test_a_restart_does_not_publish_the_same_observation_again(rig: Rig) -> None:
     plan = rig.live_plan()
     poller = rig.poller(plan.account)
-    await poller._cycle()
-    poller._maybe_publish_status()
+    await poller.poll_once()
+    poller.publish_status()
     rig.drain()
-    rows = [t.to_row(poller.account_id) for t in poller.sessions.values()]
-    again = rig.poller(plan.account, sessions=rows)
-    again.status_sent = again.status_published = "active"
-    again.state = "active"
-    await again._cycle()
-    assert rig.drain() == []
+    rows = poller.unwritten_rows().sessions  # what the engine writes and a restart loads
+    stored = PollStateRow(poller.account_id, None, "active")
+    again = rig.poller(plan.account, sessions=rows, poll_state=stored, state="active")
+    await again.poll_once()
+    assert _observations(rig.drain()) == []
     rig.sim.advance(timedelta(minutes=1))
-    await again._cycle()
+    await again.poll_once()
     assert _of(rig.drain(), "session.snapshot.v1", plan.session_id)
 
 
 async def test_broker_reset_republishes_current_state(rig: Rig) -> None:
     plan = rig.live_plan()
     poller = rig.poller(plan.account)
-    await poller._cycle()
+    await poller.poll_once()
     first = rig.drain()
     poller.forget_published()
-    await poller._cycle()
+    await poller.poll_once()
     again = rig.drain()
     assert {e["id"] for e in _of(again, "session.snapshot.v1")} == {e["id"] for e in _of(first, "session.snapshot.v1")}
     assert len(_of(again, "session.ended.v1")) == len(_of(first, "session.ended.v1"))
@@ -386,7 +392,7 @@ async def test_the_details_of_listed_sessions_are_follow_ups_read_concurrently(r
     )
     rig.deps.client = client
     try:
-        await rig.poller(plan.account)._cycle()
+        await rig.poller(plan.account).poll_once()
     finally:
         await client.aclose()
     by_path = {path: (follow, flying) for path, follow, flying in recording.calls}

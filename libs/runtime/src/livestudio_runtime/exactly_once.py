@@ -8,11 +8,12 @@ transactions or idempotent producers:
   a redelivery or a rebalance resumes exactly after the last committed batch.
 * Inside the transaction the offset rows are locked and records below the stored offset are dropped: if a
   rebalance lets two members briefly hold a partition, the second one skips what the first applied.
-* If the broker lost its log (the embedded broker forgets everything on restart), our stored offset is beyond
-  the log: the broker answers OFFSET_OUT_OF_RANGE (auto reset is off, so nothing moves silently) or reports a
-  high-water mark below our position; that partition is re-read from the earliest offset, and the apply
-  functions, which are idempotent on content (newest observation wins), ignore what they already applied.
-  (A new log that has already grown past our old offset cannot be told apart; real Kafka never resets.)
+* If the broker lost its log (the embedded broker forgets everything on restart), the consumer reacts as the
+  contract of `livestudio_runtime.log_reset` says for consumers: the broker answers OFFSET_OUT_OF_RANGE (auto
+  reset is off, so nothing moves silently), reports a high-water mark below our position (`log_reset.log_shrunk`)
+  or holds another record under our last applied offset (`log_reset.log_replaced`, checked on assignment); that
+  partition is re-read from the earliest offset, and the apply functions, which are idempotent on content
+  (newest observation wins), ignore what they already applied.
 * Records that cannot be decoded go to `<topic>.dlq` with the reason in headers; the partition moves on.
 * So do records that decode but fail to *apply* (an `OverflowError` on a far-future timestamp, a constraint
   violation, a bug): when a batch's transaction fails with an error that is not transient infrastructure
@@ -57,6 +58,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.kafka import dlq_headers
+from livestudio_runtime.log_reset import log_replaced, log_shrunk
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -379,7 +381,7 @@ class ExactlyOnceConsumer(Generic[T]):
         for tp in [tp for tp in fetched if tp in self.verifying and fetched[tp]]:
             offset, ts = self.verifying.pop(tp)
             first = fetched[tp][0]
-            if first.offset != offset or first.timestamp != ts:
+            if log_replaced((offset, ts), first.offset, first.timestamp):
                 log.warning(
                     "log_replaced_under_offset",
                     consumer=self.name,
@@ -657,7 +659,7 @@ class ExactlyOnceConsumer(Generic[T]):
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
             pos = self.positions.get(tp)
-            if high is not None and pos is not None and high < pos and tp not in self.log_resets:
+            if log_shrunk(high, pos) and tp not in self.log_resets:
                 await self._reset(tp)
 
     def _report_lag(self) -> None:

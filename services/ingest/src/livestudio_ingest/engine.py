@@ -36,7 +36,7 @@ from livestudio_ingest.metrics import (
     STATE_FLUSH_SECONDS,
 )
 from livestudio_ingest.outbox import Outbox
-from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics, account_config
+from livestudio_ingest.poller import AccountConfig, AccountPoller, PersistRows, PollDeps, Topics, account_config
 from livestudio_ingest.settings import IngestSettings
 from livestudio_runtime.secrets import SecretDecryptionError
 from livestudio_runtime.tasks import cancel_and_wait
@@ -72,6 +72,7 @@ class PollEngine:
         vault: CredentialVault,
         *,
         rng: random.Random | None = None,
+        recent_reset: Callable[[], bool] = lambda: False,
     ) -> None:
         self.settings = settings
         self.pool = pool
@@ -88,7 +89,8 @@ class PollEngine:
         self.pollers: dict[str, AccountPoller] = {}
         self.owned: set[int] = set()
         self.partition_count = settings.accounts_partitions
-        self._forget_new_until = -1.0
+        self._recent_reset = recent_reset
+        """True shortly after a broker log reset (`log_reset.LogResetRecovery.recent`)."""
         self._dirty: set[str] = set()
         self._parked: dict[str, AccountPoller] = {}
         self._lock = asyncio.Lock()
@@ -237,7 +239,7 @@ class PollEngine:
             )
             self.pollers[row.account_id] = poller
             poller.start()
-            if asyncio.get_running_loop().time() < self._forget_new_until:
+            if self._recent_reset():
                 poller.forget_published()
             else:
                 poller.resend_unpublished_ends()
@@ -258,8 +260,8 @@ class PollEngine:
 
     def on_broker_reset(self) -> None:
         """The broker lost its log: what we published is gone, so publish the current state again. Pollers
-        started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says."""
-        self._forget_new_until = asyncio.get_running_loop().time() + 30.0
+        started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says
+        (`recent_reset`)."""
         self._parked.clear()  # paused pollers remember what the broker lost: they start again from Postgres
         for poller in self.pollers.values():
             poller.forget_published()
@@ -276,23 +278,15 @@ class PollEngine:
         ids = [a for a in (only if only is not None else list(self._dirty)) if a in self._dirty]
         if not ids:
             return
-        runtime: list[repo.RuntimeWrite] = []
-        poll_states: list[repo.PollStateRow] = []
-        sessions: list[repo.SessionStateRow] = []
-        taken: list[tuple[str, AccountPoller]] = []
+        taken: list[tuple[AccountPoller, PersistRows]] = []
         for account_id in ids:
             self._dirty.discard(account_id)
             poller = self.pollers.get(account_id)
-            if poller is None:
-                continue
-            taken.append((account_id, poller))
-            if poller.runtime_dirty:
-                runtime.append(poller.runtime_row())
-                poller.runtime_dirty = False
-            if poller.pollstate_dirty:
-                poll_states.append(poller.poll_state_row())
-                poller.pollstate_dirty = False
-            sessions.extend(poller.dirty_session_rows())
+            if poller is not None:
+                taken.append((poller, poller.unwritten_rows()))
+        runtime = [rows.runtime for _, rows in taken if rows.runtime is not None]
+        poll_states = [rows.poll_state for _, rows in taken if rows.poll_state is not None]
+        sessions = [s for _, rows in taken for s in rows.sessions]
         started = time.perf_counter()
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -302,18 +296,9 @@ class PollEngine:
         except Exception as exc:
             STATE_FLUSH_ERRORS.inc()
             log.warning("state_flush_failed", error=type(exc).__name__, accounts=len(taken))
-            unwritten = {(r.account_id, r.session_id) for r in sessions}
-            rewrite_runtime = {r.account_id for r in runtime}
-            rewrite_state = {r.account_id for r in poll_states}
-            for account_id, poller in taken:  # everything taken is written again next tick
-                self._dirty.add(account_id)
-                if account_id in rewrite_runtime:
-                    poller.runtime_dirty = True
-                if account_id in rewrite_state:
-                    poller.pollstate_dirty = True
-                for t in poller.sessions.values():
-                    if (account_id, t.session_id) in unwritten:
-                        t.dirty = True
+            for poller, rows in taken:  # everything taken is written again next tick
+                self._dirty.add(poller.account_id)
+                poller.write_failed(rows)
             return
         STATE_FLUSH_SECONDS.observe(time.perf_counter() - started)
 
@@ -358,7 +343,7 @@ class PollEngine:
         for p in self.pollers.values():
             if p.state in counts:
                 counts[p.state] += 1
-            on_air += sum(1 for t in p.sessions.values() if t.on_air)
+            on_air += sum(1 for t in p.live.sessions.values() if t.on_air)
             if p.state in POLLABLE and p.last_success_at is not None:
                 oldest = max(oldest, (now - p.last_success_at).total_seconds())
         for state, n in counts.items():

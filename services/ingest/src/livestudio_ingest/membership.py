@@ -10,7 +10,13 @@ its paused pollers (schedule and caches intact) instead of starting them cold.
 
 The topic carries no data we need; the loop keeps fetching only so that the member stays in the group. A broker
 that lost its topics (the embedded broker forgets everything on restart) leaves us with no assignment: the loop
-then recreates the topic and forces a metadata refresh so that the group reassigns.
+then recreates the topic (`livestudio_runtime.log_reset`, membership's part of the contract); the consumer's
+next metadata refresh (every `METADATA_MAX_AGE_MS`) sees it and the group reassigns.
+
+Public aiokafka API only, with one exception: `group_generation()` reads the consumer's group generation
+(`_coordinator.generation`; aiokafka has no public accessor) to tell whether paused pollers may resume. Without
+it (None) every assignment starts the pollers cold from Postgres, which is correct, only slower to warm up;
+`tests/ingest/integration/test_ingest_membership_generation.py` fails when an aiokafka upgrade moves it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from livestudio_runtime.tasks import cancel_and_wait
 
@@ -28,6 +35,22 @@ log = structlog.get_logger(__name__)
 
 PartitionsCallback = Callable[[set[int]], Awaitable[None]]
 AssignCallback = Callable[[set[int], int | None, bool], Awaitable[None]]
+METADATA_MAX_AGE_MS = 2_000
+"""How often the member refreshes its metadata: how soon it sees a topic recreated after a broker restart."""
+
+
+async def described_partitions(bootstrap: str, topic: str) -> int | None:
+    """Partitions of `topic` as the cluster describes it now (admin API); None if it does not know the topic."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5_000)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    for entry in described:
+        if entry.get("topic") == topic and not entry.get("error_code") and entry.get("partitions"):
+            return len(entry["partitions"])
+    return None
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -72,8 +95,10 @@ class KafkaMembership:
         ensure_topic: Callable[[], Awaitable[None]],
         session_timeout_ms: int,
         heartbeat_interval_ms: int,
+        describe_partitions: Callable[[], Awaitable[int | None]] | None = None,
     ) -> None:
         self.topic = topic
+        self.describe_partitions = describe_partitions or (lambda: described_partitions(bootstrap, topic))
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
         self.ensure_topic = ensure_topic
@@ -89,7 +114,7 @@ class KafkaMembership:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             rebalance_timeout_ms=max(session_timeout_ms, 10_000),
-            metadata_max_age_ms=5_000,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
             fetch_max_wait_ms=500,
         )
         self._task: asyncio.Task[None] | None = None
@@ -115,16 +140,16 @@ class KafkaMembership:
         return generation if isinstance(generation, int) and generation >= 0 else None
 
     async def partition_count(self) -> int | None:
-        """Partitions of the membership topic as this member's metadata knows them (refreshed once if it does
-        not know the topic); None if still unknown (the engine then keeps the count it has)."""
+        """Partitions of the membership topic as this member's metadata knows them (asked of the cluster if it
+        does not know the topic yet); None if still unknown (the engine then keeps the count it has)."""
         parts = self.consumer.partitions_for_topic(self.topic)
-        if not parts:
-            try:
-                await self.consumer._client.force_metadata_update()
-            except Exception as exc:
-                log.debug("membership_metadata_refresh_failed", error=type(exc).__name__)
-            parts = self.consumer.partitions_for_topic(self.topic)
-        return len(parts) if parts else None
+        if parts:
+            return len(parts)
+        try:
+            return await self.describe_partitions()
+        except Exception as exc:
+            log.debug("membership_describe_failed", error=type(exc).__name__)
+            return None
 
     async def check(self) -> None:
         if self._task is None or self._task.done():
@@ -147,10 +172,10 @@ class KafkaMembership:
             if unassigned_since is None:
                 unassigned_since = loop.time()
             elif loop.time() - unassigned_since > 5.0:
-                # No partitions for a while: the topic may be gone (broker restarted). Recreate, refresh, rejoin.
+                # No partitions for a while: the topic may be gone (broker restarted). Recreate it; the next
+                # metadata refresh sees it and the group rejoins.
                 unassigned_since = loop.time()
                 try:
                     await self.ensure_topic()
-                    await self.consumer._client.force_metadata_update()
                 except Exception as exc:
                     log.debug("membership_topic_repair_failed", error=type(exc).__name__)

@@ -24,12 +24,12 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Protocol
 
 import structlog
 from faststream.kafka import KafkaBroker
-from faststream.kafka.publisher.usecase import DefaultPublisher
 
+from livestudio_ingest.core.emit import Slot, SlotKind
 from livestudio_ingest.metrics import (
     BACKLOG,
     EVENTS_CONFLATED,
@@ -39,13 +39,12 @@ from livestudio_ingest.metrics import (
     PUBLISH_DELAY,
     PUBLISH_FAILURES,
 )
+from livestudio_runtime.log_reset import ProducedOffsets
 from livestudio_runtime.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
-SlotKind = Literal["list", "snapshot", "items", "ended", "corrected", "status", "affiliate"]
-Slot = tuple[SlotKind, str, int]
-"""(kind, account id, session id or 0)."""
+__all__ = ["Outbox", "Outgoing", "Publisher", "Slot", "SlotKind"]
 
 CONTENT_TYPE = {"content-type": "application/cloudevents+json"}
 
@@ -163,6 +162,15 @@ class Outbox:
 TopicRepair = Callable[[], Awaitable[None]]
 
 
+class TopicPublisher(Protocol):
+    """What `KafkaBroker.publisher(topic)` returns, as far as the outbox uses it (FastStream's public API:
+    `publish(..., no_confirm=True)` returns a future of the broker's acknowledgement)."""
+
+    async def publish(
+        self, message: bytes, *, key: bytes, headers: dict[str, str], no_confirm: bool
+    ) -> Awaitable[Any]: ...
+
+
 @dataclass(eq=False, slots=True)
 class _Flight:
     """One event handed to the producer: its slot, the event, and the task awaiting its acknowledgement."""
@@ -189,15 +197,15 @@ class Publisher:
         batch: int,
         timeout_s: float,
         repair_topics: TopicRepair | None = None,
-        on_log_reset: Callable[[], None] | None = None,
+        on_log_reset: Callable[[], object] | None = None,
     ) -> None:
         self.outbox = outbox
         self.batch = batch
         self.timeout_s = timeout_s
         self.repair_topics = repair_topics
         self.on_log_reset = on_log_reset
-        self._high: dict[tuple[str, int], int] = {}
-        self._publishers: dict[str, DefaultPublisher] = {
+        self.offsets = ProducedOffsets()
+        self._publishers: dict[str, TopicPublisher] = {
             topic: broker.publisher(topic, title=f"ingest:{name}") for name, topic in topics.items()
         }
         self._flights: deque[_Flight] = deque()
@@ -315,18 +323,12 @@ class Publisher:
 
     def forget_offsets(self) -> None:
         """The broker's logs start again (a reset was handled): offsets from before mean nothing now."""
-        self._high.clear()
+        self.offsets.forget()
 
     def _track_offset(self, meta: Any) -> bool:
-        """True if the broker acknowledged an offset at or below one it gave before on the same partition:
-        its log was reset (the embedded broker forgets everything on restart; a topic was re-created)."""
+        """True if the broker's acknowledgement says its log was reset (`log_reset.ProducedOffsets`: the
+        embedded broker forgets everything on restart; a topic was re-created)."""
         offset = getattr(meta, "offset", None)
         if not isinstance(offset, int):
             return False
-        tp = (str(getattr(meta, "topic", "")), int(getattr(meta, "partition", -1)))
-        previous = self._high.get(tp)
-        if previous is not None and offset <= previous:
-            self._high = {tp: offset}
-            return True
-        self._high[tp] = offset
-        return False
+        return self.offsets.acknowledged(str(getattr(meta, "topic", "")), int(getattr(meta, "partition", -1)), offset)

@@ -1,16 +1,12 @@
-"""One account's poll loop: adaptive cadence, on-air detection, publish-on-change, backoff and status.
+"""One account's poll loop: the driver of the functional core (`core`) for I/O and timing.
 
-Every owned account has an `AccountPoller` (one asyncio task). A cycle reads `sessionList`; for every session on
-air, every session whose end it decides, and every ended session whose next settling read is due (`cadence`:
-`settle_reads` reads spread over the settle window on the ingest clock) it reads the overview and all pages of
-the product list, concurrently and as follow-ups (the client serves them before calls that start other cycles,
-so what the cycle read is published while fresh); once a day (`history_interval_s`) it re-reads `liveList/v2`
-for the last 7 days, emits a SessionCorrected for figures that changed and queues the ended sessions listed
-there for a re-read of their overview and products (`cadence.reread_budget` of them per cycle). The next
-cycle is due `live_interval_s` later while something is on air, `idle_interval_s` otherwise (both jittered,
-fixed-rate so that lag is visible), sooner when a settling read falls due first (`cadence.cycle_interval`), or
-after a backoff when the cycle failed. A failing account only delays itself; AuthExpired parks it until new
-credentials arrive.
+Every owned account has an `AccountPoller` (one asyncio task). It sleeps until the next cycle is due, calls
+Shopee, hands every answer to the core (`core.live`, `core.account`), installs the state the core returns, puts
+the core's events into the outbox, records metrics and logs. What a cycle reads and publishes and when the next
+one is due is decided by the core; what is left here is how: the calls (with `follow_up` and concurrency),
+the clocks, the jitter and the backoff sleep, and turning the outbox's acknowledgements back into core calls.
+
+A failing account only delays itself; AuthExpired parks it until new credentials arrive.
 """
 
 from __future__ import annotations
@@ -19,16 +15,20 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
 from pydantic import SecretStr
 
-from livestudio_ingest import accounts as rules
-from livestudio_ingest.cadence import SettlePolicy, cycle_interval, detail_due, next_settle_read, reread_budget
-from livestudio_ingest.liveness import LivenessPolicy, assess, assess_unseen
+from livestudio_ingest.cadence import SettlePolicy
+from livestudio_ingest.core import account as health_rules
+from livestudio_ingest.core import live
+from livestudio_ingest.core.account import AccountHealth, Identity
+from livestudio_ingest.core.emit import Emit, EndPublished, Published, StatusPublished, Unsent
+from livestudio_ingest.core.session import SessionState
+from livestudio_ingest.liveness import LivenessPolicy
 from livestudio_ingest.metrics import (
     CORRECTIONS,
     CYCLE_SECONDS,
@@ -38,31 +38,10 @@ from livestudio_ingest.metrics import (
     poll_outcome,
     poll_seconds,
 )
-from livestudio_ingest.observation import (
-    SessionContext,
-    account_status,
-    changed_fields,
-    content_hash,
-    item_snapshots,
-    merge_metrics,
-    metrics_from_overview,
-    metrics_from_row,
-    session_corrected,
-    session_ended,
-    session_snapshot,
-    wrap_items,
-    wrap_session_event,
-    wrap_status,
-)
-from livestudio_ingest.outbox import Outbox, Outgoing, Slot
+from livestudio_ingest.outbox import Outbox, Outgoing
 from livestudio_ingest.repository import AccountRow, PollStateRow, RuntimeWrite, SessionStateRow
-from livestudio_ingest.sessions import HashKind, TrackedSession
 from livestudio_ingest.settings import IngestSettings
 from livestudio_runtime.tasks import cancel_and_wait
-from livestudio_schemas.account import AccountStatus
-from livestudio_schemas.item import ItemMetrics, ItemSnapshots
-from livestudio_schemas.session import SessionMetrics, SessionSnapshot
-from livestudio_schemas.topics import session_key
 from shopee_client import (
     AccountContext,
     AuthExpired,
@@ -73,11 +52,10 @@ from shopee_client import (
     ShopeeClientError,
     follow_up,
 )
-from shopee_client.client.models import LiveHistoryItem, Page, ProductItem, SessionListItem, SessionOverview
+from shopee_client.client.models import Page, ProductItem
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-_RUNTIME_WRITE_EVERY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +94,20 @@ class PollDeps:
     rng: random.Random
 
     @property
-    def policy(self) -> LivenessPolicy:
+    def policy(self) -> live.Policy:
         s = self.settings
-        return LivenessPolicy(
-            stale_after=timedelta(seconds=s.stale_after_s), end_confirm=timedelta(seconds=s.end_confirm_s)
+        return live.Policy(
+            liveness=LivenessPolicy(
+                stale_after=timedelta(seconds=s.stale_after_s), end_confirm=timedelta(seconds=s.end_confirm_s)
+            ),
+            settle=SettlePolicy(window=timedelta(seconds=s.settle_window_s), reads=s.settle_reads),
+            live_interval_s=s.live_interval_s,
+            idle_interval_s=s.idle_interval_s,
+            heartbeat_s=s.heartbeat_interval_s,
+            rate_per_s=s.shopee_per_account_rate,
+            history_details=s.history_details,
+            retention=timedelta(days=s.session_retention_days),
         )
-
-    @property
-    def settle(self) -> SettlePolicy:
-        s = self.settings
-        return SettlePolicy(window=timedelta(seconds=s.settle_window_s), reads=s.settle_reads)
 
     @property
     def clock_speed(self) -> float:
@@ -148,15 +130,16 @@ async def _all_of(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
 
 
 class _CycleAborted(Exception):
-    """The cycle cannot go on (auth expired or throttled); the account's state says why."""
+    """The cycle cannot go on (auth expired or throttled); the account's health says why."""
 
 
-@dataclass(slots=True)
-class _Detail:
-    overview: SessionOverview | None = None
-    overview_at: datetime | None = None
-    products: list[ProductItem] | None = None
-    items_at: datetime | None = None
+@dataclass(frozen=True, slots=True)
+class PersistRows:
+    """What a poller has to write (`AccountPoller.unwritten_rows`); handed back on failure (`write_failed`)."""
+
+    runtime: RuntimeWrite | None
+    poll_state: PollStateRow | None
+    sessions: list[SessionStateRow]
 
 
 class AccountPoller:
@@ -170,34 +153,76 @@ class AccountPoller:
         self.deps = deps
         self.config = config
         self.account_id = config.account_id
-        self.state = config.state
-        self.failures = 0
-        self._retry_after: float | None = None
-        self.last_error: str | None = config.credentials_error
-        self.last_success_at: datetime | None = config.last_successful_poll_at
-        self.sessions: dict[int, TrackedSession] = {r.session_id: TrackedSession.from_state(r) for r in sessions}
-        loaded_at = asyncio.get_running_loop().time()
-        for t in self.sessions.values():  # restored state was published: the heartbeat clock starts now
-            t.last_publish_mono = loaded_at
-        self.history_read_at: datetime | None = poll_state.history_read_at if poll_state else None
-        self.status_published: str | None = poll_state.status_published if poll_state else None
-        self.status_sent: str | None = self.status_published
-        self.last_status_mono = 0.0
-        self.runtime_dirty = False
+        loaded_at = asyncio.get_running_loop().time()  # restored state was published: the heartbeat starts now
+        self.live = live.restored(
+            sessions, loaded_mono=loaded_at, history_read_at=poll_state.history_read_at if poll_state else None
+        )
+        self.health = health_rules.initial(
+            config.state,
+            credentials_error=config.credentials_error,
+            last_success_at=config.last_successful_poll_at,
+            status_published=poll_state.status_published if poll_state else None,
+        )
         self.pollstate_dirty = False
-        self._runtime_written = -1e9
         self.next_due = 0.0
         self.next_history_mono = 0.0
-        self.rereads: dict[int, LiveHistoryItem] = {}  # ended sessions the history listed, to read in detail
         self.last_observed: datetime | None = None
         self.cycles = 0
         self._task: asyncio.Task[None] | None = None
         self._stopped_at: float | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._ctx: AccountContext | None = None
+        self._owner = self._owner_of(config)
         self._build_context()
-        if config.credentials_error and self.state in rules.POLLABLE:
-            self._set_state("credentials_expired")
+        if self.health.runtime_dirty:
+            self.deps.mark_dirty(self)
+
+    # --- what the engine and the benchmarks read ---------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self.health.state
+
+    @property
+    def failures(self) -> int:
+        return self.health.failures
+
+    @property
+    def last_error(self) -> str | None:
+        return self.health.last_error
+
+    @property
+    def last_success_at(self) -> datetime | None:
+        return self.health.last_success_at
+
+    @property
+    def status_sent(self) -> str | None:
+        return self.health.status_sent
+
+    @property
+    def status_published(self) -> str | None:
+        return self.health.status_published
+
+    @property
+    def sessions(self) -> dict[int, SessionState]:
+        return dict(self.live.sessions)
+
+    @property
+    def on_air_session_id(self) -> int | None:
+        return self.live.on_air_session_id
+
+    @property
+    def pollable(self) -> bool:
+        return self.health.pollable and self._ctx is not None
+
+    @property
+    def backoff(self) -> float:
+        s = self.deps.settings
+        return health_rules.backoff(self.health, initial_s=s.backoff_initial_s, maximum_s=s.backoff_max_s)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -224,20 +249,17 @@ class AccountPoller:
         task, self._task = self._task, None
         await cancel_and_wait(task)
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
     def update_config(self, config: AccountConfig) -> None:
         """A changed account row (command, CLI or QR login): adopt it and re-plan at once."""
         previous = self.config
         self.config = config
-        if config.config_seq != previous.config_seq or config.state != self.state:
-            self.state = config.state
-            self.failures = 0
-            self.last_error = config.credentials_error
-            if config.credentials_error and self.state in rules.POLLABLE:
-                self._set_state("credentials_expired")
+        self._owner = self._owner_of(config)
+        if config.config_seq != previous.config_seq or config.state != self.health.state:
+            self.health = health_rules.reconfigured(
+                self.health, state=config.state, credentials_error=config.credentials_error
+            )
+            if self.health.runtime_dirty:
+                self.deps.mark_dirty(self)
         self._build_context()
         self.next_due = asyncio.get_running_loop().time()
         self._wake()
@@ -248,9 +270,24 @@ class AccountPoller:
             AccountContext(account_id=self.account_id, cookie=cookie, region=self.config.region) if cookie else None
         )
 
-    @property
-    def pollable(self) -> bool:
-        return self.state in rules.POLLABLE and self._ctx is not None
+    @staticmethod
+    def _owner_of(config: AccountConfig) -> live.Owner:
+        return live.Owner(
+            account_id=config.account_id,
+            studio_id=config.studio_id,
+            currency=config.region.currency,
+            timezone=config.region.timezone_name,
+        )
+
+    def _identity(self) -> Identity:
+        cfg = self.config
+        return Identity(
+            account_id=self.account_id,
+            studio_id=cfg.studio_id,
+            display_name=cfg.display_name,
+            region=cfg.region.domain,
+            shopee_user_id=cfg.shopee_user_id,
+        )
 
     # --- the loop ----------------------------------------------------------------------------------------
 
@@ -259,7 +296,7 @@ class AccountPoller:
         while True:
             try:
                 if not self.pollable:
-                    self._maybe_publish_status()
+                    self.publish_status()
                     await self._sleep_until(loop.time() + self._jittered(self.deps.settings.heartbeat_interval_s))
                     continue
                 await self._sleep_until(self.next_due)
@@ -267,25 +304,34 @@ class AccountPoller:
                     continue
                 started = loop.time()
                 SCHEDULING_LAG.observe(max(0.0, started - self.next_due))
-                try:
-                    planned = await self._cycle()
-                except _CycleAborted:
-                    planned = None
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # a bug or a payload we cannot map: never kill the account's loop
-                    log.exception("poll_cycle_crashed", account_id=self.account_id)
-                    self._failed(f"internal error: {type(exc).__name__}")
-                    planned = None
-                CYCLE_SECONDS.observe(loop.time() - started)
-                self.cycles += 1
-                self._maybe_publish_status()
-                self.next_due = self._plan_next(started, planned)
+                planned = await self.poll_once()
+                self.next_due = self._plan_next(planned)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("poll_loop_error", account_id=self.account_id)
                 await asyncio.sleep(1.0)
+
+    async def poll_once(self) -> float | None:
+        """One poll cycle now, and the account-status event if one is due: the real seconds until the next
+        cycle, or None when it failed (the loop then backs off)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        planned: float | None
+        try:
+            planned = await self._cycle()
+        except _CycleAborted:
+            planned = None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a payload we cannot map: never kill the account's loop
+            log.exception("poll_cycle_crashed", account_id=self.account_id)
+            self._failed(f"internal error: {type(exc).__name__}")
+            planned = None
+        CYCLE_SECONDS.observe(loop.time() - started)
+        self.cycles += 1
+        self.publish_status()
+        return planned
 
     async def _sleep_until(self, when: float) -> None:
         """Sleep until `when` (loop time) or until `_wake()`: one future and one timer handle, no extra task
@@ -312,7 +358,7 @@ class AccountPoller:
         j = self.deps.settings.jitter
         return seconds * self.deps.rng.uniform(1 - j, 1 + j)
 
-    def _plan_next(self, started: float, interval: float | None) -> float:
+    def _plan_next(self, interval: float | None) -> float:
         loop_now = asyncio.get_running_loop().time()
         if interval is None:  # failed: back off from now
             return loop_now + self.backoff
@@ -323,21 +369,15 @@ class AccountPoller:
 
     def _first_history_due(self, loop_now: float) -> float:
         s = self.deps.settings
-        if self.history_read_at is None:
+        read_at = self.live.history_read_at
+        if read_at is None:
             return loop_now + self.deps.rng.uniform(0, s.history_initial_spread_s)
-        age = (datetime.now(UTC) - self.history_read_at).total_seconds()
+        age = (datetime.now(UTC) - read_at).total_seconds()
         return (
             loop_now + max(0.0, s.history_interval_s - age) + self.deps.rng.uniform(0, s.jitter * s.history_interval_s)
         )
 
     # --- one cycle ---------------------------------------------------------------------------------------
-
-    @property
-    def backoff(self) -> float:
-        s = self.deps.settings
-        return rules.backoff_delay(
-            max(1, self.failures), initial=s.backoff_initial_s, maximum=s.backoff_max_s, retry_after=self._retry_after
-        )
 
     def _now(self) -> datetime:
         """The ingest clock, never going backwards for this account."""
@@ -355,7 +395,8 @@ class AccountPoller:
             poll_outcome(endpoint, exc.kind).inc()
             poll_seconds(endpoint).observe(time.perf_counter() - started)
             if isinstance(exc, AuthExpired):
-                self._auth_expired(exc)
+                log.warning("credentials_expired", account_id=self.account_id, endpoint=exc.endpoint)
+                self._set_health(health_rules.auth_expired(self.health, code=exc.code, http_status=exc.http_status))
                 raise _CycleAborted from None
             if isinstance(exc, RateLimited):
                 self._failed(f"rate limited by Shopee on {endpoint}", retry_after=exc.retry_after)
@@ -371,6 +412,7 @@ class AccountPoller:
         assert ctx is not None
         s = self.deps.settings
         client = self.deps.client
+        policy = self.deps.policy
         try:
             page = await self._call(
                 "session_list", lambda: client.session_list(ctx, page=1, page_size=s.session_page_size)
@@ -379,112 +421,50 @@ class AccountPoller:
             self._failed(f"sessionList failed: {exc}")
             raise _CycleAborted from None
         now = self._now()
-        self._succeeded()
-        loop_now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        self._set_health(health_rules.succeeded(self.health, wall_now=datetime.now(UTC), mono=loop.time()))
+        listed_mono = loop.time()
+        listed = live.listed(self.live, page.items, now, policy)
+        self.live = listed.state
 
-        rows: dict[int, SessionListItem] = {}
-        details: list[TrackedSession] = []
-        policy = self.deps.policy
-        settle = self.deps.settle
-        for row in page.items:
-            rows[row.session_id] = row
-            t = self.sessions.get(row.session_id)
-            if t is None:
-                t = TrackedSession.from_row(row)
-                self.sessions[row.session_id] = t
-            else:
-                t.apply_row(row)
-            was_on_air = t.on_air
-            t.liveness = assess(t.liveness, status=row.status, end=row.end_time, now=now, policy=policy)
-            if self._detail_due(t, now, settle, ending=was_on_air and not t.on_air):
-                details.append(t)
-        for t in self.sessions.values():
-            if t.session_id not in rows and not t.ended and t.liveness is not None:
-                t.liveness = assess_unseen(t.liveness, now=now, policy=policy)
-                if not t.liveness.live:  # ends in this cycle: its products are read once more now
-                    details.append(t)
-
-        results: dict[int, _Detail] = {}
-        if details:
+        details: dict[int, live.Detail] = {}
+        if listed.read:
             # The rest of the cycle is a follow-up: under load the client serves it before calls that start new
             # cycles, so the list just read is published while it is fresh. Sessions are read concurrently.
             with follow_up():
-                found = await _all_of([self._detail(ctx, t) for t in details])
-            for t, detail in zip(details, found, strict=True):
-                results[t.session_id] = detail
-                t.detail_read_at = now
-                t.detail_read_end = t.end_time
-
-        for sid, row in rows.items():
-            self._emit_session(self.sessions[sid], row, now, results.get(sid))
-        for t in list(self.sessions.values()):
-            if t.session_id not in rows and not t.ended and t.liveness is not None and not t.liveness.live:
-                self._emit_items(t, results.get(t.session_id))
-                self._end(t, now, source="session_list", observed=now)
-
-        if loop_now >= self.next_history_mono:
-            await self._read_history(ctx, skip=results.keys())
-        base = s.live_interval_s if any(t.on_air for t in self.sessions.values()) else s.idle_interval_s
-        if self.rereads:
-            await self._reread_details(ctx, reread_budget(base, rate_per_s=s.shopee_per_account_rate))
-        self._prune(now)
-        return self._next_interval(base, now, settle)
-
-    def _detail_due(self, t: TrackedSession, now: datetime, settle: SettlePolicy, *, ending: bool) -> bool:
-        """`ending`: it was on air and its end is decided in this cycle (a session first seen already ended is
-        an ended session: read once if its end is within the settle window)."""
-        end = t.end_time or t.ended_at
-        moved = t.ended and end is not None and t.detail_read_end is not None and end > t.detail_read_end
-        return detail_due(
-            on_air=t.on_air,
-            ending=ending,
-            end=end,
-            end_moved=moved,
-            last_read=t.detail_read_at,
-            now=now,
-            policy=settle,
+                found = await _all_of([self._detail(ctx, sid) for sid in listed.read])
+            details = dict(zip(listed.read, found, strict=True))
+        self._apply(
+            live.published(self.live, page.items, details, now=now, mono=loop.time(), owner=self._owner, policy=policy)
         )
+        if listed_mono >= self.next_history_mono:
+            await self._read_history(ctx, skip=details.keys())
+        base = self.live.base_interval(policy)
+        if self.live.rereads:
+            await self._reread_details(ctx, live.reread_budget_of(self.live, policy))
+        self.live, interval = live.finished(self.live, now=now, base_s=base, speed=self.deps.clock_speed, policy=policy)
+        return interval
 
-    def _next_interval(self, base_s: float, now: datetime, settle: SettlePolicy) -> float:
-        """The base interval, or sooner for the next settling read of an ended session (`cadence`)."""
-        upcoming: list[datetime] = []
-        reading = 0
-        for t in self.sessions.values():
-            if t.on_air:
-                reading += 1
-            elif t.ended and t.detail_read_at is not None and (end := t.end_time or t.ended_at) is not None:
-                at = next_settle_read(end, t.detail_read_at, settle)
-                if at is not None:
-                    upcoming.append(at)
-                    reading += 1
-        return cycle_interval(
-            base_s,
-            now=now,
-            next_read=min(upcoming, default=None),
-            speed=self.deps.clock_speed,
-            calls=1 + 2 * reading,
-            rate_per_s=self.deps.settings.shopee_per_account_rate,
-        )
-
-    async def _detail(self, ctx: AccountContext, t: TrackedSession) -> _Detail:
+    async def _detail(self, ctx: AccountContext, session_id: int) -> live.Detail:
         """Overview and every product page of one session, read concurrently; a failure of either leaves that
         part out."""
-        out = _Detail()
-        await _all_of([self._read_overview(ctx, t.session_id, out), self._read_products(ctx, t.session_id, out)])
-        return out
+        overview: list[Any] = [None, None]
+        products: list[Any] = [None, None]
+        await _all_of([self._read_overview(ctx, session_id, overview), self._read_products(ctx, session_id, products)])
+        return live.Detail(overview=overview[0], overview_at=overview[1], products=products[0], items_at=products[1])
 
-    async def _read_overview(self, ctx: AccountContext, session_id: int, out: _Detail) -> None:
+    async def _read_overview(self, ctx: AccountContext, session_id: int, out: list[Any]) -> None:
         client = self.deps.client
         try:
-            out.overview = await self._call("overview", lambda: client.overview(ctx, session_id))
-            out.overview_at = self._now()
+            out[0] = await self._call("overview", lambda: client.overview(ctx, session_id))
+            out[1] = self._now()
         except ShopeeClientError as exc:
             log.info("overview_failed", account_id=self.account_id, session_id=session_id, error=str(exc)[:200])
 
-    async def _read_products(self, ctx: AccountContext, session_id: int, out: _Detail) -> None:
+    async def _read_products(self, ctx: AccountContext, session_id: int, out: list[Any]) -> None:
         try:
-            out.products = await self._all_products(ctx, session_id)
-            out.items_at = self._now()
+            out[0] = await self._all_products(ctx, session_id)
+            out[1] = self._now()
         except ShopeeClientError as exc:
             log.info("products_failed", account_id=self.account_id, session_id=session_id, error=str(exc)[:200])
 
@@ -503,184 +483,6 @@ class AccountPoller:
                 seen.setdefault(p.item_id, p)  # the order can shift between pages while live
         return list(seen.values())
 
-    # --- events ------------------------------------------------------------------------------------------
-
-    def _context(self, t: TrackedSession) -> SessionContext:
-        region = self.config.region
-        return t.context(
-            account_id=self.account_id,
-            studio_id=self.config.studio_id,
-            currency=region.currency,
-            timezone=region.timezone_name,
-        )
-
-    def _emit_session(self, t: TrackedSession, row: SessionListItem, now: datetime, detail: _Detail | None) -> None:
-        on_air = t.on_air
-        ending = not t.ended and t.liveness is not None and not t.liveness.live
-        has_overview = detail is not None and detail.overview is not None and detail.overview_at is not None
-        fingerprint = hash((tuple(row.__dict__.values()), on_air))
-        if not has_overview and not ending and fingerprint == t.row_fingerprint:
-            t.last_observed_at = now  # the same row as last time: nothing to map, hash or publish
-            self._emit_items(t, detail)
-            return
-        t.row_fingerprint = fingerprint
-        ctx = self._context(t)
-        row_metrics = metrics_from_row(row)
-        row_snapshot = session_snapshot(
-            ctx, observed_at=now, source="session_list", metrics=row_metrics, on_air=on_air, shopee_status=row.status
-        )
-        row_digest = content_hash(row_snapshot)
-        snapshot: SessionSnapshot
-        observed = now
-        if has_overview:
-            assert detail is not None and detail.overview is not None and detail.overview_at is not None
-            observed = detail.overview_at
-            merged = merge_metrics(row_metrics, metrics_from_overview(detail.overview, on_air=on_air))
-            snapshot = session_snapshot(
-                ctx,
-                observed_at=observed,
-                source="overview",
-                metrics=merged,
-                on_air=on_air,
-                shopee_status=row.status,
-            )
-            t.observe(merged)
-            digest = content_hash(snapshot)
-            if digest != t.sent.get("snapshot"):
-                self._send_session(t, "snapshot", snapshot, digest)
-            t.sent["list"] = row_digest  # the merged snapshot already carried this row
-        else:
-            snapshot = row_snapshot
-            t.observe(row_metrics)
-            if row_digest != t.sent.get("list"):
-                self._send_session(t, "list", snapshot, row_digest)
-        t.last_observed_at = observed
-        if on_air:
-            hb = self.deps.settings.heartbeat_interval_s
-            if asyncio.get_running_loop().time() - t.last_publish_mono >= hb:
-                beat = snapshot.model_copy(update={"heartbeat": True, "observed_at": observed})
-                self._send_session(t, "snapshot", beat, content_hash(snapshot))
-        self._emit_items(t, detail)
-        if ending:
-            self._end(t, now, source="overview" if observed != now else "session_list", observed=observed)
-
-    def _emit_items(self, t: TrackedSession, detail: _Detail | None) -> None:
-        if detail is None or detail.products is None or detail.items_at is None:
-            return
-        items, digest = t.map_items(detail.products, keep=t.on_air)
-        if digest == t.sent.get("items"):
-            return
-        payload = self._items_payload(t, items, detail.items_at)
-        t.sent["items"] = digest
-        self._send(
-            ("items", self.account_id, t.session_id),
-            self.deps.topics.item,
-            wrap_items(payload, digest),
-            lambda: t.ack("items", digest, None),
-            lambda: t.unsend("items"),
-        )
-
-    def _items_payload(self, t: TrackedSession, items: list[ItemMetrics], at: datetime) -> ItemSnapshots:
-        return item_snapshots(self._context(t), observed_at=at, items=items)
-
-    def _send_session(self, t: TrackedSession, kind: HashKind, payload: Any, digest: str) -> None:
-        metrics: SessionMetrics = payload.metrics
-        t.sent[kind] = digest  # before the outbox: a drop (outbox full) undoes it
-        self._send(
-            (kind, self.account_id, t.session_id),  # type: ignore[arg-type]
-            self.deps.topics.session,
-            wrap_session_event(payload),
-            lambda: t.ack(kind, digest, metrics),
-            lambda: t.unsend(kind),
-        )
-        t.last_publish_mono = asyncio.get_running_loop().time()
-
-    def _end(self, t: TrackedSession, now: datetime, *, source: str, observed: datetime) -> None:
-        """Decide once that a session went off air and emit SessionEnded with the last figures seen."""
-        t.ended = True
-        t.ended_at = t.end_time or (t.liveness.last_end if t.liveness else now)
-        t.dirty = True
-        SESSIONS_ENDED.inc()
-        self._send_ended(t, observed, source)
-        log.info("session_ended", account_id=self.account_id, session_id=t.session_id, ended_at=t.ended_at.isoformat())
-
-    def _send_ended(self, t: TrackedSession, observed: datetime, source: str) -> None:
-        assert t.ended_at is not None
-        payload = session_ended(
-            self._context(t),
-            observed_at=observed,
-            source=source,  # type: ignore[arg-type]
-            metrics=t.known or SessionMetrics(),
-            ended_at=t.ended_at,
-        )
-
-        def acked() -> None:
-            t.ended_published = True
-            t.dirty = True
-            self.deps.mark_dirty(self)
-
-        self._send(
-            ("ended", self.account_id, t.session_id),
-            self.deps.topics.session,
-            wrap_session_event(payload),
-            acked,
-            None,
-            essential=True,
-        )
-
-    def forget_published(self) -> None:
-        """Everything published so far is lost (broker log reset): send the current state again."""
-        for t in self.sessions.values():
-            t.sent.clear()
-            t.acked.clear()
-            t.row_fingerprint = None
-            t.detail_read_at = None
-            t.last_publish_mono = 0.0
-            if t.ended:
-                t.ended_published = False
-            t.dirty = True
-        self.status_sent = None
-        self.status_published = None
-        self.pollstate_dirty = True
-        self.deps.mark_dirty(self)
-        self.resend_unpublished_ends()
-        self.next_due = min(self.next_due, asyncio.get_running_loop().time())
-        self._wake()
-
-    def resend_unpublished_ends(self) -> None:
-        """After a restart: SessionEnded decided but never acknowledged goes out again (same id)."""
-        for t in self.sessions.values():
-            if t.ended and not t.ended_published and t.ended_at is not None:
-                self._send_ended(t, t.last_observed_at or t.ended_at, "session_list")
-
-    def _send(
-        self,
-        slot: Slot,
-        topic: str,
-        event: Any,
-        on_published: Callable[[], None] | None,
-        on_dropped: Callable[[], None] | None,
-        *,
-        essential: bool = False,
-    ) -> None:
-        poller = self
-
-        def published() -> None:
-            if on_published is not None:
-                on_published()
-            poller.deps.mark_dirty(poller)
-
-        key = self.account_id if slot[0] == "status" else session_key(self.account_id, slot[2])
-        item = Outgoing(
-            topic=topic,
-            key=key,
-            body=event.to_json_bytes(),
-            event_type=event.type,
-            on_published=published,
-            on_dropped=on_dropped,
-        )
-        self.deps.outbox.put(slot, item, essential=essential)
-
     # --- history and corrections -------------------------------------------------------------------------
 
     async def _read_history(self, ctx: AccountContext, skip: Collection[int] = ()) -> None:
@@ -697,176 +499,170 @@ class AccountPoller:
             self.next_history_mono = loop.time() + min(s.history_interval_s, max(s.idle_interval_s, 1.0))
             return
         now = self._now()
-        for row in rows:
-            self._correct(row, now)
-        self.history_read_at = datetime.now(UTC)
+        self._apply(
+            live.history(
+                self.live,
+                rows,
+                now=now,
+                wall_now=datetime.now(UTC),
+                mono=loop.time(),
+                owner=self._owner,
+                policy=self.deps.policy,
+                skip=skip,
+            )
+        )
         self.pollstate_dirty = True
         self.deps.mark_dirty(self)
         self.next_history_mono = loop.time() + self._jittered(s.history_interval_s)
-        if s.history_details:
-            for row in rows:
-                t = self.sessions.get(row.session_id)
-                if row.session_id not in skip and t is not None and t.ended:
-                    self.rereads[row.session_id] = row
 
     async def _reread_details(self, ctx: AccountContext, budget: int) -> None:
-        """Overview and products of ended sessions the history listed (`budget` of them in this cycle, the rest
-        in the next ones): confirmed figures only the overview and the products carry (confirmed buyers, every
-        item's) follow late confirmations the way the session totals do. A failed read, or an empty answer
-        (Shopee no longer serves the session), leaves what was published."""
-        ended: list[tuple[TrackedSession, LiveHistoryItem]] = []
-        for sid in list(self.rereads)[:budget]:
-            row = self.rereads.pop(sid)
-            t = self.sessions.get(sid)
-            if t is not None and t.ended:
-                ended.append((t, row))
-        if not ended:
+        """Overview and products of ended sessions the history listed, `budget` of them in this cycle."""
+        self.live, taken = live.take_rereads(self.live, budget)
+        if not taken:
             return
-        found = await _all_of([self._detail(ctx, t) for t, _row in ended])
-        for (t, row), out in zip(ended, found, strict=True):
-            if out.overview is not None and out.overview_at is not None:
-                merged = merge_metrics(metrics_from_row(row), metrics_from_overview(out.overview, on_air=False))
-                snapshot = session_snapshot(
-                    self._context(t),
-                    observed_at=out.overview_at,
-                    source="overview",
-                    metrics=merged,
-                    on_air=False,
-                    shopee_status=row.status,
-                )
-                t.observe(merged)
-                digest = content_hash(snapshot)
-                if digest != t.sent.get("snapshot"):
-                    self._send_session(t, "snapshot", snapshot, digest)
-            if out.products:
-                self._emit_items(t, out)
+        found = await _all_of([self._detail(ctx, sid) for sid, _row in taken])
+        pairs = [(row, detail) for (_sid, row), detail in zip(taken, found, strict=True)]
+        self._apply(live.reread(self.live, pairs, mono=asyncio.get_running_loop().time(), owner=self._owner))
 
-    def _correct(self, row: LiveHistoryItem, now: datetime) -> None:
-        t = self.sessions.get(row.session_id)
-        backfill = t is None or t.known is None
-        if t is None:
-            t = TrackedSession.from_row(row)
-            t.ended = True  # history only lists ended sessions; no SessionEnded for what ended before we looked
-            t.ended_at = row.end_time
-            t.ended_published = True
-            self.sessions[row.session_id] = t
-        metrics = metrics_from_row(row)
-        if not backfill and not changed_fields(t.known, metrics):
-            return
-        payload = session_corrected(
-            self._context(t), observed_at=now, metrics=metrics, ended_at=row.end_time, backfill=backfill
-        )
-        digest = content_hash(payload)
-        if digest == t.sent.get("corrected"):
-            return
-        CORRECTIONS.labels(payload.reason).inc()
-        t.observe(metrics)
-        self._send_session(t, "corrected", payload, digest)
+    # --- what the core returned ----------------------------------------------------------------------------
 
-    # --- account state and status events -----------------------------------------------------------------
+    def _apply(self, step: live.Step) -> None:
+        """Install the core's new state, then hand its events to the outbox (a drop, when the outbox is full, is
+        applied to the installed state at once)."""
+        self.live = step.state
+        for reason in step.corrections:
+            CORRECTIONS.labels(reason).inc()
+        for sid in step.ended:
+            SESSIONS_ENDED.inc()
+            t = self.live.sessions.get(sid)
+            ended_at = t.ended_at.isoformat() if t is not None and t.ended_at is not None else None
+            log.info("session_ended", account_id=self.account_id, session_id=sid, ended_at=ended_at)
+        if step.ended:
+            self.deps.mark_dirty(self)
+        self._emit(step.events)
 
-    def _set_state(self, state: str) -> None:
-        if state != self.state:
-            log.info("account_state", account_id=self.account_id, previous=self.state, state=state)
-            self.state = state
-        self.runtime_dirty = True
+    def _emit(self, events: tuple[Emit, ...]) -> None:
+        topics = self.deps.topics
+        names = {"session": topics.session, "item": topics.item, "account": topics.account}
+        outbox = self.deps.outbox
+        for e in events:
+            item = Outgoing(
+                topic=names[e.topic],
+                key=e.key,
+                body=e.event.to_json_bytes(),
+                event_type=e.event.type,
+                on_published=self._published_callback(e),
+                on_dropped=self._dropped_callback(e.on_drop) if e.on_drop is not None else None,
+            )
+            outbox.put(e.slot, item, essential=e.essential)
+
+    def _published_callback(self, e: Emit) -> Callable[[], None]:
+        ack = e.on_ack
+
+        def published() -> None:
+            if isinstance(ack, Published | EndPublished):
+                self.live = live.acknowledged(self.live, ack)
+            elif isinstance(ack, StatusPublished):
+                self.health = health_rules.status_acknowledged(self.health, ack)
+                self.pollstate_dirty = True
+            self.deps.mark_dirty(self)
+
+        return published
+
+    def _dropped_callback(self, drop: Unsent) -> Callable[[], None]:
+        def dropped() -> None:
+            self.live = live.dropped(self.live, drop)
+
+        return dropped
+
+    def forget_published(self) -> None:
+        """Everything published so far is lost (broker log reset): send the current state again."""
+        self.live = live.forgotten(self.live)
+        self.health = health_rules.forgotten(self.health)
+        self.pollstate_dirty = True
         self.deps.mark_dirty(self)
+        self.resend_unpublished_ends()
+        self.next_due = min(self.next_due, asyncio.get_running_loop().time())
+        self._wake()
 
-    def _succeeded(self) -> None:
-        self.failures = 0
-        self._retry_after = None
-        self.last_error = None
-        # wall clock, not the ingest clock: an operational fact compared with "now" by the gateway and SREs (in
-        # simulator mode the ingest clock runs on the simulator's accelerated timeline)
-        self.last_success_at = datetime.now(UTC)
-        new_state = rules.state_after_success(self.state)
-        loop_now = asyncio.get_running_loop().time()
-        # last_successful_poll_at is written at most every few seconds per account (freshness, not a log)
-        if new_state != self.state or loop_now - self._runtime_written >= _RUNTIME_WRITE_EVERY_S:
-            self._runtime_written = loop_now
-            self._set_state(new_state)
+    def resend_unpublished_ends(self) -> None:
+        """After a restart: SessionEnded decided but never acknowledged goes out again (same id)."""
+        self._emit(live.unpublished_ends(self.live, self._owner))
+
+    # --- account health and status events -----------------------------------------------------------------
+
+    def _set_health(self, health: AccountHealth) -> None:
+        previous = self.health.state
+        self.health = health
+        if health.state != previous:
+            log.info("account_state", account_id=self.account_id, previous=previous, state=health.state)
+        if health.runtime_dirty:
+            self.deps.mark_dirty(self)
 
     def _failed(self, error: str, retry_after: float | None = None) -> None:
-        self.failures += 1
-        self._retry_after = retry_after
-        self.last_error = error[:500]
-        log.info("poll_failed", account_id=self.account_id, failures=self.failures, error=self.last_error)
-        self._set_state(
-            rules.state_after_failure(self.state, self.failures, self.deps.settings.degraded_after_failures)
+        health = health_rules.failed(
+            self.health, error, degraded_after=self.deps.settings.degraded_after_failures, retry_after=retry_after
         )
+        log.info("poll_failed", account_id=self.account_id, failures=health.failures, error=health.last_error)
+        self._set_health(health)
 
-    def _auth_expired(self, exc: AuthExpired) -> None:
-        code = f" (code {exc.code})" if exc.code else f" (HTTP {exc.http_status})" if exc.http_status else ""
-        self.last_error = f"Shopee rejected the cookie{code}: log in again or send new credentials"
-        log.warning("credentials_expired", account_id=self.account_id, endpoint=exc.endpoint)
-        self._set_state("credentials_expired")
-
-    @property
-    def on_air_session_id(self) -> int | None:
-        live = [t for t in self.sessions.values() if t.on_air]
-        return max(live, key=lambda t: t.started_at).session_id if live else None
-
-    def _maybe_publish_status(self) -> None:
-        loop_now = asyncio.get_running_loop().time()
-        heartbeat_due = loop_now - self.last_status_mono >= self.deps.settings.heartbeat_interval_s
-        current = self.state
-        if not rules.status_needs_publish(current, self.status_sent, heartbeat_due=heartbeat_due):
+    def publish_status(self) -> None:
+        """Hand the account-status event to the outbox if one is due (a change of state, or a heartbeat)."""
+        mono = asyncio.get_running_loop().time()
+        heartbeat_s = self.deps.settings.heartbeat_interval_s
+        if not health_rules.status_due(self.health, mono=mono, heartbeat_s=heartbeat_s):
             return
-        event_state = rules.status_event_state(current, self.status_sent)
-        if current != self.status_sent:
-            STATUS_CHANGES.labels(event_state).inc()
-        cfg = self.config
-        reason = self.last_error if current in ("credentials_expired", "degraded") else None
-        payload: AccountStatus = account_status(
-            account_id=self.account_id,
-            studio_id=cfg.studio_id,
-            display_name=cfg.display_name,
-            region=cfg.region.domain,
-            shopee_user_id=cfg.shopee_user_id,
-            state=event_state,
-            reason=reason,
+        previous = self.health.status_sent
+        health, event = health_rules.status_event(
+            self.health,
+            self._identity(),
             observed_at=self._now(),
-            last_successful_poll_at=self.last_success_at,
-            on_air_session_id=self.on_air_session_id if current in rules.POLLABLE else None,
+            mono=mono,
+            heartbeat_s=heartbeat_s,
+            on_air_session_id=self.live.on_air_session_id,
         )
+        if event is None:
+            return
+        if health.state != previous:
+            STATUS_CHANGES.labels(event.event.data.state).inc()  # the state the event carries
+        self.health = health
+        self._emit((event,))
 
-        def acked() -> None:
-            self.status_published = current
+    # --- persistence -------------------------------------------------------------------------------------
+
+    def unwritten_rows(self) -> PersistRows:
+        """What changed since last written (and from now on counts as written)."""
+        runtime = poll_state = None
+        if self.health.runtime_dirty:
+            runtime = self.runtime_row()
+            self.health = replace(self.health, runtime_dirty=False)
+        if self.pollstate_dirty:
+            poll_state = self.poll_state_row()
+            self.pollstate_dirty = False
+        self.live, sessions = live.dirty_rows(self.live, self.account_id)
+        return PersistRows(runtime, poll_state, sessions)
+
+    def write_failed(self, rows: PersistRows) -> None:
+        """Writing `rows` failed: they are written again next time."""
+        if rows.runtime is not None:
+            self.health = replace(self.health, runtime_dirty=True)
+        if rows.poll_state is not None:
             self.pollstate_dirty = True
-
-        self._send(
-            ("status", self.account_id, 0), self.deps.topics.account, wrap_status(payload), acked, None, essential=True
-        )
-        self.status_sent = current
-        self.last_status_mono = loop_now
-
-    # --- housekeeping ------------------------------------------------------------------------------------
-
-    def _prune(self, now: datetime) -> None:
-        horizon = now - timedelta(days=self.deps.settings.session_retention_days)
-        for sid in [sid for sid, t in self.sessions.items() if t.started_at < horizon]:
-            del self.sessions[sid]
+        self.live = live.unwritten(self.live, {r.session_id for r in rows.sessions})
 
     def runtime_row(self) -> RuntimeWrite:
+        h = self.health
         return RuntimeWrite(
             account_id=self.account_id,
             config_seq=self.config.config_seq,
-            state=self.state if self.state in rules.RUNTIME_STATES | {"connected"} else self.config.state,
-            last_successful_poll_at=self.last_success_at,
-            last_error=self.last_error,
-            on_air_session_id=self.on_air_session_id if self.state in rules.POLLABLE else None,
+            state=health_rules.runtime_state(h, self.config.state),
+            last_successful_poll_at=h.last_success_at,
+            last_error=h.last_error,
+            on_air_session_id=self.live.on_air_session_id if h.pollable else None,
         )
 
     def poll_state_row(self) -> PollStateRow:
-        return PollStateRow(self.account_id, self.history_read_at, self.status_published)
-
-    def dirty_session_rows(self) -> list[SessionStateRow]:
-        out = []
-        for t in self.sessions.values():
-            if t.dirty:
-                out.append(t.to_row(self.account_id))
-                t.dirty = False
-        return out
+        return PollStateRow(self.account_id, self.live.history_read_at, self.health.status_published)
 
 
 def _release(waiter: asyncio.Future[None]) -> None:

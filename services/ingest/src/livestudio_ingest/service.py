@@ -32,6 +32,7 @@ from livestudio_runtime.db import create_pool, postgres_check
 from livestudio_runtime.exactly_once import ExactlyOnceConsumer
 from livestudio_runtime.health import Health
 from livestudio_runtime.kafka import ensure_topics, kafka_check, make_broker
+from livestudio_runtime.log_reset import LogResetRecovery, vanished
 from livestudio_runtime.migrations import migrate
 from shopee_client import Clock, ShopeeClient
 
@@ -93,7 +94,9 @@ class IngestService:
         self.qr: QrLoginWorker | None = None
         self._broker: Any = None
         self._topics_ready = False
-        self._last_reset = -1e9
+        self.recovery = LogResetRecovery(
+            "ingest", handlers=[self._forget_published], broadcast=self._tell_other_replicas
+        )
         self._background: set[asyncio.Task[None]] = set()
 
     async def ensure_topics(self) -> None:
@@ -106,41 +109,28 @@ class IngestService:
             self._topics_ready = True
             return
         await ensure_topics(self.settings.kafka_bootstrap, missing, replication=self.settings.topic_replication)
-        if self._topics_ready:
+        if self._topics_ready and vanished(wanted, existing):
             log.warning("broker_lost_topics", topics=sorted(missing))
-            self._on_log_reset()
+            self.recovery.report("topics_vanished")
         self._topics_ready = True
 
-    def _on_log_reset(self) -> None:
-        """The broker lost what we published (detected here): republish, and tell the other replicas."""
-        if not self._forget_locally():
-            return
-        task = asyncio.create_task(self._forget_everywhere(), name="ingest-forget-published")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    def _forget_locally(self) -> bool:
-        loop_now = asyncio.get_running_loop().time()
-        if loop_now - self._last_reset < 2.0:  # one incident, several detectors
-            return False
-        self._last_reset = loop_now
+    def _forget_published(self) -> None:
+        """This replica's reaction to a broker log reset (`log_reset` contract, producer side): offsets from
+        before mean nothing, and every poller publishes its current state again."""
         if self.publisher is not None:
             self.publisher.forget_offsets()
         if self.engine is not None:
             self.engine.on_broker_reset()
         if self.affiliate is not None:
             self.affiliate.forget()
-        return True
 
-    async def _forget_everywhere(self) -> None:
+    async def _tell_other_replicas(self) -> None:
+        """Nothing counts as published any more, in Postgres, and every replica hears it (NOTIFY)."""
         if self.pool is None:
             return
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await repo.forget_published(conn, by=self.settings.instance_id)
-                await affiliate_repo.forget_all(conn)
-        except Exception as exc:
-            log.warning("forget_published_failed", error=type(exc).__name__)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repo.forget_published(conn, by=self.settings.instance_id)
+            await affiliate_repo.forget_all(conn)
 
     async def _watch_topics(self) -> None:
         """Notice a broker that lost its topics even when nothing failed to publish (it may accept writes to
@@ -185,7 +175,7 @@ class IngestService:
             batch=s.publish_batch,
             timeout_s=s.publish_timeout_s,
             repair_topics=self.ensure_topics if s.create_topics else None,
-            on_log_reset=self._on_log_reset,
+            on_log_reset=lambda: self.recovery.report("produced_offsets"),
         )
         await _retry("broker_start", s.startup_timeout_s, self._broker.start)
         self.publisher.start()
@@ -194,7 +184,9 @@ class IngestService:
 
         validator = BatchCookieValidator(CookieValidator(self.client), concurrency=s.command_validation_concurrency)
         commands = AccountCommands(vault, validator)
-        self.engine = PollEngine(s, self.pool, self.client, self.clock, self.outbox, vault)
+        self.engine = PollEngine(
+            s, self.pool, self.client, self.clock, self.outbox, vault, recent_reset=self.recovery.recent
+        )
         self.engine.start()
         self.health.add("poll_engine", self.engine.check)
         if self.affiliate_settings.enabled:
@@ -210,7 +202,10 @@ class IngestService:
             self.affiliate.start()
             self.health.add("affiliate", self.affiliate.check)
         self.listener = AccountChangeListener(
-            s.database_url, self.engine, instance_id=s.instance_id, on_reset=lambda: bool(self._forget_locally())
+            s.database_url,
+            self.engine,
+            instance_id=s.instance_id,
+            on_reset=lambda: self.recovery.report("another_replica", broadcast=False),
         )
         self.listener.start()
         if s.membership == "kafka":
@@ -274,6 +269,7 @@ class IngestService:
             steps.append(self.commands.stop)
         if self.listener is not None:
             steps.append(self.listener.stop)
+        steps.append(self.recovery.stop)
         if self.publisher is not None:
             steps.append(self.publisher.stop)
         if self._broker is not None:

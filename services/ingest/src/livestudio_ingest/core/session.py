@@ -1,17 +1,21 @@
 """What the ingest remembers about one Shopee session between polls, and how that maps to `session_state`.
 
-A `TrackedSession` holds the liveness signals, the newest figures seen (`known`), what was handed to the outbox
-(`sent`, by kind) and what the broker acknowledged (`acked`, by kind; persisted, so a restart does not publish
-the same observation again). SessionEnded is decided once (`ended`) and remembered until acknowledged.
+A `SessionState` (frozen: every change makes a new one) holds the liveness signals, the newest figures seen
+(`known`), what was handed to the outbox (`sent`, by kind) and what the broker acknowledged (`acked`, by kind;
+persisted, so a restart does not publish the same observation again). SessionEnded is decided once (`ended`) and
+remembered until acknowledged. `dirty`: changed since it was last written to Postgres. When a session was last
+observed is kept beside it (`live.LiveState.observed_at`): it changes every cycle, the rest rarely.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
+from livestudio_ingest.core.emit import HashKind
 from livestudio_ingest.liveness import Liveness
 from livestudio_ingest.observation import SessionContext, item_metrics, merge_metrics, metrics_from_json
 from livestudio_ingest.repository import SessionStateRow
@@ -19,11 +23,13 @@ from livestudio_schemas.item import ItemMetrics
 from livestudio_schemas.session import SessionMetrics
 from shopee_client.client.models import LiveHistoryItem, ProductItem, SessionListItem
 
-HashKind = Literal["list", "snapshot", "items", "corrected"]
+ItemCache = Mapping[int, tuple[int, ItemMetrics, bytes]]
+"""item id -> (fingerprint of Shopee's row, the mapped item, its JSON): products that did not change are not
+mapped again."""
 
 
-@dataclass(slots=True)
-class TrackedSession:
+@dataclass(frozen=True, slots=True)
+class SessionState:
     session_id: int
     started_at: datetime
     title: str | None = None
@@ -35,30 +41,31 @@ class TrackedSession:
     ended_published: bool = False
     known: SessionMetrics | None = None
     acked_metrics: SessionMetrics | None = None
-    sent: dict[str, str] = field(default_factory=dict)
-    acked: dict[str, str] = field(default_factory=dict)
+    sent: Mapping[str, str] = field(default_factory=dict)
+    acked: Mapping[str, str] = field(default_factory=dict)
     last_publish_mono: float = 0.0
-    last_observed_at: datetime | None = None
-    detail_read_at: datetime | None = None  # ingest clock of the last overview + products read (in memory)
-    detail_read_end: datetime | None = None  # Shopee's end (start + duration) at that read
+    """Loop time of the last session event handed to the outbox (heartbeats)."""
+    detail_read_at: datetime | None = None
+    """Ingest clock of the last overview + products read (in memory only)."""
+    detail_read_end: datetime | None = None
+    """Shopee's end (start + duration) at that read."""
     dirty: bool = True
-    # in-memory only: skip re-mapping what did not change since the last poll
     row_fingerprint: int | None = None
-    item_cache: dict[int, tuple[int, ItemMetrics, bytes]] = field(default_factory=dict)
+    """In memory only: the sessionList row of the last poll, to skip re-mapping what did not change."""
+    item_cache: ItemCache = field(default_factory=dict)
 
     # --- observations -----------------------------------------------------------------------------------
 
     @classmethod
-    def from_row(cls, row: SessionListItem | LiveHistoryItem) -> TrackedSession:
-        t = cls(session_id=row.session_id, started_at=row.start_time)
-        t.apply_row(row)
-        return t
+    def from_row(cls, row: SessionListItem | LiveHistoryItem) -> SessionState:
+        return cls(session_id=row.session_id, started_at=row.start_time).with_row(row)
 
-    def apply_row(self, row: SessionListItem | LiveHistoryItem) -> None:
-        self.title = row.title or self.title
-        self.started_at = row.start_time
-        self.duration_ms = row.duration_ms
-        self.status = row.status
+    def with_row(self, row: SessionListItem | LiveHistoryItem) -> SessionState:
+        title = row.title or self.title
+        started_at, duration_ms, status = row.start_time, row.duration_ms, row.status
+        if (title, started_at, duration_ms, status) == (self.title, self.started_at, self.duration_ms, self.status):
+            return self  # the common case: an ended session listed again
+        return replace(self, title=title, started_at=started_at, duration_ms=duration_ms, status=status)
 
     @property
     def end_time(self) -> datetime | None:
@@ -71,28 +78,32 @@ class TrackedSession:
     def on_air(self) -> bool:
         return not self.ended and self.liveness is not None and self.liveness.live
 
-    def map_items(self, products: list[ProductItem], *, keep: bool) -> tuple[list[ItemMetrics], str]:
+    @property
+    def ending(self) -> bool:
+        """Not ended yet, but its liveness says it is off air: its end is decided in this cycle."""
+        return not self.ended and self.liveness is not None and not self.liveness.live
+
+    def map_items(self, products: list[ProductItem], *, keep: bool) -> tuple[SessionState, list[ItemMetrics], str]:
         """Products -> contract items and their digest (same as `observation.items_hash`); a product whose
         Shopee row did not change since the last poll is not mapped again. Only sessions polled every cycle
         (`keep`: on air) keep the mapped items between polls: memory stays bounded by what is on air."""
+        cache = self.item_cache
         fresh: dict[int, tuple[int, ItemMetrics, bytes]] = {}
         digest = hashlib.sha256()
         items: list[ItemMetrics] = []
         for p in sorted(products, key=lambda p: p.item_id):
             fingerprint = hash(tuple(p.__dict__.values()))
-            hit = self.item_cache.get(p.item_id)
+            hit = cache.get(p.item_id)
             if hit is None or hit[0] != fingerprint:
                 mapped = item_metrics(p)
                 hit = (fingerprint, mapped, mapped.model_dump_json().encode())
             fresh[p.item_id] = hit
             items.append(hit[1])
             digest.update(hit[2])
-        self.item_cache = fresh if keep else {}
-        return items, digest.hexdigest()[:32]
+        return replace(self, item_cache=fresh if keep else {}), items, digest.hexdigest()[:32]
 
-    def observe(self, metrics: SessionMetrics) -> SessionMetrics:
-        self.known = merge_metrics(self.known, metrics)
-        return self.known
+    def observe(self, metrics: SessionMetrics) -> SessionState:
+        return replace(self, known=merge_metrics(self.known, metrics))
 
     def context(self, *, account_id: str, studio_id: str, currency: str, timezone: str) -> SessionContext:
         return SessionContext(
@@ -106,27 +117,45 @@ class TrackedSession:
             timezone=timezone,
         )
 
-    # --- acknowledgements (called by the outbox when the broker confirmed) ------------------------------
+    # --- what was handed to the outbox and what the broker acknowledged ------------------------------------
 
-    def ack(self, kind: HashKind, digest: str, metrics: SessionMetrics | None) -> None:
-        self.acked[kind] = digest
+    def sending(self, kind: HashKind, digest: str) -> SessionState:
+        return replace(self, sent={**self.sent, kind: digest})
+
+    def acknowledged(self, kind: HashKind, digest: str, metrics: SessionMetrics | None) -> SessionState:
+        acked_metrics = self.acked_metrics
+        known = self.known
         if metrics is not None:
-            self.acked_metrics = merge_metrics(self.acked_metrics, metrics)
-            if self.known == self.acked_metrics:
-                self.known = self.acked_metrics  # one object, not two equal ones
-        self.dirty = True
+            acked_metrics = merge_metrics(acked_metrics, metrics)
+            if known == acked_metrics:
+                known = acked_metrics  # one object, not two equal ones
+        return replace(self, acked={**self.acked, kind: digest}, acked_metrics=acked_metrics, known=known, dirty=True)
 
-    def unsend(self, kind: HashKind) -> None:
+    def unsent(self, kind: HashKind) -> SessionState:
         """The event was dropped before publication: allow the same content to be sent again."""
-        self.row_fingerprint = None
+        sent = dict(self.sent)
         if kind in self.acked:
-            self.sent[kind] = self.acked[kind]
+            sent[kind] = self.acked[kind]
         else:
-            self.sent.pop(kind, None)
+            sent.pop(kind, None)
+        return replace(self, sent=sent, row_fingerprint=None)
+
+    def forgotten(self) -> SessionState:
+        """Nothing of it counts as published any more (the broker lost its log)."""
+        return replace(
+            self,
+            sent={},
+            acked={},
+            row_fingerprint=None,
+            detail_read_at=None,
+            last_publish_mono=0.0,
+            ended_published=False if self.ended else self.ended_published,
+            dirty=True,
+        )
 
     # --- persistence ----------------------------------------------------------------------------------------
 
-    def to_row(self, account_id: str) -> SessionStateRow:
+    def to_row(self, account_id: str, last_observed_at: datetime | None) -> SessionStateRow:
         lv = self.liveness
         return SessionStateRow(
             account_id=account_id,
@@ -145,11 +174,13 @@ class TrackedSession:
             items_hash=self.acked.get("items"),
             corrected_hash=self.acked.get("corrected"),
             metrics_json=self.acked_metrics.model_dump_json() if self.acked_metrics is not None else None,
-            last_observed_at=self.last_observed_at,
+            last_observed_at=last_observed_at,
         )
 
     @classmethod
-    def from_state(cls, row: SessionStateRow) -> TrackedSession:
+    def from_stored(cls, row: SessionStateRow, *, loaded_mono: float) -> SessionState:
+        """A session as the last owner wrote it; what it published counts as published at `loaded_mono` (the
+        heartbeat clock starts then)."""
         acked = {
             kind: digest
             for kind, digest in (
@@ -178,14 +209,12 @@ class TrackedSession:
             acked_metrics=metrics,
             sent=dict(acked),
             acked=acked,
-            last_observed_at=row.last_observed_at,
+            last_publish_mono=loaded_mono,
             dirty=False,
         )
 
 
 def _json(raw: str | None) -> dict[str, object] | None:
-    import json
-
     if raw is None:
         return None
     data = json.loads(raw)
