@@ -1,10 +1,10 @@
 // A host checks in and out on an account (POST /api/v1/studios/{studio}/hosts/{host}/check-in|check-out), at the
 // server's time. The gateway refuses at once when the schedule does not put the host on that account now; the
-// commission applies or rejects the command, and the page shows that outcome. The accounts offered are those of
-// the host's own sessions (hosts may not list the studio's accounts; the schedule has no read route yet), and any
-// other account id can be typed.
+// commission applies or rejects the command, and the page shows that outcome. The page lists the host's own
+// schedule for today (GET /api/v1/schedule, scoped to the host) and preselects the entry covering now; the
+// accounts offered are those of today's entries and of the host's own sessions, and any other id can be typed.
 import { useEffect, useState } from "preact/hooks";
-import { api, auth } from "../api/client";
+import { api, auth, type Schemas } from "../api/client";
 import { problemText, settle } from "../api/commands";
 import { useStudios } from "../api/studios";
 import { clock } from "../format";
@@ -21,6 +21,10 @@ const m = messages({
     checkedOut: "Checked out of {account} at {time}.",
     notScheduled: "You are not scheduled on {account} now, so the check-in was refused.",
     notHost: "Only a host's own account can check in here.",
+    today: "Your schedule today",
+    noEntries: "No schedule entries for you today.",
+    now: "now",
+    use: "Use {account}",
   },
   id: {
     intro: "Check-in saat mulai live di sebuah akun dan check-out saat selesai. Waktunya mengikuti server.",
@@ -32,10 +36,24 @@ const m = messages({
     checkedOut: "Check-out dari {account} pukul {time}.",
     notScheduled: "Anda tidak terjadwal di {account} sekarang, jadi check-in ditolak.",
     notHost: "Hanya akun host yang dapat check-in di sini.",
+    today: "Jadwal Anda hari ini",
+    noEntries: "Tidak ada jadwal untuk Anda hari ini.",
+    now: "sekarang",
+    use: "Pakai {account}",
   },
 });
 
 type Outcome = { ok: boolean; text: string };
+type Entry = Schemas["ScheduleEntry"];
+
+/** YYYY-MM-DD of now in the studio's timezone. */
+function localToday(timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+
+function covers(entry: Entry, at: number): boolean {
+  return !!entry.starts_at && !!entry.ends_at && Date.parse(entry.starts_at) <= at && at < Date.parse(entry.ends_at);
+}
 
 export function CheckInPage() {
   useLang();
@@ -45,9 +63,22 @@ export function CheckInPage() {
   const hostId = who?.me.host_id ?? "";
   const [account, setAccount] = useState("");
   const [known, setKnown] = useState<string[]>([]);
+  const [today, setToday] = useState<Entry[] | null>(null);
   const [busy, setBusy] = useState<"in" | "out" | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const timezone = studios.get(studioId)?.timezone ?? "UTC";
+  const studio = studios.get(studioId);
+  const timezone = studio?.timezone ?? "UTC";
+
+  useEffect(() => {
+    if (!studio) return;
+    const day = localToday(studio.timezone);
+    api.GET("/api/v1/schedule", { params: { query: { date_from: day, date_to: day, limit: 50 } } }).then(({ data }) => {
+      if (!data) return;
+      setToday(data.items);
+      const current = data.items.find((e) => covers(e, Date.now()));
+      if (current) setAccount((typed) => typed || current.account_id);
+    });
+  }, [studio]);
 
   useEffect(() => {
     api.GET("/api/v1/sessions", { params: { query: { limit: 100 } } }).then(({ data }) => {
@@ -121,7 +152,7 @@ export function CheckInPage() {
           onInput={(e) => setAccount(e.currentTarget.value)}
         />
         <datalist id="ci-accounts">
-          {known.map((id) => (
+          {[...new Set([...(today ?? []).map((e) => e.account_id), ...known])].map((id) => (
             <option key={id} value={id} />
           ))}
         </datalist>
@@ -140,6 +171,28 @@ export function CheckInPage() {
           </p>
         )}
       </form>
+      {today && (
+        <section class="card" aria-labelledby="ci-today">
+          <h2 id="ci-today">{m("today")}</h2>
+          {today.length === 0 ? (
+            <p class="muted">{m("noEntries")}</p>
+          ) : (
+            <ul class="entries">
+              {today.map((e) => (
+                <li key={e.entry_id}>
+                  <span>
+                    {clock(e.starts_at, timezone)}–{clock(e.ends_at, timezone)} · {e.account_id}
+                    {covers(e, Date.now()) && <strong> ({m("now")})</strong>}
+                  </span>{" "}
+                  <button type="button" class="secondary" onClick={() => setAccount(e.account_id)}>
+                    {m("use", { account: e.account_id })}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
     </main>
   );
 }
