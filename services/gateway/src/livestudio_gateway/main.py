@@ -108,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[gateway.lifespan],
+        gc_interval_s=settings.gc_interval_s,
         route_handlers=[api_router(), identity_router(), *dashboard_routes()],
         state={"gateway": gateway},
         middleware=middleware,
