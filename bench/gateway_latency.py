@@ -20,9 +20,9 @@ The gateway and the direct runs alternate (gateway, direct, gateway, ...) so tha
 load of a shared machine. Prints requests/s, p50/p99 (median over `--runs`), the gateway's CPU per request and
 the gateway/direct ratios, then the verdict on the goal.
 
-Then, for scale, the floor of the framework on the same server stack (uvicorn, uvloop, one socket write per
-response): a Litestar app with one route answering a constant body of a summary's size, without middleware, auth,
-validation or database, paced like the rest. Its p99 next to a direct query's p99 says how much of the 2x bound
+Then, for scale, the floor of the framework on the same server stack (the gateway's server config, uvloop): a
+Litestar app with one route answering a constant body of a summary's size, without middleware, auth, validation
+or database, paced like the rest. Its p99 next to a direct query's p99 says how much of the 2x bound
 the HTTP hop and the framework take before the gateway does any work.
 
 Starts its own embedded PostgreSQL (livestudio_devinfra) unless LIVESTUDIO_TEST_DATABASE_URL is set (then uses a
@@ -393,22 +393,21 @@ FLOOR_BODY = {"detail": "x" * 1480}  # about the size of a summary answer (~1.5 
 
 
 def serve_floor(port: int) -> None:
-    """Serves the floor app the way `livestudio-gateway` serves the gateway (same protocol class, loop and GC)."""
-    import uvicorn
+    """Serves the floor app the way `livestudio-gateway` serves the gateway (same server config, loop and GC)."""
     from litestar import Litestar, get
 
     from livestudio_gateway import server
+    from livestudio_gateway.live import LiveHub
+    from livestudio_gateway.settings import GatewaySettings
+    from livestudio_runtime.gc_policy import timed_collection
 
     @get(FLOOR_PATH, sync_to_thread=False)
     def constant() -> dict[str, str]:
         return FLOOR_BODY
 
-    app = Litestar([constant], openapi_config=None)
-    server.tune_gc()
-    config = uvicorn.Config(
-        app, port=port, http=server.CoalescingHttpProtocol, log_config=None, access_log=False, server_header=False
-    )
-    uvloop.run(uvicorn.Server(config).serve())
+    app = Litestar([constant], openapi_config=None, lifespan=[lambda _: timed_collection(30.0)])
+    settings = GatewaySettings(jwt_secret=SECRET, http_host="127.0.0.1", http_port=port)  # type: ignore[call-arg]
+    server.serve(server.uvicorn_config(app, settings), LiveHub(queue_size=1, max_clients=1))
 
 
 def start_floor(port: int, log: Path) -> subprocess.Popen[bytes]:

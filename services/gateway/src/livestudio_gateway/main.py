@@ -125,7 +125,6 @@ def run() -> None:
     settings = GatewaySettings()  # type: ignore[call-arg]
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     app = create_app(settings)
-    server.tune_gc()
     config = server.uvicorn_config(app, settings)
     log.info("gateway_listening", host=settings.http_host, port=settings.http_port)
     # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
