@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     ALERTS_FILE,
     ALERTS_TEST_FILE,
     GRAFANA_DIR,
