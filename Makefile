@@ -19,6 +19,7 @@ dashboard: sync  ## build the dashboard into frontend/dist (make up does it when
 lint: sync
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
+	$(UV) run --locked lint-imports  # the layering contracts in pyproject.toml ([tool.importlinter])
 
 typecheck: sync
 	$(UV) run --locked mypy libs services tests bench

@@ -5,11 +5,8 @@ change of a few microseconds disappears in the noise. This one calls the ASGI ap
 request at a time, with the repository answering canned rows (no sockets, no database): what remains is the
 gateway's own work (routing, the caller middleware, parameter validation, the handler's arithmetic, encoding).
 For scale, the same loop drives a Litestar app with one route answering a constant (the floor that
-`gateway_latency.py` also serves over HTTP). Prints microseconds per request, medians of `--rounds`.
-
-Measured 2026-12-06 on the 2-core VM, two invocations each: 100 and 103 µs per summary request with the gateway of
-`af5c139`, 64 and 72 µs after that day's changes (derived figures without copies, one caller middleware, no Litestar
-dependencies); the floor answers in about 20 µs.
+`gateway_latency.py` also serves over HTTP). Prints microseconds per request, medians of `--rounds`. Figures,
+dated: `services/gateway/README.md` (Performance).
 """
 
 from __future__ import annotations

@@ -40,10 +40,10 @@ from livestudio_devinfra.kafka import EmbeddedKafka
 from livestudio_devinfra.postgres import EmbeddedPostgres
 from livestudio_ingest.commands import AccountCommands, CookieValidator
 from livestudio_ingest.credentials import CredentialVault
-from livestudio_ingest.main import tune_gc
 from livestudio_ingest.service import IngestService
 from livestudio_ingest.settings import MIGRATIONS, SCHEMA, IngestSettings, client_settings
 from livestudio_runtime.db import create_pool
+from livestudio_runtime.gc_policy import GC_INTERVAL_S, freeze_startup_objects, timed_collection
 from livestudio_runtime.logging import configure_logging
 from livestudio_runtime.migrations import migrate
 from livestudio_runtime.secrets import CookieCipher
@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the measured window into this file")
     args = parser.parse_args()
     configure_logging("ingest-bench", "WARNING", "console")
-    tune_gc()  # as `livestudio-ingest` does at startup
+    freeze_startup_objects()  # the services' GC policy, as `livestudio-ingest` runs under it
     started = time.monotonic()
     print(
         f"ingest capacity: {args.accounts} accounts, {args.loop}, "
@@ -282,7 +282,12 @@ def main() -> None:
     )
     if args.loop == "uvloop":
         uvloop.install()  # as in production: uvicorn runs the service on uvloop when it is installed
-    r = asyncio.run(run(args.accounts, args.warmup, args.measure, baseline_s=args.baseline, profile=args.profile))
+
+    async def under_the_gc_policy() -> dict[str, float]:
+        async with timed_collection(GC_INTERVAL_S):
+            return await run(args.accounts, args.warmup, args.measure, baseline_s=args.baseline, profile=args.profile)
+
+    r = asyncio.run(under_the_gc_policy())
     print(
         f"  accounts={r['accounts']:.0f} on_air={r['on_air_share']:.0%}  "
         f"lag p50={r['lag_p50_s'] * 1000:.1f}ms p99={r['lag_p99_s'] * 1000:.1f}ms max={r['lag_max_s'] * 1000:.0f}ms  "

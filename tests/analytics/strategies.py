@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from livestudio_analytics.events import Event
 from livestudio_analytics.handlers import Decoder, Topics
-from tests.analytics import streams
+from tests.analytics import kit
 
 BASE = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # 23:00 in Jakarta: starts around it fall on two local days
 ZONES = ("Asia/Jakarta", "UTC", "Pacific/Kiritimati", "America/New_York")
@@ -30,7 +30,7 @@ MONEY_FIELDS = ("placed_sales", "confirmed_sales", "paid_sales")
 
 @dataclass(frozen=True)
 class Message:
-    topic: streams.TopicKind
+    topic: kit.TopicKind
     value: bytes
 
 
@@ -83,7 +83,7 @@ def _session_message(draw: st.DrawFn, world: dict[tuple[str, int], dict[str, Any
     ended_at = None
     if kind == "ended" or (kind == "corrected" and draw(st.booleans())):
         ended_at = facts["started_at"] + timedelta(minutes=draw(st.integers(1, 5)))
-    raw = streams.session_event(
+    raw = kit.session_event(
         kind,
         account_id=key[0],
         studio_id=facts["studio_id"],
@@ -119,7 +119,7 @@ def _items_message(draw: st.DrawFn, world: dict[tuple[str, int], dict[str, Any]]
         if title is not None:
             item["title"] = title
         items.append(item)
-    raw = streams.items_event(
+    raw = kit.items_event(
         account_id=key[0],
         studio_id=facts["studio_id"],
         session_id=key[1],
@@ -137,7 +137,7 @@ def _command_catalogue(seed: int) -> dict[str, bytes]:
         cid = f"cmd-{seed}-{n}"
         day = date(2026, 11, 2) + timedelta(days=rng.randint(0, 1))
         amount = "-1" if n == 4 else str(rng.choice([0, 50000, 125000]))
-        out[cid] = streams.adspend_command(
+        out[cid] = kit.adspend_command(
             cid,
             account_id=rng.choice(["a1", "a2", "a3"]),
             studio_id=rng.choice(["s1", "s2"]),
@@ -145,7 +145,7 @@ def _command_catalogue(seed: int) -> dict[str, bytes]:
             amount=amount,
             issued_at=BASE + timedelta(minutes=rng.randint(0, 3)),
         )
-    out[f"cmd-{seed}-host"] = streams.foreign_command(f"cmd-{seed}-host", issued_at=BASE)
+    out[f"cmd-{seed}-host"] = kit.foreign_command(f"cmd-{seed}-host", issued_at=BASE)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deploy.testkit import ensure_prometheus_tools
+from tests.deploy.kit import ensure_prometheus_tools
 
 
 @pytest.fixture(scope="session")

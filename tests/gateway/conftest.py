@@ -14,7 +14,7 @@ from livestudio_gateway.auth import Role, mint_token
 from livestudio_gateway.main import create_app
 from livestudio_gateway.settings import GatewaySettings
 from livestudio_runtime.secrets import CookieCipher
-from tests.gateway import seed as seed_module
+from tests.gateway import kit as gateway_kit
 
 JWT_SECRET = "test-secret-" + "x" * 32
 CREDENTIALS_KEY = CookieCipher.generate_key()
@@ -25,13 +25,13 @@ TokenFactory = Callable[..., str]
 @pytest.fixture(scope="session")
 async def seeded_db(pg_dsn: str) -> AsyncIterator[str]:
     """A database holding the seeded read models, shared by every read-only test of the session."""
-    async with seed_module.seeded_database(pg_dsn, "gw") as dsn:
+    async with gateway_kit.seeded_database(pg_dsn, "gw") as dsn:
         yield dsn
 
 
 @pytest.fixture(scope="session")
-def seed() -> seed_module.Seed:
-    return seed_module.build()
+def seed() -> gateway_kit.Seed:
+    return gateway_kit.build()
 
 
 def gateway_settings(database_url: str, kafka_bootstrap: str, **overrides: Any) -> GatewaySettings:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from livestudio_devinfra.ports import free_port
-from tests.gateway import seed as seed_module
+from tests.gateway import kit as gateway_kit
 from tests.gateway.conftest import CREDENTIALS_KEY
 
 SECRET = "security-key-new-" + "n" * 32
@@ -37,7 +37,7 @@ class RunningGateway:
 @pytest.fixture(scope="module")
 async def edge_db(pg_dsn: str) -> AsyncIterator[str]:
     """A database holding the seeded read models, for this module alone (tests change rows)."""
-    async with seed_module.seeded_database(pg_dsn, "sec") as dsn:
+    async with gateway_kit.seeded_database(pg_dsn, "sec") as dsn:
         yield dsn
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the shopee_client tests (helpers live in shopee_testkit.py)."""
+"""Fixtures for the shopee_client tests (helpers live in kit.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from shopee_client import AccountContext, ClientSettings, ShopeeClient
-from tests.shopee_client.shopee_testkit import COOKIE, MockShopee
+from tests.shopee_client.kit import COOKIE, MockShopee
 
 
 @pytest.fixture

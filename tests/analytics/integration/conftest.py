@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from livestudio_analytics.settings import AnalyticsSettings
 from livestudio_runtime.kafka import ensure_topics
-from tests.analytics.streams import Record
+from tests.analytics.kit import Record
 from tests.fixtures.infra import TopicFactory
 
 Offsets = dict[tuple[str, int], int]

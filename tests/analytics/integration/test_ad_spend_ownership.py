@@ -10,7 +10,7 @@ from livestudio_analytics.events import decode_command
 from livestudio_analytics.main import MIGRATIONS
 from livestudio_runtime.db import create_pool
 from livestudio_runtime.migrations import migrate
-from tests.analytics import streams
+from tests.analytics import kit
 from tests.analytics.db import apply_in_transaction
 
 DAY = date(2026, 11, 3)
@@ -18,7 +18,7 @@ T0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
 
 
 def spend(command_id: str, studio_id: str, amount: str, minutes: int, scope: dict[str, str] | None = None) -> bytes:
-    raw = streams.adspend_command(
+    raw = kit.adspend_command(
         command_id,
         account_id="acc-a1",
         studio_id=studio_id,

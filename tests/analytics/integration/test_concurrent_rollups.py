@@ -13,14 +13,14 @@ from livestudio_analytics.main import MIGRATIONS
 from livestudio_runtime.db import create_pool
 from livestudio_runtime.exactly_once import Decoded
 from livestudio_runtime.migrations import migrate
-from tests.analytics import streams
+from tests.analytics import kit
 from tests.analytics.strategies import Message, decode_message
 
 STARTED = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 
 
 def snapshot(session_id: int, sales: str) -> Message:
-    raw = streams.session_event(
+    raw = kit.session_event(
         "snapshot",
         account_id="acc-1",
         studio_id="st-1",

@@ -27,7 +27,7 @@ import pytest
 from livestudio_analytics.settings import AnalyticsSettings
 from livestudio_devinfra.kafka import EmbeddedKafka
 from livestudio_runtime.kafka import ensure_topics
-from tests.analytics import streams
+from tests.analytics import kit
 from tests.analytics.db import digest
 from tests.analytics.integration.conftest import (
     FAST_KAFKA,
@@ -183,7 +183,7 @@ async def test_sigkill_at_random_moments_leaves_tables_equal_to_a_clean_run(
     own_kafka: str, fresh_db: str, clean_db: str, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    records = streams.realistic_stream(streams.StreamSpec(seed=11, accounts=140))
+    records = kit.realistic_stream(kit.StreamSpec(seed=11, accounts=140))
     assert len(records) >= 200_000
 
     suffix = uuid.uuid4().hex[:8]
@@ -216,7 +216,7 @@ async def test_sigkill_at_random_moments_leaves_tables_equal_to_a_clean_run(
 
     ends: Offsets = {}
 
-    async def produce_chunk(chunk: list[streams.Record]) -> None:
+    async def produce_chunk(chunk: list[kit.Record]) -> None:
         for tp, end in (await produce(own_kafka, crashing, chunk)).items():
             ends[tp] = max(ends.get(tp, 0), end)
 

@@ -18,16 +18,16 @@ from livestudio_analytics.rebuild import ConsumerRunning, rebuild
 from livestudio_analytics.settings import SCHEMA
 from livestudio_runtime.db import create_pool
 from livestudio_runtime.migrations import migrate
-from tests.analytics import streams
+from tests.analytics import kit
 from tests.analytics.db import diff_tables, digest, fetch_tables
 from tests.analytics.integration.conftest import make_settings, produce, settings_env, wait_applied
 from tests.analytics.reference import Reference
 from tests.fixtures.infra import TopicFactory
 
 
-def small_stream() -> list[streams.Record]:
-    return streams.realistic_stream(
-        streams.StreamSpec(seed=3, accounts=6, sessions_per_account=3, snapshots=(5, 12), poison=8, ad_spend_days=20)
+def small_stream() -> list[kit.Record]:
+    return kit.realistic_stream(
+        kit.StreamSpec(seed=3, accounts=6, sessions_per_account=3, snapshots=(5, 12), poison=8, ad_spend_days=20)
     )
 
 
@@ -116,10 +116,10 @@ async def test_late_correction_lands_on_the_sessions_local_day(
     common = {"account_id": "acc-9", "studio_id": "st-9", "session_id": 5, "started_at": started}
     key = b"acc-9:5"
     records = [
-        streams.Record(
+        kit.Record(
             "session",
             key,
-            streams.session_event(
+            kit.session_event(
                 "snapshot",
                 observed_at=started + timedelta(minutes=20),  # 3 Nov in Jakarta by now
                 metrics={"placed_orders": 4, "placed_sales": "400000", "confirmed_sales": "0"},
@@ -127,10 +127,10 @@ async def test_late_correction_lands_on_the_sessions_local_day(
                 **common,  # type: ignore[arg-type]
             ),
         ),
-        streams.Record(
+        kit.Record(
             "session",
             key,
-            streams.session_event(
+            kit.session_event(
                 "ended",
                 observed_at=started + timedelta(minutes=40),
                 ended_at=started + timedelta(minutes=40),
@@ -138,10 +138,10 @@ async def test_late_correction_lands_on_the_sessions_local_day(
                 **common,  # type: ignore[arg-type]
             ),
         ),
-        streams.Record(
+        kit.Record(
             "session",
             key,
-            streams.session_event(
+            kit.session_event(
                 "corrected",
                 observed_at=started + timedelta(days=3),
                 ended_at=started + timedelta(minutes=40),
@@ -149,10 +149,10 @@ async def test_late_correction_lands_on_the_sessions_local_day(
                 **common,  # type: ignore[arg-type]
             ),
         ),
-        streams.Record(  # an old snapshot redelivered after the correction changes nothing
+        kit.Record(  # an old snapshot redelivered after the correction changes nothing
             "session",
             key,
-            streams.session_event(
+            kit.session_event(
                 "snapshot",
                 observed_at=started + timedelta(minutes=20),
                 metrics={"placed_orders": 4, "placed_sales": "400000", "confirmed_sales": "0"},

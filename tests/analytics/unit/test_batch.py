@@ -12,14 +12,14 @@ from livestudio_analytics.events import AdSpendEntry, CommandIgnored, CommandRej
 from livestudio_analytics.main import run, topics_to_create
 from livestudio_analytics.observations import SESSIONS
 from livestudio_analytics.settings import AnalyticsSettings
-from tests.analytics import streams
+from tests.analytics import kit
 from tests.analytics.strategies import Message, decode_message
 
 T0 = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 
 
 def snap(minutes: int, kind: str = "snapshot", session_id: int = 1, **metrics: object) -> SessionEvent:
-    raw = streams.session_event(
+    raw = kit.session_event(
         kind,  # type: ignore[arg-type]
         account_id="a",
         studio_id="s",

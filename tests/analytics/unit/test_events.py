@@ -21,7 +21,7 @@ from livestudio_schemas.session import (
     SessionEnded,
     SessionSnapshot,
 )
-from tests.analytics import streams
+from tests.analytics import kit
 
 STARTED = datetime(2026, 11, 2, 16, 30, tzinfo=UTC)  # 23:30 in Jakarta
 OBSERVED = STARTED + timedelta(minutes=45, seconds=20)
@@ -39,13 +39,13 @@ def snapshot(**overrides: Any) -> bytes:
         "title": "Flash sale",
     }
     args.update(overrides)
-    return streams.session_event("snapshot", **args)
+    return kit.session_event("snapshot", **args)
 
 
 def test_builders_write_events_that_validate_against_the_contract() -> None:
     CloudEvent[SessionSnapshot].model_validate_json(snapshot())
     CloudEvent[SessionEnded].model_validate_json(
-        streams.session_event(
+        kit.session_event(
             "ended",
             account_id="a",
             studio_id="s",
@@ -57,7 +57,7 @@ def test_builders_write_events_that_validate_against_the_contract() -> None:
         )
     )
     CloudEvent[SessionCorrected].model_validate_json(
-        streams.session_event(
+        kit.session_event(
             "corrected",
             account_id="a",
             studio_id="s",
@@ -68,9 +68,9 @@ def test_builders_write_events_that_validate_against_the_contract() -> None:
         )
     )
     CloudEvent[ItemSnapshots].model_validate_json(
-        streams.items_event(account_id="a", studio_id="s", session_id=1, observed_at=OBSERVED, items=[{"item_id": 5}])
+        kit.items_event(account_id="a", studio_id="s", session_id=1, observed_at=OBSERVED, items=[{"item_id": 5}])
     )
-    for record in streams.realistic_stream(streams.StreamSpec(accounts=2, sessions_per_account=2, poison=0)):
+    for record in kit.realistic_stream(kit.StreamSpec(accounts=2, sessions_per_account=2, poison=0)):
         if record.topic == "session":
             ev.decode_session(record.value)
         elif record.topic == "item":
@@ -106,7 +106,7 @@ def test_local_day_is_the_start_date_in_the_events_timezone() -> None:
 
 def test_ended_takes_the_session_off_air_for_good_and_correction_has_no_chart_point() -> None:
     ended = ev.decode_session(
-        streams.session_event(
+        kit.session_event(
             "ended",
             account_id="acc-1",
             studio_id="st-1",
@@ -123,7 +123,7 @@ def test_ended_takes_the_session_off_air_for_good_and_correction_has_no_chart_po
     assert ended.session.value(SESSIONS, "duration_ms") == (2_720_000,)
     assert ended.point is not None
     corrected = ev.decode_session(
-        streams.session_event(
+        kit.session_event(
             "corrected",
             account_id="acc-1",
             studio_id="st-1",
@@ -140,7 +140,7 @@ def test_ended_takes_the_session_off_air_for_good_and_correction_has_no_chart_po
 
 
 def test_item_snapshot_becomes_item_rows() -> None:
-    raw = streams.items_event(
+    raw = kit.items_event(
         account_id="acc-1",
         studio_id="st-1",
         session_id=77,
@@ -193,7 +193,7 @@ def test_impossible_or_invalid_session_events_are_poison(raw: bytes, reason: str
 
 
 def test_end_before_start_is_poison() -> None:
-    raw = streams.session_event(
+    raw = kit.session_event(
         "ended",
         account_id="a",
         studio_id="s",
@@ -208,7 +208,7 @@ def test_end_before_start_is_poison() -> None:
 
 
 def test_negative_item_sales_are_poison() -> None:
-    raw = streams.items_event(
+    raw = kit.items_event(
         account_id="a", studio_id="s", session_id=1, observed_at=OBSERVED, items=[{"item_id": 1, "placed_sales": "-1"}]
     )
     with pytest.raises(PoisonMessage, match="negative amount"):
@@ -218,14 +218,14 @@ def test_negative_item_sales_are_poison() -> None:
 def test_commands_by_owner() -> None:
     issued = datetime(2026, 11, 3, 9, tzinfo=UTC)
     applied = ev.decode_command(
-        streams.adspend_command(
+        kit.adspend_command(
             "c-1", account_id="acc-1", studio_id="st-1", day=date(2026, 11, 2), amount="150000", issued_at=issued
         )
     )
     assert applied == ev.AdSpendEntry("c-1", issued, "acc-1", "st-1", date(2026, 11, 2), Decimal(150000), "IDR")
 
     rejected = ev.decode_command(
-        streams.adspend_command(
+        kit.adspend_command(
             "c-2", account_id="acc-1", studio_id="st-1", day=date(2026, 11, 2), amount="-5", issued_at=issued
         )
     )
@@ -233,18 +233,16 @@ def test_commands_by_owner() -> None:
     assert (rejected.command_id, rejected.kind) == ("c-2", "adspend.enter")
     assert "amount" in rejected.error
 
-    assert ev.decode_command(streams.foreign_command("c-3", issued_at=issued)) == ev.CommandIgnored(
+    assert ev.decode_command(kit.foreign_command("c-3", issued_at=issued)) == ev.CommandIgnored(
         "host.upsert", "commission"
     )
-    unknown = streams.command_event("c-4", {"kind": "teleport.start"}, issued_at=issued)
+    unknown = kit.command_event("c-4", {"kind": "teleport.start"}, issued_at=issued)
     assert ev.decode_command(unknown) == ev.CommandIgnored("teleport.start", "unknown")
 
     with pytest.raises(PoisonMessage):
         ev.decode_command(b"[]")
     no_id = _with(
-        streams.adspend_command(
-            "c-5", account_id="a", studio_id="s", day=date(2026, 1, 1), amount="1", issued_at=issued
-        ),
+        kit.adspend_command("c-5", account_id="a", studio_id="s", day=date(2026, 1, 1), amount="1", issued_at=issued),
         ("data", "command_id"),
         "",
     )
@@ -267,9 +265,7 @@ def test_decoder_picks_by_configured_topic() -> None:
 
 def test_error_texts_are_safe_for_postgres_and_kafka_headers() -> None:
     issued = datetime(2026, 11, 3, 9, tzinfo=UTC)
-    raw = streams.adspend_command(
-        "c-9", account_id="a", studio_id="s", day=date(2026, 11, 2), amount="1", issued_at=issued
-    )
+    raw = kit.adspend_command("c-9", account_id="a", studio_id="s", day=date(2026, 11, 2), amount="1", issued_at=issued)
     nasty = raw.replace(b'"kind":"adspend.enter"', b'"kind":"adspend.enter","x\\u0000":1')
     rejected = ev.decode_command(nasty)
     assert isinstance(rejected, ev.CommandRejected)

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from livestudio_runtime.migrations import migrate
-from tests.deploy.testkit import DEPLOY, GRAFANA_DIR, REPO
+from tests.deploy.kit import DEPLOY, GRAFANA_DIR, REPO
 
 SCHEMAS = {"ingest": "services/ingest", "analytics": "services/analytics", "commission": "services/commission"}
 MACROS = {

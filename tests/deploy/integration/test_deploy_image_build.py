@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.testkit import REPO, SERVICES, ServiceSpec, copy_parts, parse_dockerfile, run_command, workspace
+from tests.deploy.kit import REPO, SERVICES, ServiceSpec, copy_parts, parse_dockerfile, run_command, workspace
 
 pytestmark = pytest.mark.slow
 SPECS = list(SERVICES.values())

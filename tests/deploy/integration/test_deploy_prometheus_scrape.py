@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaProducer
 from livestudio_devinfra.ports import free_port
 from livestudio_devinfra.stack import terminate
 from livestudio_runtime.secrets import CookieCipher
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     ALERTS_FILE,
     METRICS_DOC,
     SERVICES,
@@ -106,7 +106,7 @@ def _service_env(
         "ACCOUNT_TOPIC": f"deploy.account.{suffix}",
         "COMMISSION_TOPIC": f"deploy.commission.{suffix}",
     }
-    from tests.deploy.testkit import settings_env_vars
+    from tests.deploy.kit import settings_env_vars
 
     fields = settings_env_vars(spec)
     for key, value in topics.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.deploy.testkit import ALERTS_FILE, ALERTS_TEST_FILE, PROMETHEUS_DIR
+from tests.deploy.kit import ALERTS_FILE, ALERTS_TEST_FILE, PROMETHEUS_DIR
 
 
 def _promtool(promtool: str, *args: str) -> str:

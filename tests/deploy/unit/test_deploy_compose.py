@@ -14,7 +14,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from livestudio_schemas.topics import Topic
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     APP_SERVICES,
     DEPLOY,
     PROMETHEUS_DIR,

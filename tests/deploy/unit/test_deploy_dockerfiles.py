@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     REPO,
     SERVICES,
     ServiceSpec,

@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     APP_SERVICES,
     DEPLOY,
     K8S_BASE,

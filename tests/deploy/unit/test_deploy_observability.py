@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     ALERTS_FILE,
     ALERTS_TEST_FILE,
     GRAFANA_DIR,
@@ -167,6 +167,18 @@ def test_dashboard_panels_cover_pipeline_health_and_business() -> None:
     business = json.loads((GRAFANA_DIR / "dashboards/business.json").read_text())
     sql = " ".join(t.get("rawSql", "") for p in dashboard_panels(business) for t in p.get("targets", []))
     assert "analytics.daily_account" in sql and "commission.attributions" in sql and "on_air" in sql
+
+
+def test_business_board_shows_unknown_as_unknown() -> None:
+    """A range without figures is unknown, never 0: no panel's SQL turns a NULL into a number, and the stat panels
+    say "unknown" where a value is missing."""
+    business = json.loads((GRAFANA_DIR / "dashboards/business.json").read_text())
+    for panel in dashboard_panels(business):
+        for target in panel.get("targets", []):
+            sql = target.get("rawSql", "")
+            assert not re.search(r"coalesce\([^()]*(\([^()]*\))?[^()]*,\s*0(\.0*)?\s*\)", sql, re.I), panel["title"]
+        if panel["type"] == "stat":
+            assert panel["fieldConfig"]["defaults"].get("noValue") == "unknown", panel["title"]
 
 
 # --- metrics used, documented, defined ---------------------------------------------------------------------

@@ -25,7 +25,7 @@ from livestudio_devinfra.mailsink import MailSink
 from livestudio_gateway.auth import JwtKeys, mint_token
 from livestudio_gateway.identity.admin import add_user
 from livestudio_gateway.main import create_app
-from tests.gateway import seed as seed_module
+from tests.gateway import kit as gateway_kit
 from tests.gateway.conftest import JWT_SECRET, bearer, gateway_settings
 
 Client = AsyncTestClient[Litestar]
@@ -35,7 +35,7 @@ OWNER_A, OWNER_B = "owner@a.example", "owner@b.example"
 
 @pytest.fixture(scope="module")
 async def identity_db(pg_dsn: str) -> AsyncIterator[str]:
-    async with seed_module.seeded_database(pg_dsn, "gwid") as dsn:
+    async with gateway_kit.seeded_database(pg_dsn, "gwid") as dsn:
         yield dsn
 
 

@@ -18,11 +18,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from livestudio_gateway.main import create_app
-from tests.gateway import seed as seed_module
+from tests.gateway import kit as gateway_kit
 from tests.gateway.conftest import TokenFactory, bearer, gateway_settings
 
 Client = AsyncTestClient[Litestar]
-TZ = seed_module.JAKARTA
+TZ = gateway_kit.JAKARTA
 AT = datetime(2030, 3, 10, 14, 0, tzinfo=TZ)
 TODAY = AT.date()
 YESTERDAY = TODAY - timedelta(days=1)
@@ -88,7 +88,7 @@ SCHEDULE = [
 
 @pytest.fixture(scope="module")
 async def client(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Client]:
-    async with seed_module.seeded_database(pg_dsn, "gwnow") as dsn:
+    async with gateway_kit.seeded_database(pg_dsn, "gwnow") as dsn:
         conn = await asyncpg.connect(dsn)
         try:
             columns = list(SESSIONS[0])

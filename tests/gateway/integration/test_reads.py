@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from livestudio_gateway.analytics import divide, per_hour
 from tests.gateway.conftest import TokenFactory, bearer
-from tests.gateway.seed import SECRET_COOKIE, Seed
+from tests.gateway.kit import SECRET_COOKIE, Seed
 
 Client = AsyncTestClient[Litestar]
 

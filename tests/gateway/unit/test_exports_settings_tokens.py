@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -91,19 +92,42 @@ def test_token_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     assert tokens.main(["--role", "owner", "--sub", "demo"]) == 2
 
 
-def test_positional_structs_follow_the_query_columns() -> None:
-    """Structs built with `Struct(*row)` must list their fields in the SELECT order of their query."""
+def test_rows_become_structs_by_name() -> None:
+    """Structs are built from rows by column name: they refuse positions, and each nested row list names exactly
+    the struct's fields (their order does not matter)."""
     import re
+
+    import pytest
 
     from livestudio_gateway import models, repository
 
     session_cols = re.findall(r"s\.(\w+)", repository._SESSION_COLUMNS)
-    assert session_cols == list(models.SessionSummary.__struct_fields__)
+    assert set(session_cols) == set(models.SessionSummary.__struct_fields__)
     statement_cols = [c.split(" AS ")[-1].split("::")[0].strip() for c in repository._STATEMENT_COLUMNS.split(",")]
-    assert statement_cols == list(models.Statement.__struct_fields__)
-    detail = repository._SESSION_DETAIL
-    timeline = re.search(r"ROW\((t\..*?)\)\s+FROM analytics.session_timeline", detail, re.S)
-    products = re.search(r"ROW\((i\..*?)\)\s+FROM analytics.session_items", detail, re.S)
-    assert timeline is not None and products is not None
-    assert re.findall(r"t\.(\w+)", timeline.group(1)) == list(models.TimelinePoint.__struct_fields__)
-    assert re.findall(r"i\.(\w+)", products.group(1)) == list(models.SessionProduct.__struct_fields__)
+    assert set(statement_cols) == set(models.Statement.__struct_fields__)
+    for fields, struct in (
+        (repository.TIMELINE_ROW, models.TimelinePoint),
+        (repository.PRODUCT_ROW, models.SessionProduct),
+        (repository.HOST_ROW, models.SessionHost),
+    ):
+        assert sorted(name for name, _ in fields) == sorted(struct.__struct_fields__)
+    with pytest.raises(TypeError):
+        models.TimelinePoint(None, None, None, None, None, None, None)  # type: ignore[misc, arg-type]
+
+
+def test_named_binds_number_in_order_and_take_values_by_name() -> None:
+    import pytest
+
+    from livestudio_gateway.repository import SESSION_LIST_SQL, Named
+
+    query = Named.compile("SELECT :b::text, :a::int WHERE x = :b AND y::text = 'y'")
+    assert query.sql == "SELECT $1::text, $2::int WHERE x = $1 AND y::text = 'y'"
+    assert query.args(a=2, b="one") == ("one", 2)
+    with pytest.raises(TypeError):
+        query.args(a=2)
+    with pytest.raises(TypeError):
+        query.args(a=2, b="one", c=3)
+    for compiled in SESSION_LIST_SQL.values():
+        numbers = sorted({int(n) for n in re.findall(r"\$(\d+)", compiled.sql)})
+        assert numbers == list(range(1, len(compiled.names) + 1))
+        assert not re.search(r"(?<![:\w]):[a-z_]", compiled.sql)

@@ -30,7 +30,7 @@ from livestudio_schemas.commands import (
     QrLoginStart,
 )
 from shopee_client.simulator import RunningSimulator, SimulatorConfig, run_simulator
-from tests.ingest.testkit import (
+from tests.ingest.kit import (
     EventCollector,
     IngestTopics,
     command_event,

@@ -16,7 +16,7 @@ import pytest
 from livestudio_devinfra.kafka import EmbeddedKafka
 from livestudio_schemas.commands import AccountConnect
 from shopee_client.simulator import FaultConfig, SimulatorConfig, run_simulator_process
-from tests.ingest.testkit import (
+from tests.ingest.kit import (
     EventCollector,
     IngestProcess,
     IngestTopics,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from livestudio_schemas.commands import AccountConnect
 from shopee_client.simulator import SimulatorConfig, run_simulator_process
-from tests.ingest.testkit import (
+from tests.ingest.kit import (
     EventCollector,
     IngestTopics,
     base_env,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from livestudio_schemas.commands import AccountConnect
 from shopee_client.simulator import RunningSimulator, SimulatorConfig, run_simulator_process
-from tests.ingest.testkit import (
+from tests.ingest.kit import (
     IngestProcess,
     IngestTopics,
     base_env,

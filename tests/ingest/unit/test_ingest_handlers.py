@@ -11,7 +11,7 @@ from aiokafka.structs import ConsumerRecord
 from livestudio_ingest.handlers import InvalidCommand, decode_command
 from livestudio_runtime.exactly_once import PoisonMessage
 from livestudio_schemas.commands import AccountPause, Command, HostUpsert
-from tests.ingest.testkit import command_event
+from tests.ingest.kit import command_event
 
 
 def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:

@@ -29,3 +29,27 @@ async def test_collects_on_a_timer_only_and_restores_the_collector() -> None:
         assert gc.isenabled()
     finally:
         gc.callbacks.remove(on_gc)
+
+
+async def test_every_service_app_runs_inside_the_policy() -> None:
+    from litestar.testing import AsyncTestClient
+
+    from livestudio_runtime.app import create_service_app
+    from livestudio_runtime.health import Health
+
+    app = create_service_app(service="gc-test", health=Health("gc-test"), gc_interval_s=0.2)
+    assert gc.isenabled()
+    async with AsyncTestClient(app):
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_no_service_has_a_gc_policy_of_its_own() -> None:
+    """One policy, in the runtime: no service (or the gateway's server) tunes the collector itself."""
+    import re
+    from pathlib import Path
+
+    services = Path(__file__).resolve().parents[3] / "services"
+    tuning = re.compile(r"\bgc\.(set_threshold|disable|enable|freeze|collect)\b|^import gc$", re.M)
+    offenders = [str(p) for p in services.glob("*/src/**/*.py") if tuning.search(p.read_text())]
+    assert not offenders

@@ -11,7 +11,7 @@ import pytest
 from shopee_client import AccountContext, ShopeeClient
 from shopee_client.client.urls import live_share_url, product_url, shop_url
 from shopee_client.models import QrState
-from tests.shopee_client.shopee_testkit import MockShopee
+from tests.shopee_client.kit import MockShopee
 
 pytestmark = pytest.mark.unit
 

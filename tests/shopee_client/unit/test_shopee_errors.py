@@ -23,7 +23,7 @@ from shopee_client import (
     ShopeeError,
     Transient,
 )
-from tests.shopee_client.shopee_testkit import COOKIE, MockShopee, fixture_bytes
+from tests.shopee_client.kit import COOKIE, MockShopee, fixture_bytes
 
 pytestmark = pytest.mark.unit
 

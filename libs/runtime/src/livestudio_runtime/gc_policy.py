@@ -1,11 +1,18 @@
-"""Garbage-collector policy for the batch consumers (analytics, commission).
+"""The garbage-collector policy of every service (one policy, applied by `livestudio_runtime.app`).
 
-CPython's cyclic collector runs on allocation counts. A consumer decoding a batch of 10,000 events keeps about a
-million young container objects (tuples, models, dicts) alive until the batch commits, and the collector walks
-them again and again: measured on the analytics decode path, about 40% of its CPU. That data is acyclic and
-freed by reference counting, so the allocation-driven collector is switched off while the consumer runs and a
-full collection runs on a timer instead, which still reclaims the few cycles (asyncio futures, tracebacks).
-Prometheus' default `python_gc_*` series show the collections.
+* Everything built before serving (modules, settings, the app: routes, signature models, schemas) is frozen out
+  of the collector (`freeze_startup_objects`, called by `app.serve` once the app is built), so no collection walks
+  it again.
+* While the app runs, allocation-driven collections are off and a full collection runs every
+  `ServiceSettings.gc_interval_s` (`timed_collection`, the first lifespan of `app.create_service_app`).
+
+CPython's cyclic collector runs on allocation counts. A consumer decoding a batch keeps many young container
+objects (tuples, models, dicts) alive until the batch commits and the collector walks them again and again (the
+analytics README has the measured cost); a poller allocating per poll triggers it hundreds of times a second. That
+data is acyclic and freed by reference counting; the timer still reclaims the few cycles (asyncio futures,
+tracebacks). A gateway request leaves next to no cyclic garbage behind (CONTRIBUTING has the dated figure), so
+for the gateway the timer's collections are short. Prometheus' default `python_gc_*` series show the
+collections.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from livestudio_runtime.tasks import cancel_and_wait
 log = structlog.get_logger(__name__)
 
 SLOW_COLLECTION_S = 0.5
+GC_INTERVAL_S = 30.0
+"""Default period of the full collection (`ServiceSettings.gc_interval_s`)."""
 
 
 def freeze_startup_objects() -> None:

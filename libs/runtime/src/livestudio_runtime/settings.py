@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from livestudio_runtime.gc_policy import GC_INTERVAL_S
+
 
 class ServiceSettings(BaseSettings):
     """Common settings; e.g. ANALYTICS_KAFKA_BOOTSTRAP, ANALYTICS_DATABASE_URL for the analytics service."""
@@ -29,6 +31,9 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = Field(default=1, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
     shutdown_timeout_s: float = Field(default=20.0, gt=0)
+    gc_interval_s: float = Field(
+        default=GC_INTERVAL_S, gt=0, description="period of the full garbage collection (allocation-driven GC is off)"
+    )
     kafka_fetch_max_wait_ms: int = Field(default=50, ge=0)
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
     kafka_heartbeat_interval_ms: int = Field(default=1_000, ge=50)

@@ -48,6 +48,7 @@ def create_app(settings: AlertsSettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[run_service],
+        gc_interval_s=settings.gc_interval_s,
         state={"alerts": service},
         logging_config=None,  # keep the structlog JSON set up by configure_logging
     )

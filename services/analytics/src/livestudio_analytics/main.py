@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -25,7 +25,6 @@ from livestudio_analytics.settings import SCHEMA, SERVICE, AnalyticsSettings
 from livestudio_runtime.app import create_service_app, serve
 from livestudio_runtime.db import create_pool, postgres_check
 from livestudio_runtime.exactly_once import ExactlyOnceConsumer
-from livestudio_runtime.gc_policy import freeze_startup_objects, timed_collection
 from livestudio_runtime.health import Health
 from livestudio_runtime.kafka import ensure_topics, kafka_check, public_topics
 from livestudio_runtime.logging import configure_logging
@@ -155,9 +154,6 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
         finally:
             await eo.stop()
 
-    def garbage_collection(app: Litestar) -> AbstractAsyncContextManager[None]:
-        return timed_collection(settings.gc_interval_s)
-
     @asynccontextmanager
     async def gauges(app: Litestar) -> AsyncIterator[None]:
         task = asyncio.create_task(_refresh_gauges(app.state.pool, settings.gauge_refresh_s), name="gauges")
@@ -169,7 +165,8 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
     return create_service_app(
         service=SERVICE,
         health=health,
-        lifespans=[garbage_collection, database, topics, running_lock, consumer, gauges],
+        lifespans=[database, topics, running_lock, consumer, gauges],
+        gc_interval_s=settings.gc_interval_s,
         state={"settings": settings},
         logging_config=None,  # keep the structlog JSON set up by configure_logging (Litestar's default replaces it)
     )
@@ -186,7 +183,6 @@ def run(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"usage: livestudio-analytics [serve|rebuild [--wait SECONDS]] (got {args[0]!r})")
     settings = AnalyticsSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
-    freeze_startup_objects()
     serve(
         create_app(settings),
         host=settings.http_host,

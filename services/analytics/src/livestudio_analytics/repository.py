@@ -3,8 +3,9 @@
 * `merge_*`: a collapsed batch is COPYed (binary) into a per-connection staging temp table and merges into
   the stored rows with the same last-writer-wins rule as `lww` (the upsert is generated from the `TableSpec`,
   so Python and SQL agree). Staging is typed for a cheap COPY, not like the table: asyncpg's binary encoders
-  cost the consumer ~1.2 µs of CPU per decimal and ~0.56 µs per timestamp, so decimals are staged as their text
-  (~0.2 µs) and timestamps as microseconds since the epoch (~0.15 µs), both converted back in the merge.
+  of decimals and timestamps cost the consumer more CPU than their text and an integer, so decimals are staged as
+  their text and timestamps as microseconds since the epoch, both converted back in the merge (the measured costs
+  are in the analytics README, "Staging types").
 * `recompute_days`: the daily rollups of the (account, day) keys a batch touched are recomputed from
   `sessions` (and `ad_spend`), then the touched (studio, day) rows from `daily_account`. Exact, idempotent,
   and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks on the
@@ -124,10 +125,11 @@ def _merge_sql(spec: TableSpec, old: Sequence[str], new: Sequence[str]) -> str:
     types = {c.name: c.pg_type for c in values} | dict.fromkeys(spec.maxima, "timestamptz")
     # Before and after come back as separate rows (tagged), not joined: a join of two CTEs has no statistics
     # and may be planned as a quadratic nested loop.
-    nulls_old = [f"NULL::{types[c]}" for c in old]
-    nulls_new = [f"NULL::{types[c]}" for c in new]
-    old_cols = ", ".join(["false AS after", *(f"t.{k}" for k in keys), *nulls_new, *(f"t.{c}" for c in old)])
-    returning = ", ".join(["true AS after", *(f"t.{k}" for k in keys), *(f"t.{c}" for c in new), *nulls_old])
+    # Every column is named (`new_<c>` after the merge, `old_<c>` before it): callers read the rows by name.
+    nulls_old = [f"NULL::{types[c]} AS old_{c}" for c in old]
+    nulls_new = [f"NULL::{types[c]} AS new_{c}" for c in new]
+    old_cols = ", ".join(["false AS after", *(f"t.{k}" for k in keys), *nulls_new, *(f"t.{c} AS old_{c}" for c in old)])
+    returning = ", ".join(["true AS after", *(f"t.{k}" for k in keys), *(f"t.{c} AS new_{c}" for c in new), *nulls_old])
     columns = ", ".join([*keys, *(c.name for c in values), "field_observed_at", *spec.maxima])
     set_list = ",\n        ".join(sets)
     select = ", ".join([*keys, *(c.name for c in values), f"ARRAY[{', '.join(ts_names)}]::timestamptz[]", *spec.maxima])
@@ -232,10 +234,10 @@ async def merge_sessions(conn: DbConnection, staged: StagedBatch) -> list[Merged
     after: list[tuple[str, int, date]] = []
     await _stage_rows(conn, SESSIONS, staged.sessions)
     for r in await conn.fetch(_MERGE_SESSIONS):
-        if r[0]:
-            after.append((r[1], r[2], r[3]))
+        if r["after"]:
+            after.append((r["account_id"], r["session_id"], r["new_local_day"]))
         else:
-            before[(r[1], r[2])] = (r[4], r[5])
+            before[(r["account_id"], r["session_id"])] = (r["old_local_day"], r["old_observed_at"])
     out: list[MergedSession] = []
     for account_id, session_id, day in after:
         old_day, old_observed_at = before.get((account_id, session_id), (None, None))
@@ -256,8 +258,8 @@ async def merge_items(conn: DbConnection, staged: StagedBatch) -> dict[tuple[str
     prior: dict[tuple[str, int, int], datetime | None] = dict.fromkeys(staged.item_keys)
     await _stage_rows(conn, ITEMS, staged.items)
     for r in await conn.fetch(_MERGE_ITEMS):
-        if not r[0]:
-            prior[(r[1], r[2], r[3])] = r[4]
+        if not r["after"]:
+            prior[(r["account_id"], r["session_id"], r["item_id"])] = r["old_observed_at"]
     return prior
 
 
@@ -432,7 +434,7 @@ async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]
     accounts, days = _sorted_pairs(account_days)
     await conn.execute(_LOCK_KEYS, "analytics.daily_account", accounts, days)
     rows = await conn.fetch(_RECOMPUTE_ACCOUNT_DAYS, accounts, days)
-    studio_days = {(r[0], r[1]) for r in rows}
+    studio_days = {(r["studio_id"], r["day"]) for r in rows}
     if not studio_days:
         return 0
     studios, sdays = _sorted_pairs(studio_days)
@@ -449,8 +451,8 @@ async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], S
     async with conn.transaction():
         await begin_batch(conn)
         await _stage_rows(conn, SESSIONS, copy_records(SESSIONS, sessions))
-        lines = [r[0] for r in await conn.fetch("EXPLAIN " + _MERGE_SESSIONS)]
-        lines += [r[0] for r in await conn.fetch("EXPLAIN " + _RECOMPUTE_ACCOUNT_DAYS, accounts, local_days)]
+        lines = [r["QUERY PLAN"] for r in await conn.fetch("EXPLAIN " + _MERGE_SESSIONS)]
+        lines += [r["QUERY PLAN"] for r in await conn.fetch("EXPLAIN " + _RECOMPUTE_ACCOUNT_DAYS, accounts, local_days)]
     return "\n".join(lines)
 
 

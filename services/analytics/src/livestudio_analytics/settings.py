@@ -30,9 +30,6 @@ class AnalyticsSettings(ServiceSettings):
     )
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
-    gc_interval_s: float = Field(
-        default=30.0, gt=0, description="period of the full garbage collection (allocation-driven GC is off)"
-    )
     gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
 
     @property

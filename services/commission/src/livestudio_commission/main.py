@@ -47,6 +47,7 @@ def create_app(settings: CommissionSettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[run_service],
+        gc_interval_s=settings.gc_interval_s,
         state={"commission": service},
         logging_config=None,  # keep the structlog JSON set up by configure_logging
     )

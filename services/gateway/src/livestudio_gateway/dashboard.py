@@ -16,6 +16,7 @@ database): the dashboard's API types are generated from it (`livestudio_devinfra
 
 from __future__ import annotations
 
+import argparse
 import json
 import mimetypes
 import sys
@@ -110,7 +111,13 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] != ["openapi"]:
-        sys.exit("usage: python -m livestudio_gateway.dashboard openapi")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m livestudio_gateway.dashboard", description="The dashboard's API")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("openapi", help="print the OpenAPI document of create_app() (no server, no database)")
+    parser.parse_args(argv)
     sys.stdout.write(json.dumps(openapi_document(), indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

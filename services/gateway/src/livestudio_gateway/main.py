@@ -108,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[gateway.lifespan],
+        gc_interval_s=settings.gc_interval_s,
         route_handlers=[api_router(), identity_router(), *dashboard_routes()],
         state={"gateway": gateway},
         middleware=middleware,
@@ -124,7 +125,6 @@ def run() -> None:
     settings = GatewaySettings()  # type: ignore[call-arg]
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     app = create_app(settings)
-    server.tune_gc()
     config = server.uvicorn_config(app, settings)
     log.info("gateway_listening", host=settings.http_host, port=settings.http_port)
     # uvicorn re-raises the signal it stopped on once it has shut down; answer it with a clean exit status.

@@ -83,11 +83,9 @@ class _Plain:
 
 
 class _Out(_Plain, Struct, kw_only=True):
-    """Response structs: every field is always present (null when unknown)."""
-
-
-class _Row(_Plain, Struct):
-    """Response structs built positionally from database rows: field order = column order of the query."""
+    """Response structs: every field is always present (null when unknown). Those built from database rows also
+    say `kw_only=True` themselves (msgspec applies it to a class's own fields): they are built by column name
+    (`Struct(**record)`), never by position."""
 
 
 class _In(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -148,7 +146,7 @@ class HostList(_Out):
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
-class SessionSummary(_Row):
+class SessionSummary(_Out, kw_only=True):
     account_id: str
     session_id: int
     studio_id: str
@@ -204,7 +202,7 @@ class SessionDerived(_Out):
     gmv_per_streaming_hour: Money | None
 
 
-class TimelinePoint(_Row):
+class TimelinePoint(_Out, kw_only=True):
     minute: datetime
     viewers: int | None
     current_viewers: int | None
@@ -214,7 +212,7 @@ class TimelinePoint(_Row):
     confirmed_sales: Money | None
 
 
-class SessionProduct(_Row):
+class SessionProduct(_Out, kw_only=True):
     item_id: int
     title: str | None
     min_price: Money | None
@@ -230,7 +228,7 @@ class SessionProduct(_Row):
     observed_at: datetime | None
 
 
-class SessionHost(_Row):
+class SessionHost(_Out, kw_only=True):
     host_id: str | None
     name: str | None
     on_air_ms: int | None
@@ -386,7 +384,7 @@ class TodayComparison(_Out):
     items: list[StudioToday]
 
 
-class HostOnAir(_Row):
+class HostOnAir(_Out, kw_only=True):
     account_id: str
     studio_id: str
     host_id: str
@@ -472,7 +470,7 @@ class ShiftList(_Out):
     items: list[Shift]
 
 
-class ScheduleEntry(_Row):
+class ScheduleEntry(_Out, kw_only=True):
     entry_id: str
     studio_id: str
     host_id: str
@@ -493,7 +491,7 @@ class SchedulePage(_Out):
     next_cursor: str | None
 
 
-class CheckEvent(_Row):
+class CheckEvent(_Out, kw_only=True):
     check_id: str
     host_id: str
     studio_id: str
@@ -541,7 +539,7 @@ class PayRulePage(_Out):
     next_cursor: str | None
 
 
-class AdSpendDay(_Row):
+class AdSpendDay(_Out, kw_only=True):
     account_id: str
     studio_id: str
     day: date
@@ -558,7 +556,7 @@ class AdSpendPage(_Out):
 
 
 # --- commission -------------------------------------------------------------------------------------------
-class Statement(_Row):
+class Statement(_Out, kw_only=True):
     statement_id: str
     studio_id: str
     host_id: str
@@ -580,7 +578,7 @@ class StatementPage(_Out):
     next_cursor: str | None
 
 
-class StatementLine(_Row):
+class StatementLine(_Out, kw_only=True):
     line_id: str
     line_kind: str
     rule_id: str | None

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -27,6 +29,33 @@ from asyncpg import Record
 from livestudio_gateway.pagination import SESSION_SORTS, SortSpec
 
 Scope = Sequence[str] | None
+
+_BIND: Final = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A statement written with named binds (`:studio_id`), compiled once to asyncpg's `$n`: `args(**values)` puts
+    the values in the order of the numbers, so a bind is never matched to a value by counting."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def compile(cls, text: str) -> Named:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        return cls(_BIND.sub(number, text), tuple(names))
+
+    def args(self, **values: Any) -> tuple[Any, ...]:
+        if values.keys() != set(self.names):
+            raise TypeError(f"binds {sorted(self.names)}, given {sorted(values)}")
+        return tuple(values[name] for name in self.names)
 
 
 async def _keep_session(_: asyncpg.Connection) -> None:
@@ -147,63 +176,108 @@ _HOST_ATTRIBUTED = """EXISTS (
 _SQL_TYPES: Final = {"datetime": "timestamptz", "decimal": "numeric", "int": "bigint", "date": "date", "str": "text"}
 
 
-def _session_list_sql(spec: SortSpec) -> str:
+def _session_list_sql(spec: SortSpec) -> Named:
     col = f"s.{spec.column}"
     op = "<" if spec.descending else ">"
     direction = "DESC" if spec.descending else "ASC"
     typ = _SQL_TYPES[spec.kind]
     # NOT NULL keys keep the index's own order (a backward scan gives DESC NULLS FIRST)
     nulls = " NULLS LAST" if spec.nullable else ""
+    after = "(:after_account::text, :after_session::bigint)"
     if spec.nullable:
         # NULLs (unknown) sort last in both directions; the cursor says whether it stopped among them.
-        keyset = f"""(NOT $8::boolean
-       OR ($9::{typ} IS NOT NULL AND ({col} {op} $9::{typ}
-            OR ({col} = $9::{typ} AND (s.account_id, s.session_id) {op} ($10::text, $11::bigint))
+        keyset = f"""(NOT :has_after::boolean
+       OR (:after_value::{typ} IS NOT NULL AND ({col} {op} :after_value::{typ}
+            OR ({col} = :after_value::{typ} AND (s.account_id, s.session_id) {op} {after})
             OR {col} IS NULL))
-       OR ($9::{typ} IS NULL AND {col} IS NULL AND (s.account_id, s.session_id) {op} ($10::text, $11::bigint)))"""
+       OR (:after_value::{typ} IS NULL AND {col} IS NULL AND (s.account_id, s.session_id) {op} {after}))"""
     else:
-        keyset = f"(NOT $8::boolean OR ({col}, s.account_id, s.session_id) {op} ($9::{typ}, $10::text, $11::bigint))"
-    return f"""
+        keyset = f"""(NOT :has_after::boolean
+       OR ({col}, s.account_id, s.session_id) {op} (:after_value::{typ}, {after.strip("()")}))"""
+    return Named.compile(f"""
 SELECT {_SESSION_COLUMNS}
 FROM analytics.sessions s
-WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
-  AND ($12::text IS NULL OR s.studio_id = $12)
-  AND ($2::text IS NULL OR s.account_id = $2)
-  AND ($3::boolean IS NULL OR s.on_air = $3)
-  AND ($4::date IS NULL OR s.local_day >= $4)
-  AND ($5::date IS NULL OR s.local_day <= $5)
-  AND ($6::text IS NULL OR {_HOST_ATTRIBUTED.format(param="$6")})
+WHERE (:studios::text[] IS NULL OR s.studio_id = ANY(:studios::text[]))
+  AND (:studio::text IS NULL OR s.studio_id = :studio)
+  AND (:account_id::text IS NULL OR s.account_id = :account_id)
+  AND (:on_air::boolean IS NULL OR s.on_air = :on_air)
+  AND (:day_from::date IS NULL OR s.local_day >= :day_from)
+  AND (:day_to::date IS NULL OR s.local_day <= :day_to)
+  AND (:host_id::text IS NULL OR {_HOST_ATTRIBUTED.format(param=":host_id")})
   AND {keyset}
 ORDER BY {col} {direction}{nulls}, s.account_id {direction}, s.session_id {direction}
-LIMIT $7
-"""
+LIMIT :limit
+""")
 
 
 SESSION_LIST_SQL: Final = {name: _session_list_sql(spec) for name, spec in SESSION_SORTS.items()}
+
+# The rows of a session's timeline, products and hosts come back as arrays of anonymous rows (tuples): each is
+# built from one (field name, expression) list, and the handler names the values with the same list.
+TIMELINE_ROW: Final = tuple(
+    (name, f"t.{name}")
+    for name in (
+        "minute",
+        "viewers",
+        "current_viewers",
+        "placed_orders",
+        "confirmed_orders",
+        "placed_sales",
+        "confirmed_sales",
+    )
+)
+PRODUCT_ROW: Final = tuple(
+    (name, f"i.{name}")
+    for name in (
+        "item_id",
+        "title",
+        "min_price",
+        "max_price",
+        "product_clicks",
+        "add_to_cart",
+        "placed_orders",
+        "placed_items_sold",
+        "confirmed_orders",
+        "confirmed_items_sold",
+        "placed_sales",
+        "confirmed_sales",
+        "observed_at",
+    )
+)
+HOST_ROW: Final = (
+    ("host_id", "a.host_id"),
+    ("name", "h.name"),
+    ("on_air_ms", "sum(a.on_air_ms)::bigint"),
+    ("placed_orders", "sum(a.placed_orders)::bigint"),
+    ("placed_sales", "sum(a.placed_sales)"),
+    ("confirmed_orders", "sum(a.confirmed_orders)::bigint"),
+    ("confirmed_sales", "sum(a.confirmed_sales)"),
+)
+
+
+def _row(fields: tuple[tuple[str, str], ...]) -> str:
+    return f"ROW({', '.join(expression for _, expression in fields)})"
+
 
 _SESSION_DETAIL = f"""
 SELECT {_SESSION_COLUMNS}, s.comments, s.likes, s.shares, s.add_to_cart, s.product_clicks, s.buyers,
   s.placed_items_sold, s.confirmed_items_sold, s.paid_orders, s.paid_sales, s.conversion_rate,
   ARRAY(
-    SELECT ROW(t.minute, t.viewers, t.current_viewers, t.placed_orders, t.confirmed_orders, t.placed_sales,
-               t.confirmed_sales)
+    SELECT {_row(TIMELINE_ROW)}
     FROM analytics.session_timeline t
     WHERE t.account_id = $1 AND t.session_id = $2
     ORDER BY t.minute
     LIMIT 10000
   ) AS timeline,
   ARRAY(
-    SELECT ROW(i.item_id, i.title, i.min_price, i.max_price, i.product_clicks, i.add_to_cart, i.placed_orders,
-               i.placed_items_sold, i.confirmed_orders, i.confirmed_items_sold, i.placed_sales, i.confirmed_sales,
-               i.observed_at)
+    SELECT {_row(PRODUCT_ROW)}
     FROM analytics.session_items i
     WHERE i.account_id = $1 AND i.session_id = $2
     ORDER BY i.confirmed_sales DESC NULLS LAST, i.placed_sales DESC NULLS LAST, i.item_id
     LIMIT 1000
   ) AS products,
   ARRAY(
-    SELECT ROW(a.host_id, h.name, sum(a.on_air_ms)::bigint, sum(a.placed_orders)::bigint, sum(a.placed_sales),
-               sum(a.confirmed_orders)::bigint, sum(a.confirmed_sales))
+    SELECT {_row(HOST_ROW)}
     FROM commission.attributions a
     LEFT JOIN commission.hosts h ON h.host_id = a.host_id
     WHERE a.account_id = $1 AND a.session_id = $2 AND ($4::text IS NULL OR a.host_id = $4)
@@ -336,19 +410,19 @@ _STATEMENT_COLUMNS = """statement_id::text AS statement_id, studio_id, host_id, 
   status::text AS status, currency, total, revision::bigint AS revision, approved_by, approved_at, paid_by,
   paid_at, updated_at"""
 
-_STATEMENTS = f"""
+_STATEMENTS = Named.compile(f"""
 SELECT {_STATEMENT_COLUMNS}
 FROM commission.statements
-WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
-  AND ($10::text IS NULL OR studio_id = $10)
-  AND ($2::text IS NULL OR host_id = $2)
-  AND ($3::text IS NULL OR status::text = $3)
-  AND ($4::date IS NULL OR period_end >= $4)
-  AND ($5::date IS NULL OR period_start <= $5)
-  AND (NOT $6::boolean OR (period_start, statement_id::text) < ($7::date, $8::text))
+WHERE (:studios::text[] IS NULL OR studio_id = ANY(:studios::text[]))
+  AND (:studio::text IS NULL OR studio_id = :studio)
+  AND (:host_id::text IS NULL OR host_id = :host_id)
+  AND (:status::text IS NULL OR status::text = :status)
+  AND (:period_from::date IS NULL OR period_end >= :period_from)
+  AND (:period_to::date IS NULL OR period_start <= :period_to)
+  AND (NOT :has_after::boolean OR (period_start, statement_id::text) < (:after_start::date, :after_id::text))
 ORDER BY period_start DESC, statement_id::text DESC
-LIMIT $9
-"""
+LIMIT :limit
+""")
 
 _STATEMENT = f"""
 SELECT {_STATEMENT_COLUMNS}
@@ -594,9 +668,8 @@ class Repository:
     Queries take their turn in arrival order. asyncpg's pool hands a released connection to whichever task asks
     next, so under overload a request that was already waiting can lose it again and again (MagicStack/asyncpg#1247).
     A FIFO semaphore of the pool's size in front of it (asyncio's hands a released permit to the first waiter)
-    bounds that. `bench/gateway_latency.py` runs both at 100 closed-loop callers on a pool of 10 (2026-12-06):
-    session-list p99 253 ms without the turns against 45 ms with them, summary 54 against 19 ms, throughput within
-    noise. Uncontended, the turns cost a counter. `fair=False` queries the pool directly, for that comparison."""
+    bounds that; `bench/gateway_latency.py` measures both at saturation (figures: the gateway's README).
+    Uncontended, the turns cost a counter. `fair=False` queries the pool directly, for that comparison."""
 
     def __init__(self, pool: asyncpg.Pool, *, fair: bool = True) -> None:
         self.pool = pool
@@ -678,26 +751,30 @@ class Repository:
     ) -> list[Record]:
         value, after_account, after_session = after if after is not None else (None, None, None)
         studios, studio = _split_scope(scope)
+        query = SESSION_LIST_SQL[sort]
         return await self._fetch(
-            SESSION_LIST_SQL[sort],
-            studios,
-            account_id,
-            on_air,
-            day_from,
-            day_to,
-            host_id,
-            limit,
-            after is not None,
-            value,
-            after_account,
-            after_session,
-            studio,
+            query.sql,
+            *query.args(
+                studios=studios,
+                studio=studio,
+                account_id=account_id,
+                on_air=on_air,
+                day_from=day_from,
+                day_to=day_to,
+                host_id=host_id,
+                has_after=after is not None,
+                after_value=value,
+                after_account=after_account,
+                after_session=after_session,
+                limit=limit,
+            ),
         )
 
     async def session_detail(
         self, account_id: str, session_id: int, scope: Scope, host_id: str | None
     ) -> Record | None:
-        """The session with its timeline, products and hosts (arrays of rows, in the models' field order)."""
+        """The session with its timeline, products and hosts (arrays of rows: `TIMELINE_ROW`, `PRODUCT_ROW`,
+        `HOST_ROW` name their values)."""
         return await self._fetchrow(_SESSION_DETAIL, account_id, session_id, _scope(scope), host_id)
 
     async def on_air_sessions(self, scope: Scope, limit: int = 1000) -> list[Record]:
@@ -780,17 +857,19 @@ class Repository:
         after_start, after_id = after if after is not None else (None, None)
         studios, studio = _split_scope(scope)
         return await self._fetch(
-            _STATEMENTS,
-            studios,
-            host_id,
-            status,
-            period_from,
-            period_to,
-            after is not None,
-            after_start,
-            after_id,
-            limit,
-            studio,
+            _STATEMENTS.sql,
+            *_STATEMENTS.args(
+                studios=studios,
+                studio=studio,
+                host_id=host_id,
+                status=status,
+                period_from=period_from,
+                period_to=period_to,
+                has_after=after is not None,
+                after_start=after_start,
+                after_id=after_id,
+                limit=limit,
+            ),
         )
 
     async def statement(self, statement_id: str, scope: Scope, host_id: str | None) -> Record | None:

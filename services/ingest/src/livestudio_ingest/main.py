@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +12,6 @@ from litestar import Litestar
 from livestudio_ingest.service import IngestService
 from livestudio_ingest.settings import SERVICE, IngestSettings
 from livestudio_runtime.app import create_service_app, serve
-from livestudio_runtime.gc_policy import freeze_startup_objects
 from livestudio_runtime.health import Health
 from livestudio_runtime.logging import configure_logging
 
@@ -32,17 +30,10 @@ def create_app(settings: IngestSettings | None = None) -> Litestar:
         service=SERVICE,
         health=health,
         lifespans=[ingest_lifespan],
+        gc_interval_s=settings.gc_interval_s,
         state={"ingest": service, "settings": settings},
         logging_config=None,  # keep the redacting structlog JSON handler (Litestar's default would replace it)
     )
-
-
-def tune_gc() -> None:
-    """Every poll allocates many short-lived, acyclic objects (responses, models, events). With the default
-    generation-0 threshold (700 allocations) the cyclic collector runs hundreds of times per second and walks the
-    pollers' long-lived state again and again; collect rarely instead, and leave startup objects out of it."""
-    freeze_startup_objects()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def run() -> None:
@@ -50,7 +41,6 @@ def run() -> None:
     uvloop's socket and timer handling costs a fraction of asyncio's (less queueing before each answer is read)."""
     settings = IngestSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
-    tune_gc()
     serve(
         create_app(settings),
         host=settings.http_host,

@@ -8,7 +8,8 @@ outcome the owning service recorded. One module per area; this one assembles the
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, get_type_hints
 
 from litestar import Request, Router
 from litestar.datastructures import State
@@ -36,15 +37,26 @@ _QUERY_NAMES: dict[int, tuple[Any, frozenset[str]]] = {}
 handler (apps built and dropped, as tests do) never returns the names of a handler that is gone."""
 
 
-def _declared_query(handler: Any) -> frozenset[str]:
+def declared_query(handler: Any) -> frozenset[str]:
+    """The query names a route handler declares: its parameters annotated `Annotated[T, QueryParameter(...)]`
+    (by `QueryParameter(name=...)` when it renames one), read from the handler function's public `fn` and its
+    type hints, the way Litestar itself reads them."""
     cached = _QUERY_NAMES.get(id(handler))
     if cached is not None and cached[0] is handler:
         return cached[1]
-    declared = set()
-    for name, field in handler.parsed_fn_signature.parameters.items():
-        kwarg = field.kwarg_definition
-        if isinstance(kwarg, QueryParameter):
-            declared.add(kwarg.name or name)
+    fn = inspect.unwrap(handler.fn)
+    try:
+        hints = get_type_hints(fn, include_extras=True)
+    except NameError:
+        # Litestar's own handlers (OPTIONS, the OpenAPI routes) annotate with names their module imports only for
+        # type checking; they declare no query. The gateway's handlers resolve (tests/gateway/unit/test_query_names.py).
+        hints = {}
+    declared: set[str] = set()
+    for name, parameter in inspect.signature(fn).parameters.items():
+        kwargs = [m for m in getattr(hints.get(name), "__metadata__", ()) if isinstance(m, QueryParameter)]
+        if isinstance(parameter.default, QueryParameter):
+            kwargs.append(parameter.default)
+        declared.update(kwarg.name or name for kwarg in kwargs)
     names = frozenset(declared)
     _QUERY_NAMES[id(handler)] = (handler, names)
     return names
@@ -52,7 +64,7 @@ def _declared_query(handler: Any) -> frozenset[str]:
 
 async def reject_unknown_query(request: Request[Any, Any, State]) -> None:
     """A misspelt filter must not silently widen a query: unknown query parameters are a 400."""
-    unknown = set(request.query_params) - _declared_query(request.route_handler)
+    unknown = set(request.query_params) - declared_query(request.route_handler)
     if unknown:
         raise BadRequest(f"unknown query parameter(s): {', '.join(sorted(unknown))}", slug="unknown-parameter")
 

@@ -48,8 +48,8 @@ ApiRequest = Request[Principal, Any, State]
 """A request to `/api/v1`: `request.user` is the caller's `Principal`, set by `caller.CallerMiddleware`.
 
 Handlers take the request and unpack what they need with `caller()` / `gateway()` instead of declaring them as
-Litestar dependencies: resolving two dependencies cost about 17 µs of the ~80 µs the app spends on a request
-(measured in process on the analytics summary), the largest single item of the gateway's own overhead."""
+Litestar dependencies: resolving them was the largest single item of the gateway's own overhead
+(`bench/gateway_overhead.py`; figures in the gateway's README)."""
 
 
 def gateway(request: ApiRequest) -> Gateway:

@@ -133,7 +133,7 @@ async def hosts_on_air(
         await visible_account(gw, account_id, scope)
     when = _instant(at)
     rows = await gw.repo.hosts_on_air(scope, when, account_id)
-    return HostsOnAir(at=when, items=[HostOnAir(*r) for r in rows])
+    return HostsOnAir(at=when, items=[HostOnAir(**r) for r in rows])
 
 
 ROUTES = [today_against_yesterday, hosts_on_air]

@@ -40,7 +40,7 @@ from livestudio_schemas.commands import StatementApprove, StatementPay, Statemen
 
 
 def _statement(row: Any) -> Statement:
-    return Statement(*row)
+    return Statement(**row)
 
 
 async def _statement_rows(
@@ -143,7 +143,7 @@ async def get_statement(request: ApiRequest, statement_id: IdPath) -> StatementD
     principal, gw = caller(request)
     row = await _visible_statement(gw, principal, statement_id)
     lines = await gw.repo.statement_lines(statement_id)
-    return StatementDetail(statement=_statement(row), lines=[StatementLine(*r) for r in lines])
+    return StatementDetail(statement=_statement(row), lines=[StatementLine(**r) for r in lines])
 
 
 @get(

@@ -172,7 +172,7 @@ async def list_schedule(
     return SchedulePage(
         date_from=day_from,
         date_to=day_to,
-        items=[ScheduleEntry(*r) for r in rows[:limit]],
+        items=[ScheduleEntry(**r) for r in rows[:limit]],
         next_cursor=next_cursor,
     )
 
@@ -209,7 +209,7 @@ async def list_check_ins(
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = check_cursor(last["at"], last["check_id"])
-    return CheckEventPage(items=[CheckEvent(*r) for r in rows[:limit]], next_cursor=next_cursor)
+    return CheckEventPage(items=[CheckEvent(**r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 _DAY_RANK = {"all": 0, "weekday": 1, "weekend": 1, "holiday": 2}
@@ -319,7 +319,7 @@ async def list_ad_spend(
     return AdSpendPage(
         date_from=date_from,
         date_to=date_to,
-        items=[AdSpendDay(*r) for r in rows[:limit]],
+        items=[AdSpendDay(**r) for r in rows[:limit]],
         next_cursor=next_cursor,
     )
 

@@ -42,6 +42,7 @@ from livestudio_gateway.models import (
 )
 from livestudio_gateway.pagination import SESSION_SORTS, SessionSort, decode_session_cursor, session_cursor
 from livestudio_gateway.problems import BadRequest, NotFound
+from livestudio_gateway.repository import HOST_ROW, PRODUCT_ROW, TIMELINE_ROW
 
 
 # --- sessions -----------------------------------------------------------------------------------------------
@@ -96,10 +97,13 @@ async def list_sessions(
         last = rows[limit - 1]
         column = SESSION_SORTS[sort].column
         next_cursor = session_cursor(sort, last[column], last["account_id"], last["session_id"])
-    return SessionPage(items=[SessionSummary(*r) for r in rows[:limit]], next_cursor=next_cursor)
+    return SessionPage(items=[SessionSummary(**r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 _METRIC_FIELDS: Final = tuple(SessionMetrics.__struct_fields__)
+_TIMELINE: Final = tuple(name for name, _ in TIMELINE_ROW)
+_PRODUCT: Final = tuple(name for name, _ in PRODUCT_ROW)
+_HOST: Final = tuple(name for name, _ in HOST_ROW)
 
 
 @get(
@@ -134,9 +138,9 @@ async def get_session(
         observed_at=row["observed_at"],
         metrics=SessionMetrics(**{name: row[name] for name in _METRIC_FIELDS}),
         derived=analytics.session_derived(row),
-        timeline=[TimelinePoint(*r) for r in row["timeline"]],
-        products=[SessionProduct(*r) for r in row["products"]],
-        hosts=[SessionHost(*r) for r in row["hosts"]],
+        timeline=[TimelinePoint(**dict(zip(_TIMELINE, r, strict=True))) for r in row["timeline"]],
+        products=[SessionProduct(**dict(zip(_PRODUCT, r, strict=True))) for r in row["products"]],
+        hosts=[SessionHost(**dict(zip(_HOST, r, strict=True))) for r in row["hosts"]],
         settling=analytics.settling(row["on_air"], row["local_day"], row["timezone"], now()),
     )
 

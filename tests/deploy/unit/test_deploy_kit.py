@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.deploy.testkit import (
+from tests.deploy.kit import (
     interpolate,
     markdown_anchors,
     metric_inventory,
