@@ -174,6 +174,30 @@ function HostShares(props: { detail: Detail }) {
   );
 }
 
+/**
+ * uPlot's `tzDate` for a timezone without an Intl call per timestamp (uPlot's own builds a Date from a formatted
+ * string each time, the bulk of the chart's first draw on a slow phone): a Date whose local fields read as the
+ * wall clock in `timeZone`, the zone's offset looked up once per hour of the session.
+ */
+function wallClock(timeZone: string): (ts: number) => Date {
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric",
+  });
+  const shifts = new Map<number, number>();
+  return (ts: number) => {
+    const hour = Math.floor(ts / 3600);
+    let shift = shifts.get(hour);
+    if (shift === undefined) {
+      const at = new Date(hour * 3600 * 1000);
+      const part = (type: string) => Number(format.formatToParts(at).find((p) => p.type === type)?.value);
+      const wall = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"));
+      shift = wall - at.getTime() + at.getTimezoneOffset() * 60_000;
+      shifts.set(hour, shift);
+    }
+    return new Date(ts * 1000 + shift);
+  };
+}
+
 function Timeline(props: { detail: Detail }) {
   const box = useRef<HTMLDivElement>(null);
   const { timeline, timezone, currency } = props.detail;
@@ -182,6 +206,7 @@ function Timeline(props: { detail: Detail }) {
     const xs = timeline.map((p) => Date.parse(p.minute) / 1000);
     const viewers = timeline.map((p) => p.current_viewers ?? p.viewers ?? null);
     const gmv = timeline.map((p) => (p.placed_sales == null ? null : Number(p.placed_sales)));
+    const orders = timeline.map((p) => p.placed_orders ?? null);
     const width = () => box.current?.clientWidth ?? 320;
     let chart: uPlotType | null = null;
     let gone = false;
@@ -193,7 +218,7 @@ function Timeline(props: { detail: Detail }) {
         {
           width: width(),
           height: 220,
-          tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), timezone),
+          tzDate: wallClock(timezone),
           scales: { x: { time: true } },
           axes: [
             {
@@ -202,14 +227,16 @@ function Timeline(props: { detail: Detail }) {
             },
             { scale: "v", label: t("viewers"), size: 50 },
             { scale: "g", side: 1, label: t("gmv"), size: 70, grid: { show: false }, values: (_u, ticks) => ticks.map((v) => moneyCompact(v, currency)) },
+            { scale: "o", show: false }, // orders: read from the legend (their own scale would crowd a phone)
           ],
           series: [
             { value: (_u, v) => (v == null ? "—" : clock(new Date(v * 1000).toISOString(), timezone)) },
             { label: t("viewers"), scale: "v", stroke: "#2f6fdf", width: 2, value: (_u, v) => count(v) },
             { label: t("gmv"), scale: "g", stroke: "#c2410c", width: 2, value: (_u, v) => (v == null ? "—" : money(String(v), currency)) },
+            { label: t("orders"), scale: "o", stroke: "#0b6b3a", width: 2, dash: [6, 4], value: (_u, v) => count(v) },
           ],
         },
-        [xs, viewers, gmv],
+        [xs, viewers, gmv, orders],
         box.current,
       );
     });
