@@ -90,6 +90,16 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", "/api/v1/analytics/today?account_id=acc-b1", None, 404),
     ("GET", "/api/v1/hosts/on-air?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/hosts/on-air?account_id=acc-b1", None, 404),
+    ("GET", f"/api/v1/profit/summary?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/profit/summary?account_id=acc-b1&{RANGE}", None, 404),
+    ("GET", f"/api/v1/profit/daily?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/profit/daily?account_id=acc-b1&{RANGE}", None, 404),
+    ("GET", f"/api/v1/profit/accounts?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/profit/hosts?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/profit/hosts?host_id=host-b1&{RANGE}", None, 404),
+    ("GET", f"/api/v1/profit/sessions?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/profit/sessions?account_id=acc-b1&{RANGE}", None, 404),
+    ("GET", f"/api/v1/profit/export.csv?by=day&studio_id=studio-b&{RANGE}", None, 403),
     ("GET", "/api/v1/commission/statements?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/commission/statements?host_id=host-b1", None, 404),
     ("GET", "/api/v1/commission/statements.csv?studio_id=studio-b", None, 403),
@@ -185,6 +195,10 @@ async def test_lists_never_include_other_studios(client: Client, token: TokenFac
         f"/api/v1/analytics/top-products?{RANGE}",
         "/api/v1/analytics/today",
         "/api/v1/hosts/on-air",
+        f"/api/v1/profit/accounts?{RANGE}",
+        f"/api/v1/profit/hosts?{RANGE}",
+        f"/api/v1/profit/sessions?{RANGE}",
+        f"/api/v1/profit/export.csv?by=account&{RANGE}",
     ):
         response = await client.get(path, headers=bearer(manager))
         assert response.status_code == 200, (path, response.text)
@@ -241,6 +255,7 @@ async def test_host_role_is_limited_to_own_figures(client: Client, token: TokenF
         f"/api/v1/hosts/leaderboard?{RANGE}",
         "/api/v1/analytics/today",
         "/api/v1/hosts/on-air",
+        f"/api/v1/profit/summary?{RANGE}",
         "/api/v1/live",
         "/api/v1/accounts/qr-login/qr-a",
     ):

@@ -6,7 +6,20 @@ import asyncio
 import gc
 from typing import Any
 
+import pytest
+
 from livestudio_runtime.gc_policy import timed_collection
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Any:
+    """Each test starts with the collector on and leaves it as it was: services run in-process by other tests of
+    the same worker (inside their own policy) may have it off meanwhile."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
 
 
 async def test_collects_on_a_timer_only_and_restores_the_collector() -> None:
