@@ -10,6 +10,7 @@ import { type Studio, useStudios } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
 import { count, money, moneyCompact } from "../format";
 import { messages, t, uiLocale, useLang } from "../i18n";
+import { ProfitSection } from "./ProfitSection";
 
 type Figures = Schemas["Figures"];
 type Delta = Schemas["Delta"];
@@ -617,6 +618,7 @@ function AnalyticsBody(props: { studio: Studio; studios: Studio[]; onStudio: (id
             <h2 id="products-h">{m("topProducts")}</h2>
             <ProductsTable data={data.value.products} currency={currency} />
           </section>
+          <ProfitSection studio={props.studio} from={range.from} to={range.to} />
         </div>
       )}
     </>

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -287,4 +288,42 @@ def test_analytics_in_indonesian_fits_a_phone(browser: Browser, studio: Studio) 
     expect(page.get_by_role("button", name="30 hari")).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_role("heading", name="Per akun")).to_be_visible()
     _shoot(page, "analytics-id")
+    page.context.close()
+
+
+def _rp_up(value: str) -> str:
+    """Like `_rp`, rounding half up as Intl does (income has up to 5 decimal places)."""
+    whole = int(Decimal(value).quantize(Decimal(1), ROUND_HALF_UP))
+    return "Rp\u00a0" + f"{whole:,}".replace(",", ".")
+
+
+def test_profit_shows_the_commission_income_the_api_reports(browser: Browser, studio: Studio) -> None:
+    """Issue #21 on the dashboard: the week's affiliate income, ad spend, host pay and contribution, per account and
+    per host, as the profit API reports them; its CSV downloads."""
+    gw = studio.run.gateway
+    first, last = studio.day - timedelta(days=6), studio.day
+    week = _range(first, last)
+    wait_for(
+        "affiliate income for the seeded week",
+        lambda: Decimal(gw.get("/profit/summary", params=week)["profit"]["income"]["estimated"]) > 0,
+        timeout=180,
+    )
+    page = sign_in(browser, studio.base_url, OWNER, studio.password)
+    expect(page.get_by_role("heading", name="Live now")).to_be_visible(timeout=30_000)
+    page.goto(f"{studio.base_url}/analytics?{urlencode({'from': first.isoformat(), 'to': last.isoformat()})}")
+    section = page.get_by_test_id("profit")
+    expect(section.get_by_role("heading", name="Profit", exact=True)).to_be_visible(timeout=30_000)
+    profit = gw.get("/profit/summary", params=week)["profit"]
+    expect(section.get_by_test_id("profit-income")).to_have_text(_rp_up(profit["income"]["estimated"]))
+    expect(section.get_by_test_id("profit-contribution")).to_have_text(_rp_up(profit["contribution_estimated"]))
+    accounts = gw.get("/profit/accounts", params=week)["items"]
+    hosts = gw.get("/profit/hosts", params=week)["items"]
+    tables = section.locator("table")
+    expect(tables.nth(0).locator("tbody tr")).to_have_count(len(accounts))
+    expect(tables.nth(1).locator("tbody tr")).to_have_count(len(hosts))
+    with page.expect_download() as started:
+        section.get_by_role("button", name="CSV per account").click()
+    body = Path(started.value.path()).read_text()
+    assert len(body.strip().splitlines()) == len(accounts) + 1, body[:500]  # a header and a row per account
+    _shoot(page, "analytics-profit")
     page.context.close()
