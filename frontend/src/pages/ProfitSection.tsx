@@ -35,6 +35,8 @@ const m = messages({
     noAdSpend: "No ad spend typed in for this range",
     csv: "CSV per {by}",
     day: "day",
+    accountWord: "account",
+    hostWord: "host",
     session: "session",
     downloadFailed: "The download failed ({status}).",
     empty: "No commission, ad spend or host pay in this range.",
@@ -60,6 +62,8 @@ const m = messages({
     noAdSpend: "Belum ada biaya iklan untuk rentang ini",
     csv: "CSV per {by}",
     day: "hari",
+    accountWord: "akun",
+    hostWord: "host",
     session: "sesi",
     downloadFailed: "Unduhan gagal ({status}).",
     empty: "Tidak ada komisi, biaya iklan, atau gaji host di rentang ini.",
@@ -133,7 +137,7 @@ export function ProfitSection(props: { studio: Studio; from: string; to: string 
     const saved = await download(`/api/v1/profit/export.csv?${q}`, `profit-${by}-${from}-${to}.csv`);
     if (!saved.ok) setFailed(saved.status);
   };
-  const byLabel = { day: m("day"), account: m("account"), host: m("host"), session: m("session") };
+  const byLabel = { day: m("day"), account: m("accountWord"), host: m("hostWord"), session: m("session") };
 
   return (
     <section class="card profit" aria-labelledby="profit-h" data-testid="profit">
