@@ -46,7 +46,7 @@ from livestudio_gateway.state import Gateway
 
 
 # --- analytics ----------------------------------------------------------------------------------------------
-async def _figures_scope(
+async def figures_scope(
     principal: Principal, gw: Gateway, date_from: date, date_to: date, studio_id: str | None, account_id: str | None
 ) -> list[str] | None:
     """The studios a query of figures reads: not for hosts, a valid range, and either an account the caller sees
@@ -91,7 +91,7 @@ async def daily_series(
     account_id: AccountQ = None,
 ) -> DailySeries:
     principal, gw = caller(request)
-    scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
+    scope = await figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     if account_id is not None:
         rows = await gw.repo.daily_account(account_id, scope, date_from, date_to)
     else:
@@ -120,7 +120,7 @@ async def summary(
     account_id: AccountQ = None,
 ) -> Summary:
     principal, gw = caller(request)
-    scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
+    scope = await figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     prev_from, prev_to = analytics.previous_range(date_from, date_to)
     if account_id is not None:
         rows = await gw.repo.summary_account(account_id, scope, prev_from, date_from, date_to)
@@ -152,7 +152,7 @@ async def top_products(
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
 ) -> ProductRanking:
     principal, gw = caller(request)
-    scope = await _figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
+    scope = await figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     rows = await gw.repo.top_products(scope, account_id, date_from, date_to, by, limit)
     return ProductRanking(
         date_from=date_from,

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from litestar import Response, get
 from litestar.params import QueryParameter
 
-from livestudio_gateway import analytics, exports, profit
-from livestudio_gateway.auth import Principal, studio_filter
+from livestudio_gateway import exports, profit
+from livestudio_gateway.auth import Principal
 from livestudio_gateway.handlers.common import (
     READS,
     AccountQ,
@@ -25,11 +25,9 @@ from livestudio_gateway.handlers.common import (
     StudioQ,
     ToQ,
     caller,
-    not_host,
-    single_currency,
-    visible_account,
     visible_host,
 )
+from livestudio_gateway.handlers.insights import figures_scope
 from livestudio_gateway.models import (
     Profit,
     ProfitAccount,
@@ -57,13 +55,8 @@ async def _scope(
     account_id: str | None,
     host_id: str | None = None,
 ) -> list[str] | None:
-    not_host(principal)
-    analytics.check_range(date_from, date_to)
-    scope = studio_filter(principal, studio_id)
-    if account_id is not None:
-        await visible_account(gw, account_id, scope)
-    else:
-        await single_currency(gw, scope)
+    """The figures' scope (`insights.figures_scope`), and the host, when one is named, visible in it."""
+    scope = await figures_scope(principal, gw, date_from, date_to, studio_id, account_id)
     if host_id is not None:
         await visible_host(gw, host_id, scope)
     return scope
