@@ -68,6 +68,25 @@ CHECKS = (
     ("ck-3", "host-a2", "acc-a2", "in", _W + timedelta(days=1, hours=11, minutes=2)),
     ("ck-b1", "host-b1", "acc-b1", "in", _W),
 )
+ATTENDANCE = (
+    # entry, studio, host, account, local day, start, end, status, late, left early, correction (status, reason)
+    ("w1", "studio-a", "host-a1", "acc-a1", _W.date(), _W, _W + timedelta(hours=4), "late", 7, 0, None),
+    (
+        "w2",
+        "studio-a",
+        "host-a2",
+        "acc-a2",
+        date(2026, 11, 17),
+        _W + timedelta(days=1, hours=11),
+        _W + timedelta(days=1, hours=15),
+        "absent",
+        None,
+        None,
+        ("on_time", "checked in on paper"),
+    ),
+    ("w-b1", "studio-b", "host-b1", "acc-b1", _W.date(), _W, _W + timedelta(hours=4), "on_time", 0, 0, None),
+)
+"""Attendance records (issue #20): w1 computed late, w2 computed absent and corrected to on time."""
 PAY_RULES = (
     # rule_id, effective_from, effective_to, studio, account, role, kind, percent, amount, day_type
     ("studio-gmv-2pct", date(2026, 10, 1), None, "studio-a", None, None, "gmv_percent", Decimal("1.5"), None, "all"),
@@ -394,6 +413,16 @@ async def install(dsn: str) -> Seed:
             SHIFTS,
         )
         await conn.executemany("INSERT INTO commission.host_checks VALUES ($1, $2, $3, $4, $5)", CHECKS)
+        await conn.executemany(
+            """INSERT INTO commission.attendance (entry_id, studio_id, host_id, account_id, local_day, starts_at,
+                   ends_at, status, late_minutes, left_early_minutes, on_air_known, grace_minutes, computed_at,
+                   corrected_status, correction_reason, corrected_by, corrected_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, true, 5, $11, $12, $13, $14, $15)""",
+            [
+                (*a[:10], NOW, *(a[10] or (None, None)), "manager-1" if a[10] else None, NOW if a[10] else None)
+                for a in ATTENDANCE
+            ],
+        )
         await conn.executemany(
             """INSERT INTO commission.pay_rules (rule_id, effective_from, effective_to, studio_id, account_id, role,
                    rule_kind, percent, amount, day_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",

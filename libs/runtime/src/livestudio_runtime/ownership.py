@@ -35,6 +35,7 @@ from livestudio_schemas.commands import (
     AlertRuleUpsert,
     AlertSummarySet,
     AnyCommand,
+    AttendanceCorrect,
     CallerScope,
     HostCheckIn,
     HostCheckOut,
@@ -124,6 +125,8 @@ def references(c: AnyCommand) -> list[Ref]:
     if isinstance(c, HostCheckIn | HostCheckOut):
         # the host may not be known yet where commands arrive out of order (the gateway requires it)
         return [Ref("host", c.host_id, "optional"), Ref("account", c.account_id, "optional")]
+    if isinstance(c, AttendanceCorrect):
+        return [Ref("schedule entry", c.entry_id, "exists")]
     if isinstance(c, PayRuleUpsert):
         refs = [Ref("rule", c.rule_id, "create")]
         refs += [Ref("account", c.account_id, "optional")] if c.account_id else []

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from livestudio_schemas.envelope import event_type
 from livestudio_schemas.types import AwareDatetime, Money
@@ -54,6 +54,8 @@ Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$
 Region = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(\.[a-z]{2,3})?$")]
 Timezone = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
 Role = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+AttributionPolicy = Literal["schedule", "check_in_required"]
+AttendanceStatus = Literal["on_time", "late", "left_early", "absent"]
 
 
 class _Command(BaseModel):
@@ -124,6 +126,14 @@ class StudioUpsert(_Command):
     currency: Currency = "IDR"
     pay_period: Literal["monthly", "weekly"] = "monthly"
     holidays: list[Day] = Field(default_factory=list, max_length=400)
+    attendance_grace_minutes: int | None = Field(
+        default=None, ge=0, le=240, description="attendance: minutes late or early still on time (None: keep)"
+    )
+    attribution_policy: AttributionPolicy | None = Field(
+        default=None,
+        description="schedule: a scheduled window is on air without a check-in; check_in_required: a window "
+        "without a check-in goes to the unassigned bucket (None: keep); applies to windows starting from then on",
+    )
 
 
 class HostUpsert(_Command):
@@ -203,6 +213,33 @@ class HostCheckOut(_Command):
     account_id: Id
     at: Instant
     reason: Text | None = Field(default=None, description="why a manager corrects the time (required then)")
+
+
+class AttendanceCorrect(_Command):
+    """A manager's correction of a schedule entry's attendance, with a reason; recomputation never overwrites it.
+    `late` needs `late_minutes` > 0, `left_early` needs `left_early_minutes` > 0, `absent` carries no minutes."""
+
+    kind: Literal["schedule.attendance.correct"] = "schedule.attendance.correct"
+    entry_id: Id
+    studio_id: Id
+    status: AttendanceStatus
+    late_minutes: int | None = Field(default=None, ge=0, le=1440)
+    left_early_minutes: int | None = Field(default=None, ge=0, le=1440)
+    reason: Annotated[Text, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _minutes_fit_the_status(self) -> AttendanceCorrect:
+        if not self.reason.strip():
+            raise ValueError("a correction needs a reason")
+        if self.status == "absent" and (self.late_minutes is not None or self.left_early_minutes is not None):
+            raise ValueError("an absent host has no late or early minutes")
+        if self.status == "late" and not self.late_minutes:
+            raise ValueError("late needs late_minutes > 0")
+        if self.status == "left_early" and not self.left_early_minutes:
+            raise ValueError("left_early needs left_early_minutes > 0")
+        if self.status == "on_time" and (self.late_minutes or self.left_early_minutes):
+            raise ValueError("on time has no late or early minutes")
+        return self
 
 
 class PayTier(BaseModel):
@@ -331,6 +368,7 @@ AnyCommand = Annotated[
     | ScheduleEntryRemove
     | HostCheckIn
     | HostCheckOut
+    | AttendanceCorrect
     | PayRuleUpsert
     | PayRuleRemove
     | StatementApprove

@@ -18,6 +18,7 @@ from litestar.params import QueryParameter
 from livestudio_gateway.handlers import (
     accounts,
     alerts,
+    attendance,
     insights,
     live_now,
     pay,
@@ -78,6 +79,7 @@ def api_router() -> Router:
             *accounts.ROUTES,
             *roster.ROUTES,
             *roster_reads.ROUTES,
+            *attendance.ROUTES,
             *sessions.ROUTES,
             *insights.ROUTES,
             *live_now.ROUTES,
