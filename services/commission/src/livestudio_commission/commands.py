@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from livestudio_commission import metrics, sessions, statements
+from livestudio_commission import metrics, sessions, statements, targets
 from livestudio_commission import repository as repo
 from livestudio_commission.periods import period_of
 from livestudio_commission.roster import (
@@ -61,6 +61,8 @@ from livestudio_schemas.commands import (
     StatementPay,
     StatementVoid,
     StudioUpsert,
+    TargetRemove,
+    TargetSet,
     owner_of,
 )
 
@@ -79,6 +81,7 @@ REJECTIONS = (
     statements.StatementCommandError,
     ownership.NotFound,
     ownership.NotAllowed,
+    targets.TargetRejected,
 )
 
 
@@ -186,6 +189,8 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
         await statements.change_status(
             conn, c.statement_id, "void", actor=command.actor, at=command.issued_at, reason=c.reason
         )
+    elif isinstance(c, TargetSet | TargetRemove):
+        await targets.apply(conn, command, c)
     else:  # pragma: no cover - owned() admits only the kinds above
         raise CommandRejected(f"unsupported command {c.kind}")
 
