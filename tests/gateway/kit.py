@@ -102,6 +102,16 @@ AD_SPEND = (
     ("acc-b1", date(2026, 11, 16), "studio-b", Decimal("9000.00"), "IDR"),
 )
 
+TARGETS = (
+    # studio, month, scope, scope_id, amount (the month's progress comes from the seeded rollups and attributions)
+    ("studio-a", date(2026, 11, 1), "studio", "studio-a", Decimal("90000000")),
+    ("studio-a", date(2026, 11, 1), "account", "acc-a1", Decimal("5000000.50")),
+    ("studio-a", date(2026, 11, 1), "host", "host-a1", Decimal("2000000")),
+    ("studio-a", date(2026, 11, 1), "host", "host-a3", Decimal("1000000")),  # no attributed sales: unknown
+    ("studio-a", date(2026, 12, 1), "studio", "studio-a", Decimal("95000000")),
+    ("studio-b", date(2026, 11, 1), "studio", "studio-b", Decimal("50000000")),
+)
+
 STUDIOS = (
     ("studio-a", "Studio A", "Asia/Jakarta", "IDR", "monthly"),
     ("studio-b", "Studio B", "Asia/Jakarta", "IDR", "monthly"),
@@ -495,6 +505,11 @@ async def install(dsn: str) -> Seed:
             "INSERT INTO commission.command_results VALUES "
             "('cmd-rejected', 'statement.pay', 'rejected', 'statement is void', $1)",
             NOW,
+        )
+        await conn.executemany(
+            "INSERT INTO commission.targets (studio_id, month, scope, scope_id, amount, set_at, set_by, command_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, 'owner-1', $7)",
+            [(*t, NOW, f"cmd-target-{i}") for i, t in enumerate(TARGETS)],
         )
         await conn.execute("ANALYZE")
     finally:

@@ -1218,7 +1218,7 @@ export interface paths {
         get?: never;
         /**
          * Create or update an alert rule (command)
-         * @description Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in which the same situation is not notified twice.
+         * @description Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in which the same situation is not notified twice. `gmv_pace` (monthly GMV targets behind pace) needs `threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month.
          */
         put: operations["ApiV1StudiosStudioIdAlertsRulesRuleIdUpsertRule"];
         post?: never;
@@ -1361,6 +1361,66 @@ export interface paths {
          * @description A shift that schedule entries or pay rules name stays. Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it (then the command is `rejected` with the same reason).
          */
         delete: operations["ApiV1StudiosStudioIdShiftsShiftIdRemoveShift"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{studio_id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a monthly GMV target of the studio, an account or a host (command)
+         * @description Replaces the target of the same month and scope. The amount is in the studio's currency.
+         */
+        post: operations["ApiV1StudiosStudioIdTargetsSetTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{studio_id}/targets/{month}/{target_scope}/{scope_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a monthly GMV target (command)
+         * @description `target_scope` is studio, account or host; for the studio's own target `scope_id` is the studio's id.
+         */
+        delete: operations["ApiV1StudiosStudioIdTargetsMonthTargetScopeScopeIdRemoveTarget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Monthly GMV targets with progress, pace and projection
+         * @description Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is linear in the elapsed local days of the month (today's part included); pace = progress / expected; the projection extrapolates the month so far to its end.
+         */
+        get: operations["ApiV1TargetsListTargets"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1524,6 +1584,7 @@ export interface components {
             account_id: string | null;
             channel_ids: string[];
             dedup_minutes: number;
+            elapsed_percent: number | null;
             enabled: boolean;
             kind: string;
             minutes: number | null;
@@ -1542,10 +1603,11 @@ export interface components {
             channel_ids?: string[];
             /** @default 60 */
             dedup_minutes: number;
+            elapsed_percent?: number | null;
             /** @default true */
             enabled: boolean;
             /** @enum {string} */
-            kind: "account_unhealthy" | "shift_not_live" | "roas_below" | "data_stale";
+            kind: "account_unhealthy" | "shift_not_live" | "roas_below" | "data_stale" | "gmv_pace";
             minutes?: number | null;
             quiet_end?: string | null;
             quiet_start?: string | null;
@@ -2575,6 +2637,52 @@ export interface components {
             current: components["schemas"]["RangeFigures"];
             previous: components["schemas"]["RangeFigures"];
             studio_id: string | null;
+        };
+        /** Target */
+        Target: {
+            /** @description exact decimal string */
+            amount: string;
+            currency: string;
+            days_in_month: number;
+            /** @description local days of the month passed (today's part included) */
+            elapsed_days: string;
+            /** @description amount x elapsed days / days in the month */
+            expected: string;
+            month: string;
+            name: string | null;
+            /** @description progress / expected, 4 places (1 = on track) */
+            pace: string | null;
+            /** @description progress / amount x 100, 2 places */
+            percent: string | null;
+            /** @description confirmed GMV of the month so far; null = no figure yet */
+            progress: string | null;
+            /** @description month-end GMV at the current rate */
+            projection: string | null;
+            /** @enum {string} */
+            scope: "studio" | "account" | "host";
+            scope_id: string;
+            /** Format: date-time */
+            set_at: string;
+            set_by: string;
+            studio_id: string;
+        };
+        /** TargetBody */
+        TargetBody: {
+            /** @description confirmed GMV to reach, in the studio's currency (> 0) */
+            amount: string;
+            /** @description YYYY-MM, a month of the studio's calendar */
+            month: string;
+            /** @enum {string} */
+            scope: "studio" | "account" | "host";
+            /** @description the account or host (omit for the studio's own target) */
+            scope_id?: string | null;
+        };
+        /** TargetList */
+        TargetList: {
+            /** Format: date-time */
+            as_of: string;
+            items: components["schemas"]["Target"][];
+            month: string;
         };
         /** TimelinePoint */
         TimelinePoint: {
@@ -9723,6 +9831,264 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1StudiosStudioIdTargetsSetTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                studio_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetBody"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1StudiosStudioIdTargetsMonthTargetScopeScopeIdRemoveTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description YYYY-MM */
+                month: string;
+                scope_id: string;
+                studio_id: string;
+                /** @description what the target is of */
+                target_scope: "studio" | "account" | "host";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1TargetsListTargets: {
+        parameters: {
+            query: {
+                /** @description YYYY-MM (each studio's calendar) */
+                month: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetList"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,6 +20,7 @@ SCHEDULE = {"host_id": "host-a1", "account_id": "acc-a1", "shift_id": "pagi", "s
 RULE = {"rule_kind": "per_order", "amount": "700", "effective_from": "2026-11-01"}
 CONNECT = {"display_name": "New", "cookie": "SPC_EC=abc; SPC_ST=.def"}
 CORRECTION = {"status": "on_time", "reason": "checked in on paper"}
+TARGET = {"month": "2026-11", "amount": "50000.00"}
 ALERT_CHANNEL = {"name": "Hook", "kind": "webhook", "url": "https://example.test/hook", "secret": "s"}
 
 # (method, path, json body, expected status) as a manager of studio-a reaching for studio-b
@@ -127,6 +128,12 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("PUT", "/api/v1/studios/studio-a/alerts/rules/r1", {"kind": "account_unhealthy", "account_id": "acc-b1"}, 404),
     ("DELETE", "/api/v1/studios/studio-b/alerts/rules/r1", None, 403),
     ("PUT", "/api/v1/studios/studio-b/alerts/summary", {"local_time": "08:00:00"}, 403),
+    ("GET", "/api/v1/targets?month=2026-11&studio_id=studio-b", None, 403),
+    ("POST", "/api/v1/studios/studio-b/targets", {"month": "2026-11", "scope": "studio", "amount": "1"}, 403),
+    ("POST", "/api/v1/studios/studio-a/targets", {**TARGET, "scope": "host", "scope_id": "host-b1"}, 404),
+    ("POST", "/api/v1/studios/studio-a/targets", {**TARGET, "scope": "account", "scope_id": "acc-b1"}, 404),
+    ("DELETE", "/api/v1/studios/studio-b/targets/2026-11/studio/studio-b", None, 403),
+    ("DELETE", "/api/v1/studios/studio-a/targets/2026-11/host/host-b1", None, 404),
 ]
 
 # routes that name no studio-B resource: they only ever answer within the caller's own scope
@@ -156,6 +163,7 @@ def _template(path: str) -> str:
         (r"/channels/hook", "/channels/{channel_id}"),
         (r"/sessions/acc-b1/2001", "/sessions/{account_id}/{session_id}"),
         (r"/statements/st-b1-nov", "/statements/{statement_id}"),
+        (r"/targets/2026-11/[a-z]+/[a-z0-9-]+", "/targets/{month}/{target_scope}/{scope_id}"),
     ):
         path = re.sub(pattern, name, path)
     return path

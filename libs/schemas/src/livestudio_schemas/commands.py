@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -286,8 +286,39 @@ class StatementVoid(_Command):
     reason: Text | None = None
 
 
+# --- monthly GMV targets (owner: commission) ---------------------------------------------------------------
+MONTH_PATTERN: Final = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(min_length=7, max_length=7, pattern=MONTH_PATTERN, description="YYYY-MM, studio-local")]
+TargetScope = Literal["studio", "account", "host"]
+
+
+class _TargetKey(_Command):
+    studio_id: Id
+    month: Month
+    scope: TargetScope
+    scope_id: Id = Field(description="the studio's id (scope studio), the account's or the host's")
+
+    @model_validator(mode="after")
+    def _studio_scope_names_the_studio(self) -> Self:
+        if self.scope == "studio" and self.scope_id != self.studio_id:
+            raise ValueError("a studio target's scope_id is its studio_id")
+        return self
+
+
+class TargetSet(_TargetKey):
+    """A monthly confirmed-GMV target of a studio, one of its accounts or one of its hosts, in the studio's
+    currency; replaces the target of the same month and scope."""
+
+    kind: Literal["target.set"] = "target.set"
+    amount: Money = Field(gt=0, le=Decimal("1000000000000000"))
+
+
+class TargetRemove(_TargetKey):
+    kind: Literal["target.remove"] = "target.remove"
+
+
 # --- alerts (owner: alerts) -------------------------------------------------------------------------------
-AlertRuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale"]
+AlertRuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
 
 
 class AlertChannelUpsert(_Command):
@@ -329,7 +360,12 @@ class AlertRuleUpsert(_Command):
     channel_ids: list[Id] = Field(default_factory=list, max_length=20)
     account_id: Id | None = Field(default=None, description="only this account (None: every account)")
     minutes: int | None = Field(default=None, ge=1, le=1440, description="shift_not_live, data_stale: N minutes")
-    threshold: Decimal | None = Field(default=None, ge=0, le=1_000_000, description="roas_below: the ROAS floor")
+    threshold: Decimal | None = Field(
+        default=None, ge=0, le=1_000_000, description="roas_below: the ROAS floor; gmv_pace: the pace floor (0.8)"
+    )
+    elapsed_percent: int | None = Field(
+        default=None, ge=0, le=100, description="gmv_pace: judge a target once this % of its month has elapsed"
+    )
     dedup_minutes: int = Field(default=60, ge=0, le=10_080)
     quiet_start: time | None = None
     quiet_end: time | None = None
@@ -378,7 +414,9 @@ AnyCommand = Annotated[
     | AlertChannelRemove
     | AlertRuleUpsert
     | AlertRuleRemove
-    | AlertSummarySet,
+    | AlertSummarySet
+    | TargetSet
+    | TargetRemove,
     Field(discriminator="kind"),
 ]
 
@@ -391,6 +429,7 @@ OWNER_BY_PREFIX: dict[str, Owner] = {
     "schedule.": "commission",
     "rule.": "commission",
     "statement.": "commission",
+    "target.": "commission",
     "alert.": "alerts",
 }
 

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from livestudio_commission import attendance_records, metrics, sessions, statements
+from livestudio_commission import attendance_records, metrics, sessions, statements, targets
 from livestudio_commission import repository as repo
 from livestudio_commission.periods import period_of
 from livestudio_commission.roster import (
@@ -66,6 +66,8 @@ from livestudio_schemas.commands import (
     StatementPay,
     StatementVoid,
     StudioUpsert,
+    TargetRemove,
+    TargetSet,
     owner_of,
 )
 
@@ -85,6 +87,7 @@ REJECTIONS = (
     statements.StatementCommandError,
     ownership.NotFound,
     ownership.NotAllowed,
+    targets.TargetRejected,
 )
 
 
@@ -196,6 +199,8 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
         await statements.change_status(
             conn, c.statement_id, "void", actor=command.actor, at=command.issued_at, reason=c.reason
         )
+    elif isinstance(c, TargetSet | TargetRemove):
+        await targets.apply(conn, command, c)
     else:  # pragma: no cover - owned() admits only the kinds above
         raise CommandRejected(f"unsupported command {c.kind}")
 

@@ -1528,3 +1528,49 @@ async def replace_checkout_parts(
             *_CHECKOUT_FIGURES,
         ],
     )
+
+
+# --- monthly GMV targets (issue #20) ------------------------------------------------------------------------
+async def set_target(
+    conn: DbConnection,
+    key: tuple[str, date, str, str],
+    amount: Decimal,
+    *,
+    set_at: datetime,
+    set_by: str,
+    command_id: str,
+) -> bool:
+    """Store a target unless a newer command already set it; whether it was stored."""
+    stored = await conn.fetchval(
+        """
+        INSERT INTO targets (studio_id, month, scope, scope_id, amount, set_at, set_by, command_id, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+        ON CONFLICT (studio_id, month, scope, scope_id) DO UPDATE SET amount = EXCLUDED.amount,
+            set_at = EXCLUDED.set_at, set_by = EXCLUDED.set_by, command_id = EXCLUDED.command_id, updated_at = now()
+        WHERE targets.set_at <= EXCLUDED.set_at
+        RETURNING true
+        """,
+        *key,
+        amount,
+        set_at,
+        set_by,
+        command_id,
+    )
+    return bool(stored)
+
+
+async def target_set_at(conn: DbConnection, key: tuple[str, date, str, str]) -> datetime | None:
+    """When the target of `key` was set (None: there is none)."""
+    value: datetime | None = await conn.fetchval(
+        "SELECT set_at FROM targets WHERE studio_id = $1 AND month = $2 AND scope = $3 AND scope_id = $4", *key
+    )
+    return value
+
+
+async def delete_target(conn: DbConnection, key: tuple[str, date, str, str], *, issued_at: datetime) -> None:
+    """Remove the target of `key` unless a newer command set it again."""
+    await conn.execute(
+        "DELETE FROM targets WHERE studio_id = $1 AND month = $2 AND scope = $3 AND scope_id = $4 AND set_at <= $5",
+        *key,
+        issued_at,
+    )

@@ -907,3 +907,42 @@ class ProfitSessions(_Out):
     date_from: date
     date_to: date
     items: list[ProfitSession]
+
+
+# --- monthly GMV targets (issue #20) ---------------------------------------------------------------------------
+MonthText = Annotated[
+    str, Meta(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])\Z", description="YYYY-MM, a month of the studio's calendar")
+]
+TargetScope = Literal["studio", "account", "host"]
+
+
+class Target(_Out, kw_only=True):
+    studio_id: str
+    month: str
+    scope: TargetScope
+    scope_id: str
+    name: str | None
+    currency: str
+    amount: Money
+    progress: Annotated[Money | None, Meta(description="confirmed GMV of the month so far; null = no figure yet")]
+    percent: Annotated[Money | None, Meta(description="progress / amount x 100, 2 places")]
+    expected: Annotated[Money, Meta(description="amount x elapsed days / days in the month")]
+    pace: Annotated[Money | None, Meta(description="progress / expected, 4 places (1 = on track)")]
+    projection: Annotated[Money | None, Meta(description="month-end GMV at the current rate")]
+    elapsed_days: Annotated[Money, Meta(description="local days of the month passed (today's part included)")]
+    days_in_month: int
+    set_at: datetime
+    set_by: str
+
+
+class TargetList(_Out):
+    month: str
+    as_of: datetime
+    items: list[Target]
+
+
+class TargetBody(_In, kw_only=True):
+    month: MonthText
+    scope: TargetScope
+    scope_id: Annotated[Id | None, Meta(description="the account or host (omit for the studio's own target)")] = None
+    amount: Annotated[MoneyInput, Meta(description="confirmed GMV to reach, in the studio's currency (> 0)")]

@@ -27,6 +27,7 @@ from livestudio_gateway.handlers import (
     roster_reads,
     sessions,
     studios,
+    targets,
 )
 from livestudio_gateway.handlers.common import API_PREFIX
 from livestudio_gateway.problems import BadRequest
@@ -86,5 +87,6 @@ def api_router() -> Router:
             *pay.ROUTES,
             *profit.ROUTES,
             *alerts.ROUTES,
+            *targets.ROUTES,
         ],
     )
