@@ -44,9 +44,11 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import httpx
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 from livestudio_devinfra import demo, frontend
@@ -86,12 +88,11 @@ def sign_in(base: str, email: str, password: str) -> tuple[httpx.Cookies, str]:
     return r.cookies, r.json()["access_token"]
 
 
-@contextlib.contextmanager
-def signed_in_chromium(chrome: str, base: str, cookies: httpx.Cookies) -> Iterator[int]:
-    """A headless chromium with the session cookies in its jar (set over CDP), as a browser that signed in has;
-    yields its DevTools port for Lighthouse (which then runs with --disable-storage-reset)."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # chromium may still be writing
+def _chromium_with_cookies(chrome: str, base: str, cookies: httpx.Cookies, profile: str) -> tuple[Popen[bytes], int]:
+    """Starts chromium and puts the cookies in its jar over CDP. On this loaded machine the CDP handshake now and
+    then never completes: that chromium is stopped and a fresh one started (three tries)."""
+    for attempt in range(3):
+        port = free_port()
         proc = subprocess.Popen(
             [chrome, *CHROME_FLAGS.split(), f"--remote-debugging-port={port}", f"--user-data-dir={profile}"],
             stdout=subprocess.DEVNULL,
@@ -105,6 +106,23 @@ def signed_in_chromium(chrome: str, base: str, cookies: httpx.Cookies) -> Iterat
                     for c in cookies.jar
                 ]
                 browser.contexts[0].add_cookies(jar)  # type: ignore[arg-type]
+            return proc, port
+        except PlaywrightError:
+            proc.terminate()
+            proc.wait(10)
+            if attempt == 2:
+                raise
+            print("chromium's DevTools did not answer: starting another", flush=True)
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def signed_in_chromium(chrome: str, base: str, cookies: httpx.Cookies) -> Iterator[int]:
+    """A headless chromium with the session cookies in its jar (set over CDP), as a browser that signed in has;
+    yields its DevTools port for Lighthouse (which then runs with --disable-storage-reset)."""
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # chromium may still be writing
+        proc, port = _chromium_with_cookies(chrome, base, cookies, profile)
+        try:
             yield port
         finally:
             proc.terminate()
@@ -197,6 +215,24 @@ def hold_a_session_on_air(sim: str, span_s: float) -> None:
     start = min(start for start, end in sessions if start > now and end - start > span)
     at = start + timedelta(minutes=1)
     httpx.post(f"{sim}/__sim/clock", json={"speed": 0, "sim_now": at.isoformat()}, timeout=10).raise_for_status()
+
+
+def wait_until_on_air(base: str, token: str, timeout_s: float = 90.0) -> None:
+    """Until the read model has the held session on air (the ingest's next poll finds it), then a few seconds
+    for its events to settle: Lighthouse should load a page whose data is still, not watch a session start."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        on_air = httpx.get(
+            f"{base}/api/v1/sessions",
+            params={"on_air": "true", "limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()["items"]
+        if on_air:
+            time.sleep(5)
+            return
+        time.sleep(1)
+    print("no session came on air: the pages are measured without one", flush=True)
 
 
 def browser_freshness(
@@ -307,11 +343,12 @@ def main() -> int:
             # Lighthouse measures the page as a phone would run it; the stack shares this machine's cores, so
             # its own work (polls, events, SSE) is held still: a session on air, figures as of that moment.
             hold_a_session_on_air(sim, span_s=0)
+            wait_until_on_air(base, token)
         if args.runs:
             clock_note = "simulator running" if args.live_clock else "simulator's clock held, a session on air"
             print(f"{head}   (median of {args.runs}; {clock_note}; final screenshots in {SHOTS})", flush=True)
         for name, path in pages.items() if args.runs else ():
-            runs = []
+            runs: list[dict[str, Any]] = []
             for _ in range(args.runs):
                 cookies, _ = sign_in(base, owner, password)  # a refresh token works once: one session per run
                 with signed_in_chromium(args.chrome, base, cookies) as port:

@@ -46,6 +46,8 @@ const m = messages({
   },
 });
 
+const FIRST_PAINT_WAIT_MS = 1500;
+
 /** Reloads a read every `everyMs` (figures of the day and the roster change slowly; the feed carries the rest). */
 function usePolled<T>(load: () => Promise<T | undefined>, everyMs: number): T | undefined {
   const [value, setValue] = useState<T | undefined>(undefined);
@@ -120,10 +122,16 @@ function TodayCard(props: { today: Today; name: string | undefined; several: boo
 }
 
 /** On-air sessions by account from the SSE feed: its snapshot first, then one change per event. */
-function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received: Map<string, string>; connected: boolean } {
+function useLiveFeed(enabled: boolean): {
+  sessions: Map<string, Live>;
+  received: Map<string, string>;
+  connected: boolean;
+  snapshotted: boolean;
+} {
   const [sessions, setSessions] = useState(new Map<string, Live>());
   const [received, setReceived] = useState(new Map<string, string>());
   const [connected, setConnected] = useState(false);
+  const [snapshotted, setSnapshotted] = useState(false);
   useEffect(() => {
     if (!enabled) return;
     let source: EventSource | null = null;
@@ -135,6 +143,7 @@ function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received:
       source.addEventListener("snapshot", (event) => {
         const data = JSON.parse((event as MessageEvent<string>).data) as { sessions: Live[] };
         const now = new Date().toISOString();
+        setSnapshotted(true);
         setReceived((old) => {
           const next = new Map(old);
           for (const s of data.sessions) next.set(s.account_id, now);
@@ -171,7 +180,17 @@ function useLiveFeed(enabled: boolean): { sessions: Map<string, Live>; received:
       source?.close();
     };
   }, [enabled]);
-  return { sessions, received, connected };
+  return { sessions, received, connected, snapshotted };
+}
+
+/** True once `ms` have passed since the component mounted. */
+function useAfter(ms: number): boolean {
+  const [passed, setPassed] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setPassed(true), ms);
+    return () => clearTimeout(timer);
+  }, []);
+  return passed;
 }
 
 function SessionFigures(props: { s: Live | Session; currency: string }) {
@@ -268,9 +287,10 @@ function LiveNow() {
   const studios = useStudios();
   const [accounts, setAccounts] = useState<Load<Account[]>>({ state: "loading" });
   const [attempt, setAttempt] = useState(0);
-  const { sessions, received, connected } = useLiveFeed(true);
+  const { sessions, received, connected, snapshotted } = useLiveFeed(true);
   const today = usePolled(() => api.GET("/api/v1/analytics/today").then(({ data }) => data?.items), 60_000);
   const onAir = usePolled(() => api.GET("/api/v1/hosts/on-air").then(({ data }) => data?.items), 60_000);
+  const waited = useAfter(FIRST_PAINT_WAIT_MS);
   const hostsOf = (accountId: string) => onAir?.filter((h) => h.account_id === accountId);
   // accounts without a session today or yesterday are not listed: their cards show no comparison line
   const todayOf = (accountId: string) => today?.flatMap((s) => s.accounts).find((a) => a.account_id === accountId);
@@ -290,6 +310,11 @@ function LiveNow() {
     const timer = setInterval(load, 30_000); // polling health and new accounts; figures come over the feed
     return () => clearInterval(timer);
   }, [attempt]);
+  // The first paint of the cards waits (at most FIRST_PAINT_WAIT_MS) for what fills them (the feed's snapshot,
+  // today's figures, the hosts on air): cards growing or changing places as each arrives is a layout shift.
+  const settled = (snapshotted && today !== undefined && onAir !== undefined) || waited;
+  const shown = accounts.state === "ready" && settled;
+  const onAirFirst = (a: Account) => Number(sessions.get(a.account_id)?.on_air ?? a.on_air_session_id != null);
   return (
     <main id="main">
       <div class="page-head">
@@ -298,16 +323,17 @@ function LiveNow() {
           {connected ? t("liveConnected") : t("liveReconnecting")}
         </span>
       </div>
-      {today?.map((d) => (
-        <TodayCard key={d.studio_id} today={d} name={studios.get(d.studio_id)?.name} several={today.length > 1} />
-      ))}
-      {accounts.state === "loading" && <Loading />}
+      {shown &&
+        today?.map((d) => (
+          <TodayCard key={d.studio_id} today={d} name={studios.get(d.studio_id)?.name} several={today.length > 1} />
+        ))}
+      {(accounts.state === "loading" || (accounts.state === "ready" && !settled)) && <Loading />}
       {accounts.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}
-      {accounts.state === "ready" && accounts.value.length === 0 && <Empty text={t("empty")} />}
-      {accounts.state === "ready" && (
+      {shown && accounts.value.length === 0 && <Empty text={t("empty")} />}
+      {shown && (
         <div class="grid">
           {[...accounts.value]
-            .sort((a, b) => Number(sessions.get(b.account_id)?.on_air ?? false) - Number(sessions.get(a.account_id)?.on_air ?? false))
+            .sort((a, b) => onAirFirst(b) - onAirFirst(a))
             .map((a) => (
               <AccountCard
                 key={a.account_id}
