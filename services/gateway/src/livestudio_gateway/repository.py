@@ -285,6 +285,45 @@ PRODUCT_ORDERS: Final = {
 }
 _TOP_PRODUCTS_SQL: Final = {key: _TOP_PRODUCTS.format(order=expr) for key, expr in PRODUCT_ORDERS.items()}
 
+_HOUR_SUMS = """count(*)::bigint AS hours, sum(x.sessions)::bigint AS session_hours,
+  sum(x.viewers)::bigint AS viewers, max(x.peak_viewers)::bigint AS peak_viewers,
+  sum(x.placed_orders)::bigint AS placed_orders, sum(x.confirmed_orders)::bigint AS confirmed_orders,
+  sum(x.placed_sales) AS placed_sales, sum(x.confirmed_sales) AS confirmed_sales"""
+_HOUR_SOURCES: Final = {
+    "account": "analytics.hourly_account x WHERE x.account_id = $4 AND ($1::text[] IS NULL OR x.studio_id = ANY($1))",
+    "studios": "analytics.hourly_studio x WHERE ($1::text[] IS NULL OR x.studio_id = ANY($1)) AND $4::text IS NULL",
+}
+_IN_SHIFT = """(CASE WHEN sh.start_local < sh.end_local
+   THEN make_time(x.hour, 0, 0) >= sh.start_local AND make_time(x.hour, 0, 0) < sh.end_local
+   ELSE make_time(x.hour, 0, 0) >= sh.start_local OR make_time(x.hour, 0, 0) < sh.end_local END)"""
+_HOUR_GROUPS: Final = {
+    "hour": ("NULL::int AS weekday, x.hour::int AS hour, NULL::text AS shift_id, NULL::text AS shift_name", "", "2"),
+    "weekday_hour": (
+        "extract(isodow FROM x.local_date)::int AS weekday, x.hour::int AS hour, NULL::text AS shift_id, "
+        "NULL::text AS shift_name",
+        "",
+        "1, 2",
+    ),
+    "shift": (
+        "NULL::int AS weekday, NULL::int AS hour, sh.shift_id, sh.name AS shift_name",
+        f"JOIN commission.shifts sh ON sh.studio_id = x.studio_id AND {_IN_SHIFT}",
+        "3, 4",
+    ),
+}
+
+
+def _hours_sql(source: str, group: str) -> str:
+    select, join, keys = _HOUR_GROUPS[group]
+    table, where = _HOUR_SOURCES[source].split(" WHERE ", 1)
+    return (
+        f"SELECT {select}, {_HOUR_SUMS}\nFROM {table} {join}\n"
+        f"WHERE {where} AND x.local_date BETWEEN $2 AND $3\nGROUP BY {keys}\nORDER BY {keys}"
+    )
+
+
+_HOURS_SQL: Final = {(src, grp): _hours_sql(src, grp) for src in _HOUR_SOURCES for grp in _HOUR_GROUPS}
+"""(account | studios, hour | weekday_hour | shift) -> the query over the hourly rollups"""
+
 _HOST_SUMS = """count(DISTINCT (a.account_id, a.session_id))::bigint AS sessions, sum(a.on_air_ms)::bigint AS on_air_ms,
   sum(a.placed_orders)::bigint AS placed_orders, sum(a.placed_sales) AS placed_sales,
   sum(a.confirmed_orders)::bigint AS confirmed_orders, sum(a.confirmed_sales) AS confirmed_sales"""
@@ -520,6 +559,13 @@ class Repository:
 
     async def account_breakdown(self, scope: Scope, day_from: date, day_to: date, limit: int) -> list[Record]:
         return await self._fetch(_ACCOUNT_BREAKDOWN, _scope(scope), day_from, day_to, limit)
+
+    async def hours(
+        self, scope: Scope, account_id: str | None, day_from: date, day_to: date, group: str
+    ) -> list[Record]:
+        """Figures of the hourly rollups over a range, grouped by hour, weekday and hour, or the studio's shifts."""
+        source = "studios" if account_id is None else "account"
+        return await self._fetch(_HOURS_SQL[(source, group)], _scope(scope), day_from, day_to, account_id)
 
     async def top_products(
         self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
