@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Final
@@ -405,6 +405,52 @@ ORDER BY line_id
 LIMIT 100000
 """
 
+# Streamed exports: $1 scope, $2/$3 local-day range, $4 account (or NULL); columns as in exports.EXPORT_COLUMNS.
+_EXPORTS: Final = {
+    "sessions": """
+SELECT account_id, session_id, studio_id, title, local_day, started_at, ended_at, duration_ms, currency, viewers,
+  peak_viewers, placed_orders, placed_sales, confirmed_orders, confirmed_sales
+FROM analytics.sessions
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[])) AND local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR account_id = $4)
+ORDER BY local_day, started_at, account_id, session_id
+""",
+    "daily": """
+SELECT account_id, studio_id, day, sessions, streaming_ms, viewers, peak_viewers, placed_orders, placed_sales,
+  confirmed_orders, confirmed_sales, ad_spend
+FROM analytics.daily_account
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[])) AND day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR account_id = $4)
+ORDER BY day, account_id
+""",
+    "products": """
+SELECT i.account_id, i.session_id, s.local_day, i.item_id, i.title, i.product_clicks, i.add_to_cart,
+  i.placed_orders, i.placed_sales, i.confirmed_orders, i.confirmed_sales
+FROM analytics.sessions s
+JOIN analytics.session_items i ON i.account_id = s.account_id AND i.session_id = s.session_id
+WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[])) AND s.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR s.account_id = $4)
+ORDER BY s.local_day, i.account_id, i.session_id, i.item_id
+""",
+    "hosts": f"""
+SELECT a.local_day, a.studio_id, a.host_id, h.name, {_HOST_SUMS}
+FROM commission.attributions a
+LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[])) AND a.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR a.account_id = $4)
+GROUP BY a.local_day, a.studio_id, a.host_id, h.name
+ORDER BY a.local_day, a.studio_id, a.host_id NULLS LAST
+""",
+    "hours": """
+SELECT account_id, studio_id, local_date, hour, sessions, viewers, peak_viewers, placed_orders, placed_sales,
+  confirmed_orders, confirmed_sales
+FROM analytics.hourly_account
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[])) AND local_date BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR account_id = $4)
+ORDER BY local_date, hour, account_id
+""",
+}
+
 _COMMAND_RESULT = {
     owner: f"""
 SELECT command_id, kind, status, error, applied_at FROM {owner}.command_results WHERE command_id = $1
@@ -631,6 +677,22 @@ class Repository:
 
     async def qr_login(self, login_id: str, scope: Scope) -> Record | None:
         return await self._fetchrow(_QR_LOGIN, login_id, _scope(scope))
+
+    async def export_rows(
+        self, kind: str, scope: Scope, day_from: date, day_to: date, account_id: str | None, prefetch: int = 500
+    ) -> AsyncIterator[Record]:
+        """Rows of a streamed export from a server-side cursor, `prefetch` rows at a time in memory whatever the
+        range, in one read-only repeatable-read transaction (a consistent snapshot). Holds a connection (and a
+        turn) until the caller stops iterating."""
+        async with (
+            self._turns,
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            async for row in conn.cursor(
+                _EXPORTS[kind], _scope(scope), day_from, day_to, account_id, prefetch=prefetch
+            ):
+                yield row
 
     async def ping(self) -> None:
         """Readiness: one connection within 2 s (it does not queue behind the requests' turns)."""

@@ -14,7 +14,7 @@ from litestar import Request, Router
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
-from livestudio_gateway.handlers import accounts, alerts, hours, insights, pay, roster, sessions, studios
+from livestudio_gateway.handlers import accounts, alerts, exports, hours, insights, pay, roster, sessions, studios
 from livestudio_gateway.handlers.common import API_PREFIX
 from livestudio_gateway.problems import BadRequest
 
@@ -57,6 +57,7 @@ def api_router() -> Router:
             *sessions.ROUTES,
             *insights.ROUTES,
             *hours.ROUTES,
+            *exports.ROUTES,
             *pay.ROUTES,
             *alerts.ROUTES,
         ],
