@@ -457,15 +457,17 @@ async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]
 _HOUR_FIGURES = "viewers, peak_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales"
 _HOUR_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _HOUR_FIGURES.split(", "))
 _CUMULATIVE = ("viewers", "placed_orders", "confirmed_orders", "placed_sales", "confirmed_sales")
-_LAST_IN_HOUR = ",\n           ".join(
-    f"(array_agg(tl.{c} ORDER BY tl.minute DESC) FILTER (WHERE tl.{c} IS NOT NULL))[1] AS {c}" for c in _CUMULATIVE
-)
 _HOUR_DELTAS = ",\n           ".join(
-    f"""h.{c} - coalesce((SELECT t.{c} FROM session_timeline t
+    f"""(SELECT t.{c} FROM session_timeline t
+              WHERE t.account_id = h.account_id AND t.session_id = h.session_id AND t.minute >= h.lo
+                AND t.minute < h.lo + interval '1 hour' AND t.{c} IS NOT NULL ORDER BY t.minute DESC LIMIT 1)
+           - coalesce((SELECT t.{c} FROM session_timeline t
               WHERE t.account_id = h.account_id AND t.session_id = h.session_id AND t.minute < h.lo
                 AND t.{c} IS NOT NULL ORDER BY t.minute DESC LIMIT 1), 0) AS {c}"""
     for c in _CUMULATIVE
 )
+"""Per session and hour: the last value of each cumulative figure in the hour minus the last one before it, both
+found walking the primary key backwards (usually the first entry), instead of aggregating the hour's points."""
 
 _RECOMPUTE_ACCOUNT_HOURS = f"""
 WITH touched AS (
@@ -482,13 +484,11 @@ WITH touched AS (
            (k.local_date + make_interval(hours => k.hour)) AT TIME ZONE s.timezone AS lo
     FROM k JOIN sessions s ON s.account_id = k.account_id AND s.local_day BETWEEN k.local_date - 2 AND k.local_date
 ), per_hour AS (
-    SELECT ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo,
-           max(ses.studio_id COLLATE "C") AS studio_id, max(ses.currency COLLATE "C") AS currency,
-           max(tl.current_viewers) AS peak_viewers, max(tl.observed_at) AS observed_at,
-           {_LAST_IN_HOUR}
+    SELECT ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo, ses.studio_id, ses.currency,
+           max(tl.current_viewers) AS peak_viewers, max(tl.observed_at) AS observed_at
     FROM ses JOIN session_timeline tl ON tl.account_id = ses.account_id AND tl.session_id = ses.session_id
                                      AND tl.minute >= ses.lo AND tl.minute < ses.lo + interval '1 hour'
-    GROUP BY ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo
+    GROUP BY ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo, ses.studio_id, ses.currency
 ), deltas AS (
     SELECT h.account_id, h.local_date, h.hour, h.studio_id, h.currency, h.peak_viewers, h.observed_at,
            {_HOUR_DELTAS}
