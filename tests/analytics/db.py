@@ -19,6 +19,8 @@ DIGEST_TABLES: dict[str, str] = {
     "session_items": "account_id, session_id, item_id",
     "daily_account": "account_id, day",
     "daily_studio": "studio_id, day",
+    "hourly_account": "account_id, local_date, hour",
+    "hourly_studio": "studio_id, local_date, hour",
     "ad_spend": "account_id, day",
     "command_results": "command_id",
 }

@@ -79,6 +79,7 @@ async def apply_prepared(conn: DbConnection, prepared: PreparedBatch) -> None:
         if m.old_local_day is not None and m.old_local_day != m.local_day:
             days.add((m.account_id, m.old_local_day))
     await repository.recompute_days(conn, days)
+    await repository.recompute_hours(conn, list(plan.timeline))
 
     # Metrics (best effort: a failed commit rolls back the rows, not these counts).
     stale = stale_counts(plan, {(m.account_id, m.session_id): m.old_observed_at for m in merged}, prior_items)

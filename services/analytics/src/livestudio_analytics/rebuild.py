@@ -1,7 +1,7 @@
 """Rebuild the read models by replaying the topics: `python -m livestudio_analytics.rebuild`.
 
-Empties every read model (sessions, timeline, items, daily rollups, ad spend) and deletes the consumer group's
-offsets stored in Postgres, in one transaction; the next consumer that starts seeks every partition to the
+Empties every read model (sessions, timeline, items, daily and hourly rollups, ad spend) and deletes the consumer
+group's offsets stored in Postgres, in one transaction; the next consumer that starts seeks every partition to the
 beginning and rebuilds identical tables (the apply functions are deterministic and idempotent on content).
 `command_results` is kept, so each command keeps the time it was first applied; replayed commands re-apply
 their effect and leave their recorded outcome as it is.

@@ -11,6 +11,10 @@
   and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks on the
   keys' hash buckets, taken in order before the recomputing statement reads, keep concurrent consumers (other
   partitions, commands) from overwriting each other's rollups.
+* `recompute_hours`: the hourly rollups (studio-local date and hour) of the hours a batch's timeline points
+  touched, from each touched session's first touched hour on, are recomputed from `session_timeline`: per session
+  the last cumulative value of the hour minus the last one before it; then the touched studio hours from
+  `hourly_account`. Same locking as the days.
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ from livestudio_analytics.lww import Column, State, TableSpec
 from livestudio_analytics.observations import EPOCH, ITEMS, SESSIONS, TIMELINE
 from livestudio_runtime.db import DbConnection
 
-READ_MODELS = ("sessions", "session_timeline", "session_items", "daily_account", "daily_studio", "ad_spend")
+READ_MODELS = (
+    "sessions",
+    "session_timeline",
+    "session_items",
+    "daily_account",
+    "daily_studio",
+    "hourly_account",
+    "hourly_studio",
+    "ad_spend",
+)
 """Tables rebuilt from the topics (command_results is kept: it records when each command was first applied)."""
 
 
@@ -441,6 +454,131 @@ async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]
     await conn.execute(_LOCK_KEYS, "analytics.daily_studio", studios, sdays)
     await conn.fetchval(_RECOMPUTE_STUDIO_DAYS, studios, sdays)
     return len(studio_days)
+
+
+_HOUR_FIGURES = "viewers, peak_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales"
+_HOUR_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _HOUR_FIGURES.split(", "))
+_CUMULATIVE = ("viewers", "placed_orders", "confirmed_orders", "placed_sales", "confirmed_sales")
+_HOUR_DELTAS = ",\n           ".join(
+    f"""(SELECT t.{c} FROM session_timeline t
+              WHERE t.account_id = h.account_id AND t.session_id = h.session_id AND t.minute >= h.lo
+                AND t.minute < h.lo + interval '1 hour' AND t.{c} IS NOT NULL ORDER BY t.minute DESC LIMIT 1)
+           - coalesce((SELECT t.{c} FROM session_timeline t
+              WHERE t.account_id = h.account_id AND t.session_id = h.session_id AND t.minute < h.lo
+                AND t.{c} IS NOT NULL ORDER BY t.minute DESC LIMIT 1), 0) AS {c}"""
+    for c in _CUMULATIVE
+)
+"""Per session and hour: the last value of each cumulative figure in the hour minus the last one before it, both
+found walking the primary key backwards (usually the first entry), instead of aggregating the hour's points."""
+
+_RECOMPUTE_ACCOUNT_HOURS = f"""
+WITH touched AS (
+    SELECT a, s, min(m) AS m FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(a, s, m) GROUP BY a, s
+), k AS (
+    SELECT DISTINCT tl.account_id, (tl.minute AT TIME ZONE ss.timezone)::date AS local_date,
+           extract(hour FROM tl.minute AT TIME ZONE ss.timezone)::smallint AS hour
+    FROM touched t
+    JOIN sessions ss ON ss.account_id = t.a AND ss.session_id = t.s
+    JOIN session_timeline tl ON tl.account_id = t.a AND tl.session_id = t.s
+                            AND tl.minute >= date_trunc('hour', t.m, ss.timezone)
+), ses AS (
+    SELECT k.account_id, k.local_date, k.hour, s.session_id, s.studio_id, s.currency,
+           (k.local_date + make_interval(hours => k.hour)) AT TIME ZONE s.timezone AS lo
+    FROM k JOIN sessions s ON s.account_id = k.account_id AND s.local_day BETWEEN k.local_date - 2 AND k.local_date
+), per_hour AS (
+    SELECT ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo, ses.studio_id, ses.currency,
+           max(tl.current_viewers) AS peak_viewers, max(tl.observed_at) AS observed_at
+    FROM ses JOIN session_timeline tl ON tl.account_id = ses.account_id AND tl.session_id = ses.session_id
+                                     AND tl.minute >= ses.lo AND tl.minute < ses.lo + interval '1 hour'
+    GROUP BY ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo, ses.studio_id, ses.currency
+), deltas AS (
+    SELECT h.account_id, h.local_date, h.hour, h.studio_id, h.currency, h.peak_viewers, h.observed_at,
+           {_HOUR_DELTAS}
+    FROM per_hour h
+), src AS (
+    SELECT account_id, local_date, hour, max(studio_id COLLATE "C") AS studio_id,
+           max(currency COLLATE "C") AS currency, count(*)::integer AS sessions,
+           sum(viewers)::bigint AS viewers, max(peak_viewers) AS peak_viewers,
+           sum(placed_orders)::bigint AS placed_orders, sum(confirmed_orders)::bigint AS confirmed_orders,
+           sum(placed_sales) AS placed_sales, sum(confirmed_sales) AS confirmed_sales, max(observed_at) AS observed_at
+    FROM deltas GROUP BY account_id, local_date, hour
+), old AS (
+    SELECT x.studio_id, x.local_date, x.hour FROM hourly_account x
+    JOIN k ON x.account_id = k.account_id AND x.local_date = k.local_date AND x.hour = k.hour
+), gone AS (
+    DELETE FROM hourly_account x USING k
+    WHERE x.account_id = k.account_id AND x.local_date = k.local_date AND x.hour = k.hour
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.account_id = x.account_id AND src.local_date = x.local_date
+                                          AND src.hour = x.hour)
+), up AS (
+    INSERT INTO hourly_account AS t (account_id, local_date, hour, studio_id, currency, sessions, {_HOUR_FIGURES},
+                                     observed_at)
+    SELECT account_id, local_date, hour, studio_id, currency, sessions, {_HOUR_FIGURES}, observed_at
+    FROM src ORDER BY account_id, local_date, hour
+    ON CONFLICT (account_id, local_date, hour) DO UPDATE SET
+        studio_id = EXCLUDED.studio_id, currency = EXCLUDED.currency, sessions = EXCLUDED.sessions,
+        {_HOUR_UPDATES}, observed_at = EXCLUDED.observed_at
+    RETURNING t.studio_id, t.local_date, t.hour
+)
+SELECT studio_id, local_date, hour FROM up UNION SELECT studio_id, local_date, hour FROM old
+"""
+
+_RECOMPUTE_STUDIO_HOURS = f"""
+WITH k AS (
+    SELECT DISTINCT s AS studio_id, d AS local_date, h AS hour
+    FROM unnest($1::text[], $2::date[], $3::smallint[]) AS u(s, d, h)
+), src AS (
+    SELECT x.studio_id, x.local_date, x.hour, max(x.currency COLLATE "C") AS currency,
+           count(*)::integer AS accounts, sum(x.sessions)::integer AS sessions,
+           sum(x.viewers)::bigint AS viewers, max(x.peak_viewers) AS peak_viewers,
+           sum(x.placed_orders)::bigint AS placed_orders, sum(x.confirmed_orders)::bigint AS confirmed_orders,
+           sum(x.placed_sales) AS placed_sales, sum(x.confirmed_sales) AS confirmed_sales,
+           max(x.observed_at) AS observed_at
+    FROM hourly_account x JOIN k ON x.studio_id = k.studio_id AND x.local_date = k.local_date AND x.hour = k.hour
+    GROUP BY x.studio_id, x.local_date, x.hour
+), gone AS (
+    DELETE FROM hourly_studio x USING k
+    WHERE x.studio_id = k.studio_id AND x.local_date = k.local_date AND x.hour = k.hour
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.studio_id = x.studio_id AND src.local_date = x.local_date
+                                          AND src.hour = x.hour)
+), up AS (
+    INSERT INTO hourly_studio AS t (studio_id, local_date, hour, currency, accounts, sessions, {_HOUR_FIGURES},
+                                    observed_at)
+    SELECT studio_id, local_date, hour, currency, accounts, sessions, {_HOUR_FIGURES}, observed_at
+    FROM src ORDER BY studio_id, local_date, hour
+    ON CONFLICT (studio_id, local_date, hour) DO UPDATE SET
+        currency = EXCLUDED.currency, accounts = EXCLUDED.accounts, sessions = EXCLUDED.sessions,
+        {_HOUR_UPDATES}, observed_at = EXCLUDED.observed_at
+)
+SELECT count(*) FROM src
+"""
+
+_EPOCH_DAY = date(2000, 1, 1)
+
+
+async def recompute_hours(conn: DbConnection, points: Sequence[tuple[str, int, datetime]]) -> int:
+    """Recompute hourly_account for the hours touched by these timeline points (account, session, minute), from
+    each session's first touched local hour on, and hourly_studio for the studio hours involved.
+
+    Returns the number of studio hours recomputed.
+    """
+    if not points:
+        return 0
+    ordered = sorted(points)
+    accounts = sorted({p[0] for p in ordered})
+    # An account's hours are written by the consumer of its partition only; the lock (per account bucket)
+    # guards against a rebuild or a second member during a rebalance.
+    await conn.execute(_LOCK_KEYS, "analytics.hourly_account", accounts, [_EPOCH_DAY] * len(accounts))
+    rows = await conn.fetch(
+        _RECOMPUTE_ACCOUNT_HOURS, [p[0] for p in ordered], [p[1] for p in ordered], [p[2] for p in ordered]
+    )
+    if not rows:
+        return 0
+    keys = sorted({(r[0], r[1], r[2]) for r in rows})
+    studios, sdays = _sorted_pairs({(k[0], k[1]) for k in keys})
+    await conn.execute(_LOCK_KEYS, "analytics.hourly_studio", studios, sdays)
+    await conn.fetchval(_RECOMPUTE_STUDIO_HOURS, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
+    return len(keys)
 
 
 async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], State]) -> str:

@@ -18,6 +18,8 @@ from litestar.params import QueryParameter
 from livestudio_gateway.handlers import (
     accounts,
     alerts,
+    exports,
+    hours,
     insights,
     live_now,
     pay,
@@ -81,6 +83,8 @@ def api_router() -> Router:
             *sessions.ROUTES,
             *insights.ROUTES,
             *live_now.ROUTES,
+            *hours.ROUTES,
+            *exports.ROUTES,
             *pay.ROUTES,
             *profit.ROUTES,
             *alerts.ROUTES,
