@@ -1,4 +1,4 @@
-"""Hourly rollups (hourly_account, hourly_studio): what each studio-local hour added, kept with the timeline."""
+"""Hourly rollups (hourly_account, hourly_studio): what each studio-local hour added, kept by the refresher."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from livestudio_analytics.main import MIGRATIONS
 from livestudio_runtime.db import DbConnection, create_pool
 from livestudio_runtime.migrations import migrate
 from tests.analytics import kit
-from tests.analytics.db import apply_in_transaction
+from tests.analytics.db import apply_in_transaction, refresh
 from tests.analytics.strategies import Message, decode_message
 
 # 16:00 UTC = 23:00 in Jakarta (UTC+7): the stream crosses the studio's midnight.
@@ -61,11 +61,13 @@ async def test_hours_are_increments_per_local_hour_whatever_the_order(fresh_db: 
         random.Random(7).shuffle(order)
         for i in order:
             await apply_in_transaction(pool, [decode_message(messages[i])])
+            await refresh(pool)
         async with pool.acquire() as conn:
             shuffled = await hours(conn, "hourly_account")
             studio = await hours(conn, "hourly_studio")
             await conn.execute("TRUNCATE analytics.hourly_account, analytics.hourly_studio")
         await apply_in_transaction(pool, [decode_message(m) for m in messages])
+        await refresh(pool)
         async with pool.acquire() as conn:
             together = await hours(conn, "hourly_account")
     finally:
@@ -94,6 +96,7 @@ async def test_migration_backfills_hours_from_the_stored_timeline(fresh_db: str)
     pool = await create_pool(fresh_db, schema="analytics", application_name="hours", min_size=1)
     try:
         await apply_in_transaction(pool, [decode_message(m) for m in stream()])
+        await refresh(pool)
         async with pool.acquire() as conn:
             maintained = await hours(conn, "hourly_account")
             maintained_studio = await hours(conn, "hourly_studio")

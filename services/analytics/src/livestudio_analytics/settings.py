@@ -31,6 +31,16 @@ class AnalyticsSettings(ServiceSettings):
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
     gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
+    rollup_refresh_ms: int = Field(
+        default=1000,
+        ge=10,
+        le=600_000,
+        description="period of the rollup refresher (hourly and product rollups are at most about this much "
+        "plus one refresh behind the facts while it keeps up)",
+    )
+    rollup_refresh_limit: int = Field(
+        default=5000, ge=1, le=100_000, description="most dirty marks of each kind handled per refresh transaction"
+    )
 
     @property
     def topics(self) -> list[str]:
