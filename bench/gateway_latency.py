@@ -2,12 +2,13 @@
 
 Seeds the read models (tests/gateway/fixtures/read_models.sql) inside PostgreSQL with generate_series (nothing
 goes through the client protocol row by row): by default 1,000,000 sessions (20 studios, 500 accounts, two a day
-each over 1,000 days), 10,000,000 per-minute timeline rows, 3,000,000 product rows, daily rollups and host
-attributions derived from them, then VACUUM ANALYZE. `--sessions` / `--timeline-per-session` shrink it for a quick
-run. Then runs the real gateway (`livestudio-gateway`, uvicorn, one process, rate limiting on, 100 distinct manager
-tokens) and drives it from this process with 100 keep-alive HTTP/1.1 connections (a minimal client, so the load
-generator costs little CPU). In the same run the same repository calls the handler makes go straight to asyncpg
-with 100 concurrent tasks on a pool of the same size: the direct baseline.
+each over 1,000 days), 10,000,000 per-minute timeline rows, 3,000,000 product rows, daily rollups, product
+rollups (tests/gateway/fixtures/product_rollups.sql) and host attributions derived from them, then VACUUM
+ANALYZE. `--sessions` / `--timeline-per-session` shrink it for a quick run. Then runs the real gateway
+(`livestudio-gateway`, uvicorn, one process, rate limiting on, 100 distinct manager tokens) and drives it from
+this process with 100 keep-alive HTTP/1.1 connections (a minimal client, so the load generator costs little CPU).
+In the same run the same repository calls the handler makes go straight to asyncpg with 100 concurrent tasks on
+a pool of the same size: the direct baseline.
 
 The endpoints are the dashboard's reads: session list and detail, daily series, summary, top products, account
 breakdown, host performance, leaderboard and one host's performance, each over a random 365-day range of one
@@ -59,6 +60,7 @@ from livestudio_gateway.repository import Repository, create_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_SQL = ROOT / "tests" / "gateway" / "fixtures" / "read_models.sql"
+PRODUCT_ROLLUPS_SQL = ROOT / "tests" / "gateway" / "fixtures" / "product_rollups.sql"
 SECRET = "bench-secret-" + "k" * 32
 STUDIOS = 20
 ACCOUNTS_PER_STUDIO = 25
@@ -163,7 +165,9 @@ async def seed(dsn: str, shape: Shape) -> float:
             """,
             shape.items_per_session,
         )
-        # rollups and attributions are derived in SQL from what was just loaded
+        # rollups and attributions are derived in SQL from what was just loaded (the product rollups with the
+        # refresher's sums)
+        await conn.execute(PRODUCT_ROLLUPS_SQL.read_text())
         await conn.execute(
             """
             INSERT INTO analytics.daily_account

@@ -335,21 +335,26 @@ ORDER BY sum(d.confirmed_sales) DESC NULLS LAST, d.account_id
 LIMIT $4
 """
 
+# Products over a range from the product rollups kept by the analytics refresher: per studio and day
+# (`daily_studio_items`) for studios, per account and day (`daily_items`) for one account. Both hold, per product,
+# the sums of its session rows of that day (sessions = rows), so summing days equals the scan of the raw rows.
 _TOP_PRODUCTS = """
-SELECT i.item_id, max(i.title) AS title, count(*)::bigint AS sessions,
+SELECT i.item_id, max(i.title) AS title, sum(i.sessions)::bigint AS sessions,
   sum(i.product_clicks)::bigint AS product_clicks, sum(i.add_to_cart)::bigint AS add_to_cart,
   sum(i.placed_orders)::bigint AS placed_orders, sum(i.placed_items_sold)::bigint AS placed_items_sold,
   sum(i.confirmed_orders)::bigint AS confirmed_orders, sum(i.confirmed_items_sold)::bigint AS confirmed_items_sold,
   sum(i.placed_sales) AS placed_sales, sum(i.confirmed_sales) AS confirmed_sales
-FROM analytics.sessions s
-JOIN analytics.session_items i ON i.account_id = s.account_id AND i.session_id = s.session_id
-WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
-  AND ($2::text IS NULL OR s.account_id = $2)
-  AND s.local_day BETWEEN $3 AND $4
+FROM {source}
 GROUP BY i.item_id
 ORDER BY {order} DESC NULLS LAST, i.item_id
-LIMIT $5
+LIMIT $4
 """
+_PRODUCT_SOURCES: Final = {
+    "studios": """analytics.daily_studio_items i
+WHERE ($1::text[] IS NULL OR i.studio_id = ANY($1::text[])) AND i.day BETWEEN $2 AND $3""",
+    "account": """analytics.daily_items i
+WHERE i.account_id = $5 AND ($1::text[] IS NULL OR i.studio_id = ANY($1::text[])) AND i.day BETWEEN $2 AND $3""",
+}
 
 PRODUCT_ORDERS: Final = {
     "confirmed_sales": "sum(i.confirmed_sales)",
@@ -358,7 +363,11 @@ PRODUCT_ORDERS: Final = {
     "placed_items_sold": "sum(i.placed_items_sold)",
     "product_clicks": "sum(i.product_clicks)",
 }
-_TOP_PRODUCTS_SQL: Final = {key: _TOP_PRODUCTS.format(order=expr) for key, expr in PRODUCT_ORDERS.items()}
+_TOP_PRODUCTS_SQL: Final = {
+    (source, key): _TOP_PRODUCTS.format(source=where, order=expr)
+    for source, where in _PRODUCT_SOURCES.items()
+    for key, expr in PRODUCT_ORDERS.items()
+}
 
 _HOUR_SUMS = """count(*)::bigint AS hours, sum(x.sessions)::bigint AS session_hours,
   sum(x.viewers)::bigint AS viewers, max(x.peak_viewers)::bigint AS peak_viewers,
@@ -893,7 +902,9 @@ class Repository:
     async def top_products(
         self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
     ) -> list[Record]:
-        return await self._fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
+        if account_id is None:
+            return await self._fetch(_TOP_PRODUCTS_SQL["studios", by], _scope(scope), day_from, day_to, limit)
+        return await self._fetch(_TOP_PRODUCTS_SQL["account", by], _scope(scope), day_from, day_to, limit, account_id)
 
     # --- profit -------------------------------------------------------------------------------------------
     async def profit_rows(
