@@ -32,11 +32,13 @@ class AnalyticsSettings(ServiceSettings):
     create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
     gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
     rollup_refresh_ms: int = Field(
-        default=1000,
+        default=5000,
         ge=10,
         le=600_000,
-        description="period of the rollup refresher (hourly and product rollups are at most about this much "
-        "plus one refresh behind the facts while it keeps up)",
+        description="period of the rollup refresher: hourly and product rollups are at most about this much plus "
+        "the refresh rounds behind the facts while it keeps up; a round costs about the same whatever the events "
+        "since the last one (it recomputes each live session's current hours), so a shorter period costs "
+        "PostgreSQL more CPU (analytics README, Performance)",
     )
     rollup_refresh_limit: int = Field(
         default=5000, ge=1, le=100_000, description="most dirty marks of each kind handled per refresh transaction"
