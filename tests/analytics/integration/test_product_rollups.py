@@ -3,6 +3,8 @@ rounds interleaved with the consumer (marks renewed mid-round, a crash between a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -11,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from livestudio_analytics import repository
+from livestudio_analytics import repository, rollups
 from livestudio_analytics.main import MIGRATIONS
 from livestudio_analytics.rebuild import rebuild_rollups
 from livestudio_analytics.settings import AnalyticsSettings
@@ -233,3 +235,27 @@ async def test_rebuild_rollups_recomputes_them_from_the_facts(pool: asyncpg.Pool
     assert summary["marked"]
     async with pool.acquire() as conn:
         assert await rollup_rows(conn) == good
+
+
+async def test_the_refresher_defers_rounds_while_the_consumer_catches_up(pool: asyncpg.Pool) -> None:
+    await apply_in_transaction(pool, [decode_message(m) for m in messages()[:40]])
+    busy = True
+
+    async def backlog() -> int:
+        async with pool.acquire() as conn:
+            return (await repository.marks_backlog(conn))[0]
+
+    task = asyncio.create_task(rollups.run_refresher(pool, 0.05, 1000, busy=lambda: busy, max_defer_s=30))
+    try:
+        await asyncio.sleep(0.6)
+        assert await backlog() > 0  # deferred: the consumer is "catching up"
+        busy = False
+        for _ in range(100):
+            if not await backlog():
+                break
+            await asyncio.sleep(0.05)
+        assert await backlog() == 0  # caught up once the backlog is gone
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -164,8 +164,19 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def refresher(app: Litestar) -> AsyncIterator[None]:
+        eo: ExactlyOnceConsumer[Event] = app.state.consumer
+
+        def catching_up() -> bool:
+            return eo.total_lag() >= settings.batch_size
+
         task = asyncio.create_task(
-            rollups.run_refresher(app.state.pool, settings.rollup_refresh_ms / 1000, settings.rollup_refresh_limit),
+            rollups.run_refresher(
+                app.state.pool,
+                settings.rollup_refresh_ms / 1000,
+                settings.rollup_refresh_limit,
+                busy=catching_up,
+                max_defer_s=settings.rollup_max_defer_ms / 1000,
+            ),
             name="rollup-refresher",
         )
         try:

@@ -7,13 +7,15 @@ keys from the facts, and deletes the marks it handled in the same transaction; a
 `seq` changed) stays for the next round. A crash anywhere loses nothing: an uncommitted round leaves its marks.
 Recomputing is idempotent and exact, so any number of rounds, in any order, gives the same rollups as a
 recompute of everything. One refresher runs at a time across replicas (a transaction-scoped advisory lock);
-readiness does not depend on it (a failure is logged and retried on the next tick).
+readiness does not depend on it (a failure is logged and retried on the next tick). While the consumer catches
+up a backlog (a full batch or more waiting), rounds are deferred up to `rollup_max_defer_ms`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -73,10 +75,33 @@ async def update_backlog_gauges(pool: asyncpg.Pool) -> None:
     metrics.ROLLUP_LAG.set(age)
 
 
-async def run_refresher(pool: asyncpg.Pool, period_s: float, limit: int) -> None:
-    """The service's background task: drain the marks every `period_s`; failures are logged and retried."""
+def _never_busy() -> bool:
+    return False
+
+
+async def run_refresher(
+    pool: asyncpg.Pool,
+    period_s: float,
+    limit: int,
+    *,
+    busy: Callable[[], bool] = _never_busy,
+    max_defer_s: float = 60.0,
+) -> None:
+    """The service's background task: drain the marks every `period_s`; failures are logged and retried.
+
+    While `busy()` (the consumer is catching up a backlog) rounds are deferred, up to `max_defer_s` since the first
+    deferred one: a round costs about the same whatever the events since the last, so fewer rounds leave more of
+    the database to the consumer, and the rollups catch up once the backlog is gone (or every `max_defer_s`).
+    """
+    deferred_since: float | None = None
     while True:
         await asyncio.sleep(period_s)
+        if busy():
+            now = time.monotonic()
+            deferred_since = now if deferred_since is None else deferred_since
+            if now - deferred_since < max_defer_s:
+                continue
+        deferred_since = None
         try:
             await refresh_until_drained(pool, limit)
             await update_backlog_gauges(pool)

@@ -40,6 +40,13 @@ class AnalyticsSettings(ServiceSettings):
         "since the last one (it recomputes each live session's current hours), so a shorter period costs "
         "PostgreSQL more CPU (analytics README, Performance)",
     )
+    rollup_max_defer_ms: int = Field(
+        default=60_000,
+        ge=0,
+        le=3_600_000,
+        description="while the consumer catches up a backlog (a full batch or more waiting), refresh rounds are "
+        "deferred up to this long, leaving the database to the consumer",
+    )
     rollup_refresh_limit: int = Field(
         default=5000, ge=1, le=100_000, description="most dirty marks of each kind handled per refresh transaction"
     )
