@@ -18,7 +18,7 @@ endpoint's gateway p99 <= 25 ms. Reported next to it: the gateway's added p99 (i
 same calls, in the same run), which should stay within 3 ms. The gateway and the direct runs alternate (gateway,
 direct, gateway, ...) so that both see the same background load of a shared machine; figures are medians over
 `--runs`. `--saturation` adds closed-loop runs (each client sends its next request when the answer arrives), for
-information only: latency there is mostly queueing.
+information only: latency there is mostly queueing. `--endpoints` measures a subset (e.g. `--endpoints "top products"`).
 
 For scale, the floor of the framework on the same server stack: a Litestar app with one route answering a constant
 body of a summary's size, without middleware, auth, validation or database, served by the gateway's server config
@@ -538,7 +538,7 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
         shapes = [("paced", args.interval, args.paced_seconds)]
         if args.saturation:
             shapes.append(("saturation", None, args.seconds))
-        for endpoint in ENDPOINTS:
+        for endpoint in args.endpoints:
             calls = make_calls(endpoint, shape, tokens, rng, 5000)
             await asyncio.gather(*(c.reopen() for c in connections))
             await drive(args.clients, 1.0, args.interval, calls, via_gateway)  # warm up both paths
@@ -662,8 +662,16 @@ def main() -> None:
     parser.add_argument("--paced-seconds", type=float, default=10.0, help="length of a paced measurement")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a paced client's requests")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--endpoints",
+        type=lambda v: [e.strip() for e in v.split(",")],
+        default=list(ENDPOINTS),
+        help=f"comma-separated subset of: {', '.join(ENDPOINTS)}",
+    )
     parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the floor app's process
     args = parser.parse_args()
+    if unknown := set(args.endpoints) - set(ENDPOINTS):
+        parser.error(f"unknown endpoints: {', '.join(sorted(unknown))}")
     if args.serve_floor is not None:
         serve_floor(args.serve_floor)
         return

@@ -1,7 +1,7 @@
 """Hours latency: GET /api/v1/analytics/hours over a 365-day range, through the gateway and straight to asyncpg.
 
 Seeds the gateway benchmark's data set (`gateway_latency.seed`: 20 studios, 500 accounts, 100,000 sessions, ...)
-and adds a year of hourly rollups as the analytics consumer keeps them: every account streams 8 local hours a
+and adds a year of hourly rollups as the analytics refresher keeps them: every account streams 8 local hours a
 day (09-12 and 19-22) for 365 days (1,460,000 hourly_account rows, hourly_studio summed from them) and every
 studio has three shifts (one wraps midnight). Then runs the real gateway (one process) and sends, from
 `--clients` paced clients (one request every `--interval` s each, for `--seconds`), requests for a random
