@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from livestudio_analytics import repository, rollups
 from livestudio_analytics.main import MIGRATIONS
@@ -248,13 +249,18 @@ async def test_the_refresher_defers_rounds_while_the_consumer_catches_up(pool: a
     task = asyncio.create_task(rollups.run_refresher(pool, 0.05, 1000, busy=lambda: busy, max_defer_s=30))
     try:
         await asyncio.sleep(0.6)
-        assert await backlog() > 0  # deferred: the consumer is "catching up"
+        waiting = await backlog()
+        assert waiting > 0  # deferred: the consumer is "catching up"
+        assert REGISTRY.get_sample_value("livestudio_analytics_rollup_dirty_keys") == waiting  # gauges still kept
         busy = False
         for _ in range(100):
             if not await backlog():
                 break
             await asyncio.sleep(0.05)
         assert await backlog() == 0  # caught up once the backlog is gone
+        await asyncio.sleep(0.2)
+        assert REGISTRY.get_sample_value("livestudio_analytics_rollup_dirty_keys") == 0
+        assert REGISTRY.get_sample_value("livestudio_analytics_rollup_lag_seconds") == 0
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

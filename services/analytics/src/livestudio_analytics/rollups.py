@@ -96,15 +96,17 @@ async def run_refresher(
     deferred_since: float | None = None
     while True:
         await asyncio.sleep(period_s)
+        deferring = False
         if busy():
             now = time.monotonic()
             deferred_since = now if deferred_since is None else deferred_since
-            if now - deferred_since < max_defer_s:
-                continue
-        deferred_since = None
+            deferring = now - deferred_since < max_defer_s
+        if not deferring:
+            deferred_since = None
         try:
-            await refresh_until_drained(pool, limit)
-            await update_backlog_gauges(pool)
+            if not deferring:
+                await refresh_until_drained(pool, limit)
+            await update_backlog_gauges(pool)  # the lag keeps growing while rounds are deferred
         except asyncio.CancelledError:
             raise
         except Exception as exc:
