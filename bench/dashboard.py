@@ -6,6 +6,8 @@ Node from the uv environment) on Debian's chromium (`CHROME_PATH`, default /usr/
 mobile preset (emulated phone, simulated slow 4G). Each page run signs in first, puts the session cookies into a
 fresh chromium's jar over CDP (Playwright) and points Lighthouse at that chromium without a storage reset, so the
 page renders as for a signed-in owner (its final screenshot lands in `.livestudio/screenshots/lighthouse-*.jpg`).
+During the Lighthouse runs the simulator's clock is held inside a session on air (`--live-clock` keeps it
+running): the stack shares the machine's two cores with the browser, and a phone would not.
 
 Prints, per page and median over `--runs`: the performance and accessibility scores, first contentful paint,
 largest contentful paint, total blocking time, and where the main thread's time went (Lighthouse's
@@ -109,8 +111,10 @@ def signed_in_chromium(chrome: str, base: str, cookies: httpx.Cookies) -> Iterat
             proc.wait(10)
 
 
-def run_lighthouse(url: str, port: int, chrome: str, screenshot: Path) -> dict[str, Any]:
-    """One Lighthouse run's scores and timings; its final screenshot goes to `screenshot` (to check what it saw)."""
+def run_lighthouse(url: str, port: int, chrome: str, screenshot: Path, keep: Path | None = None) -> dict[str, Any]:
+    """One Lighthouse run's scores and timings; its final screenshot goes to `screenshot` (to check what it saw),
+    its whole report and trace (`--save-assets`) to `keep` when given: long tasks, per-script boot-up time, and the
+    trace to find what a long task spent its time on."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         env = {
@@ -128,12 +132,18 @@ def run_lighthouse(url: str, port: int, chrome: str, screenshot: Path) -> dict[s
                 "--only-categories=performance,accessibility",
                 f"--port={port}",
                 "--disable-storage-reset",
+                *(["--save-assets"] if keep is not None else []),
             ],
             env=env,
             check=True,
             timeout=300,
         )
         report: dict[str, Any] = json.loads(out.read_text())
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out, keep)
+            for asset in Path(tmp).glob("report-*.json"):  # --save-assets: the trace and the DevTools log
+                shutil.copyfile(asset, keep.with_name(f"{keep.stem}.{asset.name.split('.', 1)[1]}"))
     audits = report["audits"]
     shot = audits.get("final-screenshot", {}).get("details", {}).get("data", "")
     if shot.startswith("data:image/jpeg;base64,"):
@@ -241,6 +251,12 @@ def main() -> int:
     p.add_argument("--chrome", default=os.environ.get("CHROME_PATH", "/usr/bin/chromium"))
     p.add_argument("--steps", type=int, default=20, help="freshness steps in the browser (0: skip)")
     p.add_argument("--advance", type=float, default=15.0, help="simulated seconds per freshness step")
+    p.add_argument(
+        "--live-clock",
+        action="store_true",
+        help="keep the simulator's clock running during Lighthouse (default: held, so the stack is quiet)",
+    )
+    p.add_argument("--reports", type=Path, help="keep each run's Lighthouse report and trace in this folder")
     args = p.parse_args()
     if not Path(args.chrome).exists():
         print(f"no chromium at {args.chrome} (apt-get install chromium, or set CHROME_PATH)", file=sys.stderr)
@@ -287,14 +303,20 @@ def main() -> int:
         else:
             print("no session yet: the session page is not measured", flush=True)
         head = f"{'page':<8} {'perf':>5} {'a11y':>5} {'FCP ms':>7} {'LCP ms':>7} {'TBT ms':>7}"
+        if args.runs and not args.live_clock:
+            # Lighthouse measures the page as a phone would run it; the stack shares this machine's cores, so
+            # its own work (polls, events, SSE) is held still: a session on air, figures as of that moment.
+            hold_a_session_on_air(sim, span_s=0)
         if args.runs:
-            print(f"{head}   (median of {args.runs}; final screenshots in {SHOTS})", flush=True)
+            clock_note = "simulator running" if args.live_clock else "simulator's clock held, a session on air"
+            print(f"{head}   (median of {args.runs}; {clock_note}; final screenshots in {SHOTS})", flush=True)
         for name, path in pages.items() if args.runs else ():
             runs = []
             for _ in range(args.runs):
                 cookies, _ = sign_in(base, owner, password)  # a refresh token works once: one session per run
                 with signed_in_chromium(args.chrome, base, cookies) as port:
-                    runs.append(run_lighthouse(base + path, port, args.chrome, SHOTS / f"lighthouse-{name}.jpg"))
+                    keep = args.reports / f"{name}-{len(runs) + 1}.json" if args.reports else None
+                    runs.append(run_lighthouse(base + path, port, args.chrome, SHOTS / f"lighthouse-{name}.jpg", keep))
             runs.sort(key=lambda r: r["performance"])
             median_run = runs[len(runs) // 2]
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "main_thread"}

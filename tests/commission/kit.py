@@ -95,15 +95,22 @@ def session_event(
 
 
 def command(
-    body: dict[str, Any], *, command_id: str | None = None, actor: str = "tester", issued_at: datetime | None = None
+    body: dict[str, Any],
+    *,
+    command_id: str | None = None,
+    actor: str = "tester",
+    issued_at: datetime | None = None,
+    scope: dict[str, Any] | None = None,
 ) -> Record:
-    """A `livestudio.commands.v1` record for a command body (`{"kind": ..., ...}`)."""
+    """A `livestudio.commands.v1` record for a command body (`{"kind": ..., ...}`), with the caller's `scope`
+    (`{"studio_id": ..., "role": ...}`) as the gateway sets it, or none (an operator's command)."""
     cmd = Command.model_validate(
         {
             "command_id": command_id or f"cmd-{uuid.uuid4().hex[:12]}",
             "actor": actor,
             "issued_at": issued_at or datetime.now(UTC),
             "command": body,
+            "scope": scope,
         }
     )
     event = CloudEvent[Command].wrap(

@@ -69,6 +69,25 @@ CHECKS = (
     ("ck-3", "host-a2", "acc-a2", "in", _W + timedelta(days=1, hours=11, minutes=2)),
     ("ck-b1", "host-b1", "acc-b1", "in", _W),
 )
+ATTENDANCE = (
+    # entry, studio, host, account, local day, start, end, status, late, left early, correction (status, reason)
+    ("w1", "studio-a", "host-a1", "acc-a1", _W.date(), _W, _W + timedelta(hours=4), "late", 7, 0, None),
+    (
+        "w2",
+        "studio-a",
+        "host-a2",
+        "acc-a2",
+        date(2026, 11, 17),
+        _W + timedelta(days=1, hours=11),
+        _W + timedelta(days=1, hours=15),
+        "absent",
+        None,
+        None,
+        ("on_time", "checked in on paper"),
+    ),
+    ("w-b1", "studio-b", "host-b1", "acc-b1", _W.date(), _W, _W + timedelta(hours=4), "on_time", 0, 0, None),
+)
+"""Attendance records (issue #20): w1 computed late, w2 computed absent and corrected to on time."""
 PAY_RULES = (
     # rule_id, effective_from, effective_to, studio, account, role, kind, percent, amount, day_type
     ("studio-gmv-2pct", date(2026, 10, 1), None, "studio-a", None, None, "gmv_percent", Decimal("1.5"), None, "all"),
@@ -82,6 +101,16 @@ AD_SPEND = (
     ("acc-a2", date(2026, 11, 16), "studio-a", Decimal("10000.00"), "IDR"),
     ("acc-a1", date(2026, 11, 17), "studio-a", Decimal("0.00"), "IDR"),
     ("acc-b1", date(2026, 11, 16), "studio-b", Decimal("9000.00"), "IDR"),
+)
+
+TARGETS = (
+    # studio, month, scope, scope_id, amount (the month's progress comes from the seeded rollups and attributions)
+    ("studio-a", date(2026, 11, 1), "studio", "studio-a", Decimal("90000000")),
+    ("studio-a", date(2026, 11, 1), "account", "acc-a1", Decimal("5000000.50")),
+    ("studio-a", date(2026, 11, 1), "host", "host-a1", Decimal("2000000")),
+    ("studio-a", date(2026, 11, 1), "host", "host-a3", Decimal("1000000")),  # no attributed sales: unknown
+    ("studio-a", date(2026, 12, 1), "studio", "studio-a", Decimal("95000000")),
+    ("studio-b", date(2026, 11, 1), "studio", "studio-b", Decimal("50000000")),
 )
 
 STUDIOS = (
@@ -396,6 +425,16 @@ async def install(dsn: str) -> Seed:
         )
         await conn.executemany("INSERT INTO commission.host_checks VALUES ($1, $2, $3, $4, $5)", CHECKS)
         await conn.executemany(
+            """INSERT INTO commission.attendance (entry_id, studio_id, host_id, account_id, local_day, starts_at,
+                   ends_at, status, late_minutes, left_early_minutes, on_air_known, grace_minutes, computed_at,
+                   corrected_status, correction_reason, corrected_by, corrected_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, true, 5, $11, $12, $13, $14, $15)""",
+            [
+                (*a[:10], NOW, *(a[10] or (None, None)), "manager-1" if a[10] else None, NOW if a[10] else None)
+                for a in ATTENDANCE
+            ],
+        )
+        await conn.executemany(
             """INSERT INTO commission.pay_rules (rule_id, effective_from, effective_to, studio_id, account_id, role,
                    rule_kind, percent, amount, day_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
             PAY_RULES,
@@ -468,6 +507,11 @@ async def install(dsn: str) -> Seed:
             "INSERT INTO commission.command_results VALUES "
             "('cmd-rejected', 'statement.pay', 'rejected', 'statement is void', $1)",
             NOW,
+        )
+        await conn.executemany(
+            "INSERT INTO commission.targets (studio_id, month, scope, scope_id, amount, set_at, set_by, command_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, 'owner-1', $7)",
+            [(*t, NOW, f"cmd-target-{i}") for i, t in enumerate(TARGETS)],
         )
         await conn.execute("ANALYZE")
     finally:

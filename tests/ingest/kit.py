@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from livestudio_devinfra.ports import free_port
 from livestudio_devinfra.stack import terminate
+from livestudio_ingest.membership import described_partitions
 from livestudio_runtime.secrets import CookieCipher
 from livestudio_schemas.commands import COMMAND, AnyCommand, CallerScope, Command
 from livestudio_schemas.envelope import CloudEvent
@@ -299,10 +300,10 @@ class EventCollector:
                 tps: list[TopicPartition] = []
                 for topic in self.topics:
                     parts = consumer.partitions_for_topic(topic)
-                    if not parts:
-                        await consumer._client.force_metadata_update()
-                        parts = consumer.partitions_for_topic(topic)
-                    tps.extend(TopicPartition(topic, p) for p in sorted(parts or ()))
+                    if not parts:  # the member's metadata does not know it yet: ask the cluster (admin API)
+                        count = await described_partitions(self.bootstrap, topic)
+                        parts = set(range(count or 0))
+                    tps.extend(TopicPartition(topic, p) for p in sorted(parts))
                 if len({tp.topic for tp in tps}) < len(self.topics):
                     raise RuntimeError("topics not there yet")
                 consumer.assign(tps)
@@ -312,7 +313,6 @@ class EventCollector:
                     else:
                         await consumer.seek_to_beginning(tp)
                 self.connected.set()
-                idle = 0
                 while not self._restarted:
                     batch = await consumer.getmany(timeout_ms=200)
                     for tp, recs in batch.items():
@@ -320,10 +320,8 @@ class EventCollector:
                             self.records.append(Record(tp.topic, (r.key or b"").decode(), r.value or b""))
                         if recs:
                             self.positions[tp] = recs[-1].offset + 1
-                    idle = 0 if batch else idle + 1
-                    if idle > 25:  # no data for a while: make sure the broker is still the one we know
-                        idle = 0
-                        await consumer._client.force_metadata_update()
+                    # no data for a while is fine: the metadata is refreshed every second
+                    # (`metadata_max_age_ms`), so a broker that came back is seen without asking
                 await consumer.stop()
             except asyncio.CancelledError:
                 task = asyncio.current_task()

@@ -88,9 +88,9 @@ class ProcessWatch:
     def snapshot(self, stack: Stack) -> None:
         roots: list[int] = [p.proc.pid for p in stack.processes.values() if p.proc is not None and p.running]
         for infra in (stack.kafka, stack.postgres):
-            child = getattr(infra, "_proc", None) if infra is not None else None
-            if child is not None and child.poll() is None:
-                roots.append(child.pid)
+            pid = infra.pid if infra is not None else None  # None once it exited
+            if pid is not None:
+                roots.append(pid)
         for pid in roots:
             try:
                 root = psutil.Process(pid)

@@ -334,6 +334,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attendance of schedule entries per host and period
+         * @description One record per schedule entry whose window has closed (or that a manager corrected), on the entry's local day: on time, late by N minutes, absent or left early, from check-ins and the account's on-air time with the studio's grace period. `status` and the minutes are the manager's correction when there is one (`correction`), else the computed ones (`computed_*`). Oldest first; at most 62 days. A host sees only their own. Keyset pagination: pass `next_cursor` back as `cursor` with the same filters.
+         */
+        get: operations["ApiV1AttendanceListAttendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/invitations/accept": {
         parameters: {
             query?: never;
@@ -532,7 +552,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One statement with its lines */
+        /**
+         * One statement with its lines
+         * @description With the host's attendance over the statement's period (`attendance`: counts of on time, late, left early and absent schedule entries, corrections applied; details at `GET /attendance`).
+         */
         get: operations["ApiV1CommissionStatementsStatementIdGetStatement"];
         put?: never;
         post?: never;
@@ -1235,7 +1258,7 @@ export interface paths {
         get?: never;
         /**
          * Create or update an alert rule (command)
-         * @description Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in which the same situation is not notified twice.
+         * @description Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in which the same situation is not notified twice. `gmv_pace` (monthly GMV targets behind pace) needs `threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month.
          */
         put: operations["ApiV1StudiosStudioIdAlertsRulesRuleIdUpsertRule"];
         post?: never;
@@ -1260,6 +1283,26 @@ export interface paths {
          */
         put: operations["ApiV1StudiosStudioIdAlertsSummarySetSummary"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{studio_id}/attendance/{entry_id}/correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a schedule entry's attendance, with a reason (command)
+         * @description Managers and owners. The correction (status, minutes, reason, who, when) is kept beside the computed record and never overwritten when it is recomputed; a later correction replaces it. `late` needs `late_minutes` > 0, `left_early` needs `left_early_minutes` > 0, `absent` carries no minutes. The entry must have started (409 otherwise). Recorded in the audit trail.
+         */
+        post: operations["ApiV1StudiosStudioIdAttendanceEntryIdCorrectionCorrectAttendance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1358,6 +1401,66 @@ export interface paths {
          * @description A shift that schedule entries or pay rules name stays. Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it (then the command is `rejected` with the same reason).
          */
         delete: operations["ApiV1StudiosStudioIdShiftsShiftIdRemoveShift"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{studio_id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a monthly GMV target of the studio, an account or a host (command)
+         * @description Replaces the target of the same month and scope. The amount is in the studio's currency.
+         */
+        post: operations["ApiV1StudiosStudioIdTargetsSetTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{studio_id}/targets/{month}/{target_scope}/{scope_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a monthly GMV target (command)
+         * @description `target_scope` is studio, account or host; for the studio's own target `scope_id` is the studio's id.
+         */
+        delete: operations["ApiV1StudiosStudioIdTargetsMonthTargetScopeScopeIdRemoveTarget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Monthly GMV targets with progress, pace and projection
+         * @description Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is linear in the elapsed local days of the month (today's part included); pace = progress / expected; the projection extrapolates the month so far to its end.
+         */
+        get: operations["ApiV1TargetsListTargets"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1521,6 +1624,7 @@ export interface components {
             account_id: string | null;
             channel_ids: string[];
             dedup_minutes: number;
+            elapsed_percent: number | null;
             enabled: boolean;
             kind: string;
             minutes: number | null;
@@ -1539,10 +1643,11 @@ export interface components {
             channel_ids?: string[];
             /** @default 60 */
             dedup_minutes: number;
+            elapsed_percent?: number | null;
             /** @default true */
             enabled: boolean;
             /** @enum {string} */
-            kind: "account_unhealthy" | "shift_not_live" | "roas_below" | "data_stale";
+            kind: "account_unhealthy" | "shift_not_live" | "roas_below" | "data_stale" | "gmv_pace";
             minutes?: number | null;
             quiet_end?: string | null;
             quiet_start?: string | null;
@@ -1575,6 +1680,80 @@ export interface components {
         /** AlertSummaryList */
         AlertSummaryList: {
             items: components["schemas"]["AlertSummary"][];
+        };
+        /** AttendanceCorrection */
+        AttendanceCorrection: {
+            /** Format: date-time */
+            corrected_at: string;
+            corrected_by: string;
+            late_minutes: number | null;
+            left_early_minutes: number | null;
+            reason: string;
+            /** @enum {string} */
+            status: "on_time" | "late" | "left_early" | "absent";
+        };
+        /** AttendanceCorrectionBody */
+        AttendanceCorrectionBody: {
+            late_minutes?: number | null;
+            left_early_minutes?: number | null;
+            reason: string;
+            /** @enum {string} */
+            status: "on_time" | "late" | "left_early" | "absent";
+        };
+        /** AttendancePage */
+        AttendancePage: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            items: components["schemas"]["AttendanceRecord"][];
+            next_cursor: string | null;
+        };
+        /** AttendanceRecord */
+        AttendanceRecord: {
+            account_id: string;
+            /** @description the first check-in that reached the window */
+            arrived_at: string | null;
+            computed_at: string | null;
+            computed_late_minutes: number | null;
+            computed_left_early_minutes: number | null;
+            /** @enum {null|string} */
+            computed_status: "on_time" | "late" | "left_early" | "absent" | null;
+            correction: components["schemas"]["AttendanceCorrection"] | null;
+            /** Format: date-time */
+            ends_at: string;
+            entry_id: string;
+            grace_minutes: number | null;
+            host_id: string;
+            /** @description whole minutes late beyond the grace period; 0 on time */
+            late_minutes: number | null;
+            left_at: string | null;
+            /** @description null when leaving is unknown (never 0 for unknown) */
+            left_early_minutes: number | null;
+            /** Format: date */
+            local_day: string;
+            /** @description whether the account's on-air time was known to the computation */
+            on_air_known: boolean;
+            /** Format: date-time */
+            starts_at: string;
+            /** @enum {null|string} */
+            status: "on_time" | "late" | "left_early" | "absent" | null;
+            studio_id: string;
+        };
+        /**
+         * AttendanceSummary
+         * @description the host's attendance over the statement's period
+         */
+        AttendanceSummary: {
+            absent: number;
+            /** @description records a manager corrected */
+            corrected: number;
+            late: number;
+            /** @description total minutes late */
+            late_minutes: number;
+            left_early: number;
+            on_time: number;
+            pending: number;
         };
         /** AuditEntry */
         AuditEntry: {
@@ -2448,6 +2627,8 @@ export interface components {
         };
         /** StatementDetail */
         StatementDetail: {
+            /** @description the host's attendance over the statement's period */
+            attendance: components["schemas"]["AttendanceSummary"];
             lines: components["schemas"]["StatementLine"][];
             statement: components["schemas"]["Statement"];
         };
@@ -2473,6 +2654,13 @@ export interface components {
         };
         /** Studio */
         Studio: {
+            /** @description minutes late or early that still count as on time (attendance) */
+            attendance_grace_minutes: number;
+            /**
+             * @description schedule: a scheduled window is on air without a check-in; check_in_required: a window without a check-in goes to the unassigned bucket (applies to windows starting after the change)
+             * @enum {string}
+             */
+            attribution_policy: "schedule" | "check_in_required";
             currency: string;
             /** @description the studio's holidays (local days), for `holiday` pay rules */
             holidays: string[];
@@ -2483,6 +2671,9 @@ export interface components {
         };
         /** StudioBody */
         StudioBody: {
+            attendance_grace_minutes?: number | null;
+            /** @enum {null|string} */
+            attribution_policy?: "schedule" | "check_in_required" | null;
             /** @default IDR */
             currency: string;
             holidays?: string[];
@@ -2520,6 +2711,52 @@ export interface components {
             current: components["schemas"]["RangeFigures"];
             previous: components["schemas"]["RangeFigures"];
             studio_id: string | null;
+        };
+        /** Target */
+        Target: {
+            /** @description exact decimal string */
+            amount: string;
+            currency: string;
+            days_in_month: number;
+            /** @description local days of the month passed (today's part included) */
+            elapsed_days: string;
+            /** @description amount x elapsed days / days in the month */
+            expected: string;
+            month: string;
+            name: string | null;
+            /** @description progress / expected, 4 places (1 = on track) */
+            pace: string | null;
+            /** @description progress / amount x 100, 2 places */
+            percent: string | null;
+            /** @description confirmed GMV of the month so far; null = no figure yet */
+            progress: string | null;
+            /** @description month-end GMV at the current rate */
+            projection: string | null;
+            /** @enum {string} */
+            scope: "studio" | "account" | "host";
+            scope_id: string;
+            /** Format: date-time */
+            set_at: string;
+            set_by: string;
+            studio_id: string;
+        };
+        /** TargetBody */
+        TargetBody: {
+            /** @description confirmed GMV to reach, in the studio's currency (> 0) */
+            amount: string;
+            /** @description YYYY-MM, a month of the studio's calendar */
+            month: string;
+            /** @enum {string} */
+            scope: "studio" | "account" | "host";
+            /** @description the account or host (omit for the studio's own target) */
+            scope_id?: string | null;
+        };
+        /** TargetList */
+        TargetList: {
+            /** Format: date-time */
+            as_of: string;
+            items: components["schemas"]["Target"][];
+            month: string;
         };
         /** TimelinePoint */
         TimelinePoint: {
@@ -4257,6 +4494,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductRanking"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AttendanceListAttendance: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description next_cursor of a page */
+                cursor?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this host */
+                host_id?: string | null;
+                /** @description page size */
+                limit?: number;
+                /** @description only records with this status (corrections applied) */
+                status?: "on_time" | "late" | "left_early" | "absent" | null;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendancePage"];
                 };
             };
             /** @description Invalid request (parameters, body or cursor) */
@@ -8977,6 +9305,96 @@ export interface operations {
             };
         };
     };
+    ApiV1StudiosStudioIdAttendanceEntryIdCorrectionCorrectAttendance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+                studio_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttendanceCorrectionBody"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1StudiosStudioIdHostsHostIdUpsertHost: {
         parameters: {
             query?: never;
@@ -9658,6 +10076,264 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1StudiosStudioIdTargetsSetTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                studio_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetBody"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1StudiosStudioIdTargetsMonthTargetScopeScopeIdRemoveTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description YYYY-MM */
+                month: string;
+                scope_id: string;
+                studio_id: string;
+                /** @description what the target is of */
+                target_scope: "studio" | "account" | "host";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1TargetsListTargets: {
+        parameters: {
+            query: {
+                /** @description YYYY-MM (each studio's calendar) */
+                month: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetList"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -68,6 +68,10 @@ const m = messages({
     rule_shift_not_live: "Shift started but the account is not live",
     rule_data_stale: "No fresh data from an account",
     rule_roas_below: "Yesterday's ROAS below a threshold",
+    rule_gmv_pace: "GMV behind a monthly target's pace",
+    paceFloor: "Alert when the pace is below (1 = on track)",
+    elapsedPercent: "Only after this much of the month has passed (%)",
+    afterPercent: "after {n}% of the month",
     kind_daily_summary: "Daily summary",
     minutes: "After how many minutes",
     threshold: "ROAS threshold",
@@ -152,6 +156,10 @@ const m = messages({
     rule_shift_not_live: "Shift dimulai tetapi akun tidak live",
     rule_data_stale: "Tidak ada data baru dari akun",
     rule_roas_below: "ROAS kemarin di bawah ambang",
+    rule_gmv_pace: "GMV tertinggal dari laju target bulanan",
+    paceFloor: "Beri tahu jika laju di bawah (1 = sesuai target)",
+    elapsedPercent: "Hanya setelah bagian bulan ini berlalu (%)",
+    afterPercent: "setelah {n}% bulan berjalan",
     kind_daily_summary: "Ringkasan harian",
     minutes: "Setelah berapa menit",
     threshold: "Ambang ROAS",
@@ -190,7 +198,8 @@ const m = messages({
 });
 type Msg = Parameters<typeof m>[0];
 
-const RULE_KINDS: RuleKind[] = ["account_unhealthy", "shift_not_live", "data_stale", "roas_below"];
+const RULE_KINDS: RuleKind[] = ["account_unhealthy", "shift_not_live", "data_stale", "roas_below", "gmv_pace"];
+const NEEDS_THRESHOLD = new Set<string>(["roas_below", "gmv_pace"]);
 const CHANNEL_KINDS: ChannelKind[] = ["webhook", "telegram", "email"];
 const NEEDS_MINUTES = new Set<string>(["shift_not_live", "data_stale"]);
 
@@ -483,6 +492,7 @@ function ruleBody(r: Rule): Schemas["AlertRuleBody"] {
     account_id: r.account_id,
     minutes: r.minutes,
     threshold: r.threshold,
+    elapsed_percent: r.elapsed_percent,
     dedup_minutes: r.dedup_minutes,
     quiet_start: r.quiet_start,
     quiet_end: r.quiet_end,
@@ -501,6 +511,7 @@ function RuleForm(props: {
   const [kind, setKind] = useState<RuleKind>((r?.kind as RuleKind | undefined) ?? "account_unhealthy");
   const [minutes, setMinutes] = useState(r?.minutes == null ? "15" : String(r.minutes));
   const [threshold, setThreshold] = useState(r?.threshold ?? "2");
+  const [elapsed, setElapsed] = useState(String(r?.elapsed_percent ?? 20));
   const [accountId, setAccountId] = useState(r?.account_id ?? "");
   const [channelIds, setChannelIds] = useState<string[]>(r?.channel_ids ?? props.channels.map((c) => c.channel_id));
   const [dedup, setDedup] = useState(String(r?.dedup_minutes ?? 60));
@@ -519,7 +530,8 @@ function RuleForm(props: {
       channel_ids: channelIds,
       account_id: accountId || null,
       minutes: NEEDS_MINUTES.has(kind) ? Number(minutes) : null,
-      threshold: kind === "roas_below" ? threshold.trim() : null,
+      threshold: NEEDS_THRESHOLD.has(kind) ? threshold.trim() : null,
+      elapsed_percent: kind === "gmv_pace" ? Number(elapsed) : null,
       dedup_minutes: Number(dedup),
       quiet_start: toApiTime(quietStart),
       quiet_end: toApiTime(quietEnd),
@@ -554,10 +566,16 @@ function RuleForm(props: {
           <input id="rule-minutes" type="number" required min={1} max={1440} inputMode="numeric" value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />
         </>
       )}
-      {kind === "roas_below" && (
+      {NEEDS_THRESHOLD.has(kind) && (
         <>
-          <label for="rule-threshold">{m("threshold")}</label>
+          <label for="rule-threshold">{kind === "gmv_pace" ? m("paceFloor") : m("threshold")}</label>
           <input id="rule-threshold" required inputMode="decimal" pattern="[0-9]{1,7}(\.[0-9]{1,4})?" value={threshold} onInput={(e) => setThreshold(e.currentTarget.value)} />
+        </>
+      )}
+      {kind === "gmv_pace" && (
+        <>
+          <label for="rule-elapsed">{m("elapsedPercent")}</label>
+          <input id="rule-elapsed" type="number" required min={0} max={100} inputMode="numeric" value={elapsed} onInput={(e) => setElapsed(e.currentTarget.value)} />
         </>
       )}
       <label for="rule-account">{m("account")}</label>
@@ -662,6 +680,7 @@ function Rules(props: { studioId: string; rules: Rule[]; channels: Channel[]; ac
             const params = [
               r.minutes != null ? m("everyMinutes", { n: r.minutes }) : null,
               r.threshold != null ? m("below", { x: r.threshold }) : null,
+              r.elapsed_percent != null ? m("afterPercent", { n: r.elapsed_percent }) : null,
               m("dedupShort", { n: r.dedup_minutes }),
             ].filter(Boolean);
             return (

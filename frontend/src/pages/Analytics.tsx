@@ -11,6 +11,7 @@ import { Empty, ErrorState, type Load, Loading } from "../components/States";
 import { count, money, moneyCompact } from "../format";
 import { messages, t, uiLocale, useLang } from "../i18n";
 import { ProfitSection } from "./ProfitSection";
+import { TargetsSection } from "./TargetsSection";
 
 type Figures = Schemas["Figures"];
 type Delta = Schemas["Delta"];
@@ -598,6 +599,7 @@ function AnalyticsBody(props: { studio: Studio; studios: Studio[]; onStudio: (id
           </label>
         </p>
       )}
+      <TargetsSection key={studioId} studio={props.studio} />
       <RangePicker range={range} today={today} onChange={setRange} />
       {data.state === "loading" && <Loading />}
       {data.state === "error" && <ErrorState onRetry={() => setAttempt(attempt + 1)} />}

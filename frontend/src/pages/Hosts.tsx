@@ -1,12 +1,14 @@
 // Hosts and roster (owners and managers): the hosts' leaderboard and per-host performance over the week shown, and
 // the week's calendar of schedule entries with their check-ins (a column per day on a desktop, a list per day on
 // a phone). Entries are created and moved (another time or account) through PUT /schedule/{entry_id}; a refusal
-// is shown with its reason. The week is in the URL (?week=YYYY-MM-DD), days and times in the studio's timezone.
+// is shown with its reason. Below, the week's attendance (AttendanceSection.tsx) with a correction per entry.
+// The week is in the URL (?week=YYYY-MM-DD), days and times in the studio's timezone.
 import { useEffect, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { settle } from "../api/commands";
 import { type Studio, useStudios } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
+import { AttendanceCard } from "./AttendanceSection";
 import { UNKNOWN, clock, count, money } from "../format";
 import { messages, uiLocale, useLang } from "../i18n";
 
@@ -609,6 +611,7 @@ function Roster(props: { studio: Studio }) {
         )}
         {week.state === "ready" && <OtherChecks week={week.value} tz={tz} hosts={hostById} />}
       </section>
+      <AttendanceCard studio={studio} from={monday} to={sunday} hosts={hostById} />
       <EntryForm
         studio={studio}
         draft={draft}

@@ -1,5 +1,6 @@
 // One session: its figures, a per-minute chart (viewers and GMV, uPlot) and the product ranking.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { type RefObject } from "preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import "uplot/dist/uPlot.min.css";
 import type uPlotType from "uplot";
 import { api, type Schemas } from "../api/client";
@@ -198,23 +199,52 @@ function wallClock(timeZone: string): (ts: number) => Date {
   };
 }
 
-function Timeline(props: { detail: Detail }) {
-  const box = useRef<HTMLDivElement>(null);
-  const { timeline, timezone, currency } = props.detail;
+/** True once `box` has come within 200 px of the viewport (and from then on): work for what is below the fold
+ * waits until someone scrolls to it. */
+function useSeen(box: RefObject<HTMLElement | null>): boolean {
+  const [seen, setSeen] = useState(false);
   useEffect(() => {
-    if (!box.current || timeline.length === 0) return;
-    const xs = timeline.map((p) => Date.parse(p.minute) / 1000);
-    const viewers = timeline.map((p) => p.current_viewers ?? p.viewers ?? null);
-    const gmv = timeline.map((p) => (p.placed_sales == null ? null : Number(p.placed_sales)));
-    const orders = timeline.map((p) => p.placed_orders ?? null);
+    const element = box.current;
+    if (seen || !element) return;
+    if (typeof IntersectionObserver === "undefined") return setSeen(true);
+    const watch = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setSeen(true), {
+      rootMargin: "200px",
+    });
+    watch.observe(element);
+    return () => watch.disconnect();
+  }, [seen]);
+  return seen;
+}
+
+type Series = [number[], (number | null)[], (number | null)[], (number | null)[]];
+
+function timelineSeries(timeline: Detail["timeline"]): Series {
+  return [
+    timeline.map((p) => Date.parse(p.minute) / 1000),
+    timeline.map((p) => p.current_viewers ?? p.viewers ?? null),
+    timeline.map((p) => (p.placed_sales == null ? null : Number(p.placed_sales))),
+    timeline.map((p) => p.placed_orders ?? null),
+  ];
+}
+
+/** The per-minute chart: uPlot loads and draws once the chart scrolls into view (below the fold on a phone); a
+ * reload of the session gives the same chart new data instead of a new chart. */
+function TimelineChart(props: { detail: Detail }) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlotType | null>(null);
+  const { timeline, timezone, currency } = props.detail;
+  const data = useMemo(() => timelineSeries(timeline), [timeline]);
+  const latest = useRef(data);
+  latest.current = data;
+  const seen = useSeen(box);
+  useEffect(() => {
+    if (!seen) return;
     const width = () => box.current?.clientWidth ?? 320;
-    let chart: uPlotType | null = null;
     let gone = false;
-    const resize = () => chart?.setSize({ width: width(), height: 220 });
-    // uPlot (the bulk of this page's code) loads after the figures and the ranking have painted.
+    const resize = () => chart.current?.setSize({ width: width(), height: 220 });
     import("uplot").then(({ default: uPlot }) => {
       if (gone || !box.current) return;
-      chart = new uPlot(
+      chart.current = new uPlot(
         {
           width: width(),
           height: 220,
@@ -236,7 +266,7 @@ function Timeline(props: { detail: Detail }) {
             { label: t("orders"), scale: "o", stroke: "#0b6b3a", width: 2, dash: [6, 4], value: (_u, v) => count(v) },
           ],
         },
-        [xs, viewers, gmv, orders],
+        latest.current,
         box.current,
       );
     });
@@ -244,11 +274,17 @@ function Timeline(props: { detail: Detail }) {
     return () => {
       gone = true;
       removeEventListener("resize", resize);
-      chart?.destroy();
+      chart.current?.destroy();
+      chart.current = null;
     };
-  }, [timeline, timezone, currency]);
-  if (timeline.length === 0) return <p class="state">{t("noTimeline")}</p>;
+  }, [seen, timezone, currency]);
+  useEffect(() => chart.current?.setData(data), [data]);
   return <div ref={box} class="chart" role="img" aria-label={`${t("timeline")}: ${t("viewers")}, ${t("gmv")}`} />;
+}
+
+function Timeline(props: { detail: Detail }) {
+  if (props.detail.timeline.length === 0) return <p class="state">{t("noTimeline")}</p>;
+  return <TimelineChart detail={props.detail} />;
 }
 
 export function SessionPage(props: { accountId: string; sessionId: string }) {

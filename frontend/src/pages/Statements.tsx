@@ -7,7 +7,7 @@ import { settle } from "../api/commands";
 import { download, query } from "../api/download";
 import { type Studio, useStudios } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
-import { dateTime, money, UNKNOWN } from "../format";
+import { count, dateTime, money, UNKNOWN } from "../format";
 import { messages, t, uiLocale, useLang } from "../i18n";
 
 type Statement = Schemas["Statement"];
@@ -62,6 +62,7 @@ const m = messages({
     totalUnknown: "Not calculated yet",
     sessionLink: "Session {id}",
     lineSum: "Sum of lines",
+    attendance: "Attendance in the period: {on_time} on time, {late} late ({late_minutes} min), {left_early} left early, {absent} absent",
   },
   id: {
     statements: "Slip gaji",
@@ -109,6 +110,7 @@ const m = messages({
     totalUnknown: "Belum dihitung",
     sessionLink: "Sesi {id}",
     lineSum: "Jumlah rincian",
+    attendance: "Kehadiran periode ini: {on_time} tepat waktu, {late} terlambat ({late_minutes} menit), {left_early} pulang awal, {absent} tidak hadir",
   },
 });
 
@@ -294,6 +296,17 @@ function Detail(props: {
       </dl>
       {s.approved_at && <p class="small muted">{m("approvedBy", { who: s.approved_by ?? UNKNOWN, at: dateTime(s.approved_at, timezone) })}</p>}
       {s.paid_at && <p class="small muted">{m("paidBy", { who: s.paid_by ?? UNKNOWN, at: dateTime(s.paid_at, timezone) })}</p>}
+      {detail.value.attendance && (
+        <p class="small" data-testid="statement-attendance">
+          {m("attendance", {
+            on_time: count(detail.value.attendance.on_time),
+            late: count(detail.value.attendance.late),
+            late_minutes: count(detail.value.attendance.late_minutes),
+            left_early: count(detail.value.attendance.left_early),
+            absent: count(detail.value.attendance.absent),
+          })}
+        </p>
+      )}
       {lines.length === 0 ? (
         <Empty text={m("noLines")} />
       ) : (

@@ -11,10 +11,12 @@ from livestudio_alerts.rules import (
     AccountView,
     Rule,
     ScheduledWindow,
+    TargetView,
     account_unhealthy,
     backoff_s,
     data_stale,
     decide,
+    gmv_pace,
     in_quiet_hours,
     roas,
     roas_below,
@@ -122,3 +124,47 @@ def test_decide_quiet_then_dedup_then_channels() -> None:
 
 def test_backoff_doubles_up_to_the_cap() -> None:
     assert [backoff_s(n, base_s=5, max_s=60) for n in range(1, 6)] == [5, 10, 20, 40, 60]
+
+
+def target(scope: str, scope_id: str, amount: str, confirmed: str | None, month: date = date(2026, 3, 1)) -> TargetView:
+    return TargetView(
+        "st1", month, scope, scope_id, None, Decimal(amount), None if confirmed is None else Decimal(confirmed), "IDR"
+    )
+
+
+def test_gmv_pace_fires_below_the_floor_after_part_of_the_month() -> None:
+    # NOW is 4 March 12:00 in Jakarta: 3.5 of 31 days passed (11.3 %)
+    r = rule("gmv_pace", threshold=Decimal("0.8"), elapsed_percent=10)
+    behind = target("host", "h1", "31000000", "2000000")  # expected 3.5 M, pace 0.5714
+    on_track = target("account", "acct-1", "31000000", "3500000")  # pace 1
+    unknown = target("studio", "st1", "31000000", None)
+    last_month = target("host", "h2", "1000", "1", month=date(2026, 2, 1))
+    other_studio = TargetView("st2", date(2026, 3, 1), "host", "h9", None, Decimal(100), Decimal(0), "IDR")
+    alerts = gmv_pace(r, [behind, on_track, unknown, last_month, other_studio], NOW, "Asia/Jakarta")
+    assert [a.subject for a in alerts] == ["host:h1:2026-03"]
+    alert = alerts[0]
+    assert alert.data["pace"] == "0.5714" and alert.data["expected"] == "3500000.00"
+    assert "behind its 2026-03 target" in alert.title
+    # the key names rule, target and month only: the next round (and next day) decide nothing new
+    later = gmv_pace(r, [target("host", "h1", "31000000", "2100000")], NOW + timedelta(days=1), "Asia/Jakarta")
+    assert [a.key for a in later] == [alert.key]
+    # in April it is another month's target (and another key)
+    april = gmv_pace(
+        r, [target("host", "h1", "100", "1", month=date(2026, 4, 1))], datetime(2026, 4, 20, tzinfo=UTC), "Asia/Jakarta"
+    )
+    assert len(april) == 1 and april[0].key != alert.key
+
+
+def test_gmv_pace_waits_for_the_elapsed_part_and_quiet_hours() -> None:
+    behind = [target("host", "h1", "31000000", "0")]
+    assert gmv_pace(rule("gmv_pace", threshold=Decimal("0.8"), elapsed_percent=12), behind, NOW, "Asia/Jakarta") == []
+    # default: 20 % of the month
+    assert gmv_pace(rule("gmv_pace", threshold=Decimal("0.8")), behind, NOW, "Asia/Jakarta") == []
+    assert gmv_pace(rule("gmv_pace", threshold=Decimal("0.8")), behind, NOW + timedelta(days=3), "Asia/Jakarta")
+    quiet = rule("gmv_pace", threshold=Decimal("0.8"), elapsed_percent=0, quiet_start=time(11), quiet_end=time(13))
+    assert gmv_pace(quiet, behind, NOW, "Asia/Jakarta") == []  # 12:00 local: waits, not suppressed
+    assert len(gmv_pace(quiet, behind, NOW + timedelta(hours=2), "Asia/Jakarta")) == 1
+    assert gmv_pace(rule("gmv_pace", elapsed_percent=0), behind, NOW, "Asia/Jakarta") == []  # no threshold
+    account_rule = rule("gmv_pace", threshold=Decimal("0.8"), elapsed_percent=0, account_id="acct-1")
+    assert gmv_pace(account_rule, behind, NOW, "Asia/Jakarta") == []
+    assert len(gmv_pace(account_rule, [target("account", "acct-1", "100", "0")], NOW, "Asia/Jakarta")) == 1

@@ -75,6 +75,15 @@ def test_up_prints_urls_serves_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
         assert httpx.get(received, timeout=5).status_code == 200
         channels = httpx.get(f"{gateway}/alerts/channels", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert sorted(c["kind"] for c in channels.json()["items"]) == ["email", "telegram", "webhook"]
+        # the demo's monthly targets (issue #20), for the month of the simulator's day it was seeded on
+        month = (tmp_path / "home" / "demo-seeded").read_text()[:7]
+        targets = httpx.get(
+            f"{gateway}/targets", params={"month": month}, headers={"Authorization": f"Bearer {token}"}, timeout=5
+        )
+        assert [(t["scope"], t["amount"]) for t in targets.json()["items"]] == [
+            ("studio", "3000000000"),
+            ("host", "250000000"),
+        ], targets.text
         descendants = psutil.Process(proc.pid).children(recursive=True)
         assert len(descendants) >= 8  # postgres, broker, simulator, sinks, five services (and their children)
     finally:

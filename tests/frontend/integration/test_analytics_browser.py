@@ -269,6 +269,25 @@ def test_the_session_splits_its_gmv_between_hosts_and_says_what_still_settles(br
     expect(page.get_by_test_id("placed-gmv")).to_have_text(_rp(detail["metrics"]["placed_sales"]))
     _shoot(page, "session-hosts")
 
+    # the per-minute chart: drawn once it scrolls into view (below the fold on a phone), then given each reload's
+    # data rather than drawn again
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.reload()
+    expect(page.get_by_role("heading", name="Hosts' shares")).to_be_visible()
+    chart = page.locator(".chart")
+    expect(chart).to_have_count(1)
+    page.wait_for_timeout(1500)  # time enough for uPlot's chunk to load and draw, were it not waiting
+    expect(chart.locator("canvas")).to_have_count(0)
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator("canvas")).to_have_count(1)
+    chart.locator("canvas").evaluate("canvas => { canvas.dataset.drawn = 'first' }")
+    detail_url = f"/sessions/{studio.live_account}/{studio.live_session}"
+    with page.expect_response(lambda r: r.url.endswith(detail_url), timeout=30_000):
+        pass  # the page reloads the session every 15 s
+    page.wait_for_timeout(500)
+    expect(chart.locator("canvas")).to_have_attribute("data-drawn", "first")
+    page.set_viewport_size({"width": 1366, "height": 900})
+
     # an ended session of the week before: placed final, confirmed final (the simulated days are long past)
     ended = gw.get("/sessions", params={"on_air": "false", "limit": 1})["items"][0]
     page.goto(f"{studio.base_url}/sessions/{ended['account_id']}/{ended['session_id']}")

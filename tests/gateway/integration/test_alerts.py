@@ -112,3 +112,9 @@ async def test_alert_routes(
             removed = await client.delete("/api/v1/studios/st1/alerts/rules/r1", headers=h)
             await _applied(client, manager, removed)
             assert (await client.get("/api/v1/alerts/rules", headers=h)).json() == {"items": []}
+            pace = {"kind": "gmv_pace", "threshold": "0.8", "elapsed_percent": 30, "channel_ids": ["hook"]}
+            await _applied(
+                client, manager, await client.put("/api/v1/studios/st1/alerts/rules/pace", headers=h, json=pace)
+            )
+            (r,) = (await client.get("/api/v1/alerts/rules", headers=h)).json()["items"]
+            assert (r["kind"], r["threshold"], r["elapsed_percent"]) == ("gmv_pace", "0.8", 30)

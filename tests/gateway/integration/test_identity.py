@@ -476,6 +476,12 @@ async def test_audit_trail_records_sign_ins_people_and_commands(client: Client, 
     operator = mint_token(JwtKeys([JWT_SECRET], issuer="livestudio-test"), sub="ops-oncall", role="owner", ttl_s=60)
     paused = await client.post("/api/v1/accounts/acc-a1/pause", headers=bearer(operator))
     assert paused.status_code == 202, paused.text
+    corrected = await client.post(
+        "/api/v1/studios/studio-a/attendance/w1/correction",
+        headers=owner,
+        json={"status": "on_time", "reason": "the tablet clock was wrong"},
+    )
+    assert corrected.status_code == 202, corrected.text
     page = (await client.get("/api/v1/org/audit", headers=owner, params={"limit": 500})).json()
     actions = {e["action"] for e in page["items"]}
     assert {"signin", "invitation.created", "invitation.accepted", "command.adspend.enter"} <= actions
@@ -486,6 +492,9 @@ async def test_audit_trail_records_sign_ins_people_and_commands(client: Client, 
     assert commands and all(e["action"].startswith("command.") for e in commands)
     by_id = {e["detail"]["command_id"]: e for e in commands}
     assert by_id[approve.json()["command_id"]]["studio_id"] == "studio-a"  # the statement's studio
+    correction = by_id[corrected.json()["command_id"]]  # a manager's attendance correction, with its reason
+    assert correction["action"] == "command.schedule.attendance.correct" and correction["studio_id"] == "studio-a"
+    assert correction["detail"]["reason"] == "the tablet clock was wrong" and correction["detail"]["entry_id"] == "w1"
     operator_entry = by_id[paused.json()["command_id"]]  # an operator's command on the organisation's studio
     assert operator_entry["actor"] == "ops-oncall" and operator_entry["studio_id"] == "studio-a"
     paged = (await client.get("/api/v1/org/audit", headers=owner, params={"limit": 2})).json()

@@ -59,6 +59,8 @@ async def test_studios_are_scoped(client: Client, token: TokenFactory) -> None:
             "currency": "IDR",
             "pay_period": "monthly",
             "holidays": ["2026-12-25"],
+            "attendance_grace_minutes": 5,
+            "attribution_policy": "schedule",
         }
     ]
     everything = await _get(client, "/api/v1/studios", token("service", studios=["*"]))

@@ -19,6 +19,8 @@ RANGE = "date_from=2026-11-01&date_to=2026-11-30"
 SCHEDULE = {"host_id": "host-a1", "account_id": "acc-a1", "shift_id": "pagi", "shift_date": "2026-11-20"}
 RULE = {"rule_kind": "per_order", "amount": "700", "effective_from": "2026-11-01"}
 CONNECT = {"display_name": "New", "cookie": "SPC_EC=abc; SPC_ST=.def"}
+CORRECTION = {"status": "on_time", "reason": "checked in on paper"}
+TARGET = {"month": "2026-11", "amount": "50000.00"}
 ALERT_CHANNEL = {"name": "Hook", "kind": "webhook", "url": "https://example.test/hook", "secret": "s"}
 
 # (method, path, json body, expected status) as a manager of studio-a reaching for studio-b
@@ -72,6 +74,11 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", "/api/v1/check-ins?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/check-ins?host_id=host-b1", None, 404),
     ("GET", "/api/v1/check-ins?account_id=acc-b1", None, 404),
+    ("GET", f"/api/v1/attendance?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/attendance?host_id=host-b1&{RANGE}", None, 404),
+    ("GET", f"/api/v1/attendance?account_id=acc-b1&{RANGE}", None, 404),
+    ("POST", "/api/v1/studios/studio-b/attendance/w-b1/correction", CORRECTION, 403),
+    ("POST", "/api/v1/studios/studio-a/attendance/w-b1/correction", CORRECTION, 404),
     ("GET", "/api/v1/pay-rules?studio_id=studio-b", None, 403),
     ("GET", f"/api/v1/ad-spend?studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/ad-spend?account_id=acc-b1&{RANGE}", None, 404),
@@ -125,6 +132,12 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("PUT", "/api/v1/studios/studio-a/alerts/rules/r1", {"kind": "account_unhealthy", "account_id": "acc-b1"}, 404),
     ("DELETE", "/api/v1/studios/studio-b/alerts/rules/r1", None, 403),
     ("PUT", "/api/v1/studios/studio-b/alerts/summary", {"local_time": "08:00:00"}, 403),
+    ("GET", "/api/v1/targets?month=2026-11&studio_id=studio-b", None, 403),
+    ("POST", "/api/v1/studios/studio-b/targets", {"month": "2026-11", "scope": "studio", "amount": "1"}, 403),
+    ("POST", "/api/v1/studios/studio-a/targets", {**TARGET, "scope": "host", "scope_id": "host-b1"}, 404),
+    ("POST", "/api/v1/studios/studio-a/targets", {**TARGET, "scope": "account", "scope_id": "acc-b1"}, 404),
+    ("DELETE", "/api/v1/studios/studio-b/targets/2026-11/studio/studio-b", None, 403),
+    ("DELETE", "/api/v1/studios/studio-a/targets/2026-11/host/host-b1", None, 404),
 ]
 
 # routes that name no studio-B resource: they only ever answer within the caller's own scope
@@ -149,11 +162,13 @@ def _template(path: str) -> str:
         (r"/hosts/(host-[a-z0-9]+)", "/hosts/{host_id}"),
         (r"/shifts/pagi(-b)?", "/shifts/{shift_id}"),
         (r"/schedule/(e1|w-b1)", "/schedule/{entry_id}"),
+        (r"/attendance/(w1|w-b1)/correction", "/attendance/{entry_id}/correction"),
         (r"/rules/(r1|rule-b)", "/rules/{rule_id}"),
         (r"/channels/hook", "/channels/{channel_id}"),
         (r"/sessions/acc-b1/2001", "/sessions/{account_id}/{session_id}"),
         (r"/statements/st-b1-nov", "/statements/{statement_id}"),
         (r"/exports/[a-z]+", "/exports/{kind}"),
+        (r"/targets/2026-11/[a-z]+/[a-z0-9-]+", "/targets/{month}/{target_scope}/{scope_id}"),
     ):
         path = re.sub(pattern, name, path)
     return path
@@ -204,6 +219,7 @@ async def test_lists_never_include_other_studios(client: Client, token: TokenFac
         f"/api/v1/profit/hosts?{RANGE}",
         f"/api/v1/profit/sessions?{RANGE}",
         f"/api/v1/profit/export.csv?by=account&{RANGE}",
+        f"/api/v1/attendance?{RANGE}",
     ):
         response = await client.get(path, headers=bearer(manager))
         assert response.status_code == 200, (path, response.text)
@@ -232,6 +248,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/commission/statements/st-a1-nov/pay", None),
     ("POST", "/api/v1/commission/statements/st-a1-nov/void", None),
     ("POST", "/api/v1/studios/studio-a/hosts/host-a1/check-in", {"account_id": "acc-a1"}),
+    ("POST", "/api/v1/studios/studio-a/attendance/w1/correction", CORRECTION),
 ]
 
 

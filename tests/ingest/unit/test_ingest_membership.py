@@ -10,16 +10,11 @@ from livestudio_ingest.membership import KafkaMembership, _Listener
 TOPIC = "t.ingest.accounts"
 
 
-class _Coordinator:
-    generation = -1
-
-
 class _Consumer:
     def __init__(self, known: set[int] | None, described: set[int] | None) -> None:
         self.known = known
         self.described = described
         self.describes = 0
-        self._coordinator = _Coordinator()  # what aiokafka's consumer holds the group generation in
 
     async def describe(self) -> int | None:
         """The cluster's answer (admin API) when the member's metadata does not know the topic yet."""
@@ -30,11 +25,11 @@ class _Consumer:
         return self.known if topic == TOPIC else None
 
 
-async def _membership(consumer: _Consumer) -> tuple[KafkaMembership, list[tuple[set[int], int | None, bool]]]:
-    calls: list[tuple[set[int], int | None, bool]] = []
+async def _membership(consumer: _Consumer) -> tuple[KafkaMembership, list[tuple[set[int], int | None]]]:
+    calls: list[tuple[set[int], int | None]] = []
 
-    async def on_assigned(parts: set[int], total: int | None, continuous: bool) -> None:
-        calls.append((parts, total, continuous))
+    async def on_assigned(parts: set[int], total: int | None) -> None:
+        calls.append((parts, total))
 
     async def on_revoked(_parts: set[int]) -> None:
         return None
@@ -61,7 +56,7 @@ async def _membership(consumer: _Consumer) -> tuple[KafkaMembership, list[tuple[
 async def test_an_assignment_is_passed_on_with_the_topic_partition_count() -> None:
     membership, calls = await _membership(_Consumer(set(range(8)), set(range(8))))
     await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, 1), TopicPartition(TOPIC, 5)])
-    assert calls == [({1, 5}, 8, False)]
+    assert calls == [({1, 5}, 8)]
     assert membership.assigned == {1, 5}
 
 
@@ -70,26 +65,22 @@ async def test_metadata_that_lags_behind_the_group_is_asked_of_the_cluster_not_i
     membership, calls = await _membership(consumer)
     await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, p) for p in range(4)])
     assert consumer.describes == 1
-    assert calls == [({0, 1, 2, 3}, 8, False)]
+    assert calls == [({0, 1, 2, 3}, 8)]
 
 
 async def test_an_assignment_is_never_dropped_when_the_count_stays_unknown() -> None:
     membership, calls = await _membership(_Consumer(None, None))
     await _Listener(membership).on_partitions_assigned([TopicPartition(TOPIC, 2), TopicPartition("other", 0)])
-    assert calls == [({2}, None, False)]  # the engine keeps the partition count it has
+    assert calls == [({2}, None)]  # the engine keeps the partition count it has
 
 
-async def test_only_the_very_next_generation_continues_the_paused_pollers() -> None:
+async def test_every_assignment_after_a_revoke_is_passed_on_even_an_empty_one() -> None:
     consumer = _Consumer(set(range(8)), set(range(8)))
     membership, calls = await _membership(consumer)
     listener = _Listener(membership)
-    for generation, parts in [(3, [0, 1]), (4, [0, 1, 2]), (6, [1]), (7, [])]:
-        consumer._coordinator.generation = generation
+    for parts in [[0, 1], [0, 1, 2], []]:
         await listener.on_partitions_revoked([TopicPartition(TOPIC, p) for p in membership.assigned])
         await listener.on_partitions_assigned([TopicPartition(TOPIC, p) for p in parts])
-    assert calls == [
-        ({0, 1}, 8, False),  # first assignment: nothing to continue
-        ({0, 1, 2}, 8, True),  # 3 -> 4: nobody held anything in between
-        ({1}, 8, False),  # 4 -> 6: the group had a generation without us (someone else polled meanwhile)
-        (set(), 8, True),  # passed on although empty: the engine drops what it paused
-    ]
+    # the empty one too: the engine drops the pollers it paused
+    assert calls == [({0, 1}, 8), ({0, 1, 2}, 8), (set(), 8)]
+    assert membership.assigned == set()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from livestudio_devinfra.kafka import EmbeddedKafka
 from livestudio_runtime.db import create_pool
-from livestudio_runtime.exactly_once import LOG_RESETS, ExactlyOnceConsumer
+from livestudio_runtime.exactly_once import ExactlyOnceConsumer
 from livestudio_runtime.kafka import ensure_topics
 from livestudio_runtime.migrations import migrate
-from tests.runtime.integration.test_exactly_once import _produce, _wait_total, widget_consumer
+from tests.runtime.integration.test_exactly_once import _log_resets, _produce, _wait_total, widget_consumer
 
 SAMPLE = Path(__file__).parent / "migrations_sample"
 
@@ -29,7 +29,7 @@ async def test_offsets_beyond_a_lost_log_restart_from_earliest(fresh_db: str) ->
         await consumer.start()
         await _produce(broker.bootstrap, topic, [json.dumps({"id": 1, "n": 1}).encode() for _ in range(100)])
         await _wait_total(pool, 100)
-        resets_before = LOG_RESETS.labels("reset-test", topic)._value.get()
+        resets_before = _log_resets("reset-test", topic)
 
         port = broker.port
         broker.stop()
@@ -41,7 +41,7 @@ async def test_offsets_beyond_a_lost_log_restart_from_earliest(fresh_db: str) ->
 
         await _wait_total(pool, 150)
         assert await pool.fetchval("SELECT total FROM widgets WHERE id = 2") == 50
-        assert LOG_RESETS.labels("reset-test", topic)._value.get() > resets_before
+        assert _log_resets("reset-test", topic) > resets_before
     finally:
         if consumer is not None:
             await consumer.stop()

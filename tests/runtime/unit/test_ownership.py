@@ -15,6 +15,8 @@ from livestudio_schemas.commands import (
     ScheduleEntryRemove,
     ScheduleEntryUpsert,
     ShiftTemplateUpsert,
+    TargetRemove,
+    TargetSet,
 )
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
@@ -101,3 +103,28 @@ def test_removals_name_an_entity_that_must_exist_in_the_callers_studio() -> None
         ownership.check(
             HostRemove(host_id="h1", studio_id="b"), CallerScope(studio_id="b", role="host", host_id="h1"), {}
         )
+
+
+def test_targets_name_only_entities_of_their_studio() -> None:
+    host_target = TargetSet(studio_id="b", month="2026-11", scope="host", scope_id="h1", amount=1000)
+    assert [(r.entity, r.id) for r in ownership.references(host_target)] == [("studio", "b"), ("host", "h1")]
+    assert ownership.check(host_target, B, {}) == "b"  # the consumer: the host may arrive later
+    with pytest.raises(ownership.NotFound, match="host 'h1' not found in studio 'b'"):
+        ownership.check(host_target, B, {("studio", "b"): "b", ("host", "h1"): "a"})
+    with pytest.raises(ownership.NotFound, match="host 'h1'"):
+        ownership.check(host_target, B, {("studio", "b"): "b"}, strict=True)
+    remove = TargetRemove(studio_id="b", month="2026-11", scope="account", scope_id="acc-a")
+    with pytest.raises(ownership.NotFound, match="account 'acc-a' not found in studio 'b'"):
+        ownership.check(remove, B, {("account", "acc-a"): "a"})
+    with pytest.raises(ownership.NotFound, match="studio 'a' not found in studio 'b'"):
+        ownership.check(TargetSet(studio_id="a", month="2026-11", scope="studio", scope_id="a", amount=1), B, {})
+    with pytest.raises(ownership.NotAllowed):
+        ownership.check(host_target, CallerScope(studio_id="b", role="host", host_id="h1"), {})
+    with pytest.raises(ValueError, match="scope_id is its studio_id"):
+        TargetSet(studio_id="b", month="2026-11", scope="studio", scope_id="c", amount=1)
+    for month in ("2026-13", "1999-01", "2026-11\n"):
+        with pytest.raises(ValueError):
+            TargetSet(studio_id="b", month=month, scope="studio", scope_id="b", amount=1)
+    for amount in (0, -1, "0.001", "1000000000000000.01"):
+        with pytest.raises(ValueError):
+            TargetSet(studio_id="b", month="2026-11", scope="studio", scope_id="b", amount=amount)

@@ -30,6 +30,7 @@ from livestudio_schemas.commands import (
     ScheduleEntryUpsert,
     ShiftTemplateUpsert,
     StudioUpsert,
+    TargetSet,
 )
 from livestudio_schemas.envelope import CloudEvent, deterministic_event_id
 from livestudio_schemas.topics import Topic
@@ -136,6 +137,17 @@ def demo_phases(accounts: list[SimAccount], cipher: CookieCipher, first_day: dat
                         shift_date=day,
                     )
                 )
+    # Monthly GMV targets (issue #20) of the months the demo spans: the studio's and its first host's.
+    months = sorted({(first_day + timedelta(days=d)).strftime("%Y-%m") for d in range(max(days, 1))})
+    for month in months:
+        roster.append(
+            TargetSet(
+                studio_id=STUDIO_ID, month=month, scope="studio", scope_id=STUDIO_ID, amount=Decimal(3_000_000_000)
+            )
+        )
+        roster.append(
+            TargetSet(studio_id=STUDIO_ID, month=month, scope="host", scope_id=host_ids[0], amount=Decimal(250_000_000))
+        )
     return [studio, cmds, roster]
 
 
@@ -187,6 +199,14 @@ def alert_commands(cipher: CookieCipher, *, webhook_url: str, webhook_secret: st
         ),
         AlertRuleUpsert(
             rule_id="demo-roas", studio_id=STUDIO_ID, rule_kind="roas_below", threshold=Decimal(3), channel_ids=channels
+        ),
+        AlertRuleUpsert(
+            rule_id="demo-gmv-pace",
+            studio_id=STUDIO_ID,
+            rule_kind="gmv_pace",
+            threshold=Decimal("0.8"),
+            elapsed_percent=25,
+            channel_ids=channels,
         ),
         AlertSummarySet(studio_id=STUDIO_ID, local_time=time(7), channel_ids=channels),
     ]

@@ -35,6 +35,7 @@ from livestudio_schemas.commands import (
     AlertRuleUpsert,
     AlertSummarySet,
     AnyCommand,
+    AttendanceCorrect,
     CallerScope,
     HostCheckIn,
     HostCheckOut,
@@ -51,6 +52,8 @@ from livestudio_schemas.commands import (
     StatementPay,
     StatementVoid,
     StudioUpsert,
+    TargetRemove,
+    TargetSet,
 )
 
 Entity = Literal[
@@ -124,6 +127,8 @@ def references(c: AnyCommand) -> list[Ref]:
     if isinstance(c, HostCheckIn | HostCheckOut):
         # the host may not be known yet where commands arrive out of order (the gateway requires it)
         return [Ref("host", c.host_id, "optional"), Ref("account", c.account_id, "optional")]
+    if isinstance(c, AttendanceCorrect):
+        return [Ref("schedule entry", c.entry_id, "exists")]
     if isinstance(c, PayRuleUpsert):
         refs = [Ref("rule", c.rule_id, "create")]
         refs += [Ref("account", c.account_id, "optional")] if c.account_id else []
@@ -146,6 +151,10 @@ def references(c: AnyCommand) -> list[Ref]:
         return [Ref("alert rule", c.rule_id, "exists")]
     if isinstance(c, AlertSummarySet):
         return [Ref("studio", c.studio_id, "exists")] + [Ref("alert channel", ch, "optional") for ch in c.channel_ids]
+    if isinstance(c, TargetSet | TargetRemove):
+        # a target is keyed by its studio: it can only name entities of that studio (any of them may arrive later)
+        refs = [Ref("studio", c.studio_id, "optional")]
+        return refs + ([] if c.scope == "studio" else [Ref(c.scope, c.scope_id, "optional")])
     raise ValueError(f"no ownership rule for command {c.kind}")  # pragma: no cover - every kind is listed
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from livestudio_schemas.envelope import event_type
 from livestudio_schemas.types import AwareDatetime, Money
@@ -54,6 +54,8 @@ Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$
 Region = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(\.[a-z]{2,3})?$")]
 Timezone = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
 Role = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+AttributionPolicy = Literal["schedule", "check_in_required"]
+AttendanceStatus = Literal["on_time", "late", "left_early", "absent"]
 
 
 class _Command(BaseModel):
@@ -124,6 +126,14 @@ class StudioUpsert(_Command):
     currency: Currency = "IDR"
     pay_period: Literal["monthly", "weekly"] = "monthly"
     holidays: list[Day] = Field(default_factory=list, max_length=400)
+    attendance_grace_minutes: int | None = Field(
+        default=None, ge=0, le=240, description="attendance: minutes late or early still on time (None: keep)"
+    )
+    attribution_policy: AttributionPolicy | None = Field(
+        default=None,
+        description="schedule: a scheduled window is on air without a check-in; check_in_required: a window "
+        "without a check-in goes to the unassigned bucket (None: keep); applies to windows starting from then on",
+    )
 
 
 class HostUpsert(_Command):
@@ -205,6 +215,33 @@ class HostCheckOut(_Command):
     reason: Text | None = Field(default=None, description="why a manager corrects the time (required then)")
 
 
+class AttendanceCorrect(_Command):
+    """A manager's correction of a schedule entry's attendance, with a reason; recomputation never overwrites it.
+    `late` needs `late_minutes` > 0, `left_early` needs `left_early_minutes` > 0, `absent` carries no minutes."""
+
+    kind: Literal["schedule.attendance.correct"] = "schedule.attendance.correct"
+    entry_id: Id
+    studio_id: Id
+    status: AttendanceStatus
+    late_minutes: int | None = Field(default=None, ge=0, le=1440)
+    left_early_minutes: int | None = Field(default=None, ge=0, le=1440)
+    reason: Annotated[Text, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _minutes_fit_the_status(self) -> AttendanceCorrect:
+        if not self.reason.strip():
+            raise ValueError("a correction needs a reason")
+        if self.status == "absent" and (self.late_minutes is not None or self.left_early_minutes is not None):
+            raise ValueError("an absent host has no late or early minutes")
+        if self.status == "late" and not self.late_minutes:
+            raise ValueError("late needs late_minutes > 0")
+        if self.status == "left_early" and not self.left_early_minutes:
+            raise ValueError("left_early needs left_early_minutes > 0")
+        if self.status == "on_time" and (self.late_minutes or self.left_early_minutes):
+            raise ValueError("on time has no late or early minutes")
+        return self
+
+
 class PayTier(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -249,8 +286,39 @@ class StatementVoid(_Command):
     reason: Text | None = None
 
 
+# --- monthly GMV targets (owner: commission) ---------------------------------------------------------------
+MONTH_PATTERN: Final = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(min_length=7, max_length=7, pattern=MONTH_PATTERN, description="YYYY-MM, studio-local")]
+TargetScope = Literal["studio", "account", "host"]
+
+
+class _TargetKey(_Command):
+    studio_id: Id
+    month: Month
+    scope: TargetScope
+    scope_id: Id = Field(description="the studio's id (scope studio), the account's or the host's")
+
+    @model_validator(mode="after")
+    def _studio_scope_names_the_studio(self) -> Self:
+        if self.scope == "studio" and self.scope_id != self.studio_id:
+            raise ValueError("a studio target's scope_id is its studio_id")
+        return self
+
+
+class TargetSet(_TargetKey):
+    """A monthly confirmed-GMV target of a studio, one of its accounts or one of its hosts, in the studio's
+    currency; replaces the target of the same month and scope."""
+
+    kind: Literal["target.set"] = "target.set"
+    amount: Money = Field(gt=0, le=Decimal("1000000000000000"))
+
+
+class TargetRemove(_TargetKey):
+    kind: Literal["target.remove"] = "target.remove"
+
+
 # --- alerts (owner: alerts) -------------------------------------------------------------------------------
-AlertRuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale"]
+AlertRuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
 
 
 class AlertChannelUpsert(_Command):
@@ -292,7 +360,12 @@ class AlertRuleUpsert(_Command):
     channel_ids: list[Id] = Field(default_factory=list, max_length=20)
     account_id: Id | None = Field(default=None, description="only this account (None: every account)")
     minutes: int | None = Field(default=None, ge=1, le=1440, description="shift_not_live, data_stale: N minutes")
-    threshold: Decimal | None = Field(default=None, ge=0, le=1_000_000, description="roas_below: the ROAS floor")
+    threshold: Decimal | None = Field(
+        default=None, ge=0, le=1_000_000, description="roas_below: the ROAS floor; gmv_pace: the pace floor (0.8)"
+    )
+    elapsed_percent: int | None = Field(
+        default=None, ge=0, le=100, description="gmv_pace: judge a target once this % of its month has elapsed"
+    )
     dedup_minutes: int = Field(default=60, ge=0, le=10_080)
     quiet_start: time | None = None
     quiet_end: time | None = None
@@ -331,6 +404,7 @@ AnyCommand = Annotated[
     | ScheduleEntryRemove
     | HostCheckIn
     | HostCheckOut
+    | AttendanceCorrect
     | PayRuleUpsert
     | PayRuleRemove
     | StatementApprove
@@ -340,7 +414,9 @@ AnyCommand = Annotated[
     | AlertChannelRemove
     | AlertRuleUpsert
     | AlertRuleRemove
-    | AlertSummarySet,
+    | AlertSummarySet
+    | TargetSet
+    | TargetRemove,
     Field(discriminator="kind"),
 ]
 
@@ -353,6 +429,7 @@ OWNER_BY_PREFIX: dict[str, Owner] = {
     "schedule.": "commission",
     "rule.": "commission",
     "statement.": "commission",
+    "target.": "commission",
     "alert.": "alerts",
 }
 

@@ -185,8 +185,8 @@ async def _rule_upsert(conn: DbConnection, c: AlertRuleUpsert) -> None:
     await _check_channels(conn, c.studio_id, c.channel_ids)
     if c.rule_kind in NEEDS_MINUTES and c.minutes is None:
         raise CommandRejected(f"a {c.rule_kind} rule needs minutes")
-    if c.rule_kind == "roas_below" and c.threshold is None:
-        raise CommandRejected("a roas_below rule needs threshold")
+    if c.rule_kind in ("roas_below", "gmv_pace") and c.threshold is None:
+        raise CommandRejected(f"a {c.rule_kind} rule needs threshold")
     if (c.quiet_start is None) != (c.quiet_end is None):
         raise CommandRejected("quiet hours need both quiet_start and quiet_end")
     await repo.upsert_rule(
@@ -203,5 +203,6 @@ async def _rule_upsert(conn: DbConnection, c: AlertRuleUpsert) -> None:
             dedup_minutes=c.dedup_minutes,
             quiet_start=c.quiet_start,
             quiet_end=c.quiet_end,
+            elapsed_percent=c.elapsed_percent,
         ),
     )

@@ -1,4 +1,5 @@
-"""The time-based rules and the daily summaries, evaluated every ALERTS_EVALUATE_INTERVAL_S.
+"""The time-based rules (shift not live, stale data, ROAS, GMV pace) and the daily summaries, evaluated every
+ALERTS_EVALUATE_INTERVAL_S.
 
 Each round reads what the consumer built (accounts, rules) and the other owners' read models (the schedule, the
 day's figures), runs the pure rules, and records every alert in its own short transaction. Keys name the
@@ -19,12 +20,13 @@ import structlog
 
 from livestudio_alerts import metrics, notify
 from livestudio_alerts import repository as repo
-from livestudio_alerts.rules import Alert, Rule, data_stale, roas_below, shift_not_live
+from livestudio_alerts.rules import Alert, Rule, data_stale, gmv_pace, roas_below, shift_not_live
 from livestudio_alerts.summary import compose, due_day
 from livestudio_runtime.db import DbConnection
+from livestudio_runtime.targets import month_of
 
 log = structlog.get_logger(__name__)
-TIMED_KINDS = ("shift_not_live", "data_stale", "roas_below")
+TIMED_KINDS = ("shift_not_live", "data_stale", "roas_below", "gmv_pace")
 
 
 def utc_now() -> datetime:
@@ -96,6 +98,9 @@ class Evaluator:
                     alerts = data_stale(rule, accounts, now)
                 elif rule.kind == "roas_below":
                     alerts = await self._roas(conn, rule, timezone, now)
+                elif rule.kind == "gmv_pace":
+                    targets = await repo.month_targets(conn, rule.studio_id, month_of(now, timezone))
+                    alerts = gmv_pace(rule, targets, now, timezone)
                 for alert in alerts:
                     async with conn.transaction():
                         status = await notify.record(conn, alert, rule, timezone=timezone, channel_ids=rule.channel_ids)

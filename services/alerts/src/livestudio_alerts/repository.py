@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from asyncpg import Record
 
-from livestudio_alerts.rules import AccountView, Alert, Rule, ScheduledWindow, Status
+from livestudio_alerts.rules import AccountView, Alert, Rule, ScheduledWindow, Status, TargetView
 from livestudio_alerts.summary import Attention, Ranked, SummaryFigures
 from livestudio_runtime.db import DbConnection
 
@@ -131,12 +131,12 @@ async def upsert_rule(conn: DbConnection, rule: Rule) -> None:
     await conn.execute(
         """
 INSERT INTO rules (rule_id, studio_id, kind, enabled, channel_ids, account_id, minutes, threshold, dedup_minutes,
-  quiet_start, quiet_end)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+  quiet_start, quiet_end, elapsed_percent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (rule_id) DO UPDATE SET kind = EXCLUDED.kind, enabled = EXCLUDED.enabled,
   channel_ids = EXCLUDED.channel_ids, account_id = EXCLUDED.account_id, minutes = EXCLUDED.minutes,
   threshold = EXCLUDED.threshold, dedup_minutes = EXCLUDED.dedup_minutes, quiet_start = EXCLUDED.quiet_start,
-  quiet_end = EXCLUDED.quiet_end, updated_at = now()
+  quiet_end = EXCLUDED.quiet_end, elapsed_percent = EXCLUDED.elapsed_percent, updated_at = now()
 """,
         rule.rule_id,
         rule.studio_id,
@@ -149,6 +149,7 @@ ON CONFLICT (rule_id) DO UPDATE SET kind = EXCLUDED.kind, enabled = EXCLUDED.ena
         rule.dedup_minutes,
         rule.quiet_start,
         rule.quiet_end,
+        rule.elapsed_percent,
     )
 
 
@@ -185,12 +186,13 @@ def _rule(r: Record) -> Rule:
         dedup_minutes=r["dedup_minutes"],
         quiet_start=r["quiet_start"],
         quiet_end=r["quiet_end"],
+        elapsed_percent=r["elapsed_percent"],
     )
 
 
 _RULE_COLUMNS = (
     "rule_id, studio_id, kind, enabled, channel_ids, account_id, minutes, threshold, dedup_minutes, quiet_start,"
-    " quiet_end"
+    " quiet_end, elapsed_percent"
 )
 
 
@@ -438,6 +440,49 @@ async def day_sales(
             day,
         )
     return (rows[0]["confirmed_sales"], rows[0]["ad_spend"]) if rows else None
+
+
+_MONTH_END = "(t.month + interval '1 month')::date"
+_TARGETS = f"""
+SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, coalesce(s.currency, 'IDR') AS currency,
+  CASE t.scope
+    WHEN 'studio' THEN s.name
+    WHEN 'account' THEN (SELECT a.display_name FROM accounts a WHERE a.account_id = t.scope_id)
+    ELSE (SELECT h.name FROM commission.hosts h WHERE h.host_id = t.scope_id)
+  END AS name,
+  CASE t.scope
+    WHEN 'studio' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_studio d
+      WHERE d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
+    WHEN 'account' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_account d
+      WHERE d.account_id = t.scope_id AND d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
+    ELSE (SELECT sum(a.confirmed_sales) FROM commission.attributions a
+      WHERE a.host_id = t.scope_id AND a.studio_id = t.studio_id AND a.local_day >= t.month
+        AND a.local_day < {_MONTH_END})
+  END AS confirmed
+FROM commission.targets t
+LEFT JOIN commission.studios s ON s.studio_id = t.studio_id
+WHERE t.studio_id = $1 AND t.month = $2
+ORDER BY t.scope, t.scope_id
+"""
+
+
+async def month_targets(conn: DbConnection, studio_id: str, month: date) -> list[TargetView]:
+    """A studio's GMV targets of a month (`commission.targets`, read-only) with the month's confirmed GMV so far:
+    `analytics.daily_studio` / `daily_account` for a studio or account, `commission.attributions` for a host."""
+    rows = await _read_model(conn, _TARGETS, studio_id, month)
+    return [
+        TargetView(
+            studio_id=r["studio_id"],
+            month=r["month"],
+            scope=r["scope"],
+            scope_id=r["scope_id"],
+            name=r["name"],
+            amount=r["amount"],
+            confirmed=r["confirmed"],
+            currency=r["currency"],
+        )
+        for r in rows
+    ]
 
 
 async def summaries_enabled(conn: DbConnection) -> list[Record]:

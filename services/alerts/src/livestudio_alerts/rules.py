@@ -17,7 +17,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-RuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale"]
+from livestudio_runtime.targets import format_month, month_clock, month_of, progress
+
+RuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
 Status = Literal["queued", "suppressed_quiet", "suppressed_dedup", "no_channel"]
 UNHEALTHY: frozenset[str] = frozenset({"credentials_expired", "degraded"})
 WATCHED_FOR_STALENESS: frozenset[str] = frozenset({"connected", "active", "recovered", "degraded"})
@@ -37,6 +39,7 @@ class Rule:
     dedup_minutes: int = 60
     quiet_start: time | None = None
     quiet_end: time | None = None
+    elapsed_percent: int | None = None
 
     def watches(self, account_id: str) -> bool:
         return self.enabled and (self.account_id is None or self.account_id == account_id)
@@ -210,6 +213,79 @@ def roas_below(
         at=now,
         data={"day": day.isoformat(), "roas": str(value), "sales": str(sales), "ad_spend": str(ad_spend)},
     )
+
+
+DEFAULT_PACE_ELAPSED_PERCENT = 20
+"""A target is judged once this much of its month has passed (`elapsed_percent` of a gmv_pace rule)."""
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """A month's GMV target with the confirmed GMV of the month so far (None: no figure yet)."""
+
+    studio_id: str
+    month: date
+    """The month's first day (studio calendar)."""
+    scope: str
+    scope_id: str
+    name: str | None
+    amount: Decimal
+    confirmed: Decimal | None
+    currency: str
+
+
+def gmv_pace(rule: Rule, targets: Sequence[TargetView], now: datetime, timezone: str) -> list[Alert]:
+    """A target of the studio's current month whose pace (progress / expected by now, `livestudio_runtime.targets`)
+    is below the rule's `threshold` once `elapsed_percent` of the month has passed. Once per target and month
+    (the key names them); unknown progress never alerts. During the rule's quiet hours nothing is decided, so the
+    one alert of the month waits for them to end instead of being suppressed. A rule with an `account_id`
+    watches that account's target only."""
+    if rule.kind != "gmv_pace" or not rule.enabled or rule.threshold is None:
+        return []
+    if in_quiet_hours(rule.quiet_start, rule.quiet_end, now, timezone):
+        return []
+    month = month_of(now, timezone)
+    clock = month_clock(month, now, timezone)
+    after = rule.elapsed_percent if rule.elapsed_percent is not None else DEFAULT_PACE_ELAPSED_PERCENT
+    if clock.fraction * 100 < after:
+        return []
+    out: list[Alert] = []
+    for t in targets:
+        if t.studio_id != rule.studio_id or t.month != month or t.amount <= 0:
+            continue
+        if rule.account_id is not None and (t.scope, t.scope_id) != ("account", rule.account_id):
+            continue
+        p = progress(t.amount, t.confirmed, clock)
+        if p.pace is None or p.pace >= rule.threshold:
+            continue
+        label = format_month(month)
+        who = f"{t.scope} {t.name} ({t.scope_id})" if t.name else f"{t.scope} {t.scope_id}"
+        out.append(
+            Alert(
+                key=idempotency_key(rule.rule_id, t.scope, t.scope_id, label),
+                rule_id=rule.rule_id,
+                studio_id=rule.studio_id,
+                kind=rule.kind,
+                subject=f"{t.scope}:{t.scope_id}:{label}",
+                title=f"GMV of {who} is behind its {label} target (pace {p.pace})",
+                body=f"{who}: confirmed GMV {p.progress} {t.currency} of the {p.target} target ({p.percent}%); "
+                f"{p.expected} expected by now, pace {p.pace} (floor {rule.threshold}); at this rate the month "
+                f"ends at {p.projection}.",
+                at=now,
+                data={
+                    "month": label,
+                    "scope": t.scope,
+                    "scope_id": t.scope_id,
+                    "target": str(p.target),
+                    "progress": str(p.progress),
+                    "expected": str(p.expected),
+                    "pace": str(p.pace),
+                    "projection": str(p.projection),
+                    "currency": t.currency,
+                },
+            )
+        )
+    return out
 
 
 # --- quiet hours, de-duplication ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from livestudio_commission import income, metrics
 from livestudio_commission import repository as repo
-from livestudio_commission.roster import OnAirWindow, effective_windows
+from livestudio_commission.roster import OnAirWindow, effective_windows, requires_check_in
 from livestudio_runtime.db import DbConnection
 
 CheckoutKey = tuple[str, str]
@@ -37,6 +37,7 @@ async def _recompute(conn: DbConnection, checkouts: Sequence[income.Checkout]) -
         await repo.load_roster(conn, accounts, lo - ROSTER_MARGIN, hi + ROSTER_MARGIN) if live else ({}, {})
     )
     studios = await repo.get_studios(conn, {c.studio_id for c in checkouts})
+    policies = await repo.attribution_policies(conn, {c.studio_id for c in checkouts}) if live else {}
     windows: dict[tuple[str, str], list[OnAirWindow]] = {}
     out: dict[CheckoutKey, tuple[income.Checkout, Sequence[income.Part]]] = {}
     for c in checkouts:
@@ -47,7 +48,10 @@ async def _recompute(conn: DbConnection, checkouts: Sequence[income.Checkout]) -
         wkey = (c.account_id, tz_name)
         if c.source == "live" and wkey not in windows:
             windows[wkey] = effective_windows(
-                entries.get(c.account_id, []), checks.get(c.account_id, []), ZoneInfo(tz_name)
+                entries.get(c.account_id, []),
+                checks.get(c.account_id, []),
+                ZoneInfo(tz_name),
+                check_in_required=requires_check_in(policies.get(c.studio_id, [])),
             )
         session = income.session_at(c.purchased_at, spans.get(c.account_id, []))
         parts = income.split(c, session, windows.get(wkey, []), income.QUANTUM)

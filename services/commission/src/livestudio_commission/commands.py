@@ -20,6 +20,10 @@ Removals (host, shift template, pay rule) apply only where no history depends on
 schedule entry, check-in, attributed session or statement, a shift a schedule entry or rule names, a rule that
 paid a statement line are refused with what depends on them (`in_use`).
 
+Attendance (`attendance_records`): storing an entry and applying a check-in/out mark the entries concerned for
+recomputation; `studio.upsert` carries the grace period and the attribution policy; `schedule.attendance.correct`
+stores a manager's correction beside the computed record.
+
 Role changes apply from the local day the command was issued (the first role applies since always), so that a
 promotion does not rewrite approved history.
 """
@@ -31,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from livestudio_commission import metrics, sessions, statements
+from livestudio_commission import attendance_records, metrics, sessions, statements, targets
 from livestudio_commission import repository as repo
 from livestudio_commission.periods import period_of
 from livestudio_commission.roster import (
@@ -46,6 +50,7 @@ from livestudio_commission.rules import PayRule, RuleError, Tier, validate
 from livestudio_runtime import ownership
 from livestudio_runtime.db import DbConnection
 from livestudio_schemas.commands import (
+    AttendanceCorrect,
     Command,
     HostCheckIn,
     HostCheckOut,
@@ -61,6 +66,8 @@ from livestudio_schemas.commands import (
     StatementPay,
     StatementVoid,
     StudioUpsert,
+    TargetRemove,
+    TargetSet,
     owner_of,
 )
 
@@ -74,11 +81,13 @@ class CommandRejected(Exception):
 
 REJECTIONS = (
     CommandRejected,
+    attendance_records.AttendanceRejected,
     RosterError,
     RuleError,
     statements.StatementCommandError,
     ownership.NotFound,
     ownership.NotAllowed,
+    targets.TargetRejected,
 )
 
 
@@ -160,6 +169,7 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
     c = command.command
     if isinstance(c, StudioUpsert):
         await _studio_upsert(conn, c, default_timezone)
+        await attendance_records.apply_studio_settings(conn, c, command.issued_at)
     elif isinstance(c, HostUpsert):
         await _host_upsert(conn, c, command.issued_at, default_timezone)
     elif isinstance(c, ShiftTemplateUpsert):
@@ -176,6 +186,9 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
         await _rule_remove(conn, c)
     elif isinstance(c, HostCheckIn | HostCheckOut):
         await _check(conn, command.command_id, c)
+        await attendance_records.mark_check(conn, c.host_id, c.account_id, c.at)
+    elif isinstance(c, AttendanceCorrect):
+        await attendance_records.correct(conn, command, c)
     elif isinstance(c, PayRuleUpsert):
         await _rule_upsert(conn, c)
     elif isinstance(c, StatementApprove):
@@ -186,6 +199,8 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
         await statements.change_status(
             conn, c.statement_id, "void", actor=command.actor, at=command.issued_at, reason=c.reason
         )
+    elif isinstance(c, TargetSet | TargetRemove):
+        await targets.apply(conn, command, c)
     else:  # pragma: no cover - owned() admits only the kinds above
         raise CommandRejected(f"unsupported command {c.kind}")
 
@@ -277,6 +292,7 @@ async def _store_entry(
         new.share,
     )
     await repo.upsert_entry(conn, stored)
+    await attendance_records.mark_entries(conn, [stored.entry_id])
     if reattribute:
         await _reattribute_entries(conn, [old, stored])
 

@@ -34,6 +34,9 @@ OUTBOX_BACKLOG = Gauge("livestudio_commission_outbox_backlog", "Outbox events no
 DIRTY_BACKLOG = Gauge(
     "livestudio_commission_statement_backlog", "Pending (host, day) marks waiting for statement recomputation"
 )
+ATTENDANCE_COMPUTED = Counter(
+    "livestudio_commission_attendance_computed_total", "Attendance records computed, by status", ["status"]
+)
 
 # Children resolved once: `labels()` is a dictionary lookup under a lock, per event on the hot path.
 OBSERVED = {outcome: OBSERVATIONS.labels(outcome) for outcome in ("attributed", "ignored_old", "no_change")}

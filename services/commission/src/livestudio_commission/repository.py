@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from livestudio_commission.attribution import (
 )
 from livestudio_commission.ledger import HostPart, LineKey, PlannedLine, Settled
 from livestudio_commission.periods import PayPeriod
-from livestudio_commission.roster import CheckEvent, ScheduleEntry
+from livestudio_commission.roster import CheckEvent, Policy, ScheduleEntry
 from livestudio_commission.rules import PayRule, Tier
 from livestudio_runtime.db import DbConnection
 
@@ -442,6 +442,293 @@ async def load_roster(
             CheckEvent(r["check_id"], r["host_id"], r["account_id"], r["kind"], r["at"])
         )
     return entries, checks
+
+
+# --- attendance (issue #20) -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AttendanceEntry:
+    """A schedule entry whose attendance is due, with the inputs of `attendance.attendance`."""
+
+    entry_id: str
+    studio_id: str
+    host_id: str
+    account_id: str
+    local_day: date
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class ComputedAttendance:
+    entry: AttendanceEntry
+    status: str
+    arrived_at: datetime | None
+    left_at: datetime | None
+    late_minutes: int | None
+    left_early_minutes: int | None
+    on_air_known: bool
+    grace_minutes: int
+
+
+async def mark_attendance_entries(conn: DbConnection, entry_ids: Sequence[str]) -> None:
+    """Mark entries for (re)computation; a computed, uncorrected record of an entry that no longer ended is dropped
+    (its window moved into the future or its shift is not known any more)."""
+    ids = sorted(set(entry_ids))
+    if not ids:
+        return
+    await conn.execute(
+        "INSERT INTO attendance_dirty (entry_id) SELECT entry_id FROM schedule_entries"
+        " WHERE entry_id = ANY($1::text[]) ON CONFLICT DO NOTHING",
+        ids,
+    )
+    await conn.execute(
+        """
+        DELETE FROM attendance a USING schedule_entries e
+        WHERE a.entry_id = e.entry_id AND a.entry_id = ANY($1::text[]) AND a.corrected_status IS NULL
+          AND (e.ends_at IS NULL OR e.ends_at > now())
+        """,
+        ids,
+    )
+
+
+async def mark_attendance_around(
+    conn: DbConnection, spans: Sequence[tuple[str, str | None, datetime, datetime]]
+) -> None:
+    """Mark the entries (of the host, when given) on each account whose window overlaps [lo, hi]."""
+    if not spans:
+        return
+    await conn.execute(
+        """
+        INSERT INTO attendance_dirty (entry_id)
+        SELECT DISTINCT e.entry_id
+        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS k(account_id, host_id, lo, hi)
+        JOIN schedule_entries e ON e.account_id = k.account_id AND e.starts_at <= k.hi AND e.ends_at >= k.lo
+          AND (k.host_id IS NULL OR e.host_id = k.host_id)
+        ON CONFLICT DO NOTHING
+        """,
+        [s[0] for s in spans],
+        [s[1] for s in spans],
+        [s[2] for s in spans],
+        [s[3] for s in spans],
+    )
+
+
+async def mark_attendance_of_studio(conn: DbConnection, studio_id: str, since: date) -> None:
+    await conn.execute(
+        "INSERT INTO attendance_dirty (entry_id) SELECT entry_id FROM schedule_entries"
+        " WHERE studio_id = $1 AND local_day >= $2 AND ends_at IS NOT NULL ON CONFLICT DO NOTHING",
+        studio_id,
+        since,
+    )
+
+
+async def claim_attendance(conn: DbConnection, now: datetime, limit: int) -> list[AttendanceEntry]:
+    """Take (and unmark) up to `limit` marked entries whose window has closed by `now`, skipping locked marks."""
+    rows = await conn.fetch(
+        """
+        WITH due AS (
+            SELECT d.entry_id FROM attendance_dirty d JOIN schedule_entries e ON e.entry_id = d.entry_id
+            WHERE e.ends_at <= $1 ORDER BY e.ends_at, d.entry_id LIMIT $2 FOR UPDATE OF d SKIP LOCKED
+        ), gone AS (
+            DELETE FROM attendance_dirty d USING due WHERE d.entry_id = due.entry_id RETURNING d.entry_id
+        )
+        SELECT e.entry_id, e.studio_id, e.host_id, e.account_id, e.local_day, e.starts_at, e.ends_at
+        FROM gone JOIN schedule_entries e ON e.entry_id = gone.entry_id
+        ORDER BY e.ends_at, e.entry_id
+        """,
+        now,
+        limit,
+    )
+    return [
+        AttendanceEntry(
+            r["entry_id"], r["studio_id"], r["host_id"], r["account_id"], r["local_day"], r["starts_at"], r["ends_at"]
+        )
+        for r in rows
+    ]
+
+
+async def attendance_due(conn: DbConnection, now: datetime) -> int:
+    """Marked entries whose window has closed by `now` (the backlog of the attendance worker)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM attendance_dirty d JOIN schedule_entries e ON e.entry_id = d.entry_id"
+            " WHERE e.ends_at <= $1",
+            now,
+        )
+    )
+
+
+async def attendance_checks(
+    conn: DbConnection, entries: Sequence[AttendanceEntry], before: timedelta, after: timedelta
+) -> dict[str, list[tuple[str, datetime]]]:
+    """Per entry: the host's check events on its account from `before` ahead of its start to `after` its end."""
+    if not entries:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT k.entry_id, c.kind, c.at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+            AS k(entry_id, host_id, account_id, lo, hi)
+        JOIN host_checks c ON c.account_id = k.account_id AND c.host_id = k.host_id AND c.at BETWEEN k.lo AND k.hi
+        ORDER BY k.entry_id, c.at, c.check_id
+        """,
+        [e.entry_id for e in entries],
+        [e.host_id for e in entries],
+        [e.account_id for e in entries],
+        [e.starts_at - before for e in entries],
+        [e.ends_at + after for e in entries],
+    )
+    out: dict[str, list[tuple[str, datetime]]] = {}
+    for r in rows:
+        out.setdefault(r["entry_id"], []).append((r["kind"], r["at"]))
+    return out
+
+
+async def attendance_on_air(
+    conn: DbConnection, entries: Sequence[AttendanceEntry]
+) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Per entry: the account's sessions overlapping its window, as (start, end or last observation)."""
+    if not entries:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT k.entry_id, s.started_at, coalesce(s.ended_at, s.last_observed_at, s.started_at) AS ended_at
+        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS k(entry_id, account_id, lo, hi)
+        JOIN sessions s ON s.account_id = k.account_id AND s.started_at < k.hi
+          AND coalesce(s.ended_at, s.last_observed_at, s.started_at) > k.lo
+        ORDER BY k.entry_id, s.started_at
+        """,
+        [e.entry_id for e in entries],
+        [e.account_id for e in entries],
+        [e.starts_at for e in entries],
+        [e.ends_at for e in entries],
+    )
+    out: dict[str, list[tuple[datetime, datetime]]] = {}
+    for r in rows:
+        out.setdefault(r["entry_id"], []).append((r["started_at"], r["ended_at"]))
+    return out
+
+
+async def save_attendance(conn: DbConnection, computed: Sequence[ComputedAttendance]) -> None:
+    """Store computed attendance; a correction beside it is left as it is."""
+    if not computed:
+        return
+    await conn.executemany(
+        """
+        INSERT INTO attendance (entry_id, studio_id, host_id, account_id, local_day, starts_at, ends_at, status,
+            arrived_at, left_at, late_minutes, left_early_minutes, on_air_known, grace_minutes, computed_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+        ON CONFLICT (entry_id) DO UPDATE SET host_id = EXCLUDED.host_id, account_id = EXCLUDED.account_id,
+            local_day = EXCLUDED.local_day, starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
+            status = EXCLUDED.status, arrived_at = EXCLUDED.arrived_at, left_at = EXCLUDED.left_at,
+            late_minutes = EXCLUDED.late_minutes, left_early_minutes = EXCLUDED.left_early_minutes,
+            on_air_known = EXCLUDED.on_air_known, grace_minutes = EXCLUDED.grace_minutes, computed_at = now()
+        """,
+        [
+            (
+                c.entry.entry_id,
+                c.entry.studio_id,
+                c.entry.host_id,
+                c.entry.account_id,
+                c.entry.local_day,
+                c.entry.starts_at,
+                c.entry.ends_at,
+                c.status,
+                c.arrived_at,
+                c.left_at,
+                c.late_minutes,
+                c.left_early_minutes,
+                c.on_air_known,
+                c.grace_minutes,
+            )
+            for c in computed
+        ],
+    )
+
+
+async def correct_attendance(
+    conn: DbConnection,
+    entry: EntryRow,
+    *,
+    status: str,
+    late_minutes: int | None,
+    left_early_minutes: int | None,
+    reason: str,
+    by: str,
+    at: datetime,
+    command_id: str,
+) -> None:
+    """Store a manager's correction beside the computed record (created without computed figures if absent)."""
+    assert entry.starts_at is not None and entry.ends_at is not None and entry.local_day is not None
+    await conn.execute(
+        """
+        INSERT INTO attendance (entry_id, studio_id, host_id, account_id, local_day, starts_at, ends_at,
+            corrected_status, corrected_late_minutes, corrected_left_early_minutes, correction_reason, corrected_by,
+            corrected_at, correction_command_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        ON CONFLICT (entry_id) DO UPDATE SET corrected_status = EXCLUDED.corrected_status,
+            corrected_late_minutes = EXCLUDED.corrected_late_minutes,
+            corrected_left_early_minutes = EXCLUDED.corrected_left_early_minutes,
+            correction_reason = EXCLUDED.correction_reason, corrected_by = EXCLUDED.corrected_by,
+            corrected_at = EXCLUDED.corrected_at, correction_command_id = EXCLUDED.correction_command_id
+        """,
+        entry.entry_id,
+        entry.studio_id,
+        entry.host_id,
+        entry.account_id,
+        entry.local_day,
+        entry.starts_at,
+        entry.ends_at,
+        status,
+        late_minutes,
+        left_early_minutes,
+        reason,
+        by,
+        at,
+        command_id,
+    )
+
+
+async def grace_minutes(conn: DbConnection, studio_ids: Iterable[str]) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT studio_id, grace_minutes FROM studio_attendance WHERE studio_id = ANY($1::text[])",
+        sorted(set(studio_ids)),
+    )
+    return {r["studio_id"]: r["grace_minutes"] for r in rows}
+
+
+async def set_grace_minutes(conn: DbConnection, studio_id: str, minutes: int) -> None:
+    await conn.execute(
+        "INSERT INTO studio_attendance (studio_id, grace_minutes, updated_at) VALUES ($1, $2, now())"
+        " ON CONFLICT (studio_id) DO UPDATE SET grace_minutes = EXCLUDED.grace_minutes, updated_at = now()",
+        studio_id,
+        minutes,
+    )
+
+
+async def attribution_policies(
+    conn: DbConnection, studio_ids: Iterable[str]
+) -> dict[str, list[tuple[datetime, Policy]]]:
+    """Each studio's attribution policy changes, oldest first (a studio without any: `schedule` always)."""
+    rows = await conn.fetch(
+        "SELECT studio_id, effective_from, policy FROM attribution_policies WHERE studio_id = ANY($1::text[])"
+        " ORDER BY studio_id, effective_from",
+        sorted(set(studio_ids)),
+    )
+    out: dict[str, list[tuple[datetime, Policy]]] = {}
+    for r in rows:
+        out.setdefault(r["studio_id"], []).append((r["effective_from"], r["policy"]))
+    return out
+
+
+async def add_attribution_policy(conn: DbConnection, studio_id: str, since: datetime, policy: Policy) -> None:
+    await conn.execute(
+        "INSERT INTO attribution_policies (studio_id, effective_from, policy) VALUES ($1, $2, $3)"
+        " ON CONFLICT (studio_id, effective_from) DO UPDATE SET policy = EXCLUDED.policy",
+        studio_id,
+        since,
+        policy,
+    )
 
 
 # --- rules ------------------------------------------------------------------------------------------------
@@ -1240,4 +1527,50 @@ async def replace_checkout_parts(
             "currency",
             *_CHECKOUT_FIGURES,
         ],
+    )
+
+
+# --- monthly GMV targets (issue #20) ------------------------------------------------------------------------
+async def set_target(
+    conn: DbConnection,
+    key: tuple[str, date, str, str],
+    amount: Decimal,
+    *,
+    set_at: datetime,
+    set_by: str,
+    command_id: str,
+) -> bool:
+    """Store a target unless a newer command already set it; whether it was stored."""
+    stored = await conn.fetchval(
+        """
+        INSERT INTO targets (studio_id, month, scope, scope_id, amount, set_at, set_by, command_id, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+        ON CONFLICT (studio_id, month, scope, scope_id) DO UPDATE SET amount = EXCLUDED.amount,
+            set_at = EXCLUDED.set_at, set_by = EXCLUDED.set_by, command_id = EXCLUDED.command_id, updated_at = now()
+        WHERE targets.set_at <= EXCLUDED.set_at
+        RETURNING true
+        """,
+        *key,
+        amount,
+        set_at,
+        set_by,
+        command_id,
+    )
+    return bool(stored)
+
+
+async def target_set_at(conn: DbConnection, key: tuple[str, date, str, str]) -> datetime | None:
+    """When the target of `key` was set (None: there is none)."""
+    value: datetime | None = await conn.fetchval(
+        "SELECT set_at FROM targets WHERE studio_id = $1 AND month = $2 AND scope = $3 AND scope_id = $4", *key
+    )
+    return value
+
+
+async def delete_target(conn: DbConnection, key: tuple[str, date, str, str], *, issued_at: datetime) -> None:
+    """Remove the target of `key` unless a newer command set it again."""
+    await conn.execute(
+        "DELETE FROM targets WHERE studio_id = $1 AND month = $2 AND scope = $3 AND scope_id = $4 AND set_at <= $5",
+        *key,
+        issued_at,
     )

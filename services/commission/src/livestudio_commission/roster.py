@@ -16,10 +16,14 @@ Check-ins and check-outs are the actual on-air window and override the schedule:
   unmatched or already past the scheduled end.
 * An entry without check events is on air for its scheduled window. A pair matching no entry is an ad-hoc
   window with share 1 and no shift (a host who streamed unscheduled still gets what they sold).
+* Attribution policy of the studio (issue #20), in force at the entry's start (`policy_at`): under `schedule` the
+  rules above hold; under `check_in_required` an entry is on air only during its pairs that have a check-in (no
+  check-in, or only a check-out: no window, so the time and its sales go to the unassigned bucket).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,6 +33,8 @@ from zoneinfo import ZoneInfo
 CHECK_IN_EARLY = timedelta(hours=2)
 OPEN_CHECK_IN_MAX = timedelta(hours=12)
 CheckKind = Literal["in", "out"]
+Policy = Literal["schedule", "check_in_required"]
+DEFAULT_POLICY: Policy = "schedule"
 
 
 class RosterError(ValueError):
@@ -164,8 +170,34 @@ def _match(pair: _Pair, entries: list[ScheduleEntry]) -> ScheduleEntry | None:
     return chosen
 
 
-def effective_windows(entries: list[ScheduleEntry], checks: list[CheckEvent], tz: ZoneInfo) -> list[OnAirWindow]:
-    """The on-air windows of one account: the schedule, overridden by check-in/check-out pairs."""
+def policy_at(changes: Sequence[tuple[datetime, Policy]], at: datetime) -> Policy:
+    """The policy in force at `at`: the last change at or before it (`DEFAULT_POLICY` before the first)."""
+    current = DEFAULT_POLICY
+    for since, policy in sorted(changes, key=lambda c: c[0]):
+        if since > at:
+            break
+        current = policy
+    return current
+
+
+def requires_check_in(changes: Sequence[tuple[datetime, Policy]]) -> Callable[[ScheduleEntry], bool] | None:
+    """`effective_windows`' `check_in_required` for a studio's policy changes; None when it never requires one."""
+    if all(policy == "schedule" for _, policy in changes):
+        return None
+    ordered = sorted(changes, key=lambda c: c[0])
+    return lambda entry: policy_at(ordered, entry.starts_at) == "check_in_required"
+
+
+def effective_windows(
+    entries: list[ScheduleEntry],
+    checks: list[CheckEvent],
+    tz: ZoneInfo,
+    *,
+    check_in_required: Callable[[ScheduleEntry], bool] | None = None,
+) -> list[OnAirWindow]:
+    """The on-air windows of one account: the schedule, overridden by check-in/check-out pairs.
+
+    `check_in_required(entry)` true: the entry is on air only during its pairs with a check-in."""
     by_host: dict[str, list[CheckEvent]] = {}
     for check in checks:
         by_host.setdefault(check.host_id, []).append(check)
@@ -193,6 +225,9 @@ def effective_windows(entries: list[ScheduleEntry], checks: list[CheckEvent], tz
                         )
                     )
                 continue
+            if pair.check_in is None and check_in_required is not None and check_in_required(entry):
+                matched.setdefault(entry.entry_id, [])  # a check-out alone is no check-in
+                continue
             start = pair.check_in.at if pair.check_in is not None else entry.starts_at
             if pair.check_out is not None:
                 end = pair.check_out.at
@@ -202,7 +237,8 @@ def effective_windows(entries: list[ScheduleEntry], checks: list[CheckEvent], tz
                 end = start + OPEN_CHECK_IN_MAX
             matched.setdefault(entry.entry_id, []).append((start, end))
     for entry in sorted(entries, key=lambda e: e.entry_id):
-        spans = matched.get(entry.entry_id, [(entry.starts_at, entry.ends_at)])
+        required = check_in_required is not None and check_in_required(entry)
+        spans = matched.get(entry.entry_id, [] if required else [(entry.starts_at, entry.ends_at)])
         for start, end in spans:
             if end > start:
                 windows.append(

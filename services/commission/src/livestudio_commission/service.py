@@ -1,6 +1,6 @@
-"""One commission process: migrations, the Postgres pool, the exactly-once consumer, the statement worker and
-the outbox publisher, started and stopped in order. `main.create_app` runs it inside the Litestar app; tests and
-the benchmark run it directly.
+"""One commission process: migrations, the Postgres pool, the exactly-once consumer, the statement worker (which
+also computes attendance records, `attendance_records.drain`) and the outbox publisher, started and stopped in
+order. `main.create_app` runs it inside the Litestar app; tests and the benchmark run it directly.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import structlog
 
-from livestudio_commission import metrics, statements
+from livestudio_commission import attendance_records, metrics, statements
 from livestudio_commission import repository as repo
 from livestudio_commission.handlers import Handlers, Message
 from livestudio_commission.outbox import OutboxPublisher
@@ -105,9 +105,10 @@ class CommissionService:
         while not self._stopping.is_set():
             try:
                 done = await statements.drain(self.pool, max_hosts=200)
+                attended = await attendance_records.drain(self.pool)
                 if done and self.publisher is not None:
                     self.publisher.wake()
-                if done:
+                if done or attended:
                     continue
                 async with self.pool.acquire() as conn:
                     metrics.DIRTY_BACKLOG.set(await repo.dirty_count(conn))

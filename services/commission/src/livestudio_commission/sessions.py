@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from livestudio_commission import checkouts, metrics
+from livestudio_commission import attendance_records, checkouts, metrics
 from livestudio_commission import repository as repo
 from livestudio_commission.attribution import (
     Bucket,
@@ -30,7 +30,7 @@ from livestudio_commission.attribution import (
     replay,
 )
 from livestudio_commission.money import currency_quantum
-from livestudio_commission.roster import OnAirWindow, effective_windows
+from livestudio_commission.roster import OnAirWindow, effective_windows, requires_check_in
 from livestudio_runtime.db import DbConnection
 
 # How far around an increment the roster is loaded: covers check-in pairing across the interval's edges.
@@ -77,6 +77,7 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
     if not changed:
         return
     await repo.save_sessions(conn, changed)
+    await attendance_records.mark_sessions(conn, [(stored.get((s.account_id, s.session_id)), s) for s in changed])
     # A session that appeared takes the account's live checkouts purchased since its start from the session before
     # it (`income.session_at`): recompute those.
     spans = [
@@ -92,6 +93,7 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
     await repo.insert_increments(conn, [(k, inc) for k in sorted(pending) for inc in pending[k]])
 
     studios = await repo.get_studios(conn, {states[k].studio_id for k in pending})
+    policies = await repo.attribution_policies(conn, {states[k].studio_id for k in pending})
     lo, hi = _span(inc for incs in pending.values() for inc in incs)
     entries, checks = await repo.load_roster(conn, {k[0] for k in pending}, lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)
     parts = await repo.load_parts(conn, pending)
@@ -103,7 +105,12 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
         tz = _tz(state, studios)
         wkey = (key[0], tz.key)
         if wkey not in windows:
-            windows[wkey] = effective_windows(entries.get(key[0], []), checks.get(key[0], []), tz)
+            windows[wkey] = effective_windows(
+                entries.get(key[0], []),
+                checks.get(key[0], []),
+                tz,
+                check_in_required=requires_check_in(policies.get(state.studio_id, [])),
+            )
         session_parts = parts.setdefault(key, {})
         touched: set[Bucket] = set()
         quantum = currency_quantum(state.currency)
@@ -140,7 +147,13 @@ async def reattribute(conn: DbConnection, keys: Iterable[SessionKey]) -> int:
         tz = _tz(state, studios)
         lo, hi = _span(increments)
         entries, checks = await repo.load_roster(conn, [key[0]], lo - ROSTER_MARGIN, hi + ROSTER_MARGIN)
-        windows = effective_windows(entries.get(key[0], []), checks.get(key[0], []), tz)
+        policies = await repo.attribution_policies(conn, [state.studio_id])
+        windows = effective_windows(
+            entries.get(key[0], []),
+            checks.get(key[0], []),
+            tz,
+            check_in_required=requires_check_in(policies.get(state.studio_id, [])),
+        )
         new_parts = replay(increments, windows, tz, currency_quantum(state.currency))
         old_parts: dict[Bucket, Figures] = (await repo.load_parts(conn, [key])).get(key, {})
         if _comparable(new_parts) == _comparable(old_parts):

@@ -107,6 +107,16 @@ class Studio(_Out):
     currency: str
     pay_period: str
     holidays: Annotated[list[date], Meta(description="the studio's holidays (local days), for `holiday` pay rules")]
+    attendance_grace_minutes: Annotated[
+        int, Meta(description="minutes late or early that still count as on time (attendance)")
+    ]
+    attribution_policy: Annotated[
+        Literal["schedule", "check_in_required"],
+        Meta(
+            description="schedule: a scheduled window is on air without a check-in; check_in_required: a window "
+            "without a check-in goes to the unassigned bucket (applies to windows starting after the change)"
+        ),
+    ]
 
 
 class StudioList(_Out):
@@ -520,6 +530,62 @@ class ScheduleEntry(_Out, kw_only=True):
     updated_at: datetime | None
 
 
+AttendanceStatus = Literal["on_time", "late", "left_early", "absent"]
+
+
+class AttendanceCorrection(_Out, kw_only=True):
+    status: AttendanceStatus
+    late_minutes: int | None
+    left_early_minutes: int | None
+    reason: str
+    corrected_by: str
+    corrected_at: datetime
+
+
+class AttendanceRecord(_Out, kw_only=True):
+    """A schedule entry's attendance: `status` is the manager's correction when there is one, else the computed
+    one (`computed_status`; null until the entry's window has closed and it was computed)."""
+
+    entry_id: str
+    studio_id: str
+    host_id: str
+    account_id: str
+    local_day: date
+    starts_at: datetime
+    ends_at: datetime
+    status: AttendanceStatus | None
+    late_minutes: Annotated[int | None, Meta(description="whole minutes late beyond the grace period; 0 on time")]
+    left_early_minutes: Annotated[int | None, Meta(description="null when leaving is unknown (never 0 for unknown)")]
+    computed_status: AttendanceStatus | None
+    computed_late_minutes: int | None
+    computed_left_early_minutes: int | None
+    arrived_at: Annotated[datetime | None, Meta(description="the first check-in that reached the window")]
+    left_at: datetime | None
+    on_air_known: Annotated[bool, Meta(description="whether the account's on-air time was known to the computation")]
+    grace_minutes: int | None
+    computed_at: datetime | None
+    correction: AttendanceCorrection | None
+
+
+class AttendancePage(_Out):
+    date_from: date
+    date_to: date
+    items: list[AttendanceRecord]
+    next_cursor: str | None
+
+
+class AttendanceSummary(_Out):
+    """Counts of the host's attendance records over a period, corrections applied (`pending`: not computed yet)."""
+
+    on_time: int
+    late: int
+    left_early: int
+    absent: int
+    pending: int
+    late_minutes: Annotated[int, Meta(description="total minutes late")]
+    corrected: Annotated[int, Meta(description="records a manager corrected")]
+
+
 class SchedulePage(_Out):
     date_from: date | None
     date_to: date | None
@@ -631,6 +697,7 @@ class StatementLine(_Out, kw_only=True):
 class StatementDetail(_Out):
     statement: Statement
     lines: list[StatementLine]
+    attendance: Annotated[AttendanceSummary, Meta(description="the host's attendance over the statement's period")]
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -694,6 +761,17 @@ class StudioBody(_In):
     currency: Currency = "IDR"
     pay_period: Literal["monthly", "weekly"] = "monthly"
     holidays: Annotated[list[date], Meta(max_length=400)] = []
+    attendance_grace_minutes: Annotated[int, Meta(ge=0, le=240)] | None = None
+    """minutes late or early still on time; leave out to keep the stored one (default 5)"""
+    attribution_policy: Literal["schedule", "check_in_required"] | None = None
+    """leave out to keep the stored one; a change applies to windows starting from now on"""
+
+
+class AttendanceCorrectionBody(_In):
+    status: AttendanceStatus
+    reason: Annotated[str, Meta(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z")]
+    late_minutes: Annotated[int, Meta(ge=0, le=1440)] | None = None
+    left_early_minutes: Annotated[int, Meta(ge=0, le=1440)] | None = None
 
 
 class HostBody(_In):
@@ -865,3 +943,42 @@ class ProfitSessions(_Out):
     date_from: date
     date_to: date
     items: list[ProfitSession]
+
+
+# --- monthly GMV targets (issue #20) ---------------------------------------------------------------------------
+MonthText = Annotated[
+    str, Meta(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])\Z", description="YYYY-MM, a month of the studio's calendar")
+]
+TargetScope = Literal["studio", "account", "host"]
+
+
+class Target(_Out, kw_only=True):
+    studio_id: str
+    month: str
+    scope: TargetScope
+    scope_id: str
+    name: str | None
+    currency: str
+    amount: Money
+    progress: Annotated[Money | None, Meta(description="confirmed GMV of the month so far; null = no figure yet")]
+    percent: Annotated[Money | None, Meta(description="progress / amount x 100, 2 places")]
+    expected: Annotated[Money, Meta(description="amount x elapsed days / days in the month")]
+    pace: Annotated[Money | None, Meta(description="progress / expected, 4 places (1 = on track)")]
+    projection: Annotated[Money | None, Meta(description="month-end GMV at the current rate")]
+    elapsed_days: Annotated[Money, Meta(description="local days of the month passed (today's part included)")]
+    days_in_month: int
+    set_at: datetime
+    set_by: str
+
+
+class TargetList(_Out):
+    month: str
+    as_of: datetime
+    items: list[Target]
+
+
+class TargetBody(_In, kw_only=True):
+    month: MonthText
+    scope: TargetScope
+    scope_id: Annotated[Id | None, Meta(description="the account or host (omit for the studio's own target)")] = None
+    amount: Annotated[MoneyInput, Meta(description="confirmed GMV to reach, in the studio's currency (> 0)")]

@@ -161,6 +161,15 @@ def decode_check_cursor(cursor: str) -> tuple[datetime, str]:
     return at, check_id
 
 
+def attendance_cursor(starts_at: datetime, entry_id: str) -> str:
+    return encode_cursor("at", (starts_at, entry_id))
+
+
+def decode_attendance_cursor(cursor: str) -> tuple[datetime, str]:
+    starts_at, entry_id = decode_cursor(cursor, "at", ("datetime", "str"), (False, False))
+    return starts_at, entry_id
+
+
 def rule_cursor(rule_id: str, effective_from: date) -> str:
     return encode_cursor("pr", (rule_id, effective_from))
 

@@ -96,11 +96,16 @@ def _split_scope(scope: Scope) -> tuple[list[str] | None, str | None]:
 
 # --- statements --------------------------------------------------------------------------------------------
 _STUDIOS = """
-SELECT studio_id, name, timezone::text AS timezone, currency, pay_period::text AS pay_period, holidays
-FROM commission.studios
-WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
-  AND ($2::text IS NULL OR studio_id = $2)
-ORDER BY studio_id
+SELECT s.studio_id, s.name, s.timezone::text AS timezone, s.currency, s.pay_period::text AS pay_period, s.holidays,
+  coalesce(g.grace_minutes, 5) AS attendance_grace_minutes,
+  coalesce((SELECT p.policy FROM commission.attribution_policies p
+            WHERE p.studio_id = s.studio_id AND p.effective_from <= now()
+            ORDER BY p.effective_from DESC LIMIT 1), 'schedule') AS attribution_policy
+FROM commission.studios s
+LEFT JOIN commission.studio_attendance g ON g.studio_id = s.studio_id
+WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR s.studio_id = $2)
+ORDER BY s.studio_id
 """
 
 _STUDIO_CURRENCIES = """
@@ -173,10 +178,17 @@ _HOST_ATTRIBUTED = """EXISTS (
     SELECT 1 FROM commission.attributions a
     WHERE a.host_id = {param} AND a.account_id = s.account_id AND a.session_id = s.session_id)"""
 
+# A day range in UTC instants wide enough for every timezone (UTC-12..+14): the session list's started_at bounds.
+STARTED_FROM: Final = "(:day_from::date - 1)::timestamp AT TIME ZONE 'UTC'"
+STARTED_BEFORE: Final = "(:day_to::date + 2)::timestamp AT TIME ZONE 'UTC'"
+
 _SQL_TYPES: Final = {"datetime": "timestamptz", "decimal": "numeric", "int": "bigint", "date": "date", "str": "text"}
 
 
 def _session_list_sql(spec: SortSpec) -> Named:
+    """The session list for one sort. Besides `local_day` (the studio's day), a day range also bounds
+    `started_at` in UTC from a day before to two days after (every timezone is within UTC-12..+14), so the
+    started_at indexes start their scan at the range instead of at the studio's newest session."""
     col = f"s.{spec.column}"
     op = "<" if spec.descending else ">"
     direction = "DESC" if spec.descending else "ASC"
@@ -203,6 +215,8 @@ WHERE (:studios::text[] IS NULL OR s.studio_id = ANY(:studios::text[]))
   AND (:on_air::boolean IS NULL OR s.on_air = :on_air)
   AND (:day_from::date IS NULL OR s.local_day >= :day_from)
   AND (:day_to::date IS NULL OR s.local_day <= :day_to)
+  AND (:day_from::date IS NULL OR s.started_at >= {STARTED_FROM})
+  AND (:day_to::date IS NULL OR s.started_at < {STARTED_BEFORE})
   AND (:host_id::text IS NULL OR {_HOST_ATTRIBUTED.format(param=":host_id")})
   AND {keyset}
 ORDER BY {col} {direction}{nulls}, s.account_id {direction}, s.session_id {direction}
@@ -513,6 +527,39 @@ WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
        OR ($7::timestamptz IS NULL AND starts_at IS NULL AND entry_id > $8))
 ORDER BY starts_at NULLS LAST, entry_id
 LIMIT $9
+"""
+
+# attendance records (issue #20): the status is the manager's correction when there is one
+_ATTENDANCE = """
+SELECT entry_id, studio_id, host_id, account_id, local_day, starts_at, ends_at, status, arrived_at, left_at,
+  late_minutes, left_early_minutes, on_air_known, grace_minutes, computed_at, corrected_status,
+  corrected_late_minutes, corrected_left_early_minutes, correction_reason, corrected_by, corrected_at
+FROM commission.attendance
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR host_id = $2)
+  AND ($3::text IS NULL OR account_id = $3)
+  AND local_day BETWEEN $4 AND $5
+  AND ($6::text IS NULL OR coalesce(corrected_status, status) = $6)
+  AND (NOT $7::boolean OR (starts_at, entry_id) > ($8::timestamptz, $9::text))
+ORDER BY starts_at, entry_id
+LIMIT $10
+"""
+
+_ATTENDANCE_SUMMARY = """
+SELECT count(*) FILTER (WHERE coalesce(corrected_status, status) = 'on_time') AS on_time,
+  count(*) FILTER (WHERE coalesce(corrected_status, status) = 'late') AS late,
+  count(*) FILTER (WHERE coalesce(corrected_status, status) = 'left_early') AS left_early,
+  count(*) FILTER (WHERE coalesce(corrected_status, status) = 'absent') AS absent,
+  count(*) FILTER (WHERE coalesce(corrected_status, status) IS NULL) AS pending,
+  coalesce(sum(CASE WHEN corrected_status IS NOT NULL THEN corrected_late_minutes ELSE late_minutes END), 0)
+    AS late_minutes,
+  count(*) FILTER (WHERE corrected_status IS NOT NULL) AS corrected
+FROM commission.attendance
+WHERE studio_id = $1 AND host_id = $2 AND local_day BETWEEN $3 AND $4
+"""
+
+_ENTRY_WINDOW = """
+SELECT studio_id, starts_at, ends_at FROM commission.schedule_entries WHERE entry_id = $1
 """
 
 # check events carry no studio: a check belongs to its host's studio; days are the studio's local days
@@ -1016,6 +1063,42 @@ class Repository:
         return await self._fetch(
             _CHECK_INS, _scope(scope), host_id, account_id, day_from, day_to, after is not None, at, check_id, limit
         )
+
+    async def attendance(
+        self,
+        scope: Scope,
+        *,
+        host_id: str | None,
+        account_id: str | None,
+        day_from: date,
+        day_to: date,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Record]:
+        at, entry_id = after if after is not None else (None, None)
+        return await self._fetch(
+            _ATTENDANCE,
+            _scope(scope),
+            host_id,
+            account_id,
+            day_from,
+            day_to,
+            status,
+            after is not None,
+            at,
+            entry_id,
+            limit,
+        )
+
+    async def attendance_summary(self, studio_id: str, host_id: str, day_from: date, day_to: date) -> Record:
+        row = await self._fetchrow(_ATTENDANCE_SUMMARY, studio_id, host_id, day_from, day_to)
+        assert row is not None  # an aggregate always answers one row
+        return row
+
+    async def entry_window(self, entry_id: str) -> Record | None:
+        """The studio and window of a schedule entry whatever the caller's scope (writes check it)."""
+        return await self._fetchrow(_ENTRY_WINDOW, entry_id)
 
     async def pay_rules(
         self, scope: Scope, *, rule_id: str | None, on: date | None, after: tuple[str, date] | None, limit: int

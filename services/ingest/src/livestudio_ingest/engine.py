@@ -1,12 +1,12 @@
 """The poll engine of one replica: which accounts it polls, their pollers, and the poll state they persist.
 
 Ownership comes from the membership (Kafka group: the partitions of the accounts topic this replica is assigned;
-or every account in static mode). `assign()` starts pollers for the owned accounts, `revoke()` stops them and
-writes their state before the rebalance goes on, so the next owner starts from it. Revoked pollers are kept
-paused until the next assignment: if it is the group's next generation, the ones given back resume where they
-were (schedule, caches) instead of starting cold. Account changes arrive through
-`reload()` (Postgres NOTIFY from commands, CLI and QR logins) and a periodic full refresh. Dirty poll state is
-written in one batched transaction every `state_flush_interval_s`.
+or every account in static mode). `assign()` starts pollers for the owned accounts (claiming them in `poll_state`),
+`revoke()` stops them and writes their state before the rebalance goes on, so the next owner starts from it.
+Revoked pollers are kept paused until the next assignment: the ones given back resume where they were (schedule,
+caches) instead of starting cold if nobody claimed or wrote the account since (`handover.py`). Account changes
+arrive through `reload()` (Postgres NOTIFY from commands, CLI and QR logins) and a periodic full refresh. Dirty
+poll state is written in one batched transaction every `state_flush_interval_s`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import random
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from pydantic import SecretStr
 from livestudio_ingest import repository as repo
 from livestudio_ingest.accounts import POLLABLE
 from livestudio_ingest.credentials import CredentialVault
+from livestudio_ingest.handover import StateMark, resumable
 from livestudio_ingest.metrics import (
     ACCOUNTS,
     ACCOUNTS_ASSIGNED,
@@ -93,6 +95,9 @@ class PollEngine:
         """True shortly after a broker log reset (`log_reset.LogResetRecovery.recent`)."""
         self._dirty: set[str] = set()
         self._parked: dict[str, AccountPoller] = {}
+        self._parked_marks: dict[str, StateMark | None] = {}
+        self.token = f"{settings.instance_id}:{uuid.uuid4().hex[:12]}"
+        """Names this engine in `poll_state.owner` (a restarted process is another owner)."""
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -107,7 +112,7 @@ class PollEngine:
 
     async def stop(self) -> None:
         self._stopping = True
-        self._parked.clear()
+        self._forget_parked()
         async with self._lock:
             await self._stop_pollers(list(self.pollers))
         await cancel_and_wait(*self._tasks)
@@ -122,24 +127,24 @@ class PollEngine:
     def owns(self, account_id: str) -> bool:
         return partition_for(account_id, self.partition_count) in self.owned
 
-    async def assign(self, partitions: Iterable[int], total: int | None = None, continuous: bool = False) -> None:
+    async def assign(self, partitions: Iterable[int], total: int | None = None) -> None:
         """These partitions (of `total` in the membership topic) are ours now, in addition to any already owned.
 
         The modulus is the topic's real partition count, not the configured one: every replica reads the same
         metadata, so they agree even if the topic was created with another count (e.g. auto-created by a broker
-        that lost it). `continuous`: nobody held any partition since our last revocation (the group's next
-        generation), so the pollers paused then resume where they were; otherwise they start again from Postgres.
+        that lost it). The pollers paused at the last revocation whose accounts are ours again resume where they
+        were if nobody claimed or wrote the account since (`handover.py`); the rest start again from Postgres.
         """
         async with self._lock:
             if total is not None and total != self.partition_count:
                 log.warning("accounts_partition_count", configured=self.partition_count, actual=total)
                 self.partition_count = total
-                continuous = False
             self.owned |= set(partitions)
             PARTITIONS_ASSIGNED.set(len(self.owned))
-            parked, self._parked = self._parked, {}
-            if continuous and not self._stopping:
-                self._resume(parked)
+            parked, marks = self._parked, self._parked_marks
+            self._forget_parked()
+            if parked and not self._stopping:
+                await self._resume(parked, marks)
             if self.owned:
                 await self._sync()
         self._gauges()
@@ -153,18 +158,38 @@ class PollEngine:
             PARTITIONS_ASSIGNED.set(len(self.owned))
             leaving = [a for a in self.pollers if not self.owns(a)]
             await self._stop_pollers(leaving, park=True)
+            paused = [a for a in leaving if a in self._parked]
+            # read after their last write: what the next assignment compares with
+            marks = await self._marks(paused)
+            self._parked_marks.update({a: marks.get(a) for a in paused})
         self._gauges()
 
-    def _resume(self, parked: dict[str, AccountPoller]) -> None:
-        resumed = 0
-        for account_id, poller in parked.items():
-            if self.owns(account_id) and account_id not in self.pollers:
+    async def _marks(self, account_ids: list[str]) -> dict[str, StateMark]:
+        """The accounts' poll-state marks now; none if they cannot be read (their paused pollers do not resume)."""
+        if not account_ids:
+            return {}
+        try:
+            async with self.pool.acquire() as conn:
+                return await repo.poll_state_marks(conn, account_ids)
+        except Exception as exc:
+            log.warning("poll_state_marks_failed", accounts=len(account_ids), error=type(exc).__name__)
+            return {}
+
+    async def _resume(self, parked: dict[str, AccountPoller], marks: dict[str, StateMark | None]) -> None:
+        back = [a for a in parked if self.owns(a) and a not in self.pollers]
+        now = await self._marks(back)
+        go = resumable(self.token, {a: marks.get(a) for a in back}, now)
+        for account_id in back:
+            if account_id in go:
+                poller = parked[account_id]
                 self.pollers[account_id] = poller
                 self._dirty.add(account_id)
                 poller.resume()
-                resumed += 1
-        if parked:
-            log.info("pollers_resumed", count=resumed, paused=len(parked))
+        log.info("pollers_resumed", count=len(go), reloaded=len(back) - len(go), paused=len(parked))
+
+    def _forget_parked(self) -> None:
+        self._parked = {}
+        self._parked_marks = {}
 
     async def assign_all(self) -> None:
         await self.assign(range(self.partition_count))
@@ -228,6 +253,7 @@ class PollEngine:
             days=self.settings.session_retention_days
         )  # sessions live in the ingest clock's timeline
         async with self.pool.acquire() as conn:
+            await repo.claim_accounts(conn, ids, owner=self.token)  # before reading: a later claim is someone else's
             states = await repo.load_poll_states(conn, ids)
             sessions = await repo.load_session_states(conn, ids, started_after=horizon)
         by_account: dict[str, list[repo.SessionStateRow]] = {}
@@ -262,7 +288,7 @@ class PollEngine:
         """The broker lost its log: what we published is gone, so publish the current state again. Pollers
         started shortly after (a rebalance follows a broker restart) forget too, whatever Postgres still says
         (`recent_reset`)."""
-        self._parked.clear()  # paused pollers remember what the broker lost: they start again from Postgres
+        self._forget_parked()  # paused pollers remember what the broker lost: they start again from Postgres
         for poller in self.pollers.values():
             poller.forget_published()
         log.warning("republishing_after_broker_reset", accounts=len(self.pollers))

@@ -5,18 +5,17 @@ Every replica joins the consumer group `livestudio-ingest-accounts` on the inter
 polls exactly the accounts of the partitions it is assigned. The rebalance listener stops the pollers of revoked
 partitions (and writes their state) before the group moves on, and starts the pollers of assigned ones, so an
 account is polled by two replicas at most while a member that died is being timed out. The protocol is eager
-(every rebalance revokes everything first): when the next generation gives a partition back, the engine resumes
-its paused pollers (schedule and caches intact) instead of starting them cold.
+(every rebalance revokes everything first): when a partition comes back, the engine resumes its paused pollers
+(schedule and caches intact) instead of starting them cold, unless another replica claimed or wrote the account
+in between; it tells from Postgres, not from the group (`handover.py`).
 
 The topic carries no data we need; the loop keeps fetching only so that the member stays in the group. A broker
 that lost its topics (the embedded broker forgets everything on restart) leaves us with no assignment: the loop
 then recreates the topic (`livestudio_runtime.log_reset`, membership's part of the contract); the consumer's
 next metadata refresh (every `METADATA_MAX_AGE_MS`) sees it and the group reassigns.
 
-Public aiokafka API only, with one exception: `group_generation()` reads the consumer's group generation
-(`_coordinator.generation`; aiokafka has no public accessor) to tell whether paused pollers may resume. Without
-it (None) every assignment starts the pollers cold from Postgres, which is correct, only slower to warm up;
-`tests/ingest/integration/test_ingest_membership_generation.py` fails when an aiokafka upgrade moves it.
+Public aiokafka API only: `ConsumerRebalanceListener`, `subscribe`, `getmany`, `assignment`,
+`partitions_for_topic` and the admin client's `describe_topics`.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from livestudio_runtime.tasks import cancel_and_wait
 log = structlog.get_logger(__name__)
 
 PartitionsCallback = Callable[[set[int]], Awaitable[None]]
-AssignCallback = Callable[[set[int], int | None, bool], Awaitable[None]]
+AssignCallback = Callable[[set[int], int | None], Awaitable[None]]
 METADATA_MAX_AGE_MS = 2_000
 """How often the member refreshes its metadata: how soon it sees a topic recreated after a broker restart."""
 
@@ -67,19 +66,12 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         parts = {tp.partition for tp in assigned if tp.topic == self.owner.topic}
         self.owner.assigned |= parts
-        self.owner.generations += 1
-        generation = self.owner.group_generation()
-        held = self.owner.held_generation
-        self.owner.held_generation = generation
-        # The group's very next generation after the one we held: nobody else held any partition in between
-        # (every member revokes before it rejoins), so the pollers we just paused can go on where they were.
-        continuous = held is not None and generation is not None and generation == held + 1
         total = await self.owner.partition_count()
-        log.info("accounts_partitions_assigned", partitions=len(parts), of=total, continuous=continuous)
+        log.info("accounts_partitions_assigned", partitions=len(parts), of=total)
         # Never drop an assignment: a member whose metadata does not know the topic yet (it was just recreated
         # after a broker restart) would hold the partitions in the group and poll none of them. An empty one is
         # passed on too: the engine forgets the pollers it paused.
-        await self.owner.on_assigned(parts, total, continuous)
+        await self.owner.on_assigned(parts, total)
 
 
 class KafkaMembership:
@@ -103,8 +95,6 @@ class KafkaMembership:
         self.on_revoked = on_revoked
         self.ensure_topic = ensure_topic
         self.assigned: set[int] = set()
-        self.generations = 0
-        self.held_generation: int | None = None
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -132,12 +122,6 @@ class KafkaMembership:
             await self.on_revoked(parts)
         with contextlib.suppress(Exception):
             await self.consumer.stop()
-
-    def group_generation(self) -> int | None:
-        """The group generation of the current assignment (None if the client does not expose it)."""
-        coordinator = getattr(self.consumer, "_coordinator", None)
-        generation = getattr(coordinator, "generation", None)
-        return generation if isinstance(generation, int) and generation >= 0 else None
 
     async def partition_count(self) -> int | None:
         """Partitions of the membership topic as this member's metadata knows them (asked of the cluster if it

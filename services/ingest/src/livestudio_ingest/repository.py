@@ -1,7 +1,8 @@
 """All SQL of the ingest service (schema `ingest`, asyncpg, parameterised only).
 
 Tables: accounts (read by the gateway), account_credentials (cookie ciphertext only), qr_logins (read by the
-gateway), command_results (read by the gateway), poll_state and session_state (restart-safe poll state).
+gateway), command_results (read by the gateway), poll_state and session_state (restart-safe poll state; poll_state
+also names the replica that last started polling the account).
 Every change of an account's configuration bumps `config_seq` and sends `NOTIFY ingest_accounts, <id>` in the
 same transaction, so the replica that polls the account reloads it when the change commits.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from livestudio_ingest.handover import StateMark
 from livestudio_runtime.db import DbConnection
 
 NOTIFY_CHANNEL = "ingest_accounts"
@@ -302,6 +304,30 @@ async def load_poll_states(conn: DbConnection, account_ids: Sequence[str]) -> di
         list(account_ids),
     )
     return {r["account_id"]: PollStateRow(r["account_id"], r["history_read_at"], r["status_published"]) for r in rows}
+
+
+async def claim_accounts(conn: DbConnection, account_ids: Sequence[str], *, owner: str) -> None:
+    """This replica (`owner`) starts polling these accounts from their stored state: the claim other replicas'
+    paused pollers check (`handover.py`)."""
+    if not account_ids:
+        return
+    await conn.execute(
+        """
+        INSERT INTO poll_state (account_id, owner, updated_at) SELECT id, $2, now() FROM unnest($1::text[]) AS x(id)
+        ON CONFLICT (account_id) DO UPDATE SET owner = EXCLUDED.owner, updated_at = now()
+        """,
+        list(account_ids),
+        owner,
+    )
+
+
+async def poll_state_marks(conn: DbConnection, account_ids: Sequence[str]) -> dict[str, StateMark]:
+    """Who last claimed each account and when its poll state was last written (accounts without a row are left
+    out)."""
+    rows = await conn.fetch(
+        "SELECT account_id, owner, updated_at FROM poll_state WHERE account_id = ANY($1::text[])", list(account_ids)
+    )
+    return {r["account_id"]: StateMark(owner=r["owner"], written_at=r["updated_at"]) for r in rows}
 
 
 async def upsert_poll_states(conn: DbConnection, rows: Sequence[PollStateRow]) -> None:

@@ -18,6 +18,7 @@ from litestar.params import QueryParameter
 from livestudio_gateway.handlers import (
     accounts,
     alerts,
+    attendance,
     exports,
     hours,
     insights,
@@ -28,6 +29,7 @@ from livestudio_gateway.handlers import (
     roster_reads,
     sessions,
     studios,
+    targets,
 )
 from livestudio_gateway.handlers.common import API_PREFIX
 from livestudio_gateway.problems import BadRequest
@@ -80,6 +82,7 @@ def api_router() -> Router:
             *accounts.ROUTES,
             *roster.ROUTES,
             *roster_reads.ROUTES,
+            *attendance.ROUTES,
             *sessions.ROUTES,
             *insights.ROUTES,
             *live_now.ROUTES,
@@ -88,5 +91,6 @@ def api_router() -> Router:
             *pay.ROUTES,
             *profit.ROUTES,
             *alerts.ROUTES,
+            *targets.ROUTES,
         ],
     )

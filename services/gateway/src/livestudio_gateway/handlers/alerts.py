@@ -42,7 +42,7 @@ from livestudio_schemas.commands import (
     AlertSummarySet,
 )
 
-RuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale"]
+RuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
 ChannelKind = Literal["webhook", "telegram", "email"]
 Secret = Annotated[str, Meta(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -74,6 +74,7 @@ class AlertRule(Struct, kw_only=True):
     account_id: str | None
     minutes: int | None
     threshold: str | None
+    elapsed_percent: int | None
     dedup_minutes: int
     quiet_start: time | None
     quiet_end: time | None
@@ -145,6 +146,9 @@ class AlertRuleBody(Struct, kw_only=True, forbid_unknown_fields=True):
     account_id: Id | None = None
     minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     threshold: Threshold | None = None
+    """roas_below: the ROAS floor; gmv_pace: the pace floor (0.8 = alert below 80 % of the expected GMV)."""
+    elapsed_percent: Annotated[int, Meta(ge=0, le=100)] | None = None
+    """gmv_pace: judge a target once this % of its month has passed (default 20)."""
     dedup_minutes: Annotated[int, Meta(ge=0, le=10080)] = 60
     quiet_start: time | None = None
     quiet_end: time | None = None
@@ -166,7 +170,7 @@ LIMIT 1000
 """
 _RULES = """
 SELECT rule_id, studio_id, kind, enabled, channel_ids, account_id, minutes, threshold::text AS threshold,
-  dedup_minutes, quiet_start, quiet_end, updated_at
+  elapsed_percent, dedup_minutes, quiet_start, quiet_end, updated_at
 FROM alerts.rules
 WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
 ORDER BY studio_id, rule_id
@@ -331,7 +335,8 @@ async def remove_channel(request: ApiRequest, studio_id: IdPath, channel_id: IdP
     "/studios/{studio_id:str}/alerts/rules/{rule_id:str}",
     summary="Create or update an alert rule (command)",
     description="Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in "
-    "which the same situation is not notified twice.",
+    "which the same situation is not notified twice. `gmv_pace` (monthly GMV targets behind pace) needs "
+    "`threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month.",
     tags=["alerts", "commands"],
     status_code=202,
     responses=WRITES,
@@ -351,6 +356,7 @@ async def upsert_rule(
         account_id=data.account_id,
         minutes=data.minutes,
         threshold=None if data.threshold is None else commands.money(data.threshold, "threshold"),
+        elapsed_percent=data.elapsed_percent,
         dedup_minutes=data.dedup_minutes,
         quiet_start=data.quiet_start,
         quiet_end=data.quiet_end,

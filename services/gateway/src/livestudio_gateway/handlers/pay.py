@@ -25,6 +25,7 @@ from livestudio_gateway.handlers.common import (
     visible_host,
 )
 from livestudio_gateway.models import (
+    AttendanceSummary,
     CommandAccepted,
     Statement,
     StatementDetail,
@@ -136,6 +137,10 @@ async def _visible_statement(gw: Gateway, principal: Principal, statement_id: st
 @get(
     "/commission/statements/{statement_id:str}",
     summary="One statement with its lines",
+    description=(
+        "With the host's attendance over the statement's period (`attendance`: counts of on time, late, left early "
+        "and absent schedule entries, corrections applied; details at `GET /attendance`)."
+    ),
     tags=["commission"],
     responses=READS,
 )
@@ -143,7 +148,12 @@ async def get_statement(request: ApiRequest, statement_id: IdPath) -> StatementD
     principal, gw = caller(request)
     row = await _visible_statement(gw, principal, statement_id)
     lines = await gw.repo.statement_lines(statement_id)
-    return StatementDetail(statement=_statement(row), lines=[StatementLine(**r) for r in lines])
+    summary = await gw.repo.attendance_summary(row["studio_id"], row["host_id"], row["period_start"], row["period_end"])
+    return StatementDetail(
+        statement=_statement(row),
+        lines=[StatementLine(**r) for r in lines],
+        attendance=AttendanceSummary(**summary),
+    )
 
 
 @get(

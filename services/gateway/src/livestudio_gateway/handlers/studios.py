@@ -64,6 +64,8 @@ async def upsert_studio(
         currency=data.currency,
         pay_period=data.pay_period,
         holidays=sorted(set(data.holidays)),
+        attendance_grace_minutes=data.attendance_grace_minutes,
+        attribution_policy=data.attribution_policy,
     )
     return await submit(gw, principal, command)
 

@@ -1,8 +1,5 @@
-"""The one private attribute of a dependency the ingest reads: aiokafka's group generation (membership.py).
-
-If an aiokafka upgrade moves or renames it, `group_generation()` returns None and every rebalance starts the
-pollers cold: correct, but slower. This test makes that loud instead. It also checks the public admin call that
-replaced the consumer's private metadata refresh."""
+"""A real group member (membership.py) against the broker: its assignment reaches the engine with the topic's
+partition count, and the public admin call that tells the count when the member's metadata does not know it."""
 
 from __future__ import annotations
 
@@ -13,15 +10,15 @@ from livestudio_ingest.membership import KafkaMembership, described_partitions
 from tests.fixtures.infra import TopicFactory
 
 
-async def test_the_group_generation_and_the_partition_count_are_readable(
+async def test_an_assignment_reaches_the_engine_with_the_partition_count(
     kafka_bootstrap: str, topic_factory: TopicFactory
 ) -> None:
     topic = await topic_factory("membership", partitions=3)
     assigned = asyncio.Event()
-    seen: list[tuple[set[int], int | None, bool]] = []
+    seen: list[tuple[set[int], int | None]] = []
 
-    async def on_assigned(parts: set[int], total: int | None, continuous: bool) -> None:
-        seen.append((parts, total, continuous))
+    async def on_assigned(parts: set[int], total: int | None) -> None:
+        seen.append((parts, total))
         assigned.set()
 
     async def on_revoked(_parts: set[int]) -> None:
@@ -34,7 +31,7 @@ async def test_the_group_generation_and_the_partition_count_are_readable(
         bootstrap=kafka_bootstrap,
         topic=topic,
         group=f"g-{uuid.uuid4().hex[:8]}",
-        client_id="generation-test",
+        client_id="membership-test",
         on_assigned=on_assigned,
         on_revoked=on_revoked,
         ensure_topic=ensure_topic,
@@ -44,9 +41,8 @@ async def test_the_group_generation_and_the_partition_count_are_readable(
     await membership.start()
     try:
         await asyncio.wait_for(assigned.wait(), 30)
-        generation = membership.group_generation()
-        assert isinstance(generation, int) and generation >= 0, "aiokafka no longer exposes the group generation"
-        assert seen[0][:2] == ({0, 1, 2}, 3)
+        assert seen[0] == ({0, 1, 2}, 3)
+        assert membership.assigned == {0, 1, 2}
     finally:
         await membership.stop()
     assert await described_partitions(kafka_bootstrap, topic) == 3
