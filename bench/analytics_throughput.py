@@ -4,7 +4,8 @@ Produces N session snapshots (many accounts, interleaved like live polling) to a
 service entry point (`python -m livestudio_analytics.main`) as one process with its own consumer group and
 database, and measures applied events/s from its first committed batch to the last (startup excluded). In the
 same run it COPYs the same rows (one flattened snapshot per event) into a plain table: the physical baseline.
-Prints the median of the repetitions and the ratio.
+Prints the median of the repetitions and the ratio, and how long after the last batch the rollup refresher had
+handled every dirty mark (the hourly and product rollups caught up; not part of the rate).
 
 Starts an embedded broker and PostgreSQL (livestudio_devinfra) unless LIVESTUDIO_TEST_KAFKA /
 LIVESTUDIO_TEST_DATABASE_URL are set. Options: --events, --runs, --batch-size, --partitions.
@@ -238,6 +239,10 @@ class ConsumerRun:
     consumer_cpu_us: float
     """consumer process CPU per event over the same interval (independent of what else the machine runs)"""
     postgres_cpu_us: float
+    rollups_s: float | None = None
+    """after the last batch, until the rollup refresher had handled every dirty mark (None: no refresher)"""
+    rollups_pg_cpu_s: float = 0.0
+    """PostgreSQL CPU spent meanwhile"""
 
 
 async def consumer_rate(
@@ -293,7 +298,17 @@ async def consumer_rate(
                     cpu = _cpu_seconds(proc.pid) - cpu0
                     pg = (tree_cpu_seconds(pg_pid) - pg0) if pg_pid else 0.0
                     rate = (total - first[1]) / max(now - first[0], 1e-9)
-                    return ConsumerRun(rate, first[0] - launched, 1e6 * cpu / n, 1e6 * pg / n)
+                    pg_done = tree_cpu_seconds(pg_pid) if pg_pid else 0.0
+                    caught_up = await _rollups_caught_up(conn, deadline)
+                    pg_after = (tree_cpu_seconds(pg_pid) - pg_done) if pg_pid else 0.0
+                    return ConsumerRun(
+                        rate,
+                        first[0] - launched,
+                        1e6 * cpu / n,
+                        1e6 * pg / n,
+                        None if caught_up is None else caught_up - now,
+                        pg_after,
+                    )
                 await asyncio.sleep(0.05)
             raise TimeoutError("consumer did not finish")
         finally:
@@ -302,6 +317,22 @@ async def consumer_rate(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+
+
+async def _rollups_caught_up(conn: asyncpg.Connection, deadline: float) -> float | None:
+    """perf_counter when no dirty rollup mark is left (None when the service has no rollup refresher)."""
+    while time.monotonic() < deadline:
+        try:
+            waiting = await conn.fetchval(
+                "SELECT (SELECT count(*) FROM analytics.rollup_dirty_days)"
+                " + (SELECT count(*) FROM analytics.rollup_dirty_sessions)"
+            )
+        except asyncpg.UndefinedTableError:
+            return None
+        if not waiting:
+            return time.perf_counter()
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the rollup refresher did not catch up")
 
 
 @contextlib.contextmanager
@@ -361,6 +392,12 @@ async def main(args: argparse.Namespace) -> None:
                     f"run {run + 1}: consumer {r.rate:,.0f} events/s (startup {r.startup:.1f}s; CPU per event: "
                     f"consumer {r.consumer_cpu_us:.0f} us, postgres {r.postgres_cpu_us:.0f} us), "
                     f"bare COPY {copy_rates[-1]:,.0f} rows/s"
+                    + (
+                        ""
+                        if r.rollups_s is None
+                        else f"; rollups caught up {r.rollups_s:.1f}s after the last batch "
+                        f"(postgres CPU meanwhile {r.rollups_pg_cpu_s:.1f}s)"
+                    )
                 )
             finally:
                 await drop_database(server_dsn, dsn)

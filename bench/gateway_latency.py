@@ -2,12 +2,13 @@
 
 Seeds the read models (tests/gateway/fixtures/read_models.sql) inside PostgreSQL with generate_series (nothing
 goes through the client protocol row by row): by default 1,000,000 sessions (20 studios, 500 accounts, two a day
-each over 1,000 days), 10,000,000 per-minute timeline rows, 3,000,000 product rows, daily rollups and host
-attributions derived from them, then VACUUM ANALYZE. `--sessions` / `--timeline-per-session` shrink it for a quick
-run. Then runs the real gateway (`livestudio-gateway`, uvicorn, one process, rate limiting on, 100 distinct manager
-tokens) and drives it from this process with 100 keep-alive HTTP/1.1 connections (a minimal client, so the load
-generator costs little CPU). In the same run the same repository calls the handler makes go straight to asyncpg
-with 100 concurrent tasks on a pool of the same size: the direct baseline.
+each over 1,000 days), 10,000,000 per-minute timeline rows, 3,000,000 product rows, daily rollups, product
+rollups (tests/gateway/fixtures/product_rollups.sql) and host attributions derived from them, then VACUUM
+ANALYZE. `--sessions` / `--timeline-per-session` shrink it for a quick run. Then runs the real gateway
+(`livestudio-gateway`, uvicorn, one process, rate limiting on, 100 distinct manager tokens) and drives it from
+this process with 100 keep-alive HTTP/1.1 connections (a minimal client, so the load generator costs little CPU).
+In the same run the same repository calls the handler makes go straight to asyncpg with 100 concurrent tasks on
+a pool of the same size: the direct baseline.
 
 The endpoints are the dashboard's reads: session list and detail, daily series, summary, top products, account
 breakdown, host performance, leaderboard and one host's performance, each over a random 365-day range of one
@@ -17,7 +18,7 @@ endpoint's gateway p99 <= 25 ms. Reported next to it: the gateway's added p99 (i
 same calls, in the same run), which should stay within 3 ms. The gateway and the direct runs alternate (gateway,
 direct, gateway, ...) so that both see the same background load of a shared machine; figures are medians over
 `--runs`. `--saturation` adds closed-loop runs (each client sends its next request when the answer arrives), for
-information only: latency there is mostly queueing.
+information only: latency there is mostly queueing. `--endpoints` measures a subset (e.g. `--endpoints "top products"`).
 
 For scale, the floor of the framework on the same server stack: a Litestar app with one route answering a constant
 body of a summary's size, without middleware, auth, validation or database, served by the gateway's server config
@@ -59,6 +60,7 @@ from livestudio_gateway.repository import Repository, create_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_SQL = ROOT / "tests" / "gateway" / "fixtures" / "read_models.sql"
+PRODUCT_ROLLUPS_SQL = ROOT / "tests" / "gateway" / "fixtures" / "product_rollups.sql"
 SECRET = "bench-secret-" + "k" * 32
 STUDIOS = 20
 ACCOUNTS_PER_STUDIO = 25
@@ -163,7 +165,9 @@ async def seed(dsn: str, shape: Shape) -> float:
             """,
             shape.items_per_session,
         )
-        # rollups and attributions are derived in SQL from what was just loaded
+        # rollups and attributions are derived in SQL from what was just loaded (the product rollups with the
+        # refresher's sums)
+        await conn.execute(PRODUCT_ROLLUPS_SQL.read_text())
         await conn.execute(
             """
             INSERT INTO analytics.daily_account
@@ -534,7 +538,7 @@ async def measure(args: argparse.Namespace, dsn: str, shape: Shape, log: Path) -
         shapes = [("paced", args.interval, args.paced_seconds)]
         if args.saturation:
             shapes.append(("saturation", None, args.seconds))
-        for endpoint in ENDPOINTS:
+        for endpoint in args.endpoints:
             calls = make_calls(endpoint, shape, tokens, rng, 5000)
             await asyncio.gather(*(c.reopen() for c in connections))
             await drive(args.clients, 1.0, args.interval, calls, via_gateway)  # warm up both paths
@@ -658,8 +662,16 @@ def main() -> None:
     parser.add_argument("--paced-seconds", type=float, default=10.0, help="length of a paced measurement")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a paced client's requests")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--endpoints",
+        type=lambda v: [e.strip() for e in v.split(",")],
+        default=list(ENDPOINTS),
+        help=f"comma-separated subset of: {', '.join(ENDPOINTS)}",
+    )
     parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the floor app's process
     args = parser.parse_args()
+    if unknown := set(args.endpoints) - set(ENDPOINTS):
+        parser.error(f"unknown endpoints: {', '.join(sorted(unknown))}")
     if args.serve_floor is not None:
         serve_floor(args.serve_floor)
         return

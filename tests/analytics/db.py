@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from livestudio_analytics import rollups
 from livestudio_analytics.events import Event
 from livestudio_analytics.handlers import apply_batch
 from livestudio_runtime.db import DbConnection
@@ -19,6 +20,10 @@ DIGEST_TABLES: dict[str, str] = {
     "session_items": "account_id, session_id, item_id",
     "daily_account": "account_id, day",
     "daily_studio": "studio_id, day",
+    "hourly_account": "account_id, local_date, hour",
+    "hourly_studio": "studio_id, local_date, hour",
+    "daily_items": "account_id, day, studio_id, item_id",
+    "daily_studio_items": "studio_id, day, item_id",
     "ad_spend": "account_id, day",
     "command_results": "command_id",
 }
@@ -78,3 +83,8 @@ async def apply_in_transaction(pool: asyncpg.Pool, events: Sequence[Event]) -> N
     batch = [Decoded("t", 0, i, 0, None, e) for i, e in enumerate(events)]
     async with pool.acquire() as conn, conn.transaction():
         await apply_batch(conn, batch)
+
+
+async def refresh(pool: asyncpg.Pool) -> None:
+    """Run the rollup refresher's rounds until no dirty mark is left (what the service does every tick)."""
+    await rollups.refresh_until_drained(pool, limit=1000)

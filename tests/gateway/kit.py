@@ -21,6 +21,7 @@ import asyncpg
 from tests.fixtures.infra import _dsn_with_database
 
 SCHEMA_SQL = Path(__file__).parent / "fixtures" / "read_models.sql"
+PRODUCT_ROLLUPS_SQL = Path(__file__).parent / "fixtures" / "product_rollups.sql"
 JAKARTA = ZoneInfo("Asia/Jakarta")
 KL = ZoneInfo("Asia/Kuala_Lumpur")
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -474,6 +475,7 @@ async def install(dsn: str) -> Seed:
         await _copy(conn, "analytics.sessions", seed.sessions)
         await _copy(conn, "analytics.session_timeline", seed.timeline)
         await _copy(conn, "analytics.session_items", seed.items)
+        await conn.execute(PRODUCT_ROLLUPS_SQL.read_text())
         await _copy(
             conn,
             "analytics.daily_account",

@@ -257,6 +257,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/hours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Figures per hour of the day, per weekday and hour, or per shift, over a range
+         * @description From the hourly rollups (studio-local hours). `group=hour`: 24 buckets at most; `weekday_hour`: ISO weekday (1 = Monday) x hour, for planning the roster; `shift`: the scoreboard of the studios' shifts (an hour counts for every shift whose local times hold its start).
+         */
+        get: operations["ApiV1AnalyticsHoursHours"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/summary": {
         parameters: {
             query?: never;
@@ -607,6 +627,26 @@ export interface paths {
         put?: never;
         /** Void a statement (command) */
         post: operations["ApiV1CommissionStatementsStatementIdVoidVoidStatement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A CSV export of sessions, daily figures, products, host performance or hours over a range
+         * @description Streamed as it is read (a year of data in constant memory). Days are studio-local; empty cells are unknown figures; cells a spreadsheet would run as a formula are prefixed with an apostrophe.
+         */
+        get: operations["ApiV1ExportsKindExportCsv"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1931,6 +1971,40 @@ export interface components {
             /** Format: date-time */
             at: string;
             items: components["schemas"]["HostOnAir"][];
+        };
+        /** HourBucket */
+        HourBucket: {
+            figures: components["schemas"]["HourFigures"];
+            hour: number | null;
+            shift_id: string | null;
+            shift_name: string | null;
+            weekday: number | null;
+        };
+        /** HourFigures */
+        HourFigures: {
+            confirmed_orders: number | null;
+            /** @description exact decimal string */
+            confirmed_sales: string | null;
+            /** @description exact decimal string */
+            gmv_per_hour: string | null;
+            hours: number;
+            peak_viewers: number | null;
+            placed_orders: number | null;
+            /** @description exact decimal string */
+            placed_sales: string | null;
+            session_hours: number;
+            viewers: number | null;
+        };
+        /** HoursReport */
+        HoursReport: {
+            account_id: string | null;
+            buckets: components["schemas"]["HourBucket"][];
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            group: string;
+            studio_id: string | null;
         };
         /** Income */
         Income: {
@@ -4143,6 +4217,91 @@ export interface operations {
             };
         };
     };
+    ApiV1AnalyticsHoursHours: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description buckets: hour of the day, ISO weekday x hour, or the studio's shifts */
+                group?: "hour" | "weekday_hour" | "shift";
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoursReport"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1AnalyticsSummarySummary: {
         parameters: {
             query: {
@@ -5634,6 +5793,92 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ExportsKindExportCsv: {
+        parameters: {
+            query: {
+                /** @description only this account */
+                account_id?: string | null;
+                /** @description first local day (inclusive) */
+                date_from: string;
+                /** @description last local day (inclusive) */
+                date_to: string;
+                /** @description only this studio */
+                studio_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description what to export */
+                kind: "sessions" | "daily" | "products" | "hosts" | "hours";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -132,6 +132,27 @@ async def wait_applied(dsn: str, group: str, ends: Mapping[tuple[str, int], int]
     raise AssertionError(f"consumer did not catch up: {lagging}")
 
 
+async def wait_rollups(dsn: str, timeout: float = 60) -> None:
+    """Until the running service's refresher has handled every dirty rollup mark."""
+    deadline = time.monotonic() + timeout
+    waiting = -1
+    while time.monotonic() < deadline:
+        conn = await asyncpg.connect(dsn)
+        try:
+            waiting = int(
+                await conn.fetchval(
+                    "SELECT (SELECT count(*) FROM analytics.rollup_dirty_days)"
+                    " + (SELECT count(*) FROM analytics.rollup_dirty_sessions)"
+                )
+            )
+        finally:
+            await conn.close()
+        if waiting == 0:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the rollup refresher did not catch up: {waiting} marks left")
+
+
 @pytest.fixture
 def service_log(tmp_path: Path) -> Path:
     return tmp_path / "analytics.log"

@@ -37,6 +37,7 @@ from tests.analytics.integration.conftest import (
     produce,
     settings_env,
     wait_applied,
+    wait_rollups,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # ~2-3 min on an idle 2-core machine
@@ -251,6 +252,8 @@ async def test_sigkill_at_random_moments_leaves_tables_equal_to_a_clean_run(
         survivor.start()  # the last run: a plain `python -m livestudio_analytics.main`
         await wait_applied(fresh_db, "crashing", ends, timeout=240)
         await wait_applied(clean_db, "clean", ends, timeout=240)
+        await wait_rollups(fresh_db)
+        await wait_rollups(clean_db)
     finally:
         victim.close()
         survivor.kill(signal.SIGTERM)

@@ -20,7 +20,7 @@ from livestudio_runtime.db import create_pool
 from livestudio_runtime.migrations import migrate
 from tests.analytics import kit
 from tests.analytics.db import diff_tables, digest, fetch_tables
-from tests.analytics.integration.conftest import make_settings, produce, settings_env, wait_applied
+from tests.analytics.integration.conftest import make_settings, produce, settings_env, wait_applied, wait_rollups
 from tests.analytics.reference import Reference
 from tests.fixtures.infra import TopicFactory
 
@@ -190,6 +190,7 @@ async def test_rebuild_replays_topics_into_identical_tables(
     async with AsyncTestClient(create_app(settings)):
         ends = await produce(kafka_bootstrap, settings, records)
         await wait_applied(fresh_db, settings.consumer_group, ends)
+        await wait_rollups(fresh_db)
         with pytest.raises(ConsumerRunning):
             await rebuild(settings)  # refuses while a consumer of the group runs
     conn = await asyncpg.connect(fresh_db)
@@ -211,7 +212,9 @@ async def test_rebuild_replays_topics_into_identical_tables(
 
         async with AsyncTestClient(create_app(settings)):
             await wait_applied(fresh_db, settings.consumer_group, ends)
+            await wait_rollups(fresh_db)
         assert await digest(conn) == before
+        assert before["daily_items"][0] > 0 and before["hourly_account"][0] > 0
         assert await conn.fetch("SELECT command_id, applied_at FROM analytics.command_results") == applied_at
     finally:
         await conn.close()

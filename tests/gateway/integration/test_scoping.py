@@ -93,6 +93,10 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", f"/api/v1/analytics/top-products?studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/analytics/top-products?account_id=acc-b1&{RANGE}", None, 404),
     ("GET", f"/api/v1/analytics/accounts?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/analytics/hours?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/analytics/hours?account_id=acc-b1&group=shift&{RANGE}", None, 404),
+    ("GET", f"/api/v1/exports/products?studio_id=studio-b&{RANGE}", None, 403),
+    ("GET", f"/api/v1/exports/hours?account_id=acc-b1&{RANGE}", None, 404),
     ("GET", "/api/v1/analytics/today?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/analytics/today?account_id=acc-b1", None, 404),
     ("GET", "/api/v1/hosts/on-air?studio_id=studio-b", None, 403),
@@ -163,6 +167,7 @@ def _template(path: str) -> str:
         (r"/channels/hook", "/channels/{channel_id}"),
         (r"/sessions/acc-b1/2001", "/sessions/{account_id}/{session_id}"),
         (r"/statements/st-b1-nov", "/statements/{statement_id}"),
+        (r"/exports/[a-z]+", "/exports/{kind}"),
         (r"/targets/2026-11/[a-z]+/[a-z0-9-]+", "/targets/{month}/{target_scope}/{scope_id}"),
     ):
         path = re.sub(pattern, name, path)

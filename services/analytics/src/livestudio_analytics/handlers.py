@@ -1,14 +1,17 @@
 """The consumer's decode, prepare and apply functions (thin: events → batch plan → repository, plus metrics).
 
-`prepare_batch` is the pure part (the plan and its COPY records): the consumer runs it while the previous batch
-is applied. `apply_prepared` runs inside the exactly-once consumer's transaction, together with the offsets; it
-is idempotent on content, so a redelivered or reordered record leaves every table unchanged.
+`prepare_batch` is the pure part (the plan, its COPY records and the sessions whose hours it touches): the
+consumer runs it while the previous batch is applied. `apply_prepared` runs inside the exactly-once consumer's
+transaction, together with the offsets; it is idempotent on content, so a redelivered or reordered record leaves
+every table unchanged. It keeps the daily rollups itself and only marks the keys of the hourly and product
+rollups dirty; the refresher (`rollups.py`) recomputes those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -51,11 +54,29 @@ class PreparedBatch:
 
     plan: BatchPlan
     staged: repository.StagedBatch
+    hour_sessions: list[tuple[str, int, datetime]]
+    item_sessions: list[tuple[str, int]]
+
+
+def first_minutes(timeline: Iterable[tuple[str, int, datetime]]) -> list[tuple[str, int, datetime]]:
+    """(account, session, earliest minute) per session of these timeline keys, in key order."""
+    first: dict[tuple[str, int], datetime] = {}
+    for account_id, session_id, minute in timeline:
+        key = (account_id, session_id)
+        seen = first.get(key)
+        if seen is None or minute < seen:
+            first[key] = minute
+    return [(k[0], k[1], m) for k, m in sorted(first.items())]
 
 
 def prepare_batch(batch: Sequence[Decoded[Event]]) -> PreparedBatch:
     plan = plan_batch(d.value for d in batch)
-    return PreparedBatch(plan, repository.StagedBatch.of(plan.sessions, plan.timeline, plan.items))
+    return PreparedBatch(
+        plan,
+        repository.StagedBatch.of(plan.sessions, plan.timeline, plan.items),
+        first_minutes(plan.timeline),
+        sorted({(k[0], k[1]) for k in plan.items}),
+    )
 
 
 async def apply_batch(conn: DbConnection, batch: Sequence[Decoded[Event]]) -> None:
@@ -79,6 +100,9 @@ async def apply_prepared(conn: DbConnection, prepared: PreparedBatch) -> None:
         if m.old_local_day is not None and m.old_local_day != m.local_day:
             days.add((m.account_id, m.old_local_day))
     await repository.recompute_days(conn, days)
+    item_days = [(m.account_id, m.local_day) for m in merged if m.moved]
+    item_days += [(m.account_id, m.old_local_day) for m in merged if m.moved and m.old_local_day is not None]
+    await repository.mark_dirty(conn, repository.DirtyMarks(item_days, prepared.item_sessions, prepared.hour_sessions))
 
     # Metrics (best effort: a failed commit rolls back the rows, not these counts).
     stale = stale_counts(plan, {(m.account_id, m.session_id): m.old_observed_at for m in merged}, prior_items)

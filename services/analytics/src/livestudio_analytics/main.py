@@ -2,8 +2,8 @@
 
 Startup, in order: migrations and the Postgres pool; the contract topics (so it can start before the ingest);
 the shared "consumer running" lock (the rebuild command waits for it to be free); the exactly-once consumer of
-the session, item and command topics; the sessions-on-air gauge. Shutdown runs in reverse: readiness goes red,
-the batch in flight commits, the consumer leaves its group, connections close.
+the session, item and command topics; the sessions-on-air gauge; the rollup refresher (`rollups.py`). Shutdown
+runs in reverse: readiness goes red, the batch in flight commits, the consumer leaves its group, connections close.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import asyncpg
 import structlog
 from litestar import Litestar
 
-from livestudio_analytics import metrics, repository
+from livestudio_analytics import metrics, repository, rollups
 from livestudio_analytics.events import Event
 from livestudio_analytics.handlers import Decoder, Topics, apply_prepared, prepare_batch
 from livestudio_analytics.settings import SCHEMA, SERVICE, AnalyticsSettings
@@ -162,10 +162,32 @@ def create_app(settings: AnalyticsSettings | None = None) -> Litestar:
         finally:
             await cancel_and_wait(task)
 
+    @asynccontextmanager
+    async def refresher(app: Litestar) -> AsyncIterator[None]:
+        eo: ExactlyOnceConsumer[Event] = app.state.consumer
+
+        def catching_up() -> bool:
+            return eo.total_lag() >= settings.batch_size
+
+        task = asyncio.create_task(
+            rollups.run_refresher(
+                app.state.pool,
+                settings.rollup_refresh_ms / 1000,
+                settings.rollup_refresh_limit,
+                busy=catching_up,
+                max_defer_s=settings.rollup_max_defer_ms / 1000,
+            ),
+            name="rollup-refresher",
+        )
+        try:
+            yield
+        finally:
+            await cancel_and_wait(task)
+
     return create_service_app(
         service=SERVICE,
         health=health,
-        lifespans=[database, topics, running_lock, consumer, gauges],
+        lifespans=[database, topics, running_lock, consumer, gauges, refresher],
         gc_interval_s=settings.gc_interval_s,
         state={"settings": settings},
         logging_config=None,  # keep the structlog JSON set up by configure_logging (Litestar's default replaces it)

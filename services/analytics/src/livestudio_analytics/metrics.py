@@ -30,3 +30,22 @@ DAYS_RECOMPUTED = Histogram(
     buckets=(0, 1, 5, 10, 50, 100, 250, 500, 1000, 2500),
 )
 SESSIONS_ON_AIR = Gauge("livestudio_analytics_sessions_on_air", "Sessions currently on air (last observation)")
+ROLLUP_DIRTY_KEYS = Gauge(
+    "livestudio_analytics_rollup_dirty_keys", "Rollup keys marked dirty and not yet refreshed (after the last round)"
+)
+ROLLUP_LAG = Gauge(
+    "livestudio_analytics_rollup_lag_seconds",
+    "Age of the oldest dirty rollup mark after the last refresh (0 when none waits): hourly and product rollups "
+    "are at most this stale",
+)
+ROLLUP_KEYS_REFRESHED = Counter(
+    "livestudio_analytics_rollup_keys_refreshed_total", "Dirty marks taken by the refresher, by kind", ["kind"]
+)
+ROLLUP_REFRESH_SECONDS = Histogram(
+    "livestudio_analytics_rollup_refresh_seconds",
+    "Duration of one refresh transaction",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ROLLUP_REFRESH_FAILURES = Counter(
+    "livestudio_analytics_rollup_refresh_failures_total", "Refresh rounds that failed (retried on the next tick)"
+)

@@ -11,6 +11,16 @@
   and the cost depends on the rows of those days, not on history. Transaction-scoped advisory locks on the
   keys' hash buckets, taken in order before the recomputing statement reads, keep concurrent consumers (other
   partitions, commands) from overwriting each other's rollups.
+* `mark_dirty`: the consumer records, in its own transaction, which keys of the refresher's rollups a batch made
+  stale (`rollup_dirty_days`: (account, day) of products; `rollup_dirty_sessions`: a session's hours from a
+  minute on). `pending_marks` / `recompute_*` / `clear_marks` are the refresher's round (`rollups.py`): marks are
+  read without locks, the rollups recomputed from the facts, and only the marks whose `seq` did not change
+  meanwhile are deleted (locked in key order, like the consumer's upsert of them).
+* `recompute_hours`: the hourly rollups (studio-local date and hour) of marked sessions, from each one's first
+  stale hour on, are recomputed from `session_timeline`: per session the last cumulative value of the hour minus
+  the last one before it; then the touched studio hours from `hourly_account`.
+* `recompute_items`: products per (account, day) (`daily_items`) from `sessions` joined with `session_items`,
+  then per (studio, day) (`daily_studio_items`).
 """
 
 from __future__ import annotations
@@ -25,8 +35,22 @@ from livestudio_analytics.lww import Column, State, TableSpec
 from livestudio_analytics.observations import EPOCH, ITEMS, SESSIONS, TIMELINE
 from livestudio_runtime.db import DbConnection
 
-READ_MODELS = ("sessions", "session_timeline", "session_items", "daily_account", "daily_studio", "ad_spend")
+READ_MODELS = (
+    "sessions",
+    "session_timeline",
+    "session_items",
+    "daily_account",
+    "daily_studio",
+    "hourly_account",
+    "hourly_studio",
+    "daily_items",
+    "daily_studio_items",
+    "ad_spend",
+)
 """Tables rebuilt from the topics (command_results is kept: it records when each command was first applied)."""
+
+ROLLUP_MARKS = ("rollup_dirty_days", "rollup_dirty_sessions")
+"""The refresher's work queue: emptied with the read models (the replay marks every key again)."""
 
 
 async def begin_batch(conn: DbConnection) -> None:
@@ -213,7 +237,7 @@ class StagedBatch:
 _BEGIN_BATCH = ";\n".join(
     ["SET LOCAL plan_cache_mode = force_custom_plan", *(_stage_ddl(spec) for spec in (SESSIONS, TIMELINE, ITEMS))]
 )
-_MERGE_SESSIONS = _merge_sql(SESSIONS, old=("local_day", "observed_at"), new=("local_day",))
+_MERGE_SESSIONS = _merge_sql(SESSIONS, old=("local_day", "studio_id", "observed_at"), new=("local_day", "studio_id"))
 _MERGE_TIMELINE = _merge_sql(TIMELINE, old=(), new=())
 _MERGE_ITEMS = _merge_sql(ITEMS, old=("observed_at",), new=())
 
@@ -225,23 +249,32 @@ class MergedSession:
     local_day: date
     old_local_day: date | None
     old_observed_at: datetime | None
+    studio_id: str | None = None
+    old_studio_id: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        """New, or now on another local day or studio: the product rollups of its days change."""
+        return (
+            self.old_local_day is None or self.old_local_day != self.local_day or self.old_studio_id != self.studio_id
+        )
 
 
 async def merge_sessions(conn: DbConnection, staged: StagedBatch) -> list[MergedSession]:
     if not staged.sessions:
         return []
-    before: dict[tuple[str, int], tuple[date, datetime]] = {}
-    after: list[tuple[str, int, date]] = []
+    before: dict[tuple[str, int], tuple[date, datetime, str]] = {}
+    after: list[tuple[str, int, date, str]] = []
     await _stage_rows(conn, SESSIONS, staged.sessions)
     for r in await conn.fetch(_MERGE_SESSIONS):
         if r["after"]:
-            after.append((r["account_id"], r["session_id"], r["new_local_day"]))
+            after.append((r["account_id"], r["session_id"], r["new_local_day"], r["new_studio_id"]))
         else:
-            before[(r["account_id"], r["session_id"])] = (r["old_local_day"], r["old_observed_at"])
+            before[(r["account_id"], r["session_id"])] = (r["old_local_day"], r["old_observed_at"], r["old_studio_id"])
     out: list[MergedSession] = []
-    for account_id, session_id, day in after:
-        old_day, old_observed_at = before.get((account_id, session_id), (None, None))
-        out.append(MergedSession(account_id, session_id, day, old_day, old_observed_at))
+    for account_id, session_id, day, studio in after:
+        old_day, old_observed_at, old_studio = before.get((account_id, session_id), (None, None, None))
+        out.append(MergedSession(account_id, session_id, day, old_day, old_observed_at, studio, old_studio))
     return out
 
 
@@ -443,6 +476,361 @@ async def recompute_days(conn: DbConnection, account_days: set[tuple[str, date]]
     return len(studio_days)
 
 
+_HOUR_FIGURES = "viewers, peak_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales"
+_HOUR_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in _HOUR_FIGURES.split(", "))
+_CUMULATIVE = ("viewers", "placed_orders", "confirmed_orders", "placed_sales", "confirmed_sales")
+_HOUR_DELTAS = ",\n           ".join(
+    f"""(SELECT t.{c} FROM session_timeline t
+              WHERE t.account_id = h.account_id AND t.session_id = h.session_id AND t.minute >= h.lo
+                AND t.minute < h.lo + interval '1 hour' AND t.{c} IS NOT NULL ORDER BY t.minute DESC LIMIT 1)
+           - coalesce((SELECT t.{c} FROM session_timeline t
+              WHERE t.account_id = h.account_id AND t.session_id = h.session_id AND t.minute < h.lo
+                AND t.{c} IS NOT NULL ORDER BY t.minute DESC LIMIT 1), 0) AS {c}"""
+    for c in _CUMULATIVE
+)
+"""Per session and hour: the last value of each cumulative figure in the hour minus the last one before it, both
+found walking the primary key backwards (usually the first entry), instead of aggregating the hour's points."""
+
+_RECOMPUTE_ACCOUNT_HOURS = f"""
+WITH touched AS (
+    SELECT a, s, min(m) AS m FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(a, s, m) GROUP BY a, s
+), k AS (
+    SELECT DISTINCT tl.account_id, (tl.minute AT TIME ZONE ss.timezone)::date AS local_date,
+           extract(hour FROM tl.minute AT TIME ZONE ss.timezone)::smallint AS hour
+    FROM touched t
+    JOIN sessions ss ON ss.account_id = t.a AND ss.session_id = t.s
+    JOIN session_timeline tl ON tl.account_id = t.a AND tl.session_id = t.s
+                            AND tl.minute >= date_trunc('hour', t.m, ss.timezone)
+), ses AS (
+    SELECT k.account_id, k.local_date, k.hour, s.session_id, s.studio_id, s.currency,
+           (k.local_date + make_interval(hours => k.hour)) AT TIME ZONE s.timezone AS lo
+    FROM k JOIN sessions s ON s.account_id = k.account_id AND s.local_day BETWEEN k.local_date - 2 AND k.local_date
+), per_hour AS (
+    SELECT ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo, ses.studio_id, ses.currency,
+           max(tl.current_viewers) AS peak_viewers, max(tl.observed_at) AS observed_at
+    FROM ses JOIN session_timeline tl ON tl.account_id = ses.account_id AND tl.session_id = ses.session_id
+                                     AND tl.minute >= ses.lo AND tl.minute < ses.lo + interval '1 hour'
+    GROUP BY ses.account_id, ses.local_date, ses.hour, ses.session_id, ses.lo, ses.studio_id, ses.currency
+), deltas AS (
+    SELECT h.account_id, h.local_date, h.hour, h.studio_id, h.currency, h.peak_viewers, h.observed_at,
+           {_HOUR_DELTAS}
+    FROM per_hour h
+), src AS (
+    SELECT account_id, local_date, hour, max(studio_id COLLATE "C") AS studio_id,
+           max(currency COLLATE "C") AS currency, count(*)::integer AS sessions,
+           sum(viewers)::bigint AS viewers, max(peak_viewers) AS peak_viewers,
+           sum(placed_orders)::bigint AS placed_orders, sum(confirmed_orders)::bigint AS confirmed_orders,
+           sum(placed_sales) AS placed_sales, sum(confirmed_sales) AS confirmed_sales, max(observed_at) AS observed_at
+    FROM deltas GROUP BY account_id, local_date, hour
+), old AS (
+    SELECT x.studio_id, x.local_date, x.hour FROM hourly_account x
+    JOIN k ON x.account_id = k.account_id AND x.local_date = k.local_date AND x.hour = k.hour
+), gone AS (
+    DELETE FROM hourly_account x USING k
+    WHERE x.account_id = k.account_id AND x.local_date = k.local_date AND x.hour = k.hour
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.account_id = x.account_id AND src.local_date = x.local_date
+                                          AND src.hour = x.hour)
+), up AS (
+    INSERT INTO hourly_account AS t (account_id, local_date, hour, studio_id, currency, sessions, {_HOUR_FIGURES},
+                                     observed_at)
+    SELECT account_id, local_date, hour, studio_id, currency, sessions, {_HOUR_FIGURES}, observed_at
+    FROM src ORDER BY account_id, local_date, hour
+    ON CONFLICT (account_id, local_date, hour) DO UPDATE SET
+        studio_id = EXCLUDED.studio_id, currency = EXCLUDED.currency, sessions = EXCLUDED.sessions,
+        {_HOUR_UPDATES}, observed_at = EXCLUDED.observed_at
+    RETURNING t.studio_id, t.local_date, t.hour
+)
+SELECT studio_id, local_date, hour FROM up UNION SELECT studio_id, local_date, hour FROM old
+"""
+
+_RECOMPUTE_STUDIO_HOURS = f"""
+WITH k AS (
+    SELECT DISTINCT s AS studio_id, d AS local_date, h AS hour
+    FROM unnest($1::text[], $2::date[], $3::smallint[]) AS u(s, d, h)
+), src AS (
+    SELECT x.studio_id, x.local_date, x.hour, max(x.currency COLLATE "C") AS currency,
+           count(*)::integer AS accounts, sum(x.sessions)::integer AS sessions,
+           sum(x.viewers)::bigint AS viewers, max(x.peak_viewers) AS peak_viewers,
+           sum(x.placed_orders)::bigint AS placed_orders, sum(x.confirmed_orders)::bigint AS confirmed_orders,
+           sum(x.placed_sales) AS placed_sales, sum(x.confirmed_sales) AS confirmed_sales,
+           max(x.observed_at) AS observed_at
+    FROM hourly_account x JOIN k ON x.studio_id = k.studio_id AND x.local_date = k.local_date AND x.hour = k.hour
+    GROUP BY x.studio_id, x.local_date, x.hour
+), gone AS (
+    DELETE FROM hourly_studio x USING k
+    WHERE x.studio_id = k.studio_id AND x.local_date = k.local_date AND x.hour = k.hour
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.studio_id = x.studio_id AND src.local_date = x.local_date
+                                          AND src.hour = x.hour)
+), up AS (
+    INSERT INTO hourly_studio AS t (studio_id, local_date, hour, currency, accounts, sessions, {_HOUR_FIGURES},
+                                    observed_at)
+    SELECT studio_id, local_date, hour, currency, accounts, sessions, {_HOUR_FIGURES}, observed_at
+    FROM src ORDER BY studio_id, local_date, hour
+    ON CONFLICT (studio_id, local_date, hour) DO UPDATE SET
+        currency = EXCLUDED.currency, accounts = EXCLUDED.accounts, sessions = EXCLUDED.sessions,
+        {_HOUR_UPDATES}, observed_at = EXCLUDED.observed_at
+)
+SELECT count(*) FROM src
+"""
+
+
+async def recompute_hours(conn: DbConnection, marks: Sequence[tuple[str, int, datetime]]) -> int:
+    """Recompute hourly_account for the hours of these sessions (account, session, from minute) from each one's
+    first stale local hour on, and hourly_studio for the studio hours involved. Called by the refresher only
+    (one at a time: `try_refresh_lock`).
+
+    Returns the number of studio hours recomputed.
+    """
+    if not marks:
+        return 0
+    ordered = sorted(marks)
+    rows = await conn.fetch(
+        _RECOMPUTE_ACCOUNT_HOURS, [p[0] for p in ordered], [p[1] for p in ordered], [p[2] for p in ordered]
+    )
+    if not rows:
+        return 0
+    keys = sorted({(r[0], r[1], r[2]) for r in rows})
+    await conn.fetchval(_RECOMPUTE_STUDIO_HOURS, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
+    return len(keys)
+
+
+# --- product rollups -----------------------------------------------------------------------------------------
+_ITEM_FIGURES = (
+    "product_clicks, add_to_cart, placed_orders, placed_items_sold, confirmed_orders, confirmed_items_sold, "
+    "placed_sales, confirmed_sales"
+)
+_ITEM_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("title", "sessions", *_ITEM_FIGURES.split(", ")))
+
+
+def _item_sums(p: str, count: str) -> str:
+    return f"""max({p}title) AS title, {count} AS sessions,
+           sum({p}product_clicks)::bigint AS product_clicks, sum({p}add_to_cart)::bigint AS add_to_cart,
+           sum({p}placed_orders)::bigint AS placed_orders, sum({p}placed_items_sold)::bigint AS placed_items_sold,
+           sum({p}confirmed_orders)::bigint AS confirmed_orders,
+           sum({p}confirmed_items_sold)::bigint AS confirmed_items_sold,
+           sum({p}placed_sales) AS placed_sales, sum({p}confirmed_sales) AS confirmed_sales"""
+
+
+_RECOMPUTE_ACCOUNT_ITEMS = f"""
+WITH k AS (
+    SELECT DISTINCT a AS account_id, d AS day FROM unnest($1::text[], $2::date[]) AS u(a, d)
+), src AS (
+    SELECT s.account_id, s.local_day AS day, s.studio_id, i.item_id, {_item_sums("i.", "count(*)::integer")}
+    FROM k
+    JOIN sessions s ON s.account_id = k.account_id AND s.local_day = k.day
+    JOIN session_items i ON i.account_id = s.account_id AND i.session_id = s.session_id
+    GROUP BY s.account_id, s.local_day, s.studio_id, i.item_id
+), old AS (
+    SELECT x.studio_id, x.day FROM daily_items x JOIN k ON x.account_id = k.account_id AND x.day = k.day
+), gone AS (
+    DELETE FROM daily_items x USING k
+    WHERE x.account_id = k.account_id AND x.day = k.day
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.account_id = x.account_id AND src.day = x.day
+                                          AND src.studio_id = x.studio_id AND src.item_id = x.item_id)
+), up AS (
+    INSERT INTO daily_items AS t (account_id, day, studio_id, item_id, title, sessions, {_ITEM_FIGURES})
+    SELECT account_id, day, studio_id, item_id, title, sessions, {_ITEM_FIGURES}
+    FROM src ORDER BY account_id, day, studio_id, item_id
+    ON CONFLICT (account_id, day, studio_id, item_id) DO UPDATE SET {_ITEM_UPDATES}
+    RETURNING t.studio_id, t.day
+)
+SELECT studio_id, day FROM up UNION SELECT studio_id, day FROM old
+"""
+
+_RECOMPUTE_STUDIO_ITEMS = f"""
+WITH k AS (
+    SELECT DISTINCT s AS studio_id, d AS day FROM unnest($1::text[], $2::date[]) AS u(s, d)
+), src AS (
+    SELECT x.studio_id, x.day, x.item_id, {_item_sums("x.", "sum(x.sessions)::integer")}
+    FROM daily_items x JOIN k ON x.studio_id = k.studio_id AND x.day = k.day
+    GROUP BY x.studio_id, x.day, x.item_id
+), gone AS (
+    DELETE FROM daily_studio_items x USING k
+    WHERE x.studio_id = k.studio_id AND x.day = k.day
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.studio_id = x.studio_id AND src.day = x.day
+                                          AND src.item_id = x.item_id)
+), up AS (
+    INSERT INTO daily_studio_items AS t (studio_id, day, item_id, title, sessions, {_ITEM_FIGURES})
+    SELECT studio_id, day, item_id, title, sessions, {_ITEM_FIGURES}
+    FROM src ORDER BY studio_id, day, item_id
+    ON CONFLICT (studio_id, day, item_id) DO UPDATE SET {_ITEM_UPDATES}
+)
+SELECT count(*) FROM src
+"""
+
+
+async def recompute_items(conn: DbConnection, account_days: Sequence[tuple[str, date]]) -> int:
+    """Recompute daily_items for these (account, local day) keys from `sessions` and `session_items`, then
+    daily_studio_items for the (studio, day) keys involved (before or after). Called by the refresher only.
+
+    Returns the number of studio days recomputed.
+    """
+    if not account_days:
+        return 0
+    accounts, days = _sorted_pairs(set(account_days))
+    rows = await conn.fetch(_RECOMPUTE_ACCOUNT_ITEMS, accounts, days)
+    studio_days = {(r["studio_id"], r["day"]) for r in rows}
+    if not studio_days:
+        return 0
+    studios, sdays = _sorted_pairs(studio_days)
+    await conn.fetchval(_RECOMPUTE_STUDIO_ITEMS, studios, sdays)
+    return len(studio_days)
+
+
+# --- dirty marks (consumer) and the refresher's rounds -----------------------------------------------------
+_MARK_DIRTY = """
+WITH d AS (
+    INSERT INTO rollup_dirty_days AS t (account_id, day, seq)
+    SELECT k.a, k.d, nextval('rollup_mark_seq') FROM (
+        SELECT a, d FROM unnest($1::text[], $2::date[]) AS u(a, d)
+        UNION
+        SELECT s.account_id, s.local_day
+        FROM unnest($3::text[], $4::bigint[]) AS u(a, s)
+        JOIN sessions s ON s.account_id = u.a AND s.session_id = u.s
+    ) k
+    ORDER BY k.a, k.d  -- marks locked in key order: no deadlock with another member or the refresher
+    ON CONFLICT (account_id, day) DO UPDATE SET seq = EXCLUDED.seq
+), h AS (
+    INSERT INTO rollup_dirty_sessions AS t (account_id, session_id, from_minute, seq)
+    SELECT a, s, m, nextval('rollup_mark_seq')
+    FROM unnest($5::text[], $6::bigint[], $7::timestamptz[]) AS u(a, s, m)
+    ORDER BY a, s
+    ON CONFLICT (account_id, session_id) DO UPDATE
+        SET from_minute = least(t.from_minute, EXCLUDED.from_minute), seq = EXCLUDED.seq
+)
+SELECT 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DirtyMarks:
+    """What a batch made stale: (account, day) product rollups directly, the days of sessions whose products
+    changed (resolved in SQL: a session's day is in `sessions`), and sessions' hours from a minute on."""
+
+    days: list[tuple[str, date]]
+    item_sessions: list[tuple[str, int]]
+    hour_sessions: list[tuple[str, int, datetime]]  # (account, session, first touched minute)
+
+    def __bool__(self) -> bool:
+        return bool(self.days or self.item_sessions or self.hour_sessions)
+
+
+async def mark_dirty(conn: DbConnection, marks: DirtyMarks) -> None:
+    """Record the stale rollup keys in the consumer's transaction (one round trip): durable with the facts."""
+    if not marks:
+        return
+    days = sorted(set(marks.days))
+    await conn.execute(
+        _MARK_DIRTY,
+        [d[0] for d in days],
+        [d[1] for d in days],
+        [k[0] for k in marks.item_sessions],
+        [k[1] for k in marks.item_sessions],
+        [k[0] for k in marks.hour_sessions],
+        [k[1] for k in marks.hour_sessions],
+        [k[2] for k in marks.hour_sessions],
+    )
+
+
+_REFRESH_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended('livestudio_analytics.rollup_refresher', 0))"
+
+
+async def try_refresh_lock(conn: DbConnection) -> bool:
+    """Transaction-scoped: one refresher at a time across replicas (the rollups have no other writer)."""
+    return bool(await conn.fetchval(_REFRESH_LOCK))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMarks:
+    days: list[tuple[str, date, int]]  # (account, day, seq)
+    sessions: list[tuple[str, int, datetime, int]]  # (account, session, from_minute, seq)
+
+
+async def pending_marks(conn: DbConnection, limit: int) -> PendingMarks:
+    """The oldest marks, at most `limit` of each kind (read without locks: the consumer is never blocked)."""
+    days = await conn.fetch("SELECT account_id, day, seq FROM rollup_dirty_days ORDER BY seq LIMIT $1", limit)
+    sessions = await conn.fetch(
+        "SELECT account_id, session_id, from_minute, seq FROM rollup_dirty_sessions ORDER BY seq LIMIT $1", limit
+    )
+    return PendingMarks(
+        [(r[0], r[1], r[2]) for r in days],
+        [(r[0], r[1], r[2], r[3]) for r in sessions],
+    )
+
+
+_CLEAR_DAYS = """
+WITH mine AS (
+    SELECT t.account_id, t.day FROM rollup_dirty_days t
+    JOIN unnest($1::text[], $2::date[], $3::bigint[]) AS u(a, d, q) ON t.account_id = u.a AND t.day = u.d
+    WHERE t.seq = u.q
+    ORDER BY t.account_id, t.day
+    FOR UPDATE OF t
+)
+DELETE FROM rollup_dirty_days t USING mine WHERE t.account_id = mine.account_id AND t.day = mine.day
+"""
+_CLEAR_SESSIONS = """
+WITH mine AS (
+    SELECT t.account_id, t.session_id FROM rollup_dirty_sessions t
+    JOIN unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(a, s, q) ON t.account_id = u.a AND t.session_id = u.s
+    WHERE t.seq = u.q
+    ORDER BY t.account_id, t.session_id
+    FOR UPDATE OF t
+)
+DELETE FROM rollup_dirty_sessions t USING mine WHERE t.account_id = mine.account_id AND t.session_id = mine.session_id
+"""
+
+
+async def clear_marks(conn: DbConnection, pending: PendingMarks) -> int:
+    """Delete the handled marks that were not marked again meanwhile (their `seq` is unchanged); a mark the
+    consumer renewed after `pending_marks` read it stays for the next round. Returns the marks deleted."""
+    cleared = 0
+    if pending.days:
+        days = sorted(pending.days)
+        status = await conn.execute(_CLEAR_DAYS, [d[0] for d in days], [d[1] for d in days], [d[2] for d in days])
+        cleared += int(status.split()[-1])
+    if pending.sessions:
+        sessions = sorted(pending.sessions)
+        status = await conn.execute(
+            _CLEAR_SESSIONS, [k[0] for k in sessions], [k[1] for k in sessions], [k[3] for k in sessions]
+        )
+        cleared += int(status.split()[-1])
+    return cleared
+
+
+async def marks_backlog(conn: DbConnection) -> tuple[int, float]:
+    """(marks waiting, age in seconds of the oldest one; 0 when none)."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM rollup_dirty_days) + (SELECT count(*) FROM rollup_dirty_sessions) AS n,
+               extract(epoch FROM clock_timestamp() - least((SELECT min(since) FROM rollup_dirty_days),
+                                                            (SELECT min(since) FROM rollup_dirty_sessions))) AS age
+        """
+    )
+    assert row is not None
+    return int(row["n"]), float(row["age"] or 0.0)
+
+
+async def mark_everything(conn: DbConnection) -> int:
+    """Mark every stored key dirty (rebuilding the rollups from the facts). Returns the marks written."""
+    status_days = await conn.execute(
+        """
+        INSERT INTO rollup_dirty_days AS t (account_id, day, seq)
+        SELECT account_id, local_day, nextval('rollup_mark_seq')
+        FROM (SELECT DISTINCT account_id, local_day FROM sessions) k ORDER BY account_id, local_day
+        ON CONFLICT (account_id, day) DO UPDATE SET seq = EXCLUDED.seq
+        """
+    )
+    status_sessions = await conn.execute(
+        """
+        INSERT INTO rollup_dirty_sessions AS t (account_id, session_id, from_minute, seq)
+        SELECT account_id, session_id, '-infinity', nextval('rollup_mark_seq')
+        FROM sessions ORDER BY account_id, session_id
+        ON CONFLICT (account_id, session_id) DO UPDATE SET from_minute = '-infinity', seq = EXCLUDED.seq
+        """
+    )
+    return int(status_days.split()[-1]) + int(status_sessions.split()[-1])
+
+
 async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], State]) -> str:
     """EXPLAIN of the session merge and the rollup recompute for these rows (checks that plans use indexes)."""
     identities = {key[0]: state.value(SESSIONS, "identity") for key, state in sessions.items()}
@@ -484,6 +872,6 @@ async def reset_read_models(conn: DbConnection, consumer: str) -> int:
 
     Returns the number of offset rows removed.
     """
-    await conn.execute(f"TRUNCATE {', '.join(READ_MODELS)}")
+    await conn.execute(f"TRUNCATE {', '.join((*READ_MODELS, *ROLLUP_MARKS))}")
     status = await conn.execute("DELETE FROM consumer_offsets WHERE consumer = $1", consumer)
     return int(status.split()[-1])

@@ -31,6 +31,25 @@ class AnalyticsSettings(ServiceSettings):
     max_partition_fetch_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     create_topics: bool = Field(default=True, description="create the contract topics (and DLQs) at startup")
     gauge_refresh_s: float = Field(default=15.0, gt=0, description="period of the sessions-on-air gauge query")
+    rollup_refresh_ms: int = Field(
+        default=5000,
+        ge=10,
+        le=600_000,
+        description="period of the rollup refresher: hourly and product rollups are at most about this much plus "
+        "the refresh rounds behind the facts while it keeps up; a round costs about the same whatever the events "
+        "since the last one (it recomputes each live session's current hours), so a shorter period costs "
+        "PostgreSQL more CPU (analytics README, Performance)",
+    )
+    rollup_max_defer_ms: int = Field(
+        default=60_000,
+        ge=0,
+        le=3_600_000,
+        description="while the consumer catches up a backlog (a full batch or more waiting), refresh rounds are "
+        "deferred up to this long, leaving the database to the consumer",
+    )
+    rollup_refresh_limit: int = Field(
+        default=5000, ge=1, le=100_000, description="most dirty marks of each kind handled per refresh transaction"
+    )
 
     @property
     def topics(self) -> list[str]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from msgspec.structs import astuple
 
-from livestudio_gateway.models import Delta, Figures, HostFigures, SessionDerived, SessionSettling
+from livestudio_gateway.models import Delta, Figures, HostFigures, HourFigures, SessionDerived, SessionSettling
 from livestudio_gateway.problems import BadRequest
 
 CENTS = Decimal("0.01")
@@ -72,6 +72,22 @@ def figures(row: Row) -> Figures:
         aov=divide(confirmed_sales, confirmed_orders, CENTS),
         roas=divide(confirmed_sales, ad_spend),
         acos=divide(ad_spend, confirmed_sales),
+    )
+
+
+def hour_figures(row: Row) -> HourFigures:
+    """Sums of hourly rollup rows plus GMV per streamed hour."""
+    hours = row["hours"]
+    return HourFigures(
+        hours=hours,
+        session_hours=row["session_hours"] or 0,
+        viewers=row["viewers"],
+        peak_viewers=row["peak_viewers"],
+        placed_orders=row["placed_orders"],
+        confirmed_orders=row["confirmed_orders"],
+        placed_sales=row["placed_sales"],
+        confirmed_sales=row["confirmed_sales"],
+        gmv_per_hour=divide(row["confirmed_sales"], hours, CENTS),
     )
 
 

@@ -310,6 +310,42 @@ class DailySeries(_Out):
     days: list[DailyPoint]
 
 
+class HourFigures(_Out):
+    """What the streams added during the bucket's hours (sums over the local hours the bucket covers)."""
+
+    hours: int
+    """local hours (per account, or per studio for studio figures) with a stream in the bucket"""
+    session_hours: int
+    """sessions on air summed over those hours (a 3-hour stream counts 3)"""
+    viewers: int | None
+    peak_viewers: int | None
+    placed_orders: int | None
+    confirmed_orders: int | None
+    placed_sales: Money | None
+    confirmed_sales: Money | None
+    gmv_per_hour: Money | None
+    """confirmed_sales / hours"""
+
+
+class HourBucket(_Out):
+    weekday: int | None
+    """ISO weekday 1 (Monday) to 7 (Sunday), for group=weekday_hour"""
+    hour: int | None
+    """local hour of the day 0..23, for group=hour and weekday_hour"""
+    shift_id: str | None
+    shift_name: str | None
+    figures: HourFigures
+
+
+class HoursReport(_Out):
+    studio_id: str | None
+    account_id: str | None
+    date_from: date
+    date_to: date
+    group: str
+    buckets: list[HourBucket]
+
+
 class Delta(_Out):
     diff: Money | None
     ratio: Money | None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -349,21 +349,26 @@ ORDER BY sum(d.confirmed_sales) DESC NULLS LAST, d.account_id
 LIMIT $4
 """
 
+# Products over a range from the product rollups kept by the analytics refresher: per studio and day
+# (`daily_studio_items`) for studios, per account and day (`daily_items`) for one account. Both hold, per product,
+# the sums of its session rows of that day (sessions = rows), so summing days equals the scan of the raw rows.
 _TOP_PRODUCTS = """
-SELECT i.item_id, max(i.title) AS title, count(*)::bigint AS sessions,
+SELECT i.item_id, max(i.title) AS title, sum(i.sessions)::bigint AS sessions,
   sum(i.product_clicks)::bigint AS product_clicks, sum(i.add_to_cart)::bigint AS add_to_cart,
   sum(i.placed_orders)::bigint AS placed_orders, sum(i.placed_items_sold)::bigint AS placed_items_sold,
   sum(i.confirmed_orders)::bigint AS confirmed_orders, sum(i.confirmed_items_sold)::bigint AS confirmed_items_sold,
   sum(i.placed_sales) AS placed_sales, sum(i.confirmed_sales) AS confirmed_sales
-FROM analytics.sessions s
-JOIN analytics.session_items i ON i.account_id = s.account_id AND i.session_id = s.session_id
-WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[]))
-  AND ($2::text IS NULL OR s.account_id = $2)
-  AND s.local_day BETWEEN $3 AND $4
+FROM {source}
 GROUP BY i.item_id
 ORDER BY {order} DESC NULLS LAST, i.item_id
-LIMIT $5
+LIMIT $4
 """
+_PRODUCT_SOURCES: Final = {
+    "studios": """analytics.daily_studio_items i
+WHERE ($1::text[] IS NULL OR i.studio_id = ANY($1::text[])) AND i.day BETWEEN $2 AND $3""",
+    "account": """analytics.daily_items i
+WHERE i.account_id = $5 AND ($1::text[] IS NULL OR i.studio_id = ANY($1::text[])) AND i.day BETWEEN $2 AND $3""",
+}
 
 PRODUCT_ORDERS: Final = {
     "confirmed_sales": "sum(i.confirmed_sales)",
@@ -372,7 +377,50 @@ PRODUCT_ORDERS: Final = {
     "placed_items_sold": "sum(i.placed_items_sold)",
     "product_clicks": "sum(i.product_clicks)",
 }
-_TOP_PRODUCTS_SQL: Final = {key: _TOP_PRODUCTS.format(order=expr) for key, expr in PRODUCT_ORDERS.items()}
+_TOP_PRODUCTS_SQL: Final = {
+    (source, key): _TOP_PRODUCTS.format(source=where, order=expr)
+    for source, where in _PRODUCT_SOURCES.items()
+    for key, expr in PRODUCT_ORDERS.items()
+}
+
+_HOUR_SUMS = """count(*)::bigint AS hours, sum(x.sessions)::bigint AS session_hours,
+  sum(x.viewers)::bigint AS viewers, max(x.peak_viewers)::bigint AS peak_viewers,
+  sum(x.placed_orders)::bigint AS placed_orders, sum(x.confirmed_orders)::bigint AS confirmed_orders,
+  sum(x.placed_sales) AS placed_sales, sum(x.confirmed_sales) AS confirmed_sales"""
+_HOUR_SOURCES: Final = {
+    "account": "analytics.hourly_account x WHERE x.account_id = $4 AND ($1::text[] IS NULL OR x.studio_id = ANY($1))",
+    "studios": "analytics.hourly_studio x WHERE ($1::text[] IS NULL OR x.studio_id = ANY($1)) AND $4::text IS NULL",
+}
+_IN_SHIFT = """(CASE WHEN sh.start_local < sh.end_local
+   THEN make_time(x.hour, 0, 0) >= sh.start_local AND make_time(x.hour, 0, 0) < sh.end_local
+   ELSE make_time(x.hour, 0, 0) >= sh.start_local OR make_time(x.hour, 0, 0) < sh.end_local END)"""
+_HOUR_GROUPS: Final = {
+    "hour": ("NULL::int AS weekday, x.hour::int AS hour, NULL::text AS shift_id, NULL::text AS shift_name", "", "2"),
+    "weekday_hour": (
+        "extract(isodow FROM x.local_date)::int AS weekday, x.hour::int AS hour, NULL::text AS shift_id, "
+        "NULL::text AS shift_name",
+        "",
+        "1, 2",
+    ),
+    "shift": (
+        "NULL::int AS weekday, NULL::int AS hour, sh.shift_id, sh.name AS shift_name",
+        f"JOIN commission.shifts sh ON sh.studio_id = x.studio_id AND {_IN_SHIFT}",
+        "3, 4",
+    ),
+}
+
+
+def _hours_sql(source: str, group: str) -> str:
+    select, join, keys = _HOUR_GROUPS[group]
+    table, where = _HOUR_SOURCES[source].split(" WHERE ", 1)
+    return (
+        f"SELECT {select}, {_HOUR_SUMS}\nFROM {table} {join}\n"
+        f"WHERE {where} AND x.local_date BETWEEN $2 AND $3\nGROUP BY {keys}\nORDER BY {keys}"
+    )
+
+
+_HOURS_SQL: Final = {(src, grp): _hours_sql(src, grp) for src in _HOUR_SOURCES for grp in _HOUR_GROUPS}
+"""(account | studios, hour | weekday_hour | shift) -> the query over the hourly rollups"""
 
 _HOST_SUMS = """count(DISTINCT (a.account_id, a.session_id))::bigint AS sessions, sum(a.on_air_ms)::bigint AS on_air_ms,
   sum(a.placed_orders)::bigint AS placed_orders, sum(a.placed_sales) AS placed_sales,
@@ -568,6 +616,52 @@ SELECT (SELECT count(*) FROM commission.schedule_entries WHERE shift_id = $1) AS
        (SELECT count(*) FROM commission.pay_rules WHERE shift_id = $1) AS pay_rules
 """
 _RULE_PAID_LINES = "SELECT count(*) AS statement_lines FROM commission.statement_lines WHERE rule_id = $1"
+
+# Streamed exports: $1 scope, $2/$3 local-day range, $4 account (or NULL); columns as in exports.EXPORT_COLUMNS.
+_EXPORTS: Final = {
+    "sessions": """
+SELECT account_id, session_id, studio_id, title, local_day, started_at, ended_at, duration_ms, currency, viewers,
+  peak_viewers, placed_orders, placed_sales, confirmed_orders, confirmed_sales
+FROM analytics.sessions
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[])) AND local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR account_id = $4)
+ORDER BY local_day, started_at, account_id, session_id
+""",
+    "daily": """
+SELECT account_id, studio_id, day, sessions, streaming_ms, viewers, peak_viewers, placed_orders, placed_sales,
+  confirmed_orders, confirmed_sales, ad_spend
+FROM analytics.daily_account
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[])) AND day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR account_id = $4)
+ORDER BY day, account_id
+""",
+    "products": """
+SELECT i.account_id, i.session_id, s.local_day, i.item_id, i.title, i.product_clicks, i.add_to_cart,
+  i.placed_orders, i.placed_sales, i.confirmed_orders, i.confirmed_sales
+FROM analytics.sessions s
+JOIN analytics.session_items i ON i.account_id = s.account_id AND i.session_id = s.session_id
+WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[])) AND s.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR s.account_id = $4)
+ORDER BY s.local_day, i.account_id, i.session_id, i.item_id
+""",
+    "hosts": f"""
+SELECT a.local_day, a.studio_id, a.host_id, h.name, {_HOST_SUMS}
+FROM commission.attributions a
+LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[])) AND a.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR a.account_id = $4)
+GROUP BY a.local_day, a.studio_id, a.host_id, h.name
+ORDER BY a.local_day, a.studio_id, a.host_id NULLS LAST
+""",
+    "hours": """
+SELECT account_id, studio_id, local_date, hour, sessions, viewers, peak_viewers, placed_orders, placed_sales,
+  confirmed_orders, confirmed_sales
+FROM analytics.hourly_account
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[])) AND local_date BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR account_id = $4)
+ORDER BY local_date, hour, account_id
+""",
+}
 
 _COMMAND_RESULT = {
     owner: f"""
@@ -845,10 +939,19 @@ class Repository:
     async def account_breakdown(self, scope: Scope, day_from: date, day_to: date, limit: int) -> list[Record]:
         return await self._fetch(_ACCOUNT_BREAKDOWN, _scope(scope), day_from, day_to, limit)
 
+    async def hours(
+        self, scope: Scope, account_id: str | None, day_from: date, day_to: date, group: str
+    ) -> list[Record]:
+        """Figures of the hourly rollups over a range, grouped by hour, weekday and hour, or the studio's shifts."""
+        source = "studios" if account_id is None else "account"
+        return await self._fetch(_HOURS_SQL[(source, group)], _scope(scope), day_from, day_to, account_id)
+
     async def top_products(
         self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
     ) -> list[Record]:
-        return await self._fetch(_TOP_PRODUCTS_SQL[by], _scope(scope), account_id, day_from, day_to, limit)
+        if account_id is None:
+            return await self._fetch(_TOP_PRODUCTS_SQL["studios", by], _scope(scope), day_from, day_to, limit)
+        return await self._fetch(_TOP_PRODUCTS_SQL["account", by], _scope(scope), day_from, day_to, limit, account_id)
 
     # --- profit -------------------------------------------------------------------------------------------
     async def profit_rows(
@@ -1058,6 +1161,22 @@ class Repository:
     async def hosts_on_air(self, scope: Scope, at: datetime, account_id: str | None) -> list[Record]:
         """Schedule entries (the on-air windows attribution uses) covering `at`."""
         return await self._fetch(_HOSTS_ON_AIR, _scope(scope), at, account_id)
+
+    async def export_rows(
+        self, kind: str, scope: Scope, day_from: date, day_to: date, account_id: str | None, prefetch: int = 500
+    ) -> AsyncIterator[Record]:
+        """Rows of a streamed export from a server-side cursor, `prefetch` rows at a time in memory whatever the
+        range, in one read-only repeatable-read transaction (a consistent snapshot). Holds a connection (and a
+        turn) until the caller stops iterating."""
+        async with (
+            self._turns,
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            async for row in conn.cursor(
+                _EXPORTS[kind], _scope(scope), day_from, day_to, account_id, prefetch=prefetch
+            ):
+                yield row
 
     async def ping(self) -> None:
         """Readiness: one connection within 2 s (it does not queue behind the requests' turns)."""
