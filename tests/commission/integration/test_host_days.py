@@ -292,8 +292,10 @@ async def test_rollup_follows_sales_redelivery_and_reattribution(db: asyncpg.Con
 
 async def test_two_consumers_sharing_a_key_keep_both_contributions(db: asyncpg.Connection, fresh_db: str) -> None:
     """Two transactions attribute sessions of the same studio and day with nobody rostered (one unassigned
-    `host_days` row) at the same time: the second waits for the first's key and sums after it committed."""
+    `host_days` row, already there from an earlier session) at the same time: the second waits for the first's
+    key and sums after it committed."""
     assert await apply_commands(db, roster()[:1], 0) == ["applied"]
+    await apply_in_batches(db, session("acc-4", 400, "st1", at(D0, 0), 1, Decimal(500)), 10)
     one = session("acc-5", 500, "st1", at(D0, 1), 2, Decimal(1_000))
     two = session("acc-6", 600, "st1", at(D0, 3), 2, Decimal(3_000))
     other = await asyncpg.connect(fresh_db, server_settings={"search_path": "commission,public"})
@@ -302,11 +304,13 @@ async def test_two_consumers_sharing_a_key_keep_both_contributions(db: asyncpg.C
         await first.start()
         await sessions.apply_observations(db, one)
         second = asyncio.ensure_future(apply_in_batches(other, two, len(two)))
-        await asyncio.sleep(0.5)  # the second is waiting for the key's row lock
-        assert not second.done()
+        async with asyncio.timeout(10):  # until the second waits for the first (for the key's row)
+            while not await db.fetchval("SELECT cardinality(pg_blocking_pids($1)) > 0", other.get_server_pid()):
+                assert not second.done()
+                await asyncio.sleep(0.02)
         await first.commit()
         await asyncio.wait_for(second, 10)
     finally:
         await other.close()
     rollup = await assert_rollup_exact(db)
-    assert [(host, count) for _, host, _, count, *_ in rollup] == [("None", "2")]  # both sessions, unassigned
+    assert [(host, count) for _, host, _, count, *_ in rollup] == [("None", "3")]  # every session, unassigned
