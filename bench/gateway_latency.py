@@ -3,12 +3,12 @@
 Seeds the read models (tests/gateway/fixtures/read_models.sql) inside PostgreSQL with generate_series (nothing
 goes through the client protocol row by row): by default 1,000,000 sessions (20 studios, 500 accounts, two a day
 each over 1,000 days), 10,000,000 per-minute timeline rows, 3,000,000 product rows, daily rollups, product
-rollups (tests/gateway/fixtures/product_rollups.sql) and host attributions derived from them, then VACUUM
-ANALYZE. `--sessions` / `--timeline-per-session` shrink it for a quick run. Then runs the real gateway
-(`livestudio-gateway`, uvicorn, one process, rate limiting on, 100 distinct manager tokens) and drives it from
-this process with 100 keep-alive HTTP/1.1 connections (a minimal client, so the load generator costs little CPU).
-In the same run the same repository calls the handler makes go straight to asyncpg with 100 concurrent tasks on
-a pool of the same size: the direct baseline.
+rollups (tests/gateway/fixtures/product_rollups.sql), host attributions and their per-day rollup
+(`commission.host_days`) derived from them, then VACUUM ANALYZE. `--sessions` / `--timeline-per-session` shrink it
+for a quick run. Then runs the real gateway (`livestudio-gateway`, uvicorn, one process, rate limiting on, 100
+distinct manager tokens) and drives it from this process with 100 keep-alive HTTP/1.1 connections (a minimal
+client, so the load generator costs little CPU). In the same run the same repository calls the handler makes go
+straight to asyncpg with 100 concurrent tasks on a pool of the same size: the direct baseline.
 
 The endpoints are the dashboard's reads: session list and detail, daily series, summary, top products, account
 breakdown, host performance, leaderboard and one host's performance, each over a random 365-day range of one
@@ -186,6 +186,11 @@ async def seed(dsn: str, shape: Shape) -> float:
             SELECT studio_id, 'host-' || studio_id || '-' || (session_id % 10), account_id, session_id, local_day,
                    placed_orders, placed_sales, confirmed_orders, confirmed_sales, duration_ms
             FROM analytics.sessions;
+            INSERT INTO commission.host_days (studio_id, host_id, local_day, sessions, on_air_ms, placed_orders,
+                   placed_sales, confirmed_orders, confirmed_sales)
+            SELECT studio_id, host_id, local_day, count(*), sum(on_air_ms), sum(placed_orders), sum(placed_sales),
+                   sum(confirmed_orders), sum(confirmed_sales)
+            FROM commission.attributions GROUP BY studio_id, host_id, local_day;
             """
         )
         await conn.execute("VACUUM ANALYZE")

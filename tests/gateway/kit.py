@@ -393,6 +393,17 @@ LINES = (
 )
 
 
+# commission's per-day host rollup, derived from the attributions as its migration backfills it
+HOST_DAYS_FROM_ATTRIBUTIONS = """
+INSERT INTO commission.host_days (studio_id, host_id, local_day, sessions, on_air_ms, placed_orders, placed_sales,
+    confirmed_orders, confirmed_sales)
+SELECT studio_id, host_id, local_day, count(*), sum(on_air_ms), sum(placed_orders), sum(placed_sales),
+       sum(confirmed_orders), sum(confirmed_sales)
+FROM commission.attributions
+GROUP BY studio_id, host_id, local_day
+"""
+
+
 async def _copy(conn: asyncpg.Connection, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -487,6 +498,7 @@ async def install(dsn: str) -> Seed:
             [{"day": d, **row} for (_, d), row in seed.daily_studio.items()],
         )
         await _copy(conn, "commission.attributions", seed.attributions)
+        await conn.execute(HOST_DAYS_FROM_ATTRIBUTIONS)
         await conn.executemany(
             """INSERT INTO commission.statements (statement_id, studio_id, host_id, period_start, period_end, status,
                    total, revision, approved_by, approved_at)

@@ -31,6 +31,7 @@ from livestudio_runtime.db import DbConnection
 
 SCHEMA = "commission"
 SessionKey = tuple[str, int]
+HostDayKey = tuple[str, str | None, date]  # (studio, host or None = unassigned, local day): a `host_days` row
 ROLE_SINCE_ALWAYS = date(1900, 1, 1)
 
 
@@ -991,19 +992,21 @@ async def replace_parts(conn: DbConnection, key: SessionKey, studio_id: str, par
 
 
 async def refresh_attributions(conn: DbConnection, keys: Iterable[SessionKey]) -> None:
-    """Rebuild the gateway's per (host, account, session) rows of these sessions from their parts."""
+    """Rebuild the gateway's per (host, account, session) rows of these sessions from their parts, and the
+    `host_days` rows of the (studio, host, day) keys they left or entered."""
     accounts, sessions = _keys(keys)
     if not accounts:
         return
-    await conn.execute(
+    old = await conn.fetch(
         """
         DELETE FROM attributions
         WHERE (account_id, session_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+        RETURNING studio_id, host_id, local_day
         """,
         accounts,
         sessions,
     )
-    await conn.execute(
+    new = await conn.fetch(
         """
         INSERT INTO attributions (studio_id, host_id, account_id, session_id, local_day, currency, placed_orders,
             placed_sales, confirmed_orders, confirmed_sales, on_air_ms, updated_at)
@@ -1017,10 +1020,62 @@ async def refresh_attributions(conn: DbConnection, keys: Iterable[SessionKey]) -
         WHERE (p.account_id, p.session_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
         GROUP BY s.studio_id, p.host_id, p.account_id, p.session_id, s.started_at, st.timezone, s.timezone,
                  s.currency
+        RETURNING studio_id, host_id, local_day
         """,
         accounts,
         sessions,
     )
+    await refresh_host_days(conn, {(r["studio_id"], r["host_id"], r["local_day"]) for r in (*old, *new)})
+
+
+async def refresh_host_days(conn: DbConnection, keys: Iterable[HostDayKey]) -> None:
+    """Recompute these (studio, host, local day) rows of the `host_days` rollup from `attributions`, after the
+    caller changed their attributions in this transaction: a row per key that still has attributions, none
+    otherwise.
+
+    The keys' rows are locked first (created as placeholders when new), in one order for every caller, and only
+    then summed up in a second statement: under READ COMMITTED that statement sees every transaction that changed
+    the same keys and committed while this one waited, so two consumers sharing a key (the unassigned bucket of a
+    studio's day) never overwrite each other's sums with stale ones.
+    """
+    unique = set(keys)
+    if not unique:
+        return
+    args = ([k[0] for k in unique], [k[1] for k in unique], [k[2] for k in unique])
+    await conn.execute(_LOCK_HOST_DAYS, *args)
+    await conn.execute(_RECOMPUTE_HOST_DAYS, *args)
+
+
+_HOST_DAY_KEYS = "unnest($1::text[], $2::text[], $3::date[]) AS k(studio_id, host_id, local_day)"
+_LOCK_HOST_DAYS = f"""
+INSERT INTO host_days AS d (studio_id, host_id, local_day, sessions)
+SELECT DISTINCT k.studio_id, k.host_id, k.local_day, 0 FROM {_HOST_DAY_KEYS}
+ORDER BY k.studio_id, k.local_day, k.host_id
+ON CONFLICT (studio_id, local_day, host_id) DO UPDATE SET sessions = d.sessions
+"""
+_RECOMPUTE_HOST_DAYS = f"""
+WITH fresh AS (
+    SELECT k.studio_id, k.host_id, k.local_day, s.*
+    FROM (SELECT DISTINCT * FROM {_HOST_DAY_KEYS}) AS k
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS sessions, sum(a.on_air_ms) AS on_air_ms, sum(a.placed_orders) AS placed_orders,
+               sum(a.placed_sales) AS placed_sales, sum(a.confirmed_orders) AS confirmed_orders,
+               sum(a.confirmed_sales) AS confirmed_sales
+        FROM attributions a
+        WHERE a.studio_id = k.studio_id AND a.local_day = k.local_day AND a.host_id IS NOT DISTINCT FROM k.host_id
+    ) AS s
+), gone AS (
+    DELETE FROM host_days d USING fresh f
+    WHERE f.sessions = 0
+      AND d.studio_id = f.studio_id AND d.local_day = f.local_day AND d.host_id IS NOT DISTINCT FROM f.host_id
+)
+UPDATE host_days d
+SET sessions = f.sessions, on_air_ms = f.on_air_ms, placed_orders = f.placed_orders,
+    placed_sales = f.placed_sales, confirmed_orders = f.confirmed_orders, confirmed_sales = f.confirmed_sales
+FROM fresh f
+WHERE f.sessions > 0
+  AND d.studio_id = f.studio_id AND d.local_day = f.local_day AND d.host_id IS NOT DISTINCT FROM f.host_id
+"""
 
 
 async def sessions_overlapping(conn: DbConnection, account_id: str, lo: datetime, hi: datetime) -> list[SessionKey]:

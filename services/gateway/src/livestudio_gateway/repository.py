@@ -1,11 +1,11 @@
 """All SQL of the gateway: read-only, parameterised SELECTs on the owners' read models (schema-qualified).
 
 The gateway owns no table. It reads `analytics.*` (sessions, timelines, items, daily rollups, ad spend),
-`commission.*` (studios, hosts, shifts, schedule, check-ins, pay rules, attributions, statements) and
-`ingest.*` (accounts, QR logins, never credentials), plus each owner's `command_results`. Connections are
-read-only (`default_transaction_read_only`), bounded by a statement timeout, and plan every execution with its
-actual parameters (`plan_cache_mode=force_custom_plan`), so the optional filters below (`$n IS NULL OR …`) fold
-away and the right index is used for each call.
+`commission.*` (studios, hosts, shifts, schedule, check-ins, pay rules, attributions and their per-day rollup
+`host_days`, statements) and `ingest.*` (accounts, QR logins, never credentials), plus each owner's
+`command_results`. Connections are read-only (`default_transaction_read_only`), bounded by a statement timeout,
+and plan every execution with its actual parameters (`plan_cache_mode=force_custom_plan`), so the optional
+filters below (`$n IS NULL OR …`) fold away and the right index is used for each call.
 
 Every query takes the caller's studio scope as a `text[]` (NULL = every studio). The only SQL text assembled
 in Python is the session-list statement per sort order, from a fixed whitelist (`pagination.SESSION_SORTS`);
@@ -422,38 +422,41 @@ def _hours_sql(source: str, group: str) -> str:
 _HOURS_SQL: Final = {(src, grp): _hours_sql(src, grp) for src in _HOUR_SOURCES for grp in _HOUR_GROUPS}
 """(account | studios, hour | weekday_hour | shift) -> the query over the hourly rollups"""
 
-_HOST_SUMS = """count(DISTINCT (a.account_id, a.session_id))::bigint AS sessions, sum(a.on_air_ms)::bigint AS on_air_ms,
-  sum(a.placed_orders)::bigint AS placed_orders, sum(a.placed_sales) AS placed_sales,
-  sum(a.confirmed_orders)::bigint AS confirmed_orders, sum(a.confirmed_sales) AS confirmed_sales"""
+# Host reads sum commission's per-day rollup `host_days` (one row per studio, host and local day; host NULL = the
+# unassigned bucket) instead of a studio's raw `attributions`: a host's `sessions` per day add up to its distinct
+# sessions over a range (one attribution row per host and session), and sums of the days' sums are the raw sums.
+_HOST_SUMS = """sum(d.sessions)::bigint AS sessions, sum(d.on_air_ms)::bigint AS on_air_ms,
+  sum(d.placed_orders)::bigint AS placed_orders, sum(d.placed_sales) AS placed_sales,
+  sum(d.confirmed_orders)::bigint AS confirmed_orders, sum(d.confirmed_sales) AS confirmed_sales"""
 
 _HOST_PERFORMANCE = f"""
-SELECT a.host_id, h.name, a.studio_id, {_HOST_SUMS}
-FROM commission.attributions a
-LEFT JOIN commission.hosts h ON h.host_id = a.host_id
-WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[]))
-  AND a.local_day BETWEEN $2 AND $3
-  AND ($4::text IS NULL OR a.host_id = $4)
-GROUP BY a.host_id, h.name, a.studio_id
-ORDER BY a.studio_id, h.name NULLS LAST, a.host_id NULLS LAST
+SELECT d.host_id, h.name, d.studio_id, {_HOST_SUMS}
+FROM commission.host_days d
+LEFT JOIN commission.hosts h ON h.host_id = d.host_id
+WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[]))
+  AND d.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR d.host_id = $4)
+GROUP BY d.host_id, h.name, d.studio_id
+ORDER BY d.studio_id, h.name NULLS LAST, d.host_id NULLS LAST
 """
 
 LEADERBOARD_ORDERS: Final = {
-    "confirmed_sales": "sum(a.confirmed_sales)",
-    "placed_sales": "sum(a.placed_sales)",
-    "confirmed_orders": "sum(a.confirmed_orders)",
-    "placed_orders": "sum(a.placed_orders)",
-    "gmv_per_hour": "sum(a.confirmed_sales) / NULLIF(sum(a.on_air_ms), 0)",
-    "on_air_ms": "sum(a.on_air_ms)",
+    "confirmed_sales": "sum(d.confirmed_sales)",
+    "placed_sales": "sum(d.placed_sales)",
+    "confirmed_orders": "sum(d.confirmed_orders)",
+    "placed_orders": "sum(d.placed_orders)",
+    "gmv_per_hour": "sum(d.confirmed_sales) / NULLIF(sum(d.on_air_ms), 0)",
+    "on_air_ms": "sum(d.on_air_ms)",
 }
 _LEADERBOARD = """
-SELECT a.host_id, h.name, a.studio_id, {sums}
-FROM commission.attributions a
-LEFT JOIN commission.hosts h ON h.host_id = a.host_id
-WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[]))
-  AND a.local_day BETWEEN $2 AND $3
-  AND a.host_id IS NOT NULL
-GROUP BY a.host_id, h.name, a.studio_id
-ORDER BY {order} DESC NULLS LAST, a.host_id
+SELECT d.host_id, h.name, d.studio_id, {sums}
+FROM commission.host_days d
+LEFT JOIN commission.hosts h ON h.host_id = d.host_id
+WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[]))
+  AND d.local_day BETWEEN $2 AND $3
+  AND d.host_id IS NOT NULL
+GROUP BY d.host_id, h.name, d.studio_id
+ORDER BY {order} DESC NULLS LAST, d.host_id
 LIMIT $4
 """
 _LEADERBOARD_SQL: Final = {
@@ -461,11 +464,11 @@ _LEADERBOARD_SQL: Final = {
 }
 
 _HOST_DAYS = f"""
-SELECT a.local_day AS day, {_HOST_SUMS}
-FROM commission.attributions a
-WHERE a.host_id = $1 AND a.local_day BETWEEN $2 AND $3
-GROUP BY a.local_day
-ORDER BY a.local_day
+SELECT d.local_day AS day, {_HOST_SUMS}
+FROM commission.host_days d
+WHERE d.host_id = $1 AND d.local_day BETWEEN $2 AND $3
+GROUP BY d.local_day
+ORDER BY d.local_day
 """
 
 _STATEMENT_COLUMNS = """statement_id::text AS statement_id, studio_id, host_id, period_start, period_end,
