@@ -429,6 +429,12 @@ _HOST_SUMS = """sum(d.sessions)::bigint AS sessions, sum(d.on_air_ms)::bigint AS
   sum(d.placed_orders)::bigint AS placed_orders, sum(d.placed_sales) AS placed_sales,
   sum(d.confirmed_orders)::bigint AS confirmed_orders, sum(d.confirmed_sales) AS confirmed_sales"""
 
+# The hosts export filters by account, which host_days does not keep: it sums the attributions of the range.
+_ATTRIBUTION_SUMS = """count(DISTINCT (a.account_id, a.session_id))::bigint AS sessions,
+  sum(a.on_air_ms)::bigint AS on_air_ms, sum(a.placed_orders)::bigint AS placed_orders,
+  sum(a.placed_sales) AS placed_sales, sum(a.confirmed_orders)::bigint AS confirmed_orders,
+  sum(a.confirmed_sales) AS confirmed_sales"""
+
 _HOST_PERFORMANCE = f"""
 SELECT d.host_id, h.name, d.studio_id, {_HOST_SUMS}
 FROM commission.host_days d
@@ -648,7 +654,7 @@ WHERE ($1::text[] IS NULL OR s.studio_id = ANY($1::text[])) AND s.local_day BETW
 ORDER BY s.local_day, i.account_id, i.session_id, i.item_id
 """,
     "hosts": f"""
-SELECT a.local_day, a.studio_id, a.host_id, h.name, {_HOST_SUMS}
+SELECT a.local_day, a.studio_id, a.host_id, h.name, {_ATTRIBUTION_SUMS}
 FROM commission.attributions a
 LEFT JOIN commission.hosts h ON h.host_id = a.host_id
 WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[])) AND a.local_day BETWEEN $2 AND $3
