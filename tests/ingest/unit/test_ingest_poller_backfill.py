@@ -147,6 +147,19 @@ async def test_a_request_starts_again_once_and_zero_days_means_none(rig: Rig) ->
     assert poller.backfill.running
 
 
+async def test_a_broker_that_lost_its_log_gets_the_backfill_again(rig: Rig) -> None:
+    poller = rig.poller(1)
+    await _run_backfill(poller)
+    published = {e["data"]["session_id"] for e in rig.drain()}
+    old = published - set(poller.sessions)  # older than the retention: only the backfill knows them
+    assert len(old) > 40
+    poller.forget_published()  # the tracked ones go out again as SessionEnded (unpublished_ends)
+    assert poller.backfill.running and poller.backfill.days == 90
+    await _run_backfill(poller)
+    again = {e["data"]["session_id"] for e in rig.drain() if e["type"].endswith("session.corrected.v1")}
+    assert old <= again
+
+
 async def test_a_live_poll_due_is_never_kept_waiting_by_a_backfill_page(rig: Rig) -> None:
     """The loop reads a backfill page only in a gap long enough, and cuts it short when the next cycle is due."""
     rig.deps.settings = IngestSettings(backfill_days=90, idle_interval_s=0.3, live_interval_s=0.3, jitter=0.0,

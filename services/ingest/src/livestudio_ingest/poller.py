@@ -704,8 +704,13 @@ class AccountPoller:
         return dropped
 
     def forget_published(self) -> None:
-        """Everything published so far is lost (broker log reset): send the current state again."""
+        """Everything published so far is lost (broker log reset): send the current state again, and walk the
+        history back again as deep as the last backfill went."""
         self.live = live.forgotten(self.live)
+        if self.backfill.days > 0:
+            self.backfill = backfill_rules.started(
+                self._today(), self.backfill.days, wall_now=datetime.now(UTC), seq=self.backfill.applied_seq
+            )
         self.health = health_rules.forgotten(self.health)
         self.pollstate_dirty = True
         self.deps.mark_dirty(self)
