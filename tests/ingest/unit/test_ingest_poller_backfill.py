@@ -68,7 +68,7 @@ async def rig() -> AsyncIterator[Rig]:
     )
     dirty: list[AccountPoller] = []
     deps = PollDeps(
-        settings=IngestSettings(backfill_days=90),
+        settings=IngestSettings(backfill_days=90, backfill_page_size=100),
         client=client,
         clock=sim.clock,
         outbox=Outbox(100_000),
@@ -113,6 +113,17 @@ async def test_ninety_days_of_sessions_are_published_as_the_ground_truth_has_the
     row = poller.unwritten_rows().backfill
     assert row is not None and row.next_end_date is None and row.windows_done == row.windows_total == 3
     assert await poller.backfill_once() is False  # done: nothing more is read
+
+
+async def test_small_pages_walk_every_page_of_every_window(rig: Rig) -> None:
+    big = rig.poller(1)
+    await _run_backfill(big)
+    whole = {e["data"]["session_id"] for e in rig.drain()}
+    rig.deps.settings = IngestSettings(backfill_days=90, backfill_page_size=10)
+    small = rig.poller(1)
+    pages = await _run_backfill(small)
+    assert pages >= 8 and small.backfill.windows_done == 3  # about 25 sessions per window
+    assert {e["data"]["session_id"] for e in rig.drain()} == whole
 
 
 async def test_a_restarted_poller_resumes_where_the_backfill_stopped(rig: Rig) -> None:

@@ -609,7 +609,11 @@ class AccountPoller:
             page = await self._call(
                 "live_list",
                 lambda: client.live_list(
-                    ctx, end_date=call.end_date, time_dim=call.time_dim, page=call.page, page_size=100
+                    ctx,
+                    end_date=call.end_date,
+                    time_dim=call.time_dim,
+                    page=call.page,
+                    page_size=self.deps.settings.backfill_page_size,
                 ),
             )
         except (ShopeeClientError, _CycleAborted) as exc:

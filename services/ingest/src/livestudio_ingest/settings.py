@@ -83,6 +83,12 @@ class IngestSettings(ServiceSettings):
         description="a backfill page (liveList/v2) is read only when the next live poll is at least this far away, "
         "and is cut short when it comes: a live poll due always goes first",
     )
+    backfill_page_size: int = Field(
+        default=20,
+        ge=10,
+        le=100,
+        description="sessions per backfill page: small pages keep each page's mapping short in the poll loop",
+    )
     backfill_outbox_share: float = Field(
         default=0.5, gt=0, le=1, description="no backfill page while the outbox is fuller than this share"
     )
