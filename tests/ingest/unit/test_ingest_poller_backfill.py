@@ -195,3 +195,27 @@ async def test_a_live_poll_due_is_never_kept_waiting_by_a_backfill_page(rig: Rig
     finally:
         await poller.stop()
     assert poller.backfill.windows_done == 0  # cut short pages change nothing
+
+
+async def test_a_new_config_ends_a_backfill_page_at_once(rig: Rig) -> None:
+    """A changed account (a command, the CLI) re-plans the next cycle to now: a page in flight gives way."""
+    rig.deps.settings = IngestSettings(backfill_days=90, idle_interval_s=30, live_interval_s=30, jitter=0.0,
+                                       backfill_min_gap_s=0.1)  # fmt: skip
+    poller = rig.poller(0)
+    hanging = asyncio.Event()
+
+    async def hanging_live_list(*args: Any, **kwargs: Any) -> Any:
+        hanging.set()
+        await asyncio.sleep(60)
+
+    rig.deps.client.live_list = hanging_live_list  # type: ignore[method-assign]
+    poller.start()
+    poller.update_config(poller.config)  # the first cycle now
+    try:
+        await asyncio.wait_for(hanging.wait(), 5)  # the first cycle ran; the page now hangs in a 30 s gap
+        cycles = poller.cycles
+        poller.update_config(replace(poller.config, config_seq=2))
+        await asyncio.sleep(0.5)
+        assert poller.cycles == cycles + 1  # the cycle came at once, not after the gap
+    finally:
+        await poller.stop()

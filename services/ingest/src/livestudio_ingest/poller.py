@@ -589,14 +589,26 @@ class AccountPoller:
         """One backfill page if the next cycle is far enough away; cut short when the cycle comes due."""
         if not self.backfill.running or not self.pollable or not self._backfill_room():
             return
-        gap = self.next_due - asyncio.get_running_loop().time()
-        if gap < self.deps.settings.backfill_min_gap_s:
+        loop = asyncio.get_running_loop()
+        if self.next_due - loop.time() < self.deps.settings.backfill_min_gap_s:
             return
+        page = asyncio.ensure_future(self.backfill_once())
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter  # `_wake()` (a new config, a broker reset) ends the page too
+        timer = loop.call_at(self.next_due, _release, waiter)
         try:
-            async with asyncio.timeout(gap):
-                await self.backfill_once()
-        except TimeoutError:
-            BACKFILL_PAGES.labels("deferred").inc()
+            await asyncio.wait((page, waiter), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if self._waiter is waiter:
+                self._waiter = None
+            if not page.done():  # the cycle is due (or the poller stops): the page is read again later
+                page.cancel()
+                await asyncio.gather(page, return_exceptions=True)
+                BACKFILL_PAGES.labels("deferred").inc()
+        if not page.cancelled() and (error := page.exception()) is not None:  # a bug: never kill the loop
+            log.error("backfill_page_crashed", account_id=self.account_id, error=repr(error)[:200])
+            self.backfill = backfill_rules.failed(self.backfill, f"internal error: {type(error).__name__}")
 
     async def backfill_once(self) -> bool:
         """Read the backfill's next page now and publish what it lists: False when there is nothing to read."""
