@@ -29,7 +29,13 @@ CPU of every process of the stack.
 
 The goal is a pipeline p95 of at most 2 s. Sizes that cannot be reached on this machine are reported as such.
 
-    uv run python bench/freshness.py [--sizes 50,500,2000] [--duration 60] [--poll-interval 5]
+With `--backfill-days N` (issue #20) every size is measured twice on the same stack, one window after the other:
+first without any history backfill (the ingest runs with `INGEST_BACKFILL_DAYS=0`), then while every account
+backfills N days of `liveList/v2` (asked for as the operator CLI asks, through `ingest.backfill_state`); both are
+printed, with the ratio of their pipeline p95s and the backfill pages read within the second window. The affiliate
+reader is off in this mode (its own backfill on connect floods the outbox for minutes at 50 accounts).
+
+    uv run python bench/freshness.py [--sizes 50,500,2000] [--duration 60] [--poll-interval 5] [--backfill-days 90]
 """
 
 from __future__ import annotations
@@ -37,12 +43,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import secrets
 import signal
 import sys
 import tempfile
 import time
+import traceback
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,6 +151,7 @@ class TopicLog:
 class Result:
     accounts: int
     reached: bool
+    label: str = ""
     note: str = ""
     setup_s: float = 0.0
     polled: int = 0
@@ -158,6 +167,7 @@ class Result:
     cpu: dict[str, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     window_s: float = 0.0
+    backfill_pages: dict[str, float] = field(default_factory=dict)
 
 
 SHOPEE_ENDPOINTS = ("session_list", "overview", "product_list", "live_list")
@@ -530,8 +540,39 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 1.0) -
     return False
 
 
-def run_size(accounts: int, args: argparse.Namespace) -> Result:
-    res = Result(accounts=accounts, reached=False)
+def request_backfill(dsn: str, days: int) -> int:
+    """Every account backfills `days` days: what `python -m livestudio_ingest.cli backfill --days N --no-wait`
+    does (the same repository function), without a second process."""
+    import asyncpg
+
+    from livestudio_ingest import repository as ingest_repo
+
+    async def run() -> int:
+        conn = await asyncpg.connect(dsn, server_settings={"search_path": "ingest,public"})
+        try:
+            ids = [r.account_id for r in await ingest_repo.fetch_accounts(conn) if r.state != "removed"]
+            async with conn.transaction():
+                await ingest_repo.request_backfills(conn, ids, days)
+            return len(ids)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def backfill_pages(before: Samples, after: Samples) -> dict[str, float]:
+    name = "livestudio_ingest_backfill_pages_total"
+    grown: dict[str, float] = {}
+    for (n, labels), v in after.items():
+        if n == name:
+            outcome = dict(labels).get("outcome", "?")
+            grown[outcome] = grown.get(outcome, 0.0) + v - before.get((n, labels), 0.0)
+    return grown
+
+
+def run_size(accounts: int, args: argparse.Namespace) -> list[Result]:
+    res = Result(accounts=accounts, reached=False, label="no backfill" if args.backfill_days else "")
+    results = [res]
     key = CookieCipher.generate_key()
     secret = secrets.token_urlsafe(32)
     poll = args.poll_interval
@@ -545,6 +586,11 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
         "KAFKA_FETCH_MAX_WAIT_MS": "20",
         "ACCOUNTS_PARTITIONS": "16",
     }
+    if args.backfill_days:
+        ingest_env["BACKFILL_DAYS"] = "0"  # the baseline window has none; the second window asks for one
+        # The affiliate reader's own 30-day backfill on connect (about 2,300 events per account) would still be
+        # draining through the outbox in both windows: off, so that the history backfill is the only difference.
+        ingest_env["AFFILIATE_ENABLED"] = "false"
     common = {"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300", "KAFKA_FETCH_MAX_WAIT_MS": "20"}
     with tempfile.TemporaryDirectory(prefix="freshness-") as home:
         stack = Stack(
@@ -598,7 +644,7 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
             if not wait_for(polled, timeout=args.setup_timeout, interval=3.0):
                 res.note = f"only {res.polled}/{accounts} accounts polled after {args.setup_timeout:.0f}s"
                 if res.polled < accounts // 4:
-                    return res
+                    return results
             time.sleep(args.warmup)
             live = every_page(f"{base}/api/v1/sessions", {"on_air": "true", "limit": 200, "studio_id": STUDIO}, auth)
             res.live_sessions = len(live)
@@ -607,52 +653,83 @@ def run_size(accounts: int, args: argparse.Namespace) -> Result:
                 (r["account_id"], index[r["account_id"]], int(r["session_id"])) for r in live[: args.rest_sessions]
             ]
             res.setup_s = time.monotonic() - t0
-            since = int(httpx.get(f"{sim_url}/__sim/requests", params={"limit": 1}).json()[-1]["seq"])
-            clock_body = httpx.get(f"{sim_url}/__sim/clock").json()
-            clock = SimClock(
-                datetime.fromisoformat(clock_body["sim_now"]).timestamp(),
-                datetime.fromisoformat(clock_body["real_now"]).timestamp(),
-                float(clock_body["speed"]),
-            )
-            window = time.time()
-            stop = window + args.duration
-            seen: list[Seen] = []
-            traces = TopicLog()
-            probe = ConsumerProbe(stack.url("analytics"))
-            before = probe.scrape()
-            ingest_before = scrape(stack.url("ingest"), "livestudio_ingest_publish")
-            meter = CpuMeter(stack_pids(stack))
-            meter.start()
-
-            async def measure() -> None:
-                await asyncio.gather(
-                    watch_sse(base, auth, seen, index, stop),
-                    poll_rest(base, auth, targets, seen, args.rest_period, stop, res.rest_latency),
-                    watch_topic(stack.kafka_bootstrap, traces, stop),
-                    probe.sample(stop),
+            measure_window(stack, res, args, targets, index, auth, accounts)
+            if args.backfill_days:
+                with_backfill = Result(
+                    accounts=accounts,
+                    reached=False,
+                    label=f"{args.backfill_days}-day backfill of every account",
+                    setup_s=res.setup_s,
+                    polled=res.polled,
+                    live_sessions=res.live_sessions,
                 )
-
-            asyncio.run(measure())
-            res.window_s = time.time() - window
-            res.cpu = meter.stop()
-            res.calls = shopee_calls(sim_url, since)
-            res.consumer = probe.summary(before, probe.scrape())
-            res.publish = publish_summary(ingest_before, scrape(stack.url("ingest"), "livestudio_ingest_publish"))
-            res.consumer["time lag s p50/p95/p99 (sampled)"] = trio(probe.time_lag)
-            res.consumer["record lag p50/p95/max (sampled)"] = (
-                f"{percentile(probe.record_lag, 0.5):.0f}/{percentile(probe.record_lag, 0.95):.0f}/"
-                f"{max(probe.record_lag, default=float('nan')):.0f}"
-            )
-            polls = request_log(sim_url, since)
-            world = World(seed=SEED, accounts=accounts, settle_delay=timedelta(hours=6))
-            analyse(world, clock, seen, polls, window, res, traces)
-            res.reached = True
-            return res
+                results.append(with_backfill)
+                asked = request_backfill(stack.database_url, args.backfill_days)
+                with_backfill.note = f"backfill asked for {asked} accounts as the window started"
+                measure_window(stack, with_backfill, args, targets, index, auth, accounts)
+            return results
         except Exception as exc:  # a size that does not come up on this machine is reported, not fatal
-            res.note = f"{type(exc).__name__}: {str(exc)[:300]}"
-            return res
+            traceback.print_exc()
+            results[-1].note = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return results
         finally:
             stack.stop()
+
+
+def measure_window(
+    stack: Stack,
+    res: Result,
+    args: argparse.Namespace,
+    targets: list[tuple[str, int, int]],
+    index: dict[str, int],
+    auth: dict[str, str],
+    accounts: int,
+) -> None:
+    """One measurement window of `args.duration` seconds on a running stack, into `res`."""
+    base = stack.url("gateway")
+    sim_url = stack.url("simulator")
+    since = int(httpx.get(f"{sim_url}/__sim/requests", params={"limit": 1}).json()[-1]["seq"])
+    clock_body = httpx.get(f"{sim_url}/__sim/clock").json()
+    clock = SimClock(
+        datetime.fromisoformat(clock_body["sim_now"]).timestamp(),
+        datetime.fromisoformat(clock_body["real_now"]).timestamp(),
+        float(clock_body["speed"]),
+    )
+    window = time.time()
+    stop = window + args.duration
+    seen: list[Seen] = []
+    traces = TopicLog()
+    probe = ConsumerProbe(stack.url("analytics"))
+    before = probe.scrape()
+    ingest_before = scrape(stack.url("ingest"), "livestudio_ingest_")
+    meter = CpuMeter(stack_pids(stack))
+    meter.start()
+
+    async def measure() -> None:
+        await asyncio.gather(
+            watch_sse(base, auth, seen, index, stop),
+            poll_rest(base, auth, targets, seen, args.rest_period, stop, res.rest_latency),
+            watch_topic(stack.kafka_bootstrap, traces, stop),
+            probe.sample(stop),
+        )
+
+    asyncio.run(measure())
+    res.window_s = time.time() - window
+    res.cpu = meter.stop()
+    res.calls = shopee_calls(sim_url, since)
+    res.consumer = probe.summary(before, probe.scrape())
+    ingest_after = scrape(stack.url("ingest"), "livestudio_ingest_")
+    res.publish = publish_summary(ingest_before, ingest_after)
+    res.backfill_pages = backfill_pages(ingest_before, ingest_after)
+    res.consumer["time lag s p50/p95/p99 (sampled)"] = trio(probe.time_lag)
+    res.consumer["record lag p50/p95/max (sampled)"] = (
+        f"{percentile(probe.record_lag, 0.5):.0f}/{percentile(probe.record_lag, 0.95):.0f}/"
+        f"{max(probe.record_lag, default=float('nan')):.0f}"
+    )
+    polls = request_log(sim_url, since)
+    world = World(seed=SEED, accounts=accounts, settle_delay=timedelta(hours=6))
+    analyse(world, clock, seen, polls, window, res, traces)
+    res.reached = True
 
 
 def trio(values: list[float], shift: float = 0.0) -> str:
@@ -668,6 +745,8 @@ def report(results: list[Result], poll: float) -> None:
     )
     print(head + f" {'pipeline p50/p95/p99':<24} goal")
     for r in results:
+        if r.label:
+            print(f"{r.accounts:>8} -- {r.label}")
         if not r.reached:
             print(f"{r.accounts:>8} not reached: {r.note}")
             continue
@@ -703,10 +782,26 @@ def report(results: list[Result], poll: float) -> None:
             parts = ", ".join(f"{k} {v:,.0f}" for k, v in per_day.items())
             total = sum(per_day.values())
             print(f"{'':>8} Shopee calls per account per day at this window's rate: {parts}; total {total:,.0f}")
+        if r.backfill_pages:
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r.backfill_pages.items()))
+            print(f"{'':>8} backfill pages (liveList/v2) read in the window: {parts}")
         print(
             f"{'':>8} setup {r.setup_s:.0f}s, {r.polled} accounts polled, {r.live_sessions} sessions on air, "
             f"{r.skipped} observations not matched{'; ' + r.note if r.note else ''}"
         )
+
+
+def compare_backfill(results: list[Result]) -> None:
+    """Pipeline p95 with and without the backfill, measured on the same stack one window after the other."""
+    pairs = [(a, b) for a, b in itertools.pairwise(results) if a.label == "no backfill" and b.label]
+    for base, loaded in pairs:
+        if not (base.reached and loaded.reached):
+            continue
+        print(f"\nlive freshness with and without a backfill, {base.accounts} accounts (pipeline p95, seconds):")
+        for path in ("sse", "rest"):
+            before = percentile(base.pipeline.get(path, []), 0.95)
+            during = percentile(loaded.pipeline.get(path, []), 0.95)
+            print(f"  {path:<5} without {before:.2f}  with {during:.2f}  ratio {during / before:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -718,6 +813,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rest-sessions", type=int, default=8, help="sessions polled over REST")
     p.add_argument("--rest-period", type=float, default=0.25, help="REST polling period per round (s)")
     p.add_argument("--setup-timeout", type=float, default=300.0, help="per size, until the accounts are polled")
+    p.add_argument(
+        "--backfill-days",
+        type=int,
+        default=0,
+        help="also measure a second window while every account backfills this many days (0: no second window)",
+    )
     args = p.parse_args(argv)
 
     def interrupted(signum: int, _frame: FrameType | None) -> None:
@@ -729,11 +830,12 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for size in (int(x) for x in args.sizes.split(",") if x.strip()):
         print(f"== {size} accounts", flush=True)
-        result = run_size(size, args)
-        results.append(result)
-        report([result], args.poll_interval)
+        size_results = run_size(size, args)
+        results.extend(size_results)
+        report(size_results, args.poll_interval)
         sys.stdout.flush()
     report(results, args.poll_interval)
+    compare_backfill(results)
     return 0
 
 

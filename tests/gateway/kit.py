@@ -476,6 +476,14 @@ async def install(dsn: str) -> Seed:
         await conn.execute(
             "INSERT INTO ingest.credentials (account_id, encrypted_cookie) VALUES ('acc-a1', $1)", SECRET_COOKIE
         )
+        await conn.executemany(  # acc-a1 half way through its backfill, acc-b1 done
+            "INSERT INTO ingest.backfill_state (account_id, days, target_date, next_end_date, windows_done, "
+            "windows_total, sessions_found, started_at, finished_at) VALUES ($1, 90, $2, $3, $4, 3, $5, $6, $7)",
+            [
+                ("acc-a1", date(2026, 9, 1), date(2026, 10, 30), 1, 41, NOW, None),
+                ("acc-b1", date(2026, 9, 1), None, 3, 120, NOW, NOW),
+            ],
+        )
         await conn.executemany(
             "INSERT INTO ingest.qr_logins VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [

@@ -55,6 +55,10 @@ def fast_env(*, live_interval_s: float = 1.0, history_interval_s: float = 6.0) -
         "STATE_FLUSH_INTERVAL_S": "0.5",
         "SHOPEE_READ_TIMEOUT_S": "5",
         "SHOPEE_PER_ACCOUNT_RATE": "50",
+        # history backfill (issue #20): the 7 days the history re-read reaches, so the sessions that ended before
+        # the stack started come through the backfill too and are checked against the ground truth (verify.py)
+        "BACKFILL_DAYS": "7",
+        "BACKFILL_MIN_GAP_S": "0.3",
         # affiliate report (issue #21): 10 days of backfill cover the compared days; every read re-reads from the
         # oldest pending checkout (same interval), and the freeze gets one more read (tests/system/income.py)
         "AFFILIATE_BACKFILL_DAYS": "10",

@@ -5,9 +5,10 @@ from the simulator's ground truth (see `compare`) plus a count of what was compa
 
 * every ended session the ingest must have seen (`sessionList` lists the sessions started in the last 72 h, so
   everything started at most 72 h before the simulator's start), plus older ones the gateway has (the history
-  list reaches back 7 days). Sessions streamed during the run are compared strictly (every figure, every
-  product); sessions that had already ended when the stack started are backfilled from Shopee's lists, where
-  some figures are unknown: what the gateway reports for them must be exact, an unknown (null) is accepted;
+  list and the history backfill, `INGEST_BACKFILL_DAYS` 7 in `harness.fast_env`, reach back 7 days). Sessions
+  streamed during the run are compared strictly (every figure, every product); sessions that had already ended
+  when the stack started are backfilled from Shopee's lists, where some figures are unknown: what the gateway
+  reports for them must be exact, an unknown (null) is accepted;
 * sessions the gateway lists that the simulator never had (phantoms);
 * the daily rollup of every account for day D (all of its sessions ended before the freeze);
 * host performance over the truth's dates (each rostered session wholly with its planned host, everything else

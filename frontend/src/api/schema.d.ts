@@ -1486,6 +1486,7 @@ export interface components {
         /** Account */
         Account: {
             account_id: string;
+            backfill: components["schemas"]["AccountBackfill"] | null;
             display_name: string | null;
             /** @enum {string} */
             freshness: "fresh" | "stale" | "unknown";
@@ -1498,6 +1499,20 @@ export interface components {
             state: string;
             studio_id: string;
             updated_at: string | null;
+        };
+        /** AccountBackfill */
+        AccountBackfill: {
+            days: number;
+            finished_at: string | null;
+            last_error: string | null;
+            progress: number;
+            sessions_found: number;
+            started_at: string | null;
+            /** @enum {string} */
+            state: "queued" | "running" | "done";
+            target_date: string | null;
+            windows_done: number;
+            windows_total: number;
         };
         /** AccountBreakdown */
         AccountBreakdown: {

@@ -82,6 +82,12 @@ async def test_accounts_list_states_freshness_and_secrets(client: Client, token:
     assert items["acc-b1"]["state"] == "credentials_expired"
     assert items["acc-b1"]["last_error"] == "cookie expired: SPC_ST=[REDACTED] rejected"
     assert "encrypted_cookie" not in items["acc-a1"] and "cookie" not in items["acc-a1"]
+    running = items["acc-a1"]["backfill"]
+    assert running["state"] == "running" and running["days"] == 90 and running["target_date"] == "2026-09-01"
+    assert (running["windows_done"], running["windows_total"], running["sessions_found"]) == (1, 3, 41)
+    assert abs(running["progress"] - 1 / 3) < 1e-9 and running["finished_at"] is None
+    assert items["acc-b1"]["backfill"]["state"] == "done" and items["acc-b1"]["backfill"]["progress"] == 1.0
+    assert items["acc-a2"]["backfill"] is None  # never backfilled
 
     removed = await _get(client, "/api/v1/accounts", manager, include_removed="true")
     assert [a["account_id"] for a in removed["items"]] == ["acc-a1", "acc-a2", "acc-a3", "acc-b1"]

@@ -227,6 +227,22 @@ async def test_lists_never_include_other_studios(client: Client, token: TokenFac
             assert other not in response.text, (path, other)
 
 
+async def test_backfill_status_is_scoped_like_its_account(client: Client, token: TokenFactory) -> None:
+    """Each account's backfill (ingest.backfill_state) is shown with the account, so only to whom sees the account:
+    studio-b's finished backfill (120 sessions) never reaches a manager of studio-a, in the list or the detail."""
+    manager = token("manager", studios=["studio-a"])
+    listed = await client.get("/api/v1/accounts?include_removed=true", headers=bearer(manager))
+    assert listed.status_code == 200
+    backfills = {a["account_id"]: a["backfill"] for a in listed.json()["items"]}
+    assert backfills["acc-a1"]["sessions_found"] == 41
+    assert all(b is None or b["sessions_found"] != 120 for b in backfills.values())
+    assert (await client.get("/api/v1/accounts/acc-b1", headers=bearer(manager))).status_code == 404
+    other = token("manager", studios=["studio-b"])
+    detail = await client.get("/api/v1/accounts/acc-b1", headers=bearer(other))
+    assert detail.json()["backfill"]["sessions_found"] == 120
+    assert (await client.get("/api/v1/accounts/acc-a1", headers=bearer(other))).status_code == 404
+
+
 WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PUT", "/api/v1/studios/studio-a", {"name": "A"}),
     ("POST", "/api/v1/accounts", {**CONNECT, "studio_id": "studio-a"}),

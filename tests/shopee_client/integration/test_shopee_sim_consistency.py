@@ -119,6 +119,45 @@ async def test_ground_truth_equals_history_after_sessions_end() -> None:
         assert nulls_seen > 0
 
 
+async def test_history_serves_the_whole_backfill_depth_as_the_ground_truth_has_it() -> None:
+    """`liveList/v2` walked back in 30-day windows (as the ingest's backfill does) for 90 days: every session that
+    ended in the depth, once, with the ground truth's figures, and per day the ground truth's sums."""
+    async with run_simulator(SimulatorConfig(seed=13, accounts=3, speed=0, start=START)) as running:
+        sim = running.sim
+        today = START.astimezone(JKT).date()
+        truth = sim.ground_truth(from_date=today - timedelta(days=89), to_date=today)
+        by_id = {s.session_id: s for s in truth.sessions}
+        days = {(d.account_index, d.local_date): d for d in truth.account_days}
+        async with ShopeeClient(_settings(running.base_url)) as client:
+            for i in range(3):
+                account = AccountContext.create(f"a{i}", sim.cookie(i))
+                rows = []
+                for window in range(3):
+                    end = today - timedelta(days=30 * window)
+                    rows += await client.all_live_history(account, end_date=end, time_dim="30d", page_size=20)
+                ids = [r.session_id for r in rows]
+                assert len(ids) == len(set(ids))  # windows do not overlap
+                ended = {s.session_id for s in truth.sessions if s.account_index == i and s.end is not None}
+                assert set(ids) == ended and len(ended) > 60
+                sums: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+                for row in rows:
+                    gt = by_id[row.session_id]
+                    assert row.placed_orders == gt.placed_orders
+                    assert row.confirmed_orders == gt.confirmed_orders
+                    assert row.confirmed_sales == gt.confirmed_gmv
+                    acc = sums[row.start_time.astimezone(JKT).date()]
+                    acc[0] += 1
+                    acc[1] += row.placed_orders or 0
+                    acc[2] += int(row.confirmed_sales or 0)
+                assert min(sums) <= today - timedelta(days=85)
+                for day, (n, po, cs) in sums.items():
+                    d = days[(i, day)]
+                    if day < today:  # today's list leaves out the session still on air
+                        assert (n, po, cs) == (d.sessions, d.placed_orders, d.confirmed_gmv), day
+                beyond = await client.live_list(account, end_date=today, time_dim="30d", page=99, page_size=20)
+                assert beyond.items == []
+
+
 async def test_confirmed_figures_settle_after_the_end() -> None:
     config = SimulatorConfig(seed=13, accounts=10, speed=0, start=START, settle_delay=timedelta(hours=3))
     async with run_simulator(config) as running:

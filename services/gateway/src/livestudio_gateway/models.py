@@ -123,6 +123,24 @@ class StudioList(_Out):
     items: list[Studio]
 
 
+class AccountBackfill(_Out):
+    """The account's history backfill (`liveList/v2` walked back in 30-day windows by the ingest)."""
+
+    state: Literal["queued", "running", "done"]
+    """queued: asked for (on demand) and not picked up by the ingest yet."""
+    days: int
+    target_date: date | None
+    """Oldest shop-local day it reaches."""
+    windows_done: int
+    windows_total: int
+    progress: float
+    """Share of the windows read, 0 to 1."""
+    sessions_found: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    last_error: str | None
+
+
 class Account(_Out):
     account_id: str
     studio_id: str
@@ -136,6 +154,8 @@ class Account(_Out):
     last_error: str | None
     on_air_session_id: int | None
     updated_at: datetime | None
+    backfill: AccountBackfill | None
+    """None: never backfilled."""
 
 
 class AccountPage(_Out):

@@ -113,24 +113,32 @@ SELECT DISTINCT currency FROM commission.studios
 WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
 """
 
-_ACCOUNT_COLUMNS = """account_id, studio_id, display_name, region, shopee_user_id, state,
-  last_successful_poll_at, last_error, on_air_session_id, updated_at"""
+_ACCOUNT_COLUMNS = """a.account_id, a.studio_id, a.display_name, a.region, a.shopee_user_id, a.state,
+  a.last_successful_poll_at, a.last_error, a.on_air_session_id, a.updated_at,
+  b.started_at AS backfill_started_at, b.finished_at AS backfill_finished_at, b.days AS backfill_days,
+  b.target_date AS backfill_target_date, b.windows_done AS backfill_windows_done,
+  b.windows_total AS backfill_windows_total, b.sessions_found AS backfill_sessions_found,
+  b.next_end_date AS backfill_next_end_date, b.last_error AS backfill_last_error,
+  COALESCE(b.requested_seq > b.applied_seq, false) AS backfill_requested"""
+"""An account and its history backfill (`ingest.backfill_state`, written by the ingest's pollers)."""
+
+_ACCOUNT_FROM = "ingest.accounts a LEFT JOIN ingest.backfill_state b ON b.account_id = a.account_id"
 
 _ACCOUNTS = f"""
 SELECT {_ACCOUNT_COLUMNS}
-FROM ingest.accounts
-WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
-  AND ($2::text IS NULL OR state = $2)
-  AND ($3::boolean OR state <> 'removed' OR $2::text IS NOT NULL)
-  AND ($4::text IS NULL OR account_id > $4)
-ORDER BY account_id
+FROM {_ACCOUNT_FROM}
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[]))
+  AND ($2::text IS NULL OR a.state = $2)
+  AND ($3::boolean OR a.state <> 'removed' OR $2::text IS NOT NULL)
+  AND ($4::text IS NULL OR a.account_id > $4)
+ORDER BY a.account_id
 LIMIT $5
 """
 
 _ACCOUNT = f"""
 SELECT {_ACCOUNT_COLUMNS}
-FROM ingest.accounts
-WHERE account_id = $1 AND ($2::text[] IS NULL OR studio_id = ANY($2::text[]))
+FROM {_ACCOUNT_FROM}
+WHERE a.account_id = $1 AND ($2::text[] IS NULL OR a.studio_id = ANY($2::text[]))
 """
 
 _ACCOUNT_STUDIO = "SELECT studio_id FROM ingest.accounts WHERE account_id = $1"

@@ -1,4 +1,5 @@
-"""Operator CLI for accounts: `python -m livestudio_ingest.cli add|update|pause|resume|remove|list|rotate-keys`.
+"""Operator CLI for accounts and their history backfill: `python -m livestudio_ingest.cli <command>` (add, update,
+pause, resume, remove, list, rotate-keys, backfill).
 
 Settings come from the same `INGEST_*` environment as the service (database, credentials keys, Shopee base URL).
 A cookie is read from a file (`--cookie-file`) or from standard input, never from an argument (arguments are
@@ -7,6 +8,10 @@ Changes go through the same code as the gateway's commands and notify the replic
 
 Everything it prints goes through the logs' redaction (`redacted_output`): a cookie quoted in an account's
 `last_error` or in an error message is masked.
+
+History backfill: `backfill [--account ID ...] [--days N]` asks the replicas polling these accounts (every account
+by default) to walk their `liveList/v2` history back N days (default `INGEST_BACKFILL_DAYS`) and shows a
+progress bar until they are done (`--no-wait`: only ask; `--status`: only show where each account stands).
 
 Key rotation: put the new key first in INGEST_CREDENTIALS_KEYS (keep the old ones), run `rotate-keys`, then
 drop the old keys from every replica's environment.
@@ -18,9 +23,11 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import asyncpg
 from pydantic import SecretStr
 
 from livestudio_ingest import repository as repo
@@ -76,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
 
     sub.add_parser("rotate-keys", help="re-encrypt every stored cookie with the first INGEST_CREDENTIALS_KEYS key")
+
+    back = sub.add_parser("backfill", help="walk accounts' liveList/v2 history back N days, with a progress bar")
+    back.add_argument("--account", action="append", dest="accounts", help="account id (repeatable; default: all)")
+    back.add_argument("--days", type=int, help="depth in days (default: INGEST_BACKFILL_DAYS)")
+    back.add_argument("--no-wait", action="store_true", help="only ask for the backfill, do not show its progress")
+    back.add_argument("--status", action="store_true", help="only show each account's backfill, ask for nothing")
+    back.add_argument("--timeout", type=float, default=3600.0, help="stop watching after this many seconds")
     return p
 
 
@@ -90,6 +104,8 @@ async def _main(args: argparse.Namespace, settings: IngestSettings) -> int:
                 rows = await repo.fetch_accounts(conn)
             _print_accounts(rows, as_json=args.json)
             return 0
+        if args.command == "backfill":
+            return await _backfill(pool, args, settings)
         vault = CredentialVault.from_setting(settings.credentials_keys)
         if args.command == "rotate-keys":
             async with pool.acquire() as conn, conn.transaction():
@@ -131,6 +147,80 @@ async def _main(args: argparse.Namespace, settings: IngestSettings) -> int:
         return 0
     finally:
         await pool.close()
+
+
+async def _backfill(pool: asyncpg.Pool, args: argparse.Namespace, settings: IngestSettings) -> int:
+    days = settings.backfill_days if args.days is None else args.days
+    if not 1 <= days <= 3650:
+        raise CliError("--days must be between 1 and 3650")
+    async with pool.acquire() as conn:
+        known = {r.account_id for r in await repo.fetch_accounts(conn) if r.state != "removed"}
+        accounts = sorted(known) if not args.accounts else list(dict.fromkeys(args.accounts))
+        unknown = [a for a in accounts if a not in known]
+        if unknown:
+            raise CliError(f"unknown or removed account(s): {', '.join(unknown)}")
+        if not accounts:
+            raise CliError("no accounts")
+        if args.status:
+            rows = await repo.load_backfills(conn, accounts)
+            for account_id in accounts:
+                print(f"{account_id:<24} {_describe(rows.get(account_id))}")
+            return 0
+        async with conn.transaction():
+            wanted = await repo.request_backfills(conn, accounts, days)
+    print(f"backfill of {days} days requested for {len(accounts)} account(s)")
+    if args.no_wait:
+        return 0
+    return await _watch(pool, wanted, timeout=args.timeout)
+
+
+def _describe(row: repo.BackfillRow | None) -> str:
+    if row is None or row.started_at is None:
+        return "not started"
+    state = "running" if row.next_end_date is not None else "done"
+    text = f"{state}: {row.windows_done}/{row.windows_total} windows of {row.days} days, {row.sessions_found} sessions"
+    if row.requested_seq > row.applied_seq:
+        text += " (a new request is waiting for the poller)"
+    return text + (f", last error: {row.last_error}" if row.last_error else "")
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = width if total == 0 else width * done // total
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+async def _watch(pool: asyncpg.Pool, wanted: dict[str, int], *, timeout: float) -> int:
+    """A progress bar over every requested account until each has finished its request (exit 0), or the timeout
+    (exit 1; the backfill goes on)."""
+    tty = sys.stdout.isatty()
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        async with pool.acquire() as conn:
+            rows = await repo.load_backfills(conn, list(wanted))
+        started = [r for a, r in rows.items() if r.applied_seq >= wanted[a]]
+        finished = [r for r in started if r.next_end_date is None]
+        total = sum(r.windows_total for r in started) + sum(
+            1 for a in wanted if a not in {r.account_id for r in started}
+        )
+        done = sum(r.windows_done for r in started)
+        sessions = sum(r.sessions_found for r in started)
+        errors = sum(1 for r in started if r.last_error)
+        line = (
+            f"{_bar(done, max(total, 1))} {done}/{total} windows, {len(finished)}/{len(wanted)} accounts done, "
+            f"{sessions} sessions" + (f", {errors} retrying" if errors else "")
+        )
+        if line != last:
+            print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
+            last = line
+        if len(finished) == len(wanted):
+            if tty:
+                print()
+            return 0
+        if time.monotonic() > deadline:
+            print(("\n" if tty else "") + "timed out watching; the backfill goes on", file=sys.stderr)
+            return 1
+        await asyncio.sleep(0.5)
 
 
 def _print_accounts(rows: Sequence[repo.AccountRow], *, as_json: bool) -> None:

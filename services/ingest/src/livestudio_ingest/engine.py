@@ -203,6 +203,7 @@ class PollEngine:
             async with self.pool.acquire() as conn:
                 rows = await repo.fetch_accounts(conn, with_credentials=True, account_ids=ours)
             await self._apply_rows(rows, full=False)
+            await self._backfill_requests(ours)
 
     async def refresh(self) -> None:
         async with self._lock:
@@ -212,6 +213,18 @@ class PollEngine:
         async with self.pool.acquire() as conn:
             rows = await repo.fetch_accounts(conn, with_credentials=True)
         await self._apply_rows([r for r in rows if self.owns(r.account_id)], full=True)
+        await self._backfill_requests(list(self.pollers))
+
+    async def _backfill_requests(self, account_ids: list[str]) -> None:
+        """Hand on-demand backfill requests (the CLI's, in `backfill_state`) to the pollers of these accounts."""
+        if not account_ids:
+            return
+        async with self.pool.acquire() as conn:
+            rows = await repo.load_backfills(conn, account_ids)
+        for account_id, row in rows.items():
+            poller = self.pollers.get(account_id)
+            if poller is not None and row.requested_seq > poller.backfill.applied_seq:
+                poller.request_backfill(row)
 
     async def _apply_rows(self, rows: list[repo.AccountRow], *, full: bool) -> None:
         if self._stopping:
@@ -255,15 +268,22 @@ class PollEngine:
         async with self.pool.acquire() as conn:
             await repo.claim_accounts(conn, ids, owner=self.token)  # before reading: a later claim is someone else's
             states = await repo.load_poll_states(conn, ids)
+            backfills = await repo.load_backfills(conn, ids)
             sessions = await repo.load_session_states(conn, ids, started_after=horizon)
         by_account: dict[str, list[repo.SessionStateRow]] = {}
         for s in sessions:
             by_account.setdefault(s.account_id, []).append(s)
         for row in rows:
             poller = AccountPoller(
-                self.deps, self._config(row), states.get(row.account_id), by_account.get(row.account_id, [])
+                self.deps,
+                self._config(row),
+                states.get(row.account_id),
+                by_account.get(row.account_id, []),
+                backfills.get(row.account_id),
             )
             self.pollers[row.account_id] = poller
+            if poller.backfill.dirty:
+                self._dirty.add(row.account_id)
             poller.start()
             if self._recent_reset():
                 poller.forget_published()
@@ -313,12 +333,14 @@ class PollEngine:
         runtime = [rows.runtime for _, rows in taken if rows.runtime is not None]
         poll_states = [rows.poll_state for _, rows in taken if rows.poll_state is not None]
         sessions = [s for _, rows in taken for s in rows.sessions]
+        backfills = [rows.backfill for _, rows in taken if rows.backfill is not None]
         started = time.perf_counter()
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 await repo.write_runtime(conn, runtime)
                 await repo.upsert_poll_states(conn, poll_states)
                 await repo.upsert_session_states(conn, sessions)
+                await repo.upsert_backfills(conn, backfills)
         except Exception as exc:
             STATE_FLUSH_ERRORS.inc()
             log.warning("state_flush_failed", error=type(exc).__name__, accounts=len(taken))

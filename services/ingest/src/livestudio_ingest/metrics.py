@@ -88,3 +88,13 @@ def poll_outcome(endpoint: str, outcome: str) -> Counter:
 def poll_seconds(endpoint: str) -> Histogram:
     """The labelled child of `POLL_SECONDS`."""
     return POLL_SECONDS.labels(endpoint)
+
+
+BACKFILL_PAGES = Counter(
+    "livestudio_ingest_backfill_pages_total",
+    "liveList/v2 pages read by the history backfill, by outcome (ok, failed, deferred: cut short by a live poll due)",
+    ["outcome"],
+)
+BACKFILL_SESSIONS = Counter(
+    "livestudio_ingest_backfill_sessions_total", "Sessions the history backfill found in liveList/v2"
+)

@@ -7,6 +7,10 @@ one is due is decided by the core; what is left here is how: the calls (with `fo
 the clocks, the jitter and the backoff sleep, and turning the outbox's acknowledgements back into core calls.
 
 A failing account only delays itself; AuthExpired parks it until new credentials arrive.
+
+The history backfill (`core.backfill`) is read in the gaps between cycles: one `liveList/v2` page when the next
+cycle is at least `backfill_min_gap_s` away, cut short if it is still running when the cycle is due, through the
+same client (so the same per-account rate limit), never while the outbox is filling up.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -24,12 +28,15 @@ from pydantic import SecretStr
 
 from livestudio_ingest.cadence import SettlePolicy
 from livestudio_ingest.core import account as health_rules
+from livestudio_ingest.core import backfill as backfill_rules
 from livestudio_ingest.core import live
 from livestudio_ingest.core.account import AccountHealth, Identity
 from livestudio_ingest.core.emit import Emit, EndPublished, Published, StatusPublished, Unsent
 from livestudio_ingest.core.session import SessionState
 from livestudio_ingest.liveness import LivenessPolicy
 from livestudio_ingest.metrics import (
+    BACKFILL_PAGES,
+    BACKFILL_SESSIONS,
     CORRECTIONS,
     CYCLE_SECONDS,
     SCHEDULING_LAG,
@@ -39,7 +46,7 @@ from livestudio_ingest.metrics import (
     poll_seconds,
 )
 from livestudio_ingest.outbox import Outbox, Outgoing
-from livestudio_ingest.repository import AccountRow, PollStateRow, RuntimeWrite, SessionStateRow
+from livestudio_ingest.repository import AccountRow, BackfillRow, PollStateRow, RuntimeWrite, SessionStateRow
 from livestudio_ingest.settings import IngestSettings
 from livestudio_runtime.tasks import cancel_and_wait
 from shopee_client import (
@@ -140,6 +147,7 @@ class PersistRows:
     runtime: RuntimeWrite | None
     poll_state: PollStateRow | None
     sessions: list[SessionStateRow]
+    backfill: BackfillRow | None = None
 
 
 class AccountPoller:
@@ -149,6 +157,7 @@ class AccountPoller:
         config: AccountConfig,
         poll_state: PollStateRow | None,
         sessions: list[SessionStateRow],
+        backfill: BackfillRow | None = None,
     ) -> None:
         self.deps = deps
         self.config = config
@@ -174,7 +183,8 @@ class AccountPoller:
         self._ctx: AccountContext | None = None
         self._owner = self._owner_of(config)
         self._build_context()
-        if self.health.runtime_dirty:
+        self.backfill = self._restored_backfill(backfill)
+        if self.health.runtime_dirty or self.backfill.dirty:
             self.deps.mark_dirty(self)
 
     # --- what the engine and the benchmarks read ---------------------------------------------------------------
@@ -306,6 +316,8 @@ class AccountPoller:
                 SCHEDULING_LAG.observe(max(0.0, started - self.next_due))
                 planned = await self.poll_once()
                 self.next_due = self._plan_next(planned)
+                if planned is not None:
+                    await self._backfill_in_gap()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -524,6 +536,138 @@ class AccountPoller:
         pairs = [(row, detail) for (_sid, row), detail in zip(taken, found, strict=True)]
         self._apply(live.reread(self.live, pairs, mono=asyncio.get_running_loop().time(), owner=self._owner))
 
+    # --- the history backfill ----------------------------------------------------------------------------
+
+    def _today(self) -> date:
+        """Shop-local date on the ingest clock."""
+        return self.deps.clock.now().astimezone(self.config.region.tz).date()
+
+    def _restored_backfill(self, row: BackfillRow | None) -> backfill_rules.Backfill:
+        """The backfill the last owner left; an account never backfilled starts one (`backfill_days` deep)."""
+        days = self.deps.settings.backfill_days
+        if row is None or row.started_at is None:
+            if days <= 0:
+                return backfill_rules.Backfill()
+            state = backfill_rules.started(self._today(), days, wall_now=datetime.now(UTC))
+            return state if row is None else self._with_request(state, row)
+        state = backfill_rules.Backfill(
+            days=row.days,
+            target=row.target_date,
+            next_end=row.next_end_date,
+            page=row.next_page,
+            applied_seq=row.applied_seq,
+            windows_done=row.windows_done,
+            windows_total=row.windows_total,
+            sessions_found=row.sessions_found,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            last_error=row.last_error,
+        )
+        return self._with_request(state, row)
+
+    def _with_request(self, state: backfill_rules.Backfill, row: BackfillRow) -> backfill_rules.Backfill:
+        if row.requested_seq <= state.applied_seq:
+            return state
+        days = row.requested_days if row.requested_days is not None else self.deps.settings.backfill_days
+        return backfill_rules.requested(
+            state, seq=row.requested_seq, days=days, today=self._today(), wall_now=datetime.now(UTC)
+        )
+
+    def request_backfill(self, row: BackfillRow) -> None:
+        """An on-demand backfill (the CLI's request row): a new walk unless this request was applied already."""
+        state = self._with_request(self.backfill, row)
+        if state is not self.backfill:
+            log.info("backfill_requested", account_id=self.account_id, days=state.days, seq=state.applied_seq)
+            self.backfill = state
+            self.deps.mark_dirty(self)
+
+    def _backfill_room(self) -> bool:
+        outbox = self.deps.outbox
+        return len(outbox) < outbox.max_entries * self.deps.settings.backfill_outbox_share
+
+    async def _backfill_in_gap(self) -> None:
+        """One backfill page if the next cycle is far enough away; cut short when the cycle comes due."""
+        if not self.backfill.running or not self.pollable or not self._backfill_room():
+            return
+        loop = asyncio.get_running_loop()
+        if self.next_due - loop.time() < self.deps.settings.backfill_min_gap_s:
+            return
+        page = asyncio.ensure_future(self.backfill_once())
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter  # `_wake()` (a new config, a broker reset) ends the page too
+        timer = loop.call_at(self.next_due, _release, waiter)
+        try:
+            await asyncio.wait((page, waiter), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if self._waiter is waiter:
+                self._waiter = None
+            if not page.done():  # the cycle is due (or the poller stops): the page is read again later
+                page.cancel()
+                await asyncio.gather(page, return_exceptions=True)
+                BACKFILL_PAGES.labels("deferred").inc()
+        if not page.cancelled() and (error := page.exception()) is not None:  # a bug: never kill the loop
+            log.error("backfill_page_crashed", account_id=self.account_id, error=repr(error)[:200])
+            self.backfill = backfill_rules.failed(self.backfill, f"internal error: {type(error).__name__}")
+
+    async def backfill_once(self) -> bool:
+        """Read the backfill's next page now and publish what it lists: False when there is nothing to read."""
+        call = backfill_rules.next_call(self.backfill)
+        ctx = self._ctx
+        if call is None or ctx is None:
+            return False
+        client = self.deps.client
+        try:
+            page = await self._call(
+                "live_list",
+                lambda: client.live_list(
+                    ctx,
+                    end_date=call.end_date,
+                    time_dim=call.time_dim,
+                    page=call.page,
+                    page_size=self.deps.settings.backfill_page_size,
+                ),
+            )
+        except (ShopeeClientError, _CycleAborted) as exc:
+            BACKFILL_PAGES.labels("failed").inc()
+            reason = self.health.last_error if isinstance(exc, _CycleAborted) else str(exc)
+            self.backfill = backfill_rules.failed(self.backfill, reason or "liveList/v2 failed")
+            self.deps.mark_dirty(self)
+            return True
+        rows = backfill_rules.in_depth(self.backfill, page.items, self.config.region.tz)
+        loop = asyncio.get_running_loop()
+        self._apply(
+            live.backfilled(
+                self.live, rows, now=self._now(), mono=loop.time(), owner=self._owner, policy=self.deps.policy
+            )
+        )
+        self.backfill = backfill_rules.advanced(
+            self.backfill, call, total_pages=page.total_page, listed=len(rows), wall_now=datetime.now(UTC)
+        )
+        BACKFILL_PAGES.labels("ok").inc()
+        BACKFILL_SESSIONS.inc(len(rows))
+        if not self.backfill.running:
+            log.info("backfill_finished", account_id=self.account_id, sessions=self.backfill.sessions_found)
+        self.deps.mark_dirty(self)
+        return True
+
+    def backfill_row(self) -> BackfillRow:
+        b = self.backfill
+        return BackfillRow(
+            account_id=self.account_id,
+            applied_seq=b.applied_seq,
+            days=b.days,
+            target_date=b.target,
+            next_end_date=b.next_end,
+            next_page=b.page,
+            windows_done=b.windows_done,
+            windows_total=b.windows_total,
+            sessions_found=b.sessions_found,
+            started_at=b.started_at,
+            finished_at=b.finished_at,
+            last_error=b.last_error,
+        )
+
     # --- what the core returned ----------------------------------------------------------------------------
 
     def _apply(self, step: live.Step) -> None:
@@ -576,8 +720,13 @@ class AccountPoller:
         return dropped
 
     def forget_published(self) -> None:
-        """Everything published so far is lost (broker log reset): send the current state again."""
+        """Everything published so far is lost (broker log reset): send the current state again, and walk the
+        history back again as deep as the last backfill went."""
         self.live = live.forgotten(self.live)
+        if self.backfill.days > 0:
+            self.backfill = backfill_rules.started(
+                self._today(), self.backfill.days, wall_now=datetime.now(UTC), seq=self.backfill.applied_seq
+            )
         self.health = health_rules.forgotten(self.health)
         self.pollstate_dirty = True
         self.deps.mark_dirty(self)
@@ -640,7 +789,11 @@ class AccountPoller:
             poll_state = self.poll_state_row()
             self.pollstate_dirty = False
         self.live, sessions = live.dirty_rows(self.live, self.account_id)
-        return PersistRows(runtime, poll_state, sessions)
+        backfill = None
+        if self.backfill.dirty:
+            backfill = self.backfill_row()
+            self.backfill = replace(self.backfill, dirty=False)
+        return PersistRows(runtime, poll_state, sessions, backfill)
 
     def write_failed(self, rows: PersistRows) -> None:
         """Writing `rows` failed: they are written again next time."""
@@ -648,6 +801,8 @@ class AccountPoller:
             self.health = replace(self.health, runtime_dirty=True)
         if rows.poll_state is not None:
             self.pollstate_dirty = True
+        if rows.backfill is not None:
+            self.backfill = replace(self.backfill, dirty=True)
         self.live = live.unwritten(self.live, {r.session_id for r in rows.sessions})
 
     def runtime_row(self) -> RuntimeWrite:

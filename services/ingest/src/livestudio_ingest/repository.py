@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -346,6 +346,106 @@ async def upsert_poll_states(conn: DbConnection, rows: Sequence[PollStateRow]) -
         [r.history_read_at for r in rows],
         [r.status_published for r in rows],
     )
+
+
+# --- history backfill -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRow:
+    """An account's `backfill_state` row; `requested_*` are the CLI's, the rest the poller's."""
+
+    account_id: str
+    applied_seq: int
+    days: int
+    target_date: date | None
+    next_end_date: date | None
+    next_page: int
+    windows_done: int
+    windows_total: int
+    sessions_found: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    last_error: str | None
+    requested_seq: int = 0
+    requested_days: int | None = None
+
+
+_BACKFILL_COLUMNS = (
+    "account_id, applied_seq, days, target_date, next_end_date, next_page, windows_done, windows_total, "
+    "sessions_found, started_at, finished_at, last_error, requested_seq, requested_days"
+)
+
+
+def _backfill(r: asyncpg.Record) -> BackfillRow:
+    return BackfillRow(**{k: r[k] for k in _BACKFILL_COLUMNS.split(", ")})
+
+
+async def load_backfills(conn: DbConnection, account_ids: Sequence[str] | None = None) -> dict[str, BackfillRow]:
+    """The backfill rows of these accounts (None: of every account)."""
+    if account_ids is None:
+        rows = await conn.fetch(f"SELECT {_BACKFILL_COLUMNS} FROM backfill_state ORDER BY account_id")
+    else:
+        rows = await conn.fetch(
+            f"SELECT {_BACKFILL_COLUMNS} FROM backfill_state WHERE account_id = ANY($1::text[])", list(account_ids)
+        )
+    return {r["account_id"]: _backfill(r) for r in rows}
+
+
+async def upsert_backfills(conn: DbConnection, rows: Sequence[BackfillRow]) -> None:
+    """The poller's columns (never the request columns the CLI writes)."""
+    if not rows:
+        return
+    await conn.executemany(
+        """
+        INSERT INTO backfill_state (account_id, applied_seq, days, target_date, next_end_date, next_page,
+            windows_done, windows_total, sessions_found, started_at, finished_at, last_error, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+        ON CONFLICT (account_id) DO UPDATE SET
+            applied_seq = EXCLUDED.applied_seq, days = EXCLUDED.days, target_date = EXCLUDED.target_date,
+            next_end_date = EXCLUDED.next_end_date, next_page = EXCLUDED.next_page,
+            windows_done = EXCLUDED.windows_done, windows_total = EXCLUDED.windows_total,
+            sessions_found = EXCLUDED.sessions_found, started_at = EXCLUDED.started_at,
+            finished_at = EXCLUDED.finished_at, last_error = EXCLUDED.last_error, updated_at = now()
+        """,
+        [
+            (
+                r.account_id,
+                r.applied_seq,
+                r.days,
+                r.target_date,
+                r.next_end_date,
+                r.next_page,
+                r.windows_done,
+                r.windows_total,
+                r.sessions_found,
+                r.started_at,
+                r.finished_at,
+                r.last_error,
+            )
+            for r in rows
+        ],
+    )
+
+
+async def request_backfills(conn: DbConnection, account_ids: Sequence[str], days: int) -> dict[str, int]:
+    """An on-demand backfill of `days` for these accounts: bumps each one's request sequence and notifies the
+    replica that polls it. Returns the new sequence number per account."""
+    rows = await conn.fetch(
+        """
+        INSERT INTO backfill_state (account_id, requested_seq, requested_days, requested_at)
+        SELECT id, 1, $2, now() FROM unnest($1::text[]) AS x(id)
+        ON CONFLICT (account_id) DO UPDATE SET
+            requested_seq = GREATEST(backfill_state.requested_seq, backfill_state.applied_seq) + 1,
+            requested_days = EXCLUDED.requested_days, requested_at = now(), updated_at = now()
+        RETURNING account_id, requested_seq
+        """,
+        list(account_ids),
+        days,
+    )
+    for account_id in account_ids:
+        await notify_account_changed(conn, account_id)
+    return {r["account_id"]: r["requested_seq"] for r in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,24 @@ class IngestSettings(ServiceSettings):
     live_interval_s: float = Field(default=10.0, gt=0, description="sessionList + overview + products when on air")
     history_interval_s: float = Field(default=86_400.0, gt=0, description="re-read of liveList/v2 (last 7 days)")
     history_initial_spread_s: float = Field(default=600.0, ge=0, description="first history read within this")
+    backfill_days: int = Field(
+        default=90, ge=0, le=3650, description="history backfill depth when an account is connected (0: none)"
+    )
+    backfill_min_gap_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="a backfill page (liveList/v2) is read only when the next live poll is at least this far away, "
+        "and is cut short when it comes: a live poll due always goes first",
+    )
+    backfill_page_size: int = Field(
+        default=20,
+        ge=10,
+        le=100,
+        description="sessions per backfill page: small pages keep each page's mapping short in the poll loop",
+    )
+    backfill_outbox_share: float = Field(
+        default=0.5, gt=0, le=1, description="no backfill page while the outbox is fuller than this share"
+    )
     heartbeat_interval_s: float = Field(default=240.0, gt=0, description="re-send unchanged state for freshness")
     jitter: float = Field(default=0.1, ge=0, le=0.5, description="relative jitter of every interval")
     backoff_initial_s: float = Field(default=5.0, gt=0)

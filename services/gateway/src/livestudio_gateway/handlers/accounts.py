@@ -26,6 +26,7 @@ from livestudio_gateway.handlers.common import (
 )
 from livestudio_gateway.models import (
     Account,
+    AccountBackfill,
     AccountPage,
     AccountPatchBody,
     AdSpendBody,
@@ -65,6 +66,28 @@ def _account(row: Any, at: datetime, threshold_s: int) -> Account:
         last_error=None if last_error is None else redact_text(last_error),
         on_air_session_id=row["on_air_session_id"],
         updated_at=row["updated_at"],
+        backfill=_backfill(row),
+    )
+
+
+def _backfill(row: Any) -> AccountBackfill | None:
+    requested = bool(row["backfill_requested"])
+    if row["backfill_started_at"] is None and not requested:
+        return None
+    done, total = row["backfill_windows_done"] or 0, row["backfill_windows_total"] or 0
+    finished = row["backfill_next_end_date"] is None
+    error = row["backfill_last_error"]
+    return AccountBackfill(
+        state="queued" if requested else ("done" if finished else "running"),
+        days=row["backfill_days"] or 0,
+        target_date=row["backfill_target_date"],
+        windows_done=done,
+        windows_total=total,
+        progress=1.0 if finished and not requested else (done / total if total else 0.0),
+        sessions_found=row["backfill_sessions_found"] or 0,
+        started_at=row["backfill_started_at"],
+        finished_at=row["backfill_finished_at"],
+        last_error=None if error is None else redact_text(error),
     )
 
 

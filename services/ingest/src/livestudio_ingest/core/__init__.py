@@ -8,6 +8,7 @@ cycle, how soon to call Shopee again. The drivers (`poller.AccountPoller`) do th
 * `account`: an account's health (state, failures, backoff) and its status events: any kind of polling.
 * `session`: what is remembered about one Shopee live session between polls (and how it is persisted).
 * `live`: one poll cycle of the live sessions of an account (session list, details, history re-reads).
+* `backfill`: an account's history backfill (which `liveList/v2` window and page next, and its progress).
 * `emit`: an event to publish and what its acknowledgement (or its drop) changes.
 
 A new kind of polling (e.g. affiliate commissions) adds its own state and cycle module next to `live`, reusing

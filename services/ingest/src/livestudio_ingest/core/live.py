@@ -12,7 +12,8 @@ A cycle, as the driver (`poller.AccountPoller`) runs it:
 3. once a day: `history(state, rows, now, ...)`: `liveList/v2` of the last 7 days. Figures that changed become
    SessionCorrected (sessions never seen: a backfill); the ended sessions listed are queued for a re-read of
    their overview and products, `take_rereads` hands out as many as a cycle's budget allows and
-   `reread(state, found, ...)` publishes what changed.
+   `reread(state, found, ...)` publishes what changed. `backfilled` does the same with a page of the history
+   backfill (`core.backfill`), without the re-reads.
 4. `finished(state, now, ...)`: drops sessions older than the retention, and says how many real seconds until the
    next cycle (`cadence.cycle_interval`: the base interval, or sooner for a settling read).
 
@@ -400,6 +401,23 @@ def _corrected(
     out.corrections.append(payload.reason)
     t = t.observe(metrics)
     return out.session(t, "corrected", payload, digest, mono)
+
+
+def backfilled(
+    state: LiveState, rows: Sequence[LiveHistoryItem], *, now: datetime, mono: float, owner: Owner, policy: Policy
+) -> Step:
+    """A page of the history backfill (`core.backfill`): the sessions it lists become events as in `history`
+    (SessionCorrected: a backfill for a session never seen, a correction for one whose figures changed), without
+    re-reads of their details. Sessions within the retention are tracked as `history` tracks them; older ones
+    are published without being tracked (their acknowledgement finds nothing to record)."""
+    out = _Out(owner)
+    sessions = dict(state.sessions)
+    horizon = now - policy.retention
+    for row in rows:
+        t = _corrected(out, sessions.get(row.session_id), row, now, mono)
+        if t is not None and (row.session_id in sessions or row.start_time >= horizon):
+            sessions[row.session_id] = t
+    return out.step(replace(state, sessions=sessions))
 
 
 def take_rereads(state: LiveState, budget: int) -> tuple[LiveState, tuple[tuple[int, LiveHistoryItem], ...]]:
