@@ -641,7 +641,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A CSV export of sessions, daily figures, products, host performance or hours over a range
+         * A CSV export of sessions, daily figures, products, host performance, attendance or hours over a range
          * @description Streamed as it is read (a year of data in constant memory). Days are studio-local; empty cells are unknown figures; cells a spreadsheet would run as a formula are prefixed with an apostrophe.
          */
         get: operations["ApiV1ExportsKindExportCsv"];
@@ -5850,7 +5850,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description what to export */
-                kind: "sessions" | "daily" | "products" | "hosts" | "hours";
+                kind: "sessions" | "daily" | "products" | "hosts" | "attendance" | "hours";
             };
             cookie?: never;
         };

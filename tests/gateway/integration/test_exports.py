@@ -126,3 +126,24 @@ async def test_a_large_export_streams_in_constant_memory(export_db: str) -> None
     assert large[1] > 9 * small[1]
     # ten times the rows, about the same memory: what is held is a chunk and a cursor's prefetch, not the export
     assert large[2] < 1.5 * small[2], (small, large)
+
+
+async def test_attendance_export_shows_the_corrected_status_beside_the_computed_one(
+    export_client: Client, token: TokenFactory
+) -> None:
+    params = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+    response = await export_client.get(
+        "/api/v1/exports/attendance", headers=bearer(token("manager", studios=["studio-a"])), params=params
+    )
+    assert response.status_code == 200, response.text
+    rows = {r["entry_id"]: r for r in csv.DictReader(io.StringIO(response.text))}
+    expected = {a[0] for a in kit.ATTENDANCE if a[1] == "studio-a" and date(2026, 11, 1) <= a[4] <= date(2026, 11, 30)}
+    assert set(rows) == expected
+    assert rows["w1"]["status"] == "late" and rows["w1"]["late_minutes"] == "7" and rows["w1"]["corrected_by"] == ""
+    corrected = rows["w2"]
+    assert (corrected["status"], corrected["computed_status"]) == ("on_time", "absent")
+    assert corrected["correction_reason"] == "checked in on paper" and corrected["corrected_by"] == "manager-1"
+    other = await export_client.get(
+        "/api/v1/exports/attendance", headers=bearer(token("manager", studios=["studio-b"])), params=params
+    )
+    assert other.status_code == 200 and "w1" not in other.text

@@ -1,5 +1,6 @@
 """CSV exports: commission statements and their lines (for payroll spreadsheets), and the streamed exports of
-sessions, daily figures, products, host performance and hours (`stream_csv`, rows from a server-side cursor).
+sessions, daily figures, products, host performance, attendance and hours (`stream_csv`, rows from a server-side
+cursor).
 
 Money stays an exact decimal string; empty cells mean unknown. Cells that a spreadsheet would run as a formula
 (starting with = + - @ or a tab/CR) are prefixed with an apostrophe, except plain numbers.
@@ -94,6 +95,25 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "placed_sales",
         "confirmed_orders",
         "confirmed_sales",
+    ),
+    "attendance": (
+        "local_day",
+        "studio_id",
+        "host_id",
+        "name",
+        "account_id",
+        "entry_id",
+        "starts_at",
+        "ends_at",
+        "status",
+        "late_minutes",
+        "left_early_minutes",
+        "arrived_at",
+        "left_at",
+        "computed_status",
+        "correction_reason",
+        "corrected_by",
+        "corrected_at",
     ),
     "hours": (
         "account_id",

@@ -670,6 +670,19 @@ WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[])) AND a.local_day BETW
 GROUP BY a.local_day, a.studio_id, a.host_id, h.name
 ORDER BY a.local_day, a.studio_id, a.host_id NULLS LAST
 """,
+    "attendance": """
+SELECT a.local_day, a.studio_id, a.host_id, h.name, a.account_id, a.entry_id, a.starts_at, a.ends_at,
+  coalesce(a.corrected_status, a.status) AS status,
+  CASE WHEN a.corrected_status IS NOT NULL THEN a.corrected_late_minutes ELSE a.late_minutes END AS late_minutes,
+  CASE WHEN a.corrected_status IS NOT NULL THEN a.corrected_left_early_minutes ELSE a.left_early_minutes END
+    AS left_early_minutes,
+  a.arrived_at, a.left_at, a.status AS computed_status, a.correction_reason, a.corrected_by, a.corrected_at
+FROM commission.attendance a
+LEFT JOIN commission.hosts h ON h.host_id = a.host_id
+WHERE ($1::text[] IS NULL OR a.studio_id = ANY($1::text[])) AND a.local_day BETWEEN $2 AND $3
+  AND ($4::text IS NULL OR a.account_id = $4)
+ORDER BY a.local_day, a.starts_at, a.entry_id
+""",
     "hours": """
 SELECT account_id, studio_id, local_date, hour, sessions, viewers, peak_viewers, placed_orders, placed_sales,
   confirmed_orders, confirmed_sales

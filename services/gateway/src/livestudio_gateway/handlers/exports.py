@@ -1,4 +1,4 @@
-"""Streamed CSV exports of figures (issue #20): sessions, daily figures, products, host performance and hours.
+"""Streamed CSV exports (issue #20): sessions, daily figures, products, host performance, attendance and hours.
 
 Rows come from a server-side cursor in one transaction and leave as CSV chunks as they are read, so a year of
 data exports in constant memory; cells are escaped like every export (`exports.cell`).
@@ -26,12 +26,12 @@ from livestudio_gateway.handlers.common import (
     visible_account,
 )
 
-ExportKind = Literal["sessions", "daily", "products", "hosts", "hours"]
+ExportKind = Literal["sessions", "daily", "products", "hosts", "attendance", "hours"]
 
 
 @get(
     "/exports/{kind:str}",
-    summary="A CSV export of sessions, daily figures, products, host performance or hours over a range",
+    summary="A CSV export of sessions, daily figures, products, host performance, attendance or hours over a range",
     description="Streamed as it is read (a year of data in constant memory). Days are studio-local; empty cells "
     "are unknown figures; cells a spreadsheet would run as a formula are prefixed with an apostrophe.",
     tags=["exports"],
