@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 
 import httpx
@@ -23,6 +24,7 @@ from shopee_client import (
     ShopeeError,
     Transient,
 )
+from shopee_client.client import transport
 from tests.shopee_client.kit import COOKIE, MockShopee, fixture_bytes
 
 pytestmark = pytest.mark.unit
@@ -160,26 +162,32 @@ async def test_rate_limited_retried_when_enabled(shopee: MockShopee, account: Ac
 
 
 async def test_cookie_never_leaks(
-    client: ShopeeClient, shopee: MockShopee, account: AccountContext, capsys: pytest.CaptureFixture[str]
+    client: ShopeeClient, shopee: MockShopee, account: AccountContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert "secret" not in repr(account)
     assert "secret" not in str(account)
     assert "secret" not in account.model_dump_json()
-    structlog.configure(processors=[structlog.processors.JSONRenderer()])
-    try:
-        for fixture, status in (("error_cookie_expired.json", 200), ("error_other_code.json", 503)):
-            shopee.routes.clear()
-            shopee.fixture(SESSION_LIST, fixture, status=status)
-            with pytest.raises(ShopeeClientError) as info:
-                await client.session_list(account)
-            assert "secret" not in str(info.value)
-            assert "secret" not in repr(info.value)
-            assert "secret" not in repr(info.value.__dict__)
-    finally:
-        structlog.reset_defaults()
-    out = capsys.readouterr()
-    assert "shopee_retry" in out.out + out.err  # retries were logged...
-    assert "secret" not in out.out + out.err  # ...without the cookie
+    # the client's own logger, rendered into a buffer: independent of how earlier tests in this process configured
+    # structlog and stdlib logging (their handlers hold the streams of the test that configured them)
+    written = io.StringIO()
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(written),
+        processors=[structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    monkeypatch.setattr(transport, "log", logger)
+    for fixture, status in (("error_cookie_expired.json", 200), ("error_other_code.json", 503)):
+        shopee.routes.clear()
+        shopee.fixture(SESSION_LIST, fixture, status=status)
+        with pytest.raises(ShopeeClientError) as info:
+            await client.session_list(account)
+        assert "secret" not in str(info.value)
+        assert "secret" not in repr(info.value)
+        assert "secret" not in repr(info.value.__dict__)
+    out = written.getvalue()
+    assert "shopee_retry" in out  # retries were logged...
+    assert "secret" not in out  # ...without the cookie
 
 
 def _sample(name: str, labels: dict[str, str]) -> float:
