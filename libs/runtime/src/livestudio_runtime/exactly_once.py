@@ -178,6 +178,12 @@ SELECT topic, partition, next_offset FROM consumer_offsets
 WHERE consumer = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))
 ORDER BY topic, partition FOR UPDATE
 """
+_CLAIM_OFFSETS = """
+INSERT INTO consumer_offsets (consumer, topic, partition, next_offset, updated_at)
+SELECT $1, t, p, 0, now() FROM unnest($2::text[], $3::int[]) AS x(t, p)
+ORDER BY t, p
+ON CONFLICT (consumer, topic, partition) DO NOTHING
+"""
 _UPSERT_OFFSETS = """
 INSERT INTO consumer_offsets (consumer, topic, partition, next_offset, last_record_ts, updated_at)
 SELECT $1, t, p, o, ts, now() FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS x(t, p, o, ts)
@@ -562,7 +568,15 @@ class ExactlyOnceConsumer(Generic[T]):
         tps = sorted(next_offsets, key=lambda tp: (tp.topic, tp.partition))
         failed: list[tuple[Decoded[T], str]] = []
         async with self.pool.acquire() as conn, conn.transaction():
-            locked = await conn.fetch(_LOCK_OFFSETS, self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
+            keys = (self.name, [tp.topic for tp in tps], [tp.partition for tp in tps])
+            locked = await conn.fetch(_LOCK_OFFSETS, *keys)
+            if len(locked) < len(tps):
+                # A partition's first batch has no row to lock, and a member that just lost the partition may be
+                # applying its own first batch of it: claim the rows (an insert of a key another transaction
+                # inserted waits for that one to end), then lock them, so the later of the two skips what the
+                # earlier applied.
+                await conn.execute(_CLAIM_OFFSETS, *keys)
+                locked = await conn.fetch(_LOCK_OFFSETS, *keys)
             # (topic, partition) -> first offset not applied yet; a reset partition is read again from the start
             applied = {(r["topic"], r["partition"]): r["next_offset"] for r in locked}
             for tp in resets:
