@@ -1258,7 +1258,7 @@ export interface paths {
         get?: never;
         /**
          * Create or update an alert rule (command)
-         * @description Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in which the same situation is not notified twice. `gmv_pace` (monthly GMV targets behind pace) needs `threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month.
+         * @description Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in which the same situation is not notified twice. `gmv_pace` (monthly GMV targets behind pace) needs `threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month. `shift_not_live`, `host_not_checked_in` (a rostered host with no check-in) and `data_stale` need `minutes`.
          */
         put: operations["ApiV1StudiosStudioIdAlertsRulesRuleIdUpsertRule"];
         post?: never;
@@ -1662,7 +1662,7 @@ export interface components {
             /** @default true */
             enabled: boolean;
             /** @enum {string} */
-            kind: "account_unhealthy" | "shift_not_live" | "roas_below" | "data_stale" | "gmv_pace";
+            kind: "account_unhealthy" | "shift_not_live" | "host_not_checked_in" | "roas_below" | "data_stale" | "gmv_pace";
             minutes?: number | null;
             quiet_end?: string | null;
             quiet_start?: string | null;

@@ -66,6 +66,7 @@ const m = messages({
     noHistory: "No notifications yet.",
     rule_account_unhealthy: "Account sign-in expired or polling failing",
     rule_shift_not_live: "Shift started but the account is not live",
+    rule_host_not_checked_in: "A rostered host has not checked in",
     rule_data_stale: "No fresh data from an account",
     rule_roas_below: "Yesterday's ROAS below a threshold",
     rule_gmv_pace: "GMV behind a monthly target's pace",
@@ -154,6 +155,7 @@ const m = messages({
     noHistory: "Belum ada notifikasi.",
     rule_account_unhealthy: "Login akun kedaluwarsa atau polling bermasalah",
     rule_shift_not_live: "Shift dimulai tetapi akun tidak live",
+    rule_host_not_checked_in: "Host terjadwal belum check-in",
     rule_data_stale: "Tidak ada data baru dari akun",
     rule_roas_below: "ROAS kemarin di bawah ambang",
     rule_gmv_pace: "GMV tertinggal dari laju target bulanan",
@@ -198,10 +200,10 @@ const m = messages({
 });
 type Msg = Parameters<typeof m>[0];
 
-const RULE_KINDS: RuleKind[] = ["account_unhealthy", "shift_not_live", "data_stale", "roas_below", "gmv_pace"];
+const RULE_KINDS: RuleKind[] = ["account_unhealthy", "shift_not_live", "host_not_checked_in", "data_stale", "roas_below", "gmv_pace"];
 const NEEDS_THRESHOLD = new Set<string>(["roas_below", "gmv_pace"]);
 const CHANNEL_KINDS: ChannelKind[] = ["webhook", "telegram", "email"];
-const NEEDS_MINUTES = new Set<string>(["shift_not_live", "data_stale"]);
+const NEEDS_MINUTES = new Set<string>(["shift_not_live", "host_not_checked_in", "data_stale"]);
 
 function kindLabel(kind: string): string {
   if (kind === "daily_summary") return m("kind_daily_summary");

@@ -50,6 +50,12 @@ async def _read_models(dsn: str) -> None:
             NOW - timedelta(minutes=20),
             NOW + timedelta(hours=1),
         )
+        # Budi checked in five minutes before his entry began; Ayu has not checked in
+        await conn.execute(
+            "INSERT INTO commission.host_checks (check_id, host_id, account_id, kind, at)"
+            " VALUES ('chk-1', 'h2', 'acct-live', 'in', $1)",
+            NOW - timedelta(minutes=25),
+        )
         await conn.executemany(
             "INSERT INTO commission.attribution_parts (account_id, session_id, host_key, window_key, local_day,"
             " host_id, studio_id, shift_id, confirmed_orders, confirmed_sales)"
@@ -98,6 +104,7 @@ async def test_time_rules_and_summary_notify_once(
                 *channels(sinks),
                 rule("r-stale", "data_stale", minutes=15, channel_ids=["hook"]),
                 rule("r-shift", "shift_not_live", minutes=10, channel_ids=["hook"]),
+                rule("r-checkin", "host_not_checked_in", minutes=10, channel_ids=["hook"]),
                 rule("r-roas", "roas_below", threshold="2", channel_ids=["hook"]),
                 command(
                     {"kind": "alert.summary.set", "studio_id": "st1", "local_time": "00:00", "channel_ids": ["hook"]}
@@ -114,11 +121,11 @@ async def test_time_rules_and_summary_notify_once(
             await produce(kafka_bootstrap, settings.session_topic, [on_air])
             await eventually(lambda: applied(pool, settings.consumer_group, settings.account_topic, 1))
             await eventually(lambda: applied(pool, settings.consumer_group, settings.session_topic, 1))
-            assert await service.evaluator.evaluate_once() == 4
+            assert await service.evaluator.evaluate_once() == 5
             assert await service.evaluator.evaluate_once() == 0
-            await eventually(lambda: _received(sinks, 4), what="four webhooks")
+            await eventually(lambda: _received(sinks, 5), what="five webhooks")
             kinds = sorted(r["kind"] for r in await pool.fetch("SELECT kind FROM notifications"))
-    assert kinds == ["daily_summary", "data_stale", "roas_below", "shift_not_live"]
+    assert kinds == ["daily_summary", "data_stale", "host_not_checked_in", "roas_below", "shift_not_live"]
     by_kind = {r.detail["kind"]: r for r in sinks.of("webhook")}
     summary = by_kind["daily_summary"]
     assert summary.detail["data"]["gmv"] == "150000" and summary.detail["data"]["roas"] == "1.5000"
@@ -126,6 +133,8 @@ async def test_time_rules_and_summary_notify_once(
     assert summary.text.index("Toner") < summary.text.index("Serum") and "Ayu" in summary.text
     assert "Ayu" in by_kind["shift_not_live"].text and "acct-live" not in by_kind["shift_not_live"].text
     assert "30 minutes" in by_kind["data_stale"].text
+    not_in = by_kind["host_not_checked_in"]
+    assert "Ayu" in not_in.text and "Budi" not in not_in.text and not_in.detail["data"]["entry_id"] == "e1"
 
 
 async def _received(sinks: object, n: int) -> bool:

@@ -9,6 +9,7 @@ import pytest
 
 from livestudio_alerts.rules import (
     AccountView,
+    RosteredHost,
     Rule,
     ScheduledWindow,
     TargetView,
@@ -17,6 +18,7 @@ from livestudio_alerts.rules import (
     data_stale,
     decide,
     gmv_pace,
+    host_not_checked_in,
     in_quiet_hours,
     roas,
     roas_below,
@@ -168,3 +170,19 @@ def test_gmv_pace_waits_for_the_elapsed_part_and_quiet_hours() -> None:
     account_rule = rule("gmv_pace", threshold=Decimal("0.8"), elapsed_percent=0, account_id="acct-1")
     assert gmv_pace(account_rule, behind, NOW, "Asia/Jakarta") == []
     assert len(gmv_pace(account_rule, [target("account", "acct-1", "100", "0")], NOW, "Asia/Jakarta")) == 1
+
+
+def test_host_not_checked_in_after_grace_once_per_host_and_entry() -> None:
+    r = rule("host_not_checked_in", minutes=10)
+
+    def entry(host: str, *, started_min: int = 15, checked_in: bool = False, studio: str = "st1") -> RosteredHost:
+        start = NOW - timedelta(minutes=started_min)
+        return RosteredHost("e1", studio, "acct-1", host, host.title(), start, start + timedelta(hours=3), checked_in)
+
+    alerts = host_not_checked_in(r, [entry("ayu"), entry("budi", checked_in=True)], NOW)
+    assert [a.subject for a in alerts] == ["ayu:e1"] and alerts[0].title == "Ayu (ayu) has not checked in"
+    again = host_not_checked_in(r, [entry("ayu", started_min=40)], NOW + timedelta(minutes=25))
+    assert again[0].key == alerts[0].key  # the same host and entry: the same notification
+    assert host_not_checked_in(r, [entry("ayu", started_min=5)], NOW) == []  # still within the grace
+    assert host_not_checked_in(r, [entry("ayu", studio="st2")], NOW) == []
+    assert host_not_checked_in(rule("host_not_checked_in", minutes=10, account_id="acct-2"), [entry("ayu")], NOW) == []

@@ -318,7 +318,9 @@ class TargetRemove(_TargetKey):
 
 
 # --- alerts (owner: alerts) -------------------------------------------------------------------------------
-AlertRuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
+AlertRuleKind = Literal[
+    "account_unhealthy", "shift_not_live", "host_not_checked_in", "roas_below", "data_stale", "gmv_pace"
+]
 
 
 class AlertChannelUpsert(_Command):
@@ -359,7 +361,9 @@ class AlertRuleUpsert(_Command):
     enabled: bool = True
     channel_ids: list[Id] = Field(default_factory=list, max_length=20)
     account_id: Id | None = Field(default=None, description="only this account (None: every account)")
-    minutes: int | None = Field(default=None, ge=1, le=1440, description="shift_not_live, data_stale: N minutes")
+    minutes: int | None = Field(
+        default=None, ge=1, le=1440, description="shift_not_live, host_not_checked_in, data_stale: N minutes"
+    )
     threshold: Decimal | None = Field(
         default=None, ge=0, le=1_000_000, description="roas_below: the ROAS floor; gmv_pace: the pace floor (0.8)"
     )

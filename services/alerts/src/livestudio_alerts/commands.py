@@ -39,7 +39,7 @@ from livestudio_schemas.commands import (
 
 OWNER = "alerts"
 log = structlog.get_logger(__name__)
-NEEDS_MINUTES = frozenset({"shift_not_live", "data_stale"})
+NEEDS_MINUTES = frozenset({"shift_not_live", "host_not_checked_in", "data_stale"})
 
 
 class CommandRejected(Exception):

@@ -20,13 +20,21 @@ import structlog
 
 from livestudio_alerts import metrics, notify
 from livestudio_alerts import repository as repo
-from livestudio_alerts.rules import Alert, Rule, data_stale, gmv_pace, roas_below, shift_not_live
+from livestudio_alerts.rules import (
+    Alert,
+    Rule,
+    data_stale,
+    gmv_pace,
+    host_not_checked_in,
+    roas_below,
+    shift_not_live,
+)
 from livestudio_alerts.summary import compose, due_day
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.targets import month_of
 
 log = structlog.get_logger(__name__)
-TIMED_KINDS = ("shift_not_live", "data_stale", "roas_below", "gmv_pace")
+TIMED_KINDS = ("shift_not_live", "host_not_checked_in", "data_stale", "roas_below", "gmv_pace")
 
 
 def utc_now() -> datetime:
@@ -88,12 +96,17 @@ class Evaluator:
             rules = await repo.enabled_rules(conn, TIMED_KINDS)
             accounts = await repo.all_accounts(conn)
             windows = await repo.running_windows(conn, now) if any(r.kind == "shift_not_live" for r in rules) else []
+            rostered = (
+                await repo.rostered_hosts(conn, now) if any(r.kind == "host_not_checked_in" for r in rules) else []
+            )
             by_id = {a.account_id: a for a in accounts}
             for rule in rules:
                 timezone = timezones.get(rule.studio_id, self.default_timezone)
                 alerts: list[Alert] = []
                 if rule.kind == "shift_not_live":
                     alerts = shift_not_live(rule, windows, by_id, now)
+                elif rule.kind == "host_not_checked_in":
+                    alerts = host_not_checked_in(rule, rostered, now)
                 elif rule.kind == "data_stale":
                     alerts = data_stale(rule, accounts, now)
                 elif rule.kind == "roas_below":

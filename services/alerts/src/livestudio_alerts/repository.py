@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from asyncpg import Record
 
-from livestudio_alerts.rules import AccountView, Alert, Rule, ScheduledWindow, Status, TargetView
+from livestudio_alerts.rules import AccountView, Alert, RosteredHost, Rule, ScheduledWindow, Status, TargetView
 from livestudio_alerts.summary import Attention, Ranked, SummaryFigures
 from livestudio_runtime.db import DbConnection
 
@@ -410,6 +410,38 @@ LEFT JOIN commission.hosts h ON h.host_id = e.host_id
 WHERE e.starts_at IS NOT NULL AND e.starts_at <= $1 AND e.ends_at > $1
 GROUP BY e.account_id, e.studio_id, e.starts_at, e.ends_at
 """
+
+
+# a check-in counts for an entry from CHECK_IN_EARLY (2 h) before its start, as commission's attendance rule has it
+_ROSTERED = """
+SELECT e.entry_id, e.studio_id, e.account_id, e.host_id, h.name AS host_name, e.starts_at, e.ends_at,
+  EXISTS (
+    SELECT 1 FROM commission.host_checks c
+    WHERE c.host_id = e.host_id AND c.account_id = e.account_id AND c.kind = 'in'
+      AND c.at >= e.starts_at - interval '2 hours' AND c.at < e.ends_at AND c.at <= $1
+  ) AS checked_in
+FROM commission.schedule_entries e
+LEFT JOIN commission.hosts h ON h.host_id = e.host_id
+WHERE e.starts_at IS NOT NULL AND e.starts_at <= $1 AND e.ends_at > $1 AND e.host_id IS NOT NULL
+"""
+
+
+async def rostered_hosts(conn: DbConnection, now: datetime) -> list[RosteredHost]:
+    """The hosts of the schedule entries running at `now`, each with whether they checked in for it."""
+    rows = await _read_model(conn, _ROSTERED, now)
+    return [
+        RosteredHost(
+            entry_id=r["entry_id"],
+            studio_id=r["studio_id"],
+            account_id=r["account_id"],
+            host_id=r["host_id"],
+            host_name=r["host_name"],
+            starts_at=r["starts_at"],
+            ends_at=r["ends_at"],
+            checked_in=r["checked_in"],
+        )
+        for r in rows
+    ]
 
 
 async def running_windows(conn: DbConnection, now: datetime) -> list[ScheduledWindow]:

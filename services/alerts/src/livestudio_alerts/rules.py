@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from livestudio_runtime.targets import format_month, month_clock, month_of, progress
 
-RuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
+RuleKind = Literal["account_unhealthy", "shift_not_live", "host_not_checked_in", "roas_below", "data_stale", "gmv_pace"]
 Status = Literal["queued", "suppressed_quiet", "suppressed_dedup", "no_channel"]
 UNHEALTHY: frozenset[str] = frozenset({"credentials_expired", "degraded"})
 WATCHED_FOR_STALENESS: frozenset[str] = frozenset({"connected", "active", "recovered", "degraded"})
@@ -79,6 +79,21 @@ class ScheduledWindow:
     starts_at: datetime
     ends_at: datetime
     host_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RosteredHost:
+    """A host's schedule entry running now, and whether the host has checked in for it (a check-in on its account
+    from `CHECK_IN_EARLY` before its start on, as attendance counts one)."""
+
+    entry_id: str
+    studio_id: str
+    account_id: str
+    host_id: str
+    host_name: str | None
+    starts_at: datetime
+    ends_at: datetime
+    checked_in: bool
 
 
 def idempotency_key(*parts: str) -> str:
@@ -148,6 +163,41 @@ def shift_not_live(
                 f"{rule.minutes} minutes later.",
                 at=now,
                 data={"account_id": w.account_id, "starts_at": w.starts_at.isoformat(), "hosts": list(w.host_names)},
+            )
+        )
+    return out
+
+
+def host_not_checked_in(rule: Rule, entries: Sequence[RosteredHost], now: datetime) -> list[Alert]:
+    """A host rostered on an entry that started `minutes` ago or more, has not ended, and has no check-in for it:
+    one alert per host and entry."""
+    if rule.kind != "host_not_checked_in" or not rule.enabled or rule.minutes is None:
+        return []
+    grace = timedelta(minutes=rule.minutes)
+    out: list[Alert] = []
+    for e in entries:
+        if e.studio_id != rule.studio_id or not rule.watches(e.account_id) or e.checked_in:
+            continue
+        if not (e.starts_at + grace <= now < e.ends_at):
+            continue
+        who = _name(e.host_id, e.host_name)
+        out.append(
+            Alert(
+                key=idempotency_key(rule.rule_id, e.entry_id, e.host_id),
+                rule_id=rule.rule_id,
+                studio_id=rule.studio_id,
+                kind=rule.kind,
+                subject=f"{e.host_id}:{e.entry_id}",
+                title=f"{who} has not checked in",
+                body=f"{who} is rostered on {e.account_id} from {e.starts_at.isoformat()} and has not checked in "
+                f"{rule.minutes} minutes later.",
+                at=now,
+                data={
+                    "host_id": e.host_id,
+                    "entry_id": e.entry_id,
+                    "account_id": e.account_id,
+                    "starts_at": e.starts_at.isoformat(),
+                },
             )
         )
     return out

@@ -42,7 +42,7 @@ from livestudio_schemas.commands import (
     AlertSummarySet,
 )
 
-RuleKind = Literal["account_unhealthy", "shift_not_live", "roas_below", "data_stale", "gmv_pace"]
+RuleKind = Literal["account_unhealthy", "shift_not_live", "host_not_checked_in", "roas_below", "data_stale", "gmv_pace"]
 ChannelKind = Literal["webhook", "telegram", "email"]
 Secret = Annotated[str, Meta(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -336,7 +336,8 @@ async def remove_channel(request: ApiRequest, studio_id: IdPath, channel_id: IdP
     summary="Create or update an alert rule (command)",
     description="Quiet hours are studio-local (end <= start crosses midnight); `dedup_minutes` is the window in "
     "which the same situation is not notified twice. `gmv_pace` (monthly GMV targets behind pace) needs "
-    "`threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month.",
+    "`threshold` (the pace floor) and takes `elapsed_percent`; it notifies once per target and month. "
+    "`shift_not_live`, `host_not_checked_in` (a rostered host with no check-in) and `data_stale` need `minutes`.",
     tags=["alerts", "commands"],
     status_code=202,
     responses=WRITES,
