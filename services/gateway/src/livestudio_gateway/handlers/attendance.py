@@ -15,7 +15,7 @@ from litestar import Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from livestudio_gateway import analytics, commands
-from livestudio_gateway.auth import host_filter, require_writer, studio_filter
+from livestudio_gateway.auth import require_writer
 from livestudio_gateway.handlers.common import (
     READS,
     WRITES,
@@ -30,9 +30,8 @@ from livestudio_gateway.handlers.common import (
     ToQ,
     caller,
     now,
+    roster_scope,
     submit,
-    visible_account,
-    visible_host,
 )
 from livestudio_gateway.models import (
     AttendanceCorrection,
@@ -112,12 +111,7 @@ async def list_attendance(
 ) -> AttendancePage:
     principal, gw = caller(request)
     analytics.check_range(date_from, date_to, max_days=MAX_DAYS)
-    scope = studio_filter(principal, studio_id)
-    host = host_filter(principal, host_id)
-    if host_id is not None and not principal.is_host:
-        await visible_host(gw, host_id, scope)
-    if account_id is not None:
-        await visible_account(gw, account_id, scope)
+    scope, host = await roster_scope(gw, principal, studio_id, host_id, account_id)
     after = decode_attendance_cursor(cursor) if cursor else None
     rows = await gw.repo.attendance(
         scope,

@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.params import PathParameter, QueryParameter
 
 from livestudio_gateway import commands
-from livestudio_gateway.auth import ID_PATTERN, Principal, require_writer
+from livestudio_gateway.auth import ID_PATTERN, Principal, host_filter, require_writer, studio_filter
 from livestudio_gateway.models import CommandAccepted
 from livestudio_gateway.problems import READ_ERRORS, WRITE_ERRORS, BadRequest, Forbidden, NotFound, problem_responses
 from livestudio_gateway.repository import Scope
@@ -91,6 +91,20 @@ async def visible_host(gw: Gateway, host_id: str, scope: Scope) -> Any:
     if not rows:
         raise NotFound(f"host {host_id!r} not found")
     return rows[0]
+
+
+async def roster_scope(
+    gw: Gateway, principal: Principal, studio_id: str | None, host_id: str | None, account_id: str | None
+) -> tuple[Scope, str | None]:
+    """The scope and host of a roster read (schedule, check-ins, attendance); a named host or account outside the
+    scope is a 404."""
+    scope = studio_filter(principal, studio_id)
+    host = host_filter(principal, host_id)
+    if host_id is not None and not principal.is_host:
+        await visible_host(gw, host_id, scope)
+    if account_id is not None:
+        await visible_account(gw, account_id, scope)
+    return scope, host
 
 
 async def single_currency(gw: Gateway, scope: Scope) -> None:

@@ -16,7 +16,7 @@ from litestar import get
 from litestar.params import QueryParameter
 
 from livestudio_gateway import analytics
-from livestudio_gateway.auth import Principal, host_filter, studio_filter
+from livestudio_gateway.auth import studio_filter
 from livestudio_gateway.handlers.common import (
     READS,
     AccountQ,
@@ -31,8 +31,8 @@ from livestudio_gateway.handlers.common import (
     ToQ,
     caller,
     not_host,
+    roster_scope,
     visible_account,
-    visible_host,
 )
 from livestudio_gateway.models import (
     AdSpendDay,
@@ -58,8 +58,6 @@ from livestudio_gateway.pagination import (
     schedule_cursor,
 )
 from livestudio_gateway.problems import BadRequest
-from livestudio_gateway.repository import Scope
-from livestudio_gateway.state import Gateway
 
 WeekQ = Annotated[
     date | None,
@@ -90,19 +88,6 @@ def _days(
             if value is not None:
                 analytics.check_day(value, name)
     return date_from, date_to
-
-
-async def _people(
-    gw: Gateway, principal: Principal, studio_id: str | None, host_id: str | None, account_id: str | None
-) -> tuple[Scope, str | None]:
-    """The scope and host of a roster read; a named host or account outside the scope is a 404."""
-    scope = studio_filter(principal, studio_id)
-    host = host_filter(principal, host_id)
-    if host_id is not None and not principal.is_host:
-        await visible_host(gw, host_id, scope)
-    if account_id is not None:
-        await visible_account(gw, account_id, scope)
-    return scope, host
 
 
 @get(
@@ -154,7 +139,7 @@ async def list_schedule(
 ) -> SchedulePage:
     principal, gw = caller(request)
     day_from, day_to = _days(week, date_from, date_to)
-    scope, host = await _people(gw, principal, studio_id, host_id, account_id)
+    scope, host = await roster_scope(gw, principal, studio_id, host_id, account_id)
     after = decode_schedule_cursor(cursor) if cursor else None
     rows = await gw.repo.schedule(
         scope,
@@ -200,7 +185,7 @@ async def list_check_ins(
 ) -> CheckEventPage:
     principal, gw = caller(request)
     day_from, day_to = _days(week, date_from, date_to)
-    scope, host = await _people(gw, principal, studio_id, host_id, account_id)
+    scope, host = await roster_scope(gw, principal, studio_id, host_id, account_id)
     after = decode_check_cursor(cursor) if cursor else None
     rows = await gw.repo.check_ins(
         scope, host_id=host, account_id=account_id, day_from=day_from, day_to=day_to, after=after, limit=limit + 1
