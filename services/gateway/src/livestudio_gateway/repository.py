@@ -347,14 +347,21 @@ WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[])) AND d.day BETWEEN $2
 GROUP BY 1
 """
 
+# Aggregated per account first (a hash over the range's daily rows, then the top `limit`), named only then: grouping
+# by the joined display name too sorted all of a studio's daily rows of the year (about 2x the time per request).
 _ACCOUNT_BREAKDOWN = f"""
-SELECT d.account_id, d.studio_id, a.display_name, {_ROLLUP_SUMS}
-FROM analytics.daily_account d
-LEFT JOIN ingest.accounts a ON a.account_id = d.account_id
-WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[])) AND d.day BETWEEN $2 AND $3
-GROUP BY d.account_id, d.studio_id, a.display_name
-ORDER BY sum(d.confirmed_sales) DESC NULLS LAST, d.account_id
-LIMIT $4
+WITH totals AS (
+    SELECT d.account_id, max(d.studio_id COLLATE "C") AS studio_id, {_ROLLUP_SUMS}
+    FROM analytics.daily_account d
+    WHERE ($1::text[] IS NULL OR d.studio_id = ANY($1::text[])) AND d.day BETWEEN $2 AND $3
+    GROUP BY d.account_id
+    ORDER BY sum(d.confirmed_sales) DESC NULLS LAST, d.account_id
+    LIMIT $4
+)
+SELECT t.*, a.display_name
+FROM totals t
+LEFT JOIN ingest.accounts a ON a.account_id = t.account_id
+ORDER BY t.confirmed_sales DESC NULLS LAST, t.account_id
 """
 
 # Products over a range from the product rollups kept by the analytics refresher: per studio and day
