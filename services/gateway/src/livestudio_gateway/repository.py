@@ -854,6 +854,7 @@ SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, t.set_at, t.set_by,
 FROM commission.targets t
 LEFT JOIN commission.studios s ON s.studio_id = t.studio_id
 WHERE ($1::text[] IS NULL OR t.studio_id = ANY($1::text[])) AND t.month = $2
+  AND ($3::text IS NULL OR (t.scope = 'host' AND t.scope_id = $3))
 ORDER BY t.studio_id, CASE t.scope WHEN 'studio' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, t.scope_id
 LIMIT 2000
 """
@@ -1254,9 +1255,10 @@ class Repository:
         except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
             return []
 
-    async def targets(self, scope: Scope, month: date) -> list[Record]:
-        """The month's targets in `scope` with their confirmed GMV so far (`confirmed`, NULL when no figure)."""
-        return await self._fetch_optional(_TARGETS, _scope(scope), month)
+    async def targets(self, scope: Scope, month: date, host_id: str | None = None) -> list[Record]:
+        """The month's targets in `scope` with their confirmed GMV so far (`confirmed`, NULL when no figure); with
+        `host_id`, only that host's own targets (no studio or account target)."""
+        return await self._fetch_optional(_TARGETS, _scope(scope), month, host_id)
 
     async def target_exists(self, studio_id: str, month: date, scope: str, scope_id: str) -> bool:
         rows = await self._fetch_optional(_TARGET_EXISTS, studio_id, month, scope, scope_id)

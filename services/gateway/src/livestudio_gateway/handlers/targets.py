@@ -5,7 +5,8 @@ Reads are `Repository.targets`: `commission.targets` joined to the rollups that 
 `analytics.daily_studio` (studio), `analytics.daily_account` (account) and `commission.host_days` (host: the
 confirmed GMV attributed to the host, unassigned sales excluded), summed over the month's local days. Progress,
 percent, expected-by-now, pace and projection follow one rule, `livestudio_runtime.targets` (the alerts
-service's `gmv_pace` rule uses the same). Hosts see none of it; writes are for owners and managers.
+service's `gmv_pace` rule uses the same). A host reads only their own host targets (like their own performance and
+statements; no studio or account figure); writes are for owners and managers.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from litestar import Response, delete, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from livestudio_gateway import commands
-from livestudio_gateway.auth import require_writer, studio_filter
-from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, StudioQ, caller, not_host, now, submit
+from livestudio_gateway.auth import host_filter, require_writer, studio_filter
+from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, StudioQ, caller, now, submit
 from livestudio_gateway.models import CommandAccepted, Target, TargetBody, TargetList
 from livestudio_gateway.problems import BadRequest, NotFound
 from livestudio_runtime.targets import (
@@ -74,7 +75,8 @@ def target_of(row: Any, at: datetime) -> Target:
 @get(
     "/targets",
     summary="Monthly GMV targets with progress, pace and projection",
-    description="Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is "
+    description="A host sees only their own host targets. "
+    "Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is "
     "linear in the elapsed local days of the month (today's part included); pace = progress / expected; the "
     "projection extrapolates the month so far to its end.",
     tags=["targets"],
@@ -82,10 +84,9 @@ def target_of(row: Any, at: datetime) -> Target:
 )
 async def list_targets(request: ApiRequest, month: MonthQ, studio_id: StudioQ = None) -> TargetList:
     principal, gw = caller(request)
-    not_host(principal)
     scope = studio_filter(principal, studio_id)
     at = now()
-    rows = await gw.repo.targets(scope, _month(month))
+    rows = await gw.repo.targets(scope, _month(month), host_filter(principal, None))
     return TargetList(month=month, as_of=at, items=[target_of(r, at) for r in rows])
 
 
