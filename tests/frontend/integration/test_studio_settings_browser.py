@@ -1,9 +1,12 @@
-"""Studio settings on the Hosts page in a real Chromium against the real stack (issue #20).
+"""Studio settings on the Hosts page, and a host's own monthly target, in a real Chromium against the real stack
+(issue #20).
 
 One small stack for the module (1 simulator account, rostered, `tests.system.harness.SystemRun`). The owner changes
 the attendance grace minutes and the attribution policy (confirming the policy change), adds a holiday, and the
 API answers the new settings while the attendance intro shows the new grace; an unknown timezone is refused with
-the API's problem detail. Screenshots at 360 px and 1366 px under `.livestudio/screenshots/` as `settings-*`.
+the API's problem detail. A host finds their own target of the month on their pay page, and not the studio's or
+another host's. Screenshots at 360 px and 1366 px under `.livestudio/screenshots/` as `settings-*` and
+`my-target-*`.
 """
 
 from __future__ import annotations
@@ -11,19 +14,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from livestudio_devinfra import frontend
+from livestudio_schemas.commands import TargetSet
 from tests.frontend.browser import add_person, launch, screenshot, sign_in
 from tests.system.harness import SystemRun
-from tests.system.scenario import Scenario
+from tests.system.scenario import HOSTS, Scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
 
 OWNER = "owner@settings.test"
+HOST = "ayu@settings.test"
 GRACE = "Attendance grace (minutes, 0\N{EN DASH}240)"
 
 
@@ -34,6 +40,7 @@ class Stack:
     password: str
     studio_id: str
     week: str
+    month: str
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +51,30 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         run.seed()
         password = secrets.token_urlsafe(12)
         add_person(run, OWNER, "owner", password)
+        add_person(run, HOST, "host", password, HOSTS[0])
+        month = scenario.day.strftime("%Y-%m")
+        run.publish(
+            [
+                TargetSet(studio_id=scenario.studio_id, month=month, scope="host", scope_id=h, amount=Decimal(amount))
+                for h, amount in ((HOSTS[0], "2000000"), (HOSTS[1], "3500000"))
+            ]
+            + [
+                TargetSet(
+                    studio_id=scenario.studio_id,
+                    month=month,
+                    scope="studio",
+                    scope_id=scenario.studio_id,
+                    amount=Decimal("90000000"),
+                )
+            ]
+        )
         yield Stack(
             run=run,
             base_url=run.stack.url("gateway"),
             password=password,
             studio_id=scenario.studio_id,
             week=scenario.day.isoformat(),
+            month=month,
         )
 
 
@@ -130,4 +155,25 @@ def test_an_unknown_timezone_is_refused_with_the_api_reason(browser: Browser, st
     expect(form.get_by_label("Timezone (IANA name, e.g. Asia/Jakarta)")).to_have_value("Mars/Olympus_Mons")
     assert _studio(stack)["timezone"] == "Asia/Jakarta"
     screenshot(page, "settings-refused")
+    page.context.close()
+
+
+def test_a_host_sees_their_own_target_on_their_pay_page(browser: Browser, stack: Stack) -> None:
+    page = sign_in(browser, stack.base_url, HOST, stack.password)
+    expect(page.get_by_role("heading", name="My sessions")).to_be_visible()
+    expect(page.get_by_role("link", name="Hosts and roster")).to_have_count(0)  # no studio settings for hosts
+    page.get_by_role("link", name="My pay").click()
+    card = page.get_by_test_id("my-targets")
+    expect(card.get_by_role("heading", name="My monthly target")).to_be_visible()
+    card.get_by_label("Month").fill(stack.month)
+    own = card.get_by_test_id(f"target-host-{HOSTS[0]}")
+    expect(own).to_contain_text("Rp\N{NO-BREAK SPACE}2.000.000")
+    expect(card.locator("li.target")).to_have_count(1)  # not the studio's, not another host's
+    expect(card).not_to_contain_text("90.000.000")
+    progress = own.get_by_role("progressbar")
+    expect(progress).to_be_visible()
+    screenshot(page, "my-target")
+    page.goto(f"{stack.base_url}/hosts")  # not a host's page: the shell refuses it, no settings form
+    expect(page.locator("main#main")).to_be_visible()
+    expect(page.get_by_test_id("studio-settings")).to_have_count(0)
     page.context.close()
