@@ -1455,7 +1455,7 @@ export interface paths {
         };
         /**
          * Monthly GMV targets with progress, pace and projection
-         * @description Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is linear in the elapsed local days of the month (today's part included); pace = progress / expected; the projection extrapolates the month so far to its end.
+         * @description A host sees only their own host targets. Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is linear in the elapsed local days of the month (today's part included); pace = progress / expected; the projection extrapolates the month so far to its end.
          */
         get: operations["ApiV1TargetsListTargets"];
         put?: never;

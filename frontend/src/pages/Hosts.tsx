@@ -1,7 +1,8 @@
 // Hosts and roster (owners and managers): the hosts' leaderboard and per-host performance over the week shown, and
 // the week's calendar of schedule entries with their check-ins (a column per day on a desktop, a list per day on
 // a phone). Entries are created and moved (another time or account) through PUT /schedule/{entry_id}; a refusal
-// is shown with its reason. Below, the week's attendance (AttendanceSection.tsx) with a correction per entry.
+// is shown with its reason. Below, the week's attendance (AttendanceSection.tsx) with a correction per entry and,
+// for owners and managers, the studio's settings (StudioSettingsSection.tsx: timezone, holidays, grace, policy).
 // The week is in the URL (?week=YYYY-MM-DD), days and times in the studio's timezone.
 import { useEffect, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
@@ -9,6 +10,7 @@ import { settle } from "../api/commands";
 import { type Studio, useStudios } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
 import { AttendanceCard } from "./AttendanceSection";
+import { StudioSettingsCard } from "./StudioSettingsSection";
 import { UNKNOWN, clock, count, money } from "../format";
 import { messages, uiLocale, useLang } from "../i18n";
 
@@ -510,7 +512,7 @@ function EntryForm(props: {
   );
 }
 
-function Roster(props: { studio: Studio }) {
+function Roster(props: { studio: Studio; onStudioSaved: (studio: Studio) => void }) {
   const { studio } = props;
   const tz = studio.timezone;
   const [monday, setMonday] = useState(() => weekFromUrl() ?? mondayOf(localDay(new Date(), tz)));
@@ -612,6 +614,7 @@ function Roster(props: { studio: Studio }) {
         {week.state === "ready" && <OtherChecks week={week.value} tz={tz} hosts={hostById} />}
       </section>
       <AttendanceCard studio={studio} from={monday} to={sunday} hosts={hostById} />
+      <StudioSettingsCard studio={studio} onSaved={props.onStudioSaved} />
       <EntryForm
         studio={studio}
         draft={draft}
@@ -653,8 +656,9 @@ export function HostsPage() {
   useLang();
   const studios = useStudios();
   const [chosen, setChosen] = useState<string | null>(null);
-  const list = [...studios.values()];
-  const studio = (chosen ? studios.get(chosen) : undefined) ?? list[0];
+  const [saved, setSaved] = useState(new Map<string, Studio>()); // settings saved on this page, newer than the list
+  const list = [...studios.values()].map((s) => saved.get(s.studio_id) ?? s);
+  const studio = (chosen ? list.find((s) => s.studio_id === chosen) : undefined) ?? list[0];
   return (
     <main id="main">
       <div class="page-head">
@@ -672,7 +676,11 @@ export function HostsPage() {
           </label>
         )}
       </div>
-      {studio ? <Roster key={studio.studio_id} studio={studio} /> : <Loading />}
+      {studio ? (
+        <Roster key={studio.studio_id} studio={studio} onStudioSaved={(s) => setSaved(new Map(saved).set(s.studio_id, s))} />
+      ) : (
+        <Loading />
+      )}
     </main>
   );
 }

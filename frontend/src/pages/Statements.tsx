@@ -1,6 +1,7 @@
 // Pay statements, shared by the pay page (owners and managers: approve, pay, void) and a host's own pay (read
 // only; the API scopes the list, the detail and the CSV files to the host). Filters by studio, month and status;
 // a statement's lines in a detail panel; CSV of the list and of a statement's lines.
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { settle } from "../api/commands";
@@ -389,7 +390,8 @@ function Detail(props: {
 }
 
 /** The statements the caller may see, with filters, a detail panel and CSV downloads. */
-export function Statements(props: { title: string; manage: boolean }) {
+/** `children` come between the page's heading and the statements (a host's own targets on their pay page). */
+export function Statements(props: { title: string; manage: boolean; children?: ComponentChildren }) {
   useLang();
   const studios = useStudios();
   const [studioId, setStudioId] = useState("");
@@ -472,6 +474,7 @@ export function Statements(props: { title: string; manage: boolean }) {
         </button>
       </div>
       {saveError && <p class="error" role="alert">{saveError}</p>}
+      {props.children}
       <form class="filters card" onSubmit={(e) => e.preventDefault()} aria-label={m("filters")}>
         {studios.size > 1 && (
           <div>

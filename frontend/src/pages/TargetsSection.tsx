@@ -1,17 +1,16 @@
 // Monthly GMV targets on the analytics page (issue #20): each target of the studio, its accounts and hosts for a
 // month of the studio's calendar, with a progress bar (a tick marks what is expected by now), pace and the
-// month-end projection; a form to set one and a confirmed remove. Reads GET /api/v1/targets; writes
+// month-end projection (each one drawn by TargetView.tsx); a form to set one and a confirmed remove. Reads GET /api/v1/targets; writes
 // POST /api/v1/studios/{id}/targets and DELETE …/targets/{month}/{scope}/{scope_id} (commands, followed to the end).
 import { useEffect, useState } from "preact/hooks";
-import { api, type Schemas } from "../api/client";
+import { api } from "../api/client";
 import { settle } from "../api/commands";
 import type { Studio } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
-import { money } from "../format";
-import { messages, t, uiLocale } from "../i18n";
+import { messages, t } from "../i18n";
 import { parseAmount, todayIn } from "./Analytics";
+import { type Target, TargetView, nameOf } from "./TargetView";
 
-type Target = Schemas["Target"];
 type Scope = Target["scope"];
 type Option = { id: string; name: string };
 
@@ -21,19 +20,8 @@ const m = messages({
     help: "Confirmed GMV of the month so far against each target. Expected by now grows evenly over the month's days in the studio's timezone; pace is the GMV so far divided by what is expected by now.",
     month: "Month",
     studioTarget: "Whole studio",
-    studio: "Studio",
     account: "Account",
     host: "Host",
-    target: "Target",
-    progress: "So far",
-    expected: "Expected by now",
-    pace: "Pace",
-    projection: "Month end at this rate",
-    onTrack: "on track",
-    slightlyBehind: "slightly behind",
-    behind: "behind",
-    noFigures: "No confirmed sales figures this month yet",
-    noFiguresShort: "no figures yet",
     none: "No targets for this month yet.",
     remove: "Remove",
     confirmRemove: "Remove the {month} target of {name}?",
@@ -46,27 +34,14 @@ const m = messages({
     saved: "Target saved.",
     badAmount: "Type an amount greater than 0, e.g. 150000000.",
     pick: "Choose one",
-    percentOf: "{percent}% of target",
-    elapsed: "{days} of {total} days",
   },
   id: {
     title: "Target bulanan",
     help: "GMV terkonfirmasi bulan ini sejauh ini dibanding setiap target. Yang diharapkan sampai sekarang naik merata menurut hari dalam bulan (zona waktu studio); laju adalah GMV sejauh ini dibagi yang diharapkan.",
     month: "Bulan",
     studioTarget: "Seluruh studio",
-    studio: "Studio",
     account: "Akun",
     host: "Host",
-    target: "Target",
-    progress: "Sejauh ini",
-    expected: "Diharapkan sampai sekarang",
-    pace: "Laju",
-    projection: "Akhir bulan dengan laju ini",
-    onTrack: "sesuai target",
-    slightlyBehind: "sedikit tertinggal",
-    behind: "tertinggal",
-    noFigures: "Belum ada angka penjualan terkonfirmasi bulan ini",
-    noFiguresShort: "belum ada angka",
     none: "Belum ada target untuk bulan ini.",
     remove: "Hapus",
     confirmRemove: "Hapus target {month} untuk {name}?",
@@ -79,58 +54,14 @@ const m = messages({
     saved: "Target disimpan.",
     badAmount: "Ketik jumlah lebih dari 0, mis. 150000000.",
     pick: "Pilih salah satu",
-    percentOf: "{percent}% dari target",
-    elapsed: "{days} dari {total} hari",
   },
 });
 
-const SCOPE_LABEL = { studio: "studio", account: "account", host: "host" } as const;
 const SCOPE_CHOICE = { studio: "studioTarget", account: "account", host: "host" } as const;
-
-function decimal(value: string | null, digits: number, fixed = false): string {
-  if (value === null) return "—";
-  const options = { maximumFractionDigits: digits, minimumFractionDigits: fixed ? digits : 0 };
-  return new Intl.NumberFormat(uiLocale(), options).format(value as unknown as number);
-}
-
-function paceTone(pace: string | null): { cls: string; label: string } | null {
-  if (pace === null) return null;
-  const p = Number(pace);
-  if (p >= 1) return { cls: "ok", label: m("onTrack") };
-  if (p >= 0.8) return { cls: "warn", label: m("slightlyBehind") };
-  return { cls: "bad", label: m("behind") };
-}
-
-function nameOf(target: Target): string {
-  return target.name ?? target.scope_id;
-}
-
-function Bar(props: { target: Target }) {
-  const tg = props.target;
-  const percent = tg.percent === null ? null : Number(tg.percent);
-  const expectedPct = Math.min(100, (Number(tg.elapsed_days) / tg.days_in_month) * 100);
-  const label =
-    percent === null ? m("noFigures") : `${m("percentOf", { percent: decimal(tg.percent, 2) })}; ${m("expected")}: ${money(tg.expected, tg.currency)}`;
-  return (
-    <div
-      class={percent === null ? "target-bar unknown" : "target-bar"}
-      role="progressbar"
-      aria-label={`${nameOf(tg)}: ${label}`}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={percent === null ? undefined : Math.min(100, percent)}
-      aria-valuetext={label}
-    >
-      <span class="fill" style={{ width: `${percent === null ? 0 : Math.min(100, percent)}%` }} />
-      <span class="expected-tick" style={{ left: `${expectedPct}%` }} aria-hidden="true" />
-    </div>
-  );
-}
 
 function TargetRow(props: { target: Target; onRemoved: (text: string) => void; onError: (text: string) => void }) {
   const tg = props.target;
   const [busy, setBusy] = useState(false);
-  const tone = paceTone(tg.pace);
   const remove = async () => {
     if (!confirm(m("confirmRemove", { month: tg.month, name: nameOf(tg) }))) return;
     setBusy(true);
@@ -148,47 +79,11 @@ function TargetRow(props: { target: Target; onRemoved: (text: string) => void; o
     }
   };
   return (
-    <li class="target" data-testid={`target-${tg.scope}-${tg.scope_id}`}>
-      <div class="target-head">
-        <h3>
-          <span class="muted small">{m(SCOPE_LABEL[tg.scope])}</span> {nameOf(tg)}
-        </h3>
-        {tone ? <span class={`pill ${tone.cls}`}>{tone.label}</span> : <span class="pill">{m("noFiguresShort")}</span>}
-      </div>
-      <Bar target={tg} />
-      <dl class="target-figures">
-        <div>
-          <dt>{m("progress")}</dt>
-          <dd title={tg.progress === null ? m("noFigures") : undefined}>
-            {money(tg.progress, tg.currency)}
-            {tg.progress === null && <span class="sr-only"> ({m("noFigures")})</span>}
-            {tg.percent !== null && <span class="muted"> · {decimal(tg.percent, 1)}%</span>}
-          </dd>
-        </div>
-        <div>
-          <dt>{m("target")}</dt>
-          <dd>{money(tg.amount, tg.currency)}</dd>
-        </div>
-        <div>
-          <dt>{m("expected")}</dt>
-          <dd>
-            {money(tg.expected, tg.currency)}{" "}
-            <span class="muted">({m("elapsed", { days: decimal(tg.elapsed_days, 1), total: tg.days_in_month })})</span>
-          </dd>
-        </div>
-        <div>
-          <dt>{m("pace")}</dt>
-          <dd data-testid="pace">{tg.pace === null ? "—" : `${decimal(tg.pace, 2, true)}×`}</dd>
-        </div>
-        <div>
-          <dt>{m("projection")}</dt>
-          <dd>{money(tg.projection, tg.currency)}</dd>
-        </div>
-      </dl>
+    <TargetView target={tg}>
       <button type="button" class="secondary" disabled={busy} onClick={remove}>
         {busy ? t("saving") : m("remove")}
       </button>
-    </li>
+    </TargetView>
   );
 }
 

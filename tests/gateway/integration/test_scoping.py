@@ -308,6 +308,27 @@ async def test_host_role_is_limited_to_own_figures(client: Client, token: TokenF
     assert (await client.get("/api/v1/commission/statements?host_id=host-a2", headers=bearer(host))).status_code == 403
 
 
+async def test_a_host_reads_only_their_own_targets(client: Client, token: TokenFactory) -> None:
+    """Targets: a host sees their own host target only: not the studio's or an account's, not another host's, and
+    nothing of a studio outside their scope."""
+    host = token("host", studios=["studio-a"], host_id="host-a1")
+    response = await client.get("/api/v1/targets?month=2026-11", headers=bearer(host))
+    assert response.status_code == 200, response.text
+    assert [(t["scope"], t["scope_id"]) for t in response.json()["items"]] == [("host", "host-a1")]
+    for leak in ("studio-b", "acc-a1", "host-a3", "90000000", "50000000"):
+        assert leak not in response.text, leak
+    other = await client.get("/api/v1/targets?month=2026-11&studio_id=studio-b", headers=bearer(host))
+    assert other.status_code == 403
+    assert other.headers["content-type"].startswith("application/problem+json")
+    b_host = token("host", studios=["studio-b"], host_id="host-b1")
+    response = await client.get("/api/v1/targets?month=2026-11", headers=bearer(b_host))
+    assert response.status_code == 200 and response.json()["items"] == []
+    for path in ("/api/v1/studios/studio-a/targets", "/api/v1/studios/studio-a/targets/2026-11/host/host-a1"):
+        method = "POST" if path.endswith("/targets") else "DELETE"
+        body = {**TARGET, "scope": "host", "scope_id": "host-a1"} if method == "POST" else None
+        assert (await client.request(method, path, headers=bearer(host), json=body)).status_code == 403
+
+
 async def test_authentication_failures_are_401_problems(client: Client, token: TokenFactory) -> None:
     from livestudio_gateway.auth import mint_token
 

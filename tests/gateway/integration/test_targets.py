@@ -1,5 +1,5 @@
 """Monthly GMV targets at the gateway: progress from the seeded rollups and attributions, set and remove as
-commands on the topic, bounded inputs answered with problems, and no targets for hosts."""
+commands on the topic, bounded inputs answered with problems, and a host's own targets only for a host."""
 
 from __future__ import annotations
 
@@ -77,19 +77,39 @@ async def test_targets_show_progress_of_the_month(client: Client, token: TokenFa
             assert t[key] is None or ("E" not in t[key] and isinstance(t[key], str))
 
 
-async def test_targets_are_scoped_and_not_for_hosts(client: Client, token: TokenFactory) -> None:
+async def test_targets_are_scoped_by_studio(client: Client, token: TokenFactory) -> None:
     owner = bearer(token("owner"))
     everyone = (await client.get("/api/v1/targets?month=2026-11", headers=owner)).json()["items"]
     assert {t["studio_id"] for t in everyone} == {"studio-a", "studio-b"}
     only_b = (await client.get("/api/v1/targets?month=2026-11&studio_id=studio-b", headers=owner)).json()["items"]
     assert [t["scope_id"] for t in only_b] == ["studio-b"]
-    host = bearer(token("host", studios=["studio-a"], host_id="host-a1"))
-    assert (await client.get("/api/v1/targets?month=2026-11", headers=host)).status_code == 403
     for month in ("2026-13", "2026-1", "1999-12", ""):
         response = await client.get(f"/api/v1/targets?month={month}", headers=owner)
         assert response.status_code == 400, month
         assert response.headers["content-type"].startswith("application/problem+json")
     assert (await client.get("/api/v1/targets", headers=owner)).status_code == 400
+
+
+async def test_a_host_reads_only_their_own_targets(client: Client, token: TokenFactory, seed: Seed) -> None:
+    """A host sees their own host target with its progress (what the roster attributed to them), never the studio's,
+    an account's or another host's; a host without a target gets an empty list, one without figures nulls."""
+    ayu = bearer(token("host", studios=["studio-a"], host_id="host-a1"))
+    response = await client.get("/api/v1/targets?month=2026-11", headers=ayu)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [(t["scope"], t["scope_id"]) for t in items] == [("host", "host-a1")]
+    assert Decimal(items[0]["progress"]) == _confirmed(seed.attributions, host_id="host-a1")
+    assert (items[0]["amount"], items[0]["name"]) == ("2000000", "Ayu")
+    for other in ("90000000", "5000000.50", "1000000", "host-a3", "acc-a1"):
+        assert other not in response.text
+    own_studio = await client.get("/api/v1/targets?month=2026-11&studio_id=studio-a", headers=ayu)
+    assert [t["scope_id"] for t in own_studio.json()["items"]] == ["host-a1"]
+    assert (await client.get("/api/v1/targets?month=2026-12", headers=ayu)).json()["items"] == []
+    none = bearer(token("host", studios=["studio-a"], host_id="host-a2"))
+    assert (await client.get("/api/v1/targets?month=2026-11", headers=none)).json()["items"] == []
+    unknown = bearer(token("host", studios=["studio-a"], host_id="host-a3"))
+    (own,) = (await client.get("/api/v1/targets?month=2026-11", headers=unknown)).json()["items"]
+    assert (own["scope_id"], own["progress"], own["pace"]) == ("host-a3", None, None)
 
 
 async def test_set_and_remove_are_commands(

@@ -2,7 +2,8 @@
 
 The gateway owns no table. It reads `analytics.*` (sessions, timelines, items, daily rollups, ad spend),
 `commission.*` (studios, hosts, shifts, schedule, check-ins, pay rules, attributions and their per-day rollup
-`host_days`, statements) and `ingest.*` (accounts, QR logins, never credentials), plus each owner's
+`host_days`, statements, targets), `alerts.*` (channels without secrets, rules, summaries, notifications) and
+`ingest.*` (accounts, QR logins, never credentials), plus each owner's
 `command_results`. Connections are read-only (`default_transaction_read_only`), bounded by a statement timeout,
 and plan every execution with its actual parameters (`plan_cache_mode=force_custom_plan`), so the optional
 filters below (`$n IS NULL OR …`) fold away and the right index is used for each call.
@@ -836,6 +837,75 @@ WHERE st.status <> 'void' AND ($1::text[] IS NULL OR s.studio_id = ANY($1::text[
 GROUP BY l.account_id, l.session_id
 """
 
+# Monthly GMV targets (`commission.targets`) with the month's confirmed GMV of each: the studio's and an account's
+# from analytics' daily rollups, a host's from commission's per-day rollup `host_days` (attributed sales only, the
+# unassigned bucket excluded; sums of its days' sums are the sums of the raw attributions, to the digit).
+_MONTH_END = "(t.month + interval '1 month')::date"
+_TARGETS = f"""
+SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, t.set_at, t.set_by,
+  s.timezone::text AS timezone, s.currency,
+  CASE t.scope
+    WHEN 'studio' THEN s.name
+    WHEN 'account' THEN (SELECT a.display_name FROM ingest.accounts a WHERE a.account_id = t.scope_id)
+    ELSE (SELECT h.name FROM commission.hosts h WHERE h.host_id = t.scope_id)
+  END AS name,
+  CASE t.scope
+    WHEN 'studio' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_studio d
+      WHERE d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
+    WHEN 'account' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_account d
+      WHERE d.account_id = t.scope_id AND d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
+    ELSE (SELECT sum(d.confirmed_sales) FROM commission.host_days d
+      WHERE d.host_id = t.scope_id AND d.studio_id = t.studio_id AND d.local_day >= t.month
+        AND d.local_day < {_MONTH_END})
+  END AS confirmed
+FROM commission.targets t
+LEFT JOIN commission.studios s ON s.studio_id = t.studio_id
+WHERE ($1::text[] IS NULL OR t.studio_id = ANY($1::text[])) AND t.month = $2
+  AND ($3::text IS NULL OR (t.scope = 'host' AND t.scope_id = $3))
+ORDER BY t.studio_id, CASE t.scope WHEN 'studio' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, t.scope_id
+LIMIT 2000
+"""
+_TARGET_EXISTS = """
+SELECT EXISTS (SELECT 1 FROM commission.targets WHERE studio_id = $1 AND month = $2 AND scope = $3 AND scope_id = $4)
+  AS found
+"""
+
+# The alerts service's settings and history (`alerts.*`); channel secrets never leave it (only whether one is set).
+_ALERT_CHANNELS = """
+SELECT channel_id, studio_id, name, kind, enabled, config, secret_ciphertext IS NOT NULL AS has_secret, updated_at
+FROM alerts.channels
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+ORDER BY studio_id, channel_id
+LIMIT 1000
+"""
+_ALERT_RULES = """
+SELECT rule_id, studio_id, kind, enabled, channel_ids, account_id, minutes, threshold::text AS threshold,
+  elapsed_percent, dedup_minutes, quiet_start, quiet_end, updated_at
+FROM alerts.rules
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+ORDER BY studio_id, rule_id
+LIMIT 1000
+"""
+_ALERT_SUMMARIES = """
+SELECT studio_id, enabled, local_time, channel_ids, last_day::text AS last_day, updated_at
+FROM alerts.summaries
+WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
+ORDER BY studio_id
+"""
+_ALERT_HISTORY = """
+SELECT n.notification_id, n.studio_id, n.rule_id, n.kind, n.subject, n.status, n.title, n.body, n.decided_at,
+  coalesce(
+    (SELECT json_agg(json_build_object('channel_id', d.channel_id, 'status', d.status, 'attempts', d.attempts,
+                                       'last_error', d.last_error, 'sent_at', d.sent_at) ORDER BY d.channel_id)
+     FROM alerts.deliveries d WHERE d.notification_id = n.notification_id), '[]'::json) AS deliveries
+FROM alerts.notifications n
+WHERE ($1::text[] IS NULL OR n.studio_id = ANY($1::text[]))
+  AND ($2::timestamptz IS NULL OR n.decided_at < $2)
+  AND ($3::text IS NULL OR n.kind = $3)
+ORDER BY n.decided_at DESC, n.notification_id
+LIMIT $4
+"""
+
 _ACCOUNT_NAMES = "SELECT account_id, studio_id, display_name FROM ingest.accounts WHERE account_id = ANY($1::text[])"
 _HOST_NAMES = "SELECT host_id, studio_id, name FROM commission.hosts WHERE host_id = ANY($1::text[])"
 
@@ -1184,6 +1254,35 @@ class Repository:
                 if row is not None:
                     return owner, row
         return None
+
+    # --- targets and alerts: tables of services that may not have migrated yet (no rows until they have) -----
+    async def _fetch_optional(self, query: str, *args: Any) -> list[Record]:
+        try:
+            return await self._fetch(query, *args)
+        except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+            return []
+
+    async def targets(self, scope: Scope, month: date, host_id: str | None = None) -> list[Record]:
+        """The month's targets in `scope` with their confirmed GMV so far (`confirmed`, NULL when no figure); with
+        `host_id`, only that host's own targets (no studio or account target)."""
+        return await self._fetch_optional(_TARGETS, _scope(scope), month, host_id)
+
+    async def target_exists(self, studio_id: str, month: date, scope: str, scope_id: str) -> bool:
+        rows = await self._fetch_optional(_TARGET_EXISTS, studio_id, month, scope, scope_id)
+        return bool(rows and rows[0]["found"])
+
+    async def alert_channels(self, scope: Scope) -> list[Record]:
+        return await self._fetch_optional(_ALERT_CHANNELS, _scope(scope))
+
+    async def alert_rules(self, scope: Scope) -> list[Record]:
+        return await self._fetch_optional(_ALERT_RULES, _scope(scope))
+
+    async def alert_summaries(self, scope: Scope) -> list[Record]:
+        return await self._fetch_optional(_ALERT_SUMMARIES, _scope(scope))
+
+    async def alert_history(self, scope: Scope, before: datetime | None, kind: str | None, limit: int) -> list[Record]:
+        """Notifications decided before `before` (all when None), newest first, `deliveries` as a JSON array."""
+        return await self._fetch_optional(_ALERT_HISTORY, _scope(scope), before, kind, limit)
 
     async def qr_login(self, login_id: str, scope: Scope) -> Record | None:
         return await self._fetchrow(_QR_LOGIN, login_id, _scope(scope))

@@ -1,10 +1,11 @@
 """Routes of the studio's alerts: channels, rules, the daily summary and the alert history (reads and commands).
 
-Reads are plain read-only SELECTs on the alerts service's schema (`alerts.*`), limited to the caller's studios
-like every other read; hosts see none of it. Channel secrets (webhook signing secret, Telegram bot token, SMTP
-password) are never returned, only whether one is stored (`has_secret`); one given in a request is encrypted
-here (GATEWAY_CREDENTIALS_KEYS, the key the alerts service decrypts with) before it enters a command. Writes are
-`alert.*` commands applied by the alerts service, which refuses rules and channels of another studio.
+Reads are the repository's read-only SELECTs on the alerts service's schema (`Repository.alert_*`), limited to
+the caller's studios like every other read; hosts see none of it. Channel secrets (webhook signing secret,
+Telegram bot token, SMTP password) are never returned, only whether one is stored (`has_secret`); one given in a
+request is encrypted here (GATEWAY_CREDENTIALS_KEYS, the key the alerts service decrypts with) before it enters a
+command. Writes are `alert.*` commands applied by the alerts service, which refuses rules and channels of another
+studio.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from litestar import Response, delete, get, put
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta, Struct
@@ -160,51 +160,6 @@ class AlertSummaryBody(Struct, kw_only=True, forbid_unknown_fields=True):
     channel_ids: Annotated[list[Id], Meta(max_length=20)] = []
 
 
-# --- queries (read-only) ----------------------------------------------------------------------------------------
-_CHANNELS = """
-SELECT channel_id, studio_id, name, kind, enabled, config, secret_ciphertext IS NOT NULL AS has_secret, updated_at
-FROM alerts.channels
-WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
-ORDER BY studio_id, channel_id
-LIMIT 1000
-"""
-_RULES = """
-SELECT rule_id, studio_id, kind, enabled, channel_ids, account_id, minutes, threshold::text AS threshold,
-  elapsed_percent, dedup_minutes, quiet_start, quiet_end, updated_at
-FROM alerts.rules
-WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
-ORDER BY studio_id, rule_id
-LIMIT 1000
-"""
-_SUMMARIES = """
-SELECT studio_id, enabled, local_time, channel_ids, last_day::text AS last_day, updated_at
-FROM alerts.summaries
-WHERE ($1::text[] IS NULL OR studio_id = ANY($1::text[]))
-ORDER BY studio_id
-"""
-_HISTORY = """
-SELECT n.notification_id, n.studio_id, n.rule_id, n.kind, n.subject, n.status, n.title, n.body, n.decided_at,
-  coalesce(
-    (SELECT json_agg(json_build_object('channel_id', d.channel_id, 'status', d.status, 'attempts', d.attempts,
-                                       'last_error', d.last_error, 'sent_at', d.sent_at) ORDER BY d.channel_id)
-     FROM alerts.deliveries d WHERE d.notification_id = n.notification_id), '[]'::json) AS deliveries
-FROM alerts.notifications n
-WHERE ($1::text[] IS NULL OR n.studio_id = ANY($1::text[]))
-  AND ($2::timestamptz IS NULL OR n.decided_at < $2)
-  AND ($3::text IS NULL OR n.kind = $3)
-ORDER BY n.decided_at DESC, n.notification_id
-LIMIT $4
-"""
-
-
-async def _fetch(gw: Gateway, query: str, *args: Any) -> list[asyncpg.Record]:
-    """Rows of the alerts schema; none while the alerts service has not migrated it yet."""
-    try:
-        return await gw.repo.pool.fetch(query, *args)
-    except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
-        return []
-
-
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -220,7 +175,7 @@ def _scope(request: ApiRequest, studio_id: str | None) -> tuple[Gateway, Scope]:
 @get("/alerts/channels", summary="Alert channels (secrets never shown)", tags=["alerts"], responses=READS)
 async def list_channels(request: ApiRequest, studio_id: StudioQ = None) -> AlertChannelList:
     gw, scope = _scope(request, studio_id)
-    rows = await _fetch(gw, _CHANNELS, scope)
+    rows = await gw.repo.alert_channels(scope)
     items = [AlertChannel(**{**dict(r), "config": _json(r["config"])}) for r in rows]
     return AlertChannelList(items=items)
 
@@ -228,14 +183,14 @@ async def list_channels(request: ApiRequest, studio_id: StudioQ = None) -> Alert
 @get("/alerts/rules", summary="Alert rules", tags=["alerts"], responses=READS)
 async def list_rules(request: ApiRequest, studio_id: StudioQ = None) -> AlertRuleList:
     gw, scope = _scope(request, studio_id)
-    rows = await _fetch(gw, _RULES, scope)
+    rows = await gw.repo.alert_rules(scope)
     return AlertRuleList(items=[AlertRule(**{**dict(r), "channel_ids": list(r["channel_ids"])}) for r in rows])
 
 
 @get("/alerts/summaries", summary="Daily summary settings", tags=["alerts"], responses=READS)
 async def list_summaries(request: ApiRequest, studio_id: StudioQ = None) -> AlertSummaryList:
     gw, scope = _scope(request, studio_id)
-    rows = await _fetch(gw, _SUMMARIES, scope)
+    rows = await gw.repo.alert_summaries(scope)
     return AlertSummaryList(items=[AlertSummary(**{**dict(r), "channel_ids": list(r["channel_ids"])}) for r in rows])
 
 
@@ -257,7 +212,7 @@ async def alert_history(
     gw, scope = _scope(request, studio_id)
     if before is not None and before.tzinfo is None:
         raise BadRequest("before needs a timezone offset")
-    rows = await _fetch(gw, _HISTORY, scope, before, kind, limit)
+    rows = await gw.repo.alert_history(scope, before, kind, limit)
     items = [
         AlertNotification(
             **{k: v for k, v in dict(r).items() if k != "deliveries"},

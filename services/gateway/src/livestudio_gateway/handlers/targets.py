@@ -1,11 +1,12 @@
 """Routes of monthly GMV targets (issue #20): the targets of a month with progress and pace, and the commands
 that set and remove one (applied by the commission, which owns targets).
 
-Reads are plain read-only SELECTs on `commission.targets` joined to the rollups that hold the progress:
-`analytics.daily_studio` (studio), `analytics.daily_account` (account) and `commission.attributions` (host: the
+Reads are `Repository.targets`: `commission.targets` joined to the rollups that hold the progress:
+`analytics.daily_studio` (studio), `analytics.daily_account` (account) and `commission.host_days` (host: the
 confirmed GMV attributed to the host, unassigned sales excluded), summed over the month's local days. Progress,
 percent, expected-by-now, pace and projection follow one rule, `livestudio_runtime.targets` (the alerts
-service's `gmv_pace` rule uses the same). Hosts see none of it; writes are for owners and managers.
+service's `gmv_pace` rule uses the same). A host reads only their own host targets (like their own performance and
+statements; no studio or account figure); writes are for owners and managers.
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from litestar import Response, delete, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from livestudio_gateway import commands
-from livestudio_gateway.auth import require_writer, studio_filter
-from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, StudioQ, caller, not_host, now, submit
+from livestudio_gateway.auth import host_filter, require_writer, studio_filter
+from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, StudioQ, caller, now, submit
 from livestudio_gateway.models import CommandAccepted, Target, TargetBody, TargetList
 from livestudio_gateway.problems import BadRequest, NotFound
-from livestudio_gateway.state import Gateway
 from livestudio_runtime.targets import (
     MONTH_PATTERN,
     TargetError,
@@ -40,42 +39,6 @@ DEFAULT_CURRENCY = "IDR"
 MonthQ = Annotated[str, QueryParameter(pattern=MONTH_PATTERN, description="YYYY-MM (each studio's calendar)")]
 MonthPath = Annotated[str, PathParameter(pattern=MONTH_PATTERN, description="YYYY-MM")]
 ScopePath = Annotated[Literal["studio", "account", "host"], PathParameter(description="what the target is of")]
-
-_MONTH_END = "(t.month + interval '1 month')::date"
-_TARGETS = f"""
-SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, t.set_at, t.set_by,
-  s.timezone::text AS timezone, s.currency,
-  CASE t.scope
-    WHEN 'studio' THEN s.name
-    WHEN 'account' THEN (SELECT a.display_name FROM ingest.accounts a WHERE a.account_id = t.scope_id)
-    ELSE (SELECT h.name FROM commission.hosts h WHERE h.host_id = t.scope_id)
-  END AS name,
-  CASE t.scope
-    WHEN 'studio' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_studio d
-      WHERE d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
-    WHEN 'account' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_account d
-      WHERE d.account_id = t.scope_id AND d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
-    ELSE (SELECT sum(a.confirmed_sales) FROM commission.attributions a
-      WHERE a.host_id = t.scope_id AND a.studio_id = t.studio_id AND a.local_day >= t.month
-        AND a.local_day < {_MONTH_END})
-  END AS confirmed
-FROM commission.targets t
-LEFT JOIN commission.studios s ON s.studio_id = t.studio_id
-WHERE ($1::text[] IS NULL OR t.studio_id = ANY($1::text[])) AND t.month = $2
-ORDER BY t.studio_id, CASE t.scope WHEN 'studio' THEN 0 WHEN 'account' THEN 1 ELSE 2 END, t.scope_id
-LIMIT 2000
-"""
-_TARGET_EXISTS = """
-SELECT EXISTS (SELECT 1 FROM commission.targets WHERE studio_id = $1 AND month = $2 AND scope = $3 AND scope_id = $4)
-"""
-
-
-async def _fetch(gw: Gateway, query: str, *args: Any) -> list[asyncpg.Record]:
-    """Rows of `commission.targets`; none while the commission has not migrated it yet."""
-    try:
-        return await gw.repo.pool.fetch(query, *args)
-    except asyncpg.UndefinedTableError:
-        return []
 
 
 def _month(text: str) -> date:
@@ -112,7 +75,8 @@ def target_of(row: Any, at: datetime) -> Target:
 @get(
     "/targets",
     summary="Monthly GMV targets with progress, pace and projection",
-    description="Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is "
+    description="A host sees only their own host targets. "
+    "Progress is the confirmed GMV of the month so far (null when no figure exists yet); expected is "
     "linear in the elapsed local days of the month (today's part included); pace = progress / expected; the "
     "projection extrapolates the month so far to its end.",
     tags=["targets"],
@@ -120,10 +84,9 @@ def target_of(row: Any, at: datetime) -> Target:
 )
 async def list_targets(request: ApiRequest, month: MonthQ, studio_id: StudioQ = None) -> TargetList:
     principal, gw = caller(request)
-    not_host(principal)
     scope = studio_filter(principal, studio_id)
     at = now()
-    rows = await _fetch(gw, _TARGETS, None if scope is None else list(scope), _month(month))
+    rows = await gw.repo.targets(scope, _month(month), host_filter(principal, None))
     return TargetList(month=month, as_of=at, items=[target_of(r, at) for r in rows])
 
 
@@ -174,8 +137,7 @@ async def remove_target(
     command = commands.make(TargetRemove, studio_id=studio_id, month=month, scope=scope, scope_id=scope_id)
     # a target is keyed by its studio: one naming another studio's host or account never exists, and answers
     # like any missing target
-    rows = await _fetch(gw, _TARGET_EXISTS, studio_id, _month(month), scope, scope_id)
-    if not rows or not rows[0][0]:
+    if not await gw.repo.target_exists(studio_id, _month(month), scope, scope_id):
         raise NotFound(f"no target for {scope} {scope_id!r} in {month} in studio {studio_id!r}")
     return await submit(gw, principal, command)
 
