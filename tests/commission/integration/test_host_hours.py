@@ -45,6 +45,11 @@ SELECT studio_id, host_id, account_id, local_date, hour, sessions, on_air_ms, pl
        confirmed_orders, confirmed_sales
 FROM host_hours ORDER BY 1, 2 NULLS FIRST, 3, 4, 5
 """
+ACCOUNT_ON_AIR = """
+SELECT h.account_id, h.local_date, h.hour, h.host_id, h.account_on_air_ms, a.on_air_ms AS anchor,
+       sum(h.on_air_ms) OVER (PARTITION BY h.account_id, h.local_date, h.hour) AS total
+FROM host_hours h LEFT JOIN account_hours a USING (account_id, local_date, hour)
+"""
 PER_HOST_HOURS = f"SELECT studio_id, host_id, {_SUMS} FROM host_hours GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST"
 PER_HOST_DAYS = f"SELECT studio_id, host_id, {_SUMS} FROM host_days GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST"
 
@@ -58,6 +63,9 @@ async def assert_hours_exact(conn: asyncpg.Connection) -> list[tuple[str, ...]]:
     assert exact(await conn.fetch(HOURS_PER_PART)) == exact(await conn.fetch(PARTS))
     rollup = exact(await conn.fetch(ROLLUP))
     assert rollup == exact(await conn.fetch(FROM_HOURS))
+    # every row carries its account-hour's on-air time of all hosts and the unassigned bucket
+    for r in await conn.fetch(ACCOUNT_ON_AIR):
+        assert r["account_on_air_ms"] == r["total"] == r["anchor"], dict(r)
     # and per host, the hours of the rollup are the days of `host_days` (pay's figures)
     assert values(await conn.fetch(PER_HOST_HOURS)) == values(await conn.fetch(PER_HOST_DAYS))
     return rollup

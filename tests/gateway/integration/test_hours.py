@@ -66,6 +66,14 @@ async def hours_client(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Clien
                 "VALUES ('studio-a', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 HOST_HOURS,
             )
+            await conn.execute(
+                """
+                UPDATE commission.host_hours h SET account_on_air_ms = t.on_air_ms
+                FROM (SELECT account_id, local_date, hour, sum(on_air_ms) AS on_air_ms FROM commission.host_hours
+                      GROUP BY 1, 2, 3) t
+                WHERE (h.account_id, h.local_date, h.hour) = (t.account_id, t.local_date, t.hour)
+                """
+            )
             for shift_id, (name, start, end) in SHIFT_TIMES.items():
                 await conn.execute(
                     "UPDATE commission.shifts SET name = $2, start_local = $3, end_local = $4 WHERE shift_id = $1",

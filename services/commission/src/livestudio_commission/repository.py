@@ -1160,15 +1160,45 @@ async def replace_hours(
 
 async def refresh_host_hours(conn: DbConnection, keys: Iterable[HostHourKey]) -> None:
     """Recompute these rows of the `host_hours` rollup from `attribution_hours`, after the caller changed them in
-    this transaction: lock the keys in one order (placeholders when new), then sum, like `refresh_host_days`."""
-    unique = sorted(set(keys), key=lambda k: (k[2], k[3], k[4], k[1] or "", k[0]))
+    this transaction, and the on-air totals of their account-hours (`account_on_air_ms`, on every row of the
+    account-hour).
+
+    Like `refresh_host_days`: the touched account-hours are locked first (their `account_hours` rows, created as
+    placeholders when new), in one order for every caller, and only then summed in later statements, which under
+    READ COMMITTED see every transaction that changed the same account-hours and committed while this one waited.
+    Every writer of an account-hour's rows holds its lock, so the totals it writes on all of them are current.
+    """
+    unique = set(keys)
     if not unique:
         return
     args = tuple([k[i] for k in unique] for i in range(5))
+    await conn.execute(_LOCK_ACCOUNT_HOURS, args[2], args[3], args[4])
     await conn.execute(_LOCK_HOST_HOURS, *args)
     await conn.execute(_RECOMPUTE_HOST_HOURS, *args)
+    await conn.execute(_ACCOUNT_ON_AIR, args[2], args[3], args[4])
 
 
+_ACCOUNT_HOUR_KEYS = "unnest($1::text[], $2::date[], $3::smallint[]) AS k(account_id, local_date, hour)"
+_LOCK_ACCOUNT_HOURS = f"""
+INSERT INTO account_hours AS a (account_id, local_date, hour)
+SELECT DISTINCT k.account_id, k.local_date, k.hour FROM {_ACCOUNT_HOUR_KEYS}
+ORDER BY k.account_id, k.local_date, k.hour
+ON CONFLICT (account_id, local_date, hour) DO UPDATE SET on_air_ms = a.on_air_ms
+"""
+_ACCOUNT_ON_AIR = f"""
+WITH totals AS (
+    SELECT k.account_id, k.local_date, k.hour,
+           (SELECT sum(h.on_air_ms) FROM host_hours h
+            WHERE h.account_id = k.account_id AND h.local_date = k.local_date AND h.hour = k.hour) AS on_air_ms
+    FROM (SELECT DISTINCT * FROM {_ACCOUNT_HOUR_KEYS}) AS k
+), anchors AS (
+    UPDATE account_hours a SET on_air_ms = t.on_air_ms FROM totals t
+    WHERE a.account_id = t.account_id AND a.local_date = t.local_date AND a.hour = t.hour
+)
+UPDATE host_hours h SET account_on_air_ms = t.on_air_ms FROM totals t
+WHERE h.account_id = t.account_id AND h.local_date = t.local_date AND h.hour = t.hour
+  AND h.account_on_air_ms IS DISTINCT FROM t.on_air_ms
+"""
 _HOST_HOUR_KEYS = (
     "unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::smallint[]) "
     "AS k(studio_id, host_id, account_id, local_date, hour)"

@@ -435,24 +435,22 @@ _HOURS_SQL: Final = {(src, grp): _hours_sql(src, grp) for src in _HOUR_SOURCES f
 # host's on_air_ms over every host's and the unassigned bucket's; integers, round half to even; NULL when the
 # account-hour has no viewers figure or no on-air time) and its peak viewers where the host was on air.
 # $1 scope, $2/$3 range, $4 host, $5 account or NULL.
+# `account_on_air_ms` is that denominator, kept on every row of the account-hour by commission.
 _SHARE = "(a.viewers * coalesce(h.on_air_ms, 0))"
+_TOTAL = "h.account_on_air_ms"
 _HOST_HOUR_ROWS = f"""(
   SELECT h.studio_id, h.account_id, h.local_date, h.hour, h.sessions, h.placed_orders, h.placed_sales,
     h.confirmed_orders, h.confirmed_sales,
-    CASE WHEN a.viewers IS NULL OR coalesce(t.on_air, 0) = 0 THEN NULL
-      ELSE {_SHARE} / t.on_air + CASE
-        WHEN 2 * ({_SHARE} % t.on_air) > t.on_air THEN 1
-        WHEN 2 * ({_SHARE} % t.on_air) = t.on_air AND ({_SHARE} / t.on_air) % 2 = 1 THEN 1
+    CASE WHEN a.viewers IS NULL OR coalesce({_TOTAL}, 0) = 0 THEN NULL
+      ELSE {_SHARE} / {_TOTAL} + CASE
+        WHEN 2 * ({_SHARE} % {_TOTAL}) > {_TOTAL} THEN 1
+        WHEN 2 * ({_SHARE} % {_TOTAL}) = {_TOTAL} AND ({_SHARE} / {_TOTAL}) % 2 = 1 THEN 1
         ELSE 0 END
     END AS viewers,
     CASE WHEN h.on_air_ms > 0 THEN a.peak_viewers END AS peak_viewers
   FROM commission.host_hours h
   LEFT JOIN analytics.hourly_account a
     ON a.account_id = h.account_id AND a.local_date = h.local_date AND a.hour = h.hour
-  CROSS JOIN LATERAL (
-    SELECT sum(o.on_air_ms)::bigint AS on_air FROM commission.host_hours o
-    WHERE o.account_id = h.account_id AND o.local_date = h.local_date AND o.hour = h.hour
-  ) t
   WHERE h.host_id = $4 AND ($1::text[] IS NULL OR h.studio_id = ANY($1)) AND h.local_date BETWEEN $2 AND $3
     AND ($5::text IS NULL OR h.account_id = $5)
 ) x"""
