@@ -19,11 +19,11 @@ holding the interval's last instant.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from livestudio_commission.attribution import (
@@ -44,9 +44,8 @@ LocalHour = tuple[date, int]
 """(local calendar date, hour 0..23) in the studio's timezone"""
 
 
-@dataclass(frozen=True, order=True)
-class HourPart:
-    """One bucket's figures in one local hour."""
+class HourPart(NamedTuple):
+    """One bucket's figures in one local hour (a tuple: cheap to build and hash on the consumer's hot path)."""
 
     bucket: Bucket
     local_date: date
@@ -130,7 +129,11 @@ def split_hours(
     quantum: Decimal,
 ) -> dict[HourPart, Figures]:
     """The hours of one increment's per-bucket figures (`allocate_increment`'s result for it); per bucket, the
-    hours add up to its figures exactly."""
+    hours add up to its figures exactly. In the one-hour case the result shares the contribution's `Figures`
+    objects (callers merge them, never change them)."""
+    hour = _single_hour(increment, tz)
+    if hour is not None:
+        return {HourPart(bucket, hour[0], hour[1]): figures for bucket, figures in contribution.items()}
     out: dict[HourPart, Figures] = {}
     spans: dict[tuple[datetime, datetime], dict[Bucket, list[tuple[LocalHour, Fraction | int]]] | LocalHour] = {}
     for metric, delta in increment.deltas.items():
@@ -175,6 +178,23 @@ def split_hours(
     return out
 
 
+def _single_hour(increment: Increment, tz: ZoneInfo) -> LocalHour | None:
+    """The local hour every interval of the increment lies in, or None when they cover more than one."""
+    spans = {(d.start, d.end) for d in increment.deltas.values()}
+    if increment.on_air is not None:
+        spans.add(increment.on_air)
+    hour: LocalHour | None = None
+    for start, end in spans:
+        last = last_hour(end, tz)
+        if end > start and local_hour(start, tz) != last:
+            return None
+        if hour is None:
+            hour = last
+        elif hour != last:
+            return None
+    return hour
+
+
 def replay_hours(
     increments: Iterable[Increment], windows: Sequence[OnAirWindow], tz: ZoneInfo, quantum: Decimal
 ) -> tuple[dict[Bucket, Figures], dict[HourPart, Figures]]:
@@ -193,8 +213,9 @@ def merge_hours(hours: dict[HourPart, Figures], contributions: Mapping[HourPart,
     for part, figures in contributions.items():
         mine = hours.get(part)
         if mine is None:
-            hours[part] = mine = Figures()
-        mine.add(figures)
+            hours[part] = Figures(dict(figures.values), figures.on_air_ms)
+        else:
+            mine.add(figures)
 
 
 def bucket_sums(hours: Mapping[HourPart, Figures]) -> dict[Bucket, Figures]:

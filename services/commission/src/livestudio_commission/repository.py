@@ -1112,7 +1112,8 @@ def hour_keys(rows: Iterable[Sequence[Any]]) -> set[HostHourKey]:
 _ADD_HOURS = """
 INSERT INTO attribution_hours AS h (account_id, session_id, host_key, window_key, local_day, local_date, hour, host_id,
     studio_id, placed_orders, placed_sales, confirmed_orders, confirmed_sales, on_air_ms)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::date[], $6::date[], $7::smallint[],
+    $8::text[], $9::text[], $10::bigint[], $11::numeric[], $12::bigint[], $13::numeric[], $14::bigint[])
 ON CONFLICT (account_id, session_id, host_key, window_key, local_day, local_date, hour) DO UPDATE SET
     placed_orders = CASE WHEN EXCLUDED.placed_orders IS NULL THEN h.placed_orders
                          ELSE coalesce(h.placed_orders, 0) + EXCLUDED.placed_orders END,
@@ -1128,9 +1129,10 @@ ON CONFLICT (account_id, session_id, host_key, window_key, local_day, local_date
 
 
 async def add_hours(conn: DbConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Add increments' hours (`hour_rows`) to the stored ones; an unknown (NULL) figure adds nothing."""
+    """Add increments' hours (`hour_rows`, at most one row per key) to the stored ones, in one statement (arrays,
+    not a row per round trip); an unknown (NULL) figure adds nothing."""
     if rows:
-        await conn.executemany(_ADD_HOURS, rows)
+        await conn.execute(_ADD_HOURS, *(list(column) for column in zip(*rows, strict=True)))
 
 
 async def load_hours(conn: DbConnection, key: SessionKey) -> dict[HourPart, Figures]:
@@ -1164,8 +1166,8 @@ async def refresh_host_hours(conn: DbConnection, keys: Iterable[HostHourKey]) ->
     account-hour).
 
     Like `refresh_host_days`: the touched account-hours are locked first (their `account_hours` rows, created as
-    placeholders when new), in one order for every caller, and only then summed in later statements, which under
-    READ COMMITTED see every transaction that changed the same account-hours and committed while this one waited.
+    placeholders when new), in one order for every caller, and only then summed, in a later statement, which under
+    READ COMMITTED sees every transaction that changed the same account-hours and committed while this one waited.
     Every writer of an account-hour's rows holds its lock, so the totals it writes on all of them are current.
     """
     unique = set(keys)
@@ -1173,46 +1175,27 @@ async def refresh_host_hours(conn: DbConnection, keys: Iterable[HostHourKey]) ->
         return
     args = tuple([k[i] for k in unique] for i in range(5))
     await conn.execute(_LOCK_ACCOUNT_HOURS, args[2], args[3], args[4])
-    await conn.execute(_LOCK_HOST_HOURS, *args)
     await conn.execute(_RECOMPUTE_HOST_HOURS, *args)
-    await conn.execute(_ACCOUNT_ON_AIR, args[2], args[3], args[4])
 
 
-_ACCOUNT_HOUR_KEYS = "unnest($1::text[], $2::date[], $3::smallint[]) AS k(account_id, local_date, hour)"
-_LOCK_ACCOUNT_HOURS = f"""
+_LOCK_ACCOUNT_HOURS = """
 INSERT INTO account_hours AS a (account_id, local_date, hour)
-SELECT DISTINCT k.account_id, k.local_date, k.hour FROM {_ACCOUNT_HOUR_KEYS}
+SELECT DISTINCT k.account_id, k.local_date, k.hour
+FROM unnest($1::text[], $2::date[], $3::smallint[]) AS k(account_id, local_date, hour)
 ORDER BY k.account_id, k.local_date, k.hour
 ON CONFLICT (account_id, local_date, hour) DO UPDATE SET on_air_ms = a.on_air_ms
 """
-_ACCOUNT_ON_AIR = f"""
-WITH totals AS (
-    SELECT k.account_id, k.local_date, k.hour,
-           (SELECT sum(h.on_air_ms) FROM host_hours h
-            WHERE h.account_id = k.account_id AND h.local_date = k.local_date AND h.hour = k.hour) AS on_air_ms
-    FROM (SELECT DISTINCT * FROM {_ACCOUNT_HOUR_KEYS}) AS k
-), anchors AS (
-    UPDATE account_hours a SET on_air_ms = t.on_air_ms FROM totals t
-    WHERE a.account_id = t.account_id AND a.local_date = t.local_date AND a.hour = t.hour
-)
-UPDATE host_hours h SET account_on_air_ms = t.on_air_ms FROM totals t
-WHERE h.account_id = t.account_id AND h.local_date = t.local_date AND h.hour = t.hour
-  AND h.account_on_air_ms IS DISTINCT FROM t.on_air_ms
-"""
-_HOST_HOUR_KEYS = (
-    "unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::smallint[]) "
-    "AS k(studio_id, host_id, account_id, local_date, hour)"
-)
-_LOCK_HOST_HOURS = f"""
-INSERT INTO host_hours AS d (studio_id, host_id, account_id, local_date, hour, sessions)
-SELECT DISTINCT k.studio_id, k.host_id, k.account_id, k.local_date, k.hour, 0 FROM {_HOST_HOUR_KEYS}
-ORDER BY k.account_id, k.local_date, k.hour, k.host_id, k.studio_id
-ON CONFLICT (account_id, local_date, hour, host_id, studio_id) DO UPDATE SET sessions = d.sessions
-"""
-_RECOMPUTE_HOST_HOURS = f"""
-WITH fresh AS (
+# One statement under the account-hours' locks: the touched keys' sums (a key without hours any more is deleted,
+# the others upserted) and the account-hours' on-air totals, written on the touched rows by the upsert and on the
+# account-hour's other rows by the last UPDATE (which leaves the touched rows to the upsert: a row is changed once
+# per statement).
+_RECOMPUTE_HOST_HOURS = """
+WITH keys AS (
+    SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::smallint[])
+        AS k(studio_id, host_id, account_id, local_date, hour)
+), fresh AS (
     SELECT k.studio_id, k.host_id, k.account_id, k.local_date, k.hour, s.*
-    FROM (SELECT DISTINCT * FROM {_HOST_HOUR_KEYS}) AS k
+    FROM keys k
     CROSS JOIN LATERAL (
         SELECT count(DISTINCT p.session_id) AS sessions, sum(p.on_air_ms) AS on_air_ms,
                sum(p.placed_orders) AS placed_orders, sum(p.placed_sales) AS placed_sales,
@@ -1221,19 +1204,40 @@ WITH fresh AS (
         WHERE p.account_id = k.account_id AND p.local_date = k.local_date AND p.hour = k.hour
           AND p.host_id IS NOT DISTINCT FROM k.host_id AND p.studio_id = k.studio_id
     ) AS s
+), totals AS (
+    SELECT a.account_id, a.local_date, a.hour,
+           (SELECT sum(p.on_air_ms) FROM attribution_hours p
+            WHERE p.account_id = a.account_id AND p.local_date = a.local_date AND p.hour = a.hour) AS on_air_ms
+    FROM (SELECT DISTINCT account_id, local_date, hour FROM keys) AS a
+), anchors AS (
+    UPDATE account_hours a SET on_air_ms = t.on_air_ms FROM totals t
+    WHERE a.account_id = t.account_id AND a.local_date = t.local_date AND a.hour = t.hour
 ), gone AS (
     DELETE FROM host_hours d USING fresh f
     WHERE f.sessions = 0
       AND d.account_id = f.account_id AND d.local_date = f.local_date AND d.hour = f.hour
       AND d.host_id IS NOT DISTINCT FROM f.host_id AND d.studio_id = f.studio_id
+), put AS (
+    INSERT INTO host_hours AS d (studio_id, host_id, account_id, local_date, hour, sessions, on_air_ms, placed_orders,
+        placed_sales, confirmed_orders, confirmed_sales, account_on_air_ms)
+    SELECT f.studio_id, f.host_id, f.account_id, f.local_date, f.hour, f.sessions, f.on_air_ms, f.placed_orders,
+           f.placed_sales, f.confirmed_orders, f.confirmed_sales, t.on_air_ms
+    FROM fresh f JOIN totals t USING (account_id, local_date, hour)
+    WHERE f.sessions > 0
+    ON CONFLICT (account_id, local_date, hour, host_id, studio_id) DO UPDATE SET
+        sessions = EXCLUDED.sessions, on_air_ms = EXCLUDED.on_air_ms, placed_orders = EXCLUDED.placed_orders,
+        placed_sales = EXCLUDED.placed_sales, confirmed_orders = EXCLUDED.confirmed_orders,
+        confirmed_sales = EXCLUDED.confirmed_sales, account_on_air_ms = EXCLUDED.account_on_air_ms
 )
-UPDATE host_hours d
-SET sessions = f.sessions, on_air_ms = f.on_air_ms, placed_orders = f.placed_orders,
-    placed_sales = f.placed_sales, confirmed_orders = f.confirmed_orders, confirmed_sales = f.confirmed_sales
-FROM fresh f
-WHERE f.sessions > 0
-  AND d.account_id = f.account_id AND d.local_date = f.local_date AND d.hour = f.hour
-  AND d.host_id IS NOT DISTINCT FROM f.host_id AND d.studio_id = f.studio_id
+UPDATE host_hours h SET account_on_air_ms = t.on_air_ms
+FROM totals t
+WHERE h.account_id = t.account_id AND h.local_date = t.local_date AND h.hour = t.hour
+  AND h.account_on_air_ms IS DISTINCT FROM t.on_air_ms
+  AND NOT EXISTS (
+      SELECT 1 FROM keys k
+      WHERE k.account_id = h.account_id AND k.local_date = h.local_date AND k.hour = h.hour
+        AND k.host_id IS NOT DISTINCT FROM h.host_id AND k.studio_id = h.studio_id
+  )
 """
 
 
