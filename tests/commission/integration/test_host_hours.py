@@ -8,10 +8,15 @@ crossing local midnight, unknown confirmed figures, corrections after the end.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
 import asyncpg
 
 from livestudio_commission import sessions
 from tests.commission.integration.test_host_days import (
+    D0,
     DAYS,
     all_sessions,
     apply_commands,
@@ -21,6 +26,7 @@ from tests.commission.integration.test_host_days import (
     entry,
     exact,
     roster,
+    session,
 )
 
 __all__ = ["db"]  # the fixture, imported for this module's tests
@@ -135,3 +141,33 @@ async def test_hours_add_up_to_the_attribution_through_sales_redelivery_and_repl
     async with conn.transaction():
         assert await sessions.reattribute(conn, [("acc-1", 100)]) == 0  # pay unchanged
     assert await assert_hours_exact(conn) == after
+
+
+async def test_two_consumers_sharing_an_account_hour_keep_both_contributions(
+    db: asyncpg.Connection, fresh_db: str
+) -> None:
+    """Two transactions attribute two sessions of one account in the same hours with nobody rostered (the same
+    unassigned `host_hours` rows and account-hour totals) at the same time: the second waits for the first's
+    account-hour locks and sums after it committed. The sessions start on different days, so they share no
+    `host_days` key: only the account-hour locks order them."""
+    assert await apply_commands(db, roster()[:1], 0) == ["applied"]
+    one = session("acc-7", 700, "st1", at(D0, -0.5), 2, Decimal(1_000))  # 23:30 the day before to 01:30
+    two = session("acc-7", 701, "st1", at(D0, 0.5), 2, Decimal(3_000))  # 00:30 to 02:30
+    other = await asyncpg.connect(fresh_db, server_settings={"search_path": "commission,public"})
+    try:
+        first = db.transaction()
+        await first.start()
+        await sessions.apply_observations(db, one)
+        second = asyncio.ensure_future(apply_in_batches(other, two, len(two)))
+        async with asyncio.timeout(10):  # until the second waits for the first (for an account-hour's lock)
+            while not await db.fetchval("SELECT cardinality(pg_blocking_pids($1)) > 0", other.get_server_pid()):
+                assert not second.done()
+                await asyncio.sleep(0.02)
+        await first.commit()
+        await asyncio.wait_for(second, 10)
+    finally:
+        await other.close()
+    await assert_hours_exact(db)
+    both = "SELECT local_date, hour, sessions FROM host_hours WHERE account_id = 'acc-7' ORDER BY 1, 2"
+    day_before = D0 - timedelta(days=1)
+    assert [tuple(r) for r in await db.fetch(both)] == [(day_before, 23, 1), (D0, 0, 2), (D0, 1, 2), (D0, 2, 1)]
