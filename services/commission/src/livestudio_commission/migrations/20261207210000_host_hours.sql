@@ -20,9 +20,10 @@
 --
 -- No backfill: the hour of what was attributed before this migration is not in `attribution_parts`, and the exact
 -- split (largest remainder over time weights of the roster in force) is not reproducible in SQL. Hours per host
--- start with this migration; a session re-attributed later (a roster, shift or timezone change replays its
--- stored increments) gets all its hours, which is also the way to backfill a studio on purpose (a timezone command
--- re-attributes all its sessions). A session live at the migration has only the hours of its later increments.
+-- start with this migration; a session re-attributed later (a roster or shift change around it, or a change of
+-- the studio's timezone, which re-attributes all of the studio's sessions, replays its stored increments) gets all
+-- its hours. No backfill command exists. A session live at the migration has only the hours of its later
+-- increments until it is re-attributed.
 CREATE TABLE attribution_hours (
     account_id        text     NOT NULL,
     session_id        bigint   NOT NULL,
