@@ -267,6 +267,8 @@ export interface paths {
         /**
          * Figures per hour of the day, per weekday and hour, or per shift, over a range
          * @description From the hourly rollups (studio-local hours). `group=hour`: 24 buckets at most; `weekday_hour`: ISO weekday (1 = Monday) x hour, for planning the roster; `shift`: the scoreboard of the studios' shifts (an hour counts for every shift whose local times hold its start).
+         *
+         *     With `host_id`: that host's hours, from commission's per-hour host rollup. Orders and GMV are exactly what attribution gave the host (the sums over hours equal the host's attributed figures); `hours` counts the account-hours the host has figures in, `session_hours` the host's sessions summed over them. Viewers are apportioned: per account-hour, the account's viewers times the host's share of that account-hour's on-air time (the host's on-air time over all hosts' and the unassigned time), rounded half to even; null when the account-hour has no viewers figure (unknown is never 0). `peak_viewers` is the highest peak of the account-hours the host was on air. A host may read only their own id (403 otherwise); a host of a studio outside the caller's scope is a 404.
          */
         get: operations["ApiV1AnalyticsHoursHours"];
         put?: never;
@@ -2019,6 +2021,7 @@ export interface components {
             /** Format: date */
             date_to: string;
             group: string;
+            host_id: string | null;
             studio_id: string | null;
         };
         /** Income */
@@ -4243,6 +4246,8 @@ export interface operations {
                 date_to: string;
                 /** @description buckets: hour of the day, ISO weekday x hour, or the studio's shifts */
                 group?: "hour" | "weekday_hour" | "shift";
+                /** @description only this host */
+                host_id?: string | null;
                 /** @description only this studio */
                 studio_id?: string | null;
             };

@@ -26,6 +26,18 @@ HOURS = [
     ("acc-a2", TUESDAY, 20, 2, 10, 9, 1, 1, Decimal("5000"), Decimal("5000")),
     ("acc-a1", date(2026, 12, 1), 9, 1, 1, 1, 1, 1, Decimal("1"), Decimal("1")),  # outside the range
 ]
+# commission's host rollup: (host, account, local_date, hour, sessions, on_air_ms, placed_orders, placed_sales,
+# confirmed_orders, confirmed_sales); host None = the unassigned bucket
+HOST_HOURS = [
+    ("host-a1", "acc-a1", MONDAY, 9, 1, 2_700_000, 2, Decimal("20000.50"), 1, Decimal("10000.25")),
+    ("host-a2", "acc-a1", MONDAY, 9, 1, 900_000, 1, Decimal("10000"), 1, Decimal("10000")),
+    ("host-a1", "acc-a1", MONDAY, 10, 1, 1_800_000, 1, Decimal("10000"), None, None),
+    (None, "acc-a1", MONDAY, 10, 1, 1_800_000, 0, Decimal("0"), None, None),
+    ("host-a1", "acc-a1", TUESDAY, 9, 1, 3_600_000, None, None, None, None),
+    ("host-a1", "acc-a2", TUESDAY, 20, 1, 1_000_000, 1, Decimal("2000"), 0, Decimal("0")),
+    ("host-a2", "acc-a2", TUESDAY, 20, 2, 3_000_000, 0, Decimal("3000"), 1, Decimal("5000")),
+    ("host-a1", "acc-a1", date(2026, 12, 1), 9, 1, 1, 1, Decimal("1"), 1, Decimal("1")),  # outside the range
+]
 SHIFT_TIMES = {"pagi": ("Pagi", time(8), time(12)), "malam": ("Malam", time(19), time(2))}
 
 
@@ -46,6 +58,20 @@ async def hours_client(pg_dsn: str, kafka_bootstrap: str) -> AsyncIterator[Clien
                        max(peak_viewers), sum(placed_orders), sum(confirmed_orders), sum(placed_sales),
                        sum(confirmed_sales), max(observed_at)
                 FROM analytics.hourly_account GROUP BY studio_id, local_date, hour
+                """
+            )
+            await conn.executemany(
+                "INSERT INTO commission.host_hours (studio_id, host_id, account_id, local_date, hour, sessions, "
+                "on_air_ms, placed_orders, placed_sales, confirmed_orders, confirmed_sales) "
+                "VALUES ('studio-a', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                HOST_HOURS,
+            )
+            await conn.execute(
+                """
+                UPDATE commission.host_hours h SET account_on_air_ms = t.on_air_ms
+                FROM (SELECT account_id, local_date, hour, sum(on_air_ms) AS on_air_ms FROM commission.host_hours
+                      GROUP BY 1, 2, 3) t
+                WHERE (h.account_id, h.local_date, h.hour) = (t.account_id, t.local_date, t.hour)
                 """
             )
             for shift_id, (name, start, end) in SHIFT_TIMES.items():
@@ -130,3 +156,58 @@ async def test_hours_are_scoped(hours_client: Client, token: TokenFactory) -> No
         params={"date_from": "2026-11-01", "date_to": "2026-11-30", "group": "minute"},
     )
     assert bad.status_code == 400
+
+
+async def test_hours_of_a_host_with_apportioned_viewers(hours_client: Client, token: TokenFactory) -> None:
+    manager = token("manager", studios=["studio-a"])
+    one = await _hours(hours_client, manager, host_id="host-a1")
+    assert one["host_id"] == "host-a1"
+    got = {
+        b["hour"]: (
+            b["figures"]["hours"],
+            b["figures"]["session_hours"],
+            b["figures"]["viewers"],
+            b["figures"]["peak_viewers"],
+            b["figures"]["placed_orders"],
+            b["figures"]["placed_sales"],
+            b["figures"]["confirmed_sales"],
+        )
+        for b in one["buckets"]
+    }
+    # 9 o'clock: Monday 100 viewers x 2.7 of 3.6 on-air hours = 75; Tuesday's viewers unknown (not 0)
+    # 10 o'clock: 50 viewers, half the on-air time with the unassigned bucket = 25
+    # 20 o'clock: 10 viewers x 1 of 4 = 2.5, half to even = 2 (host-a2 gets 7.5 -> 8)
+    assert got == {
+        9: (2, 2, 75, 40, 2, "20000.50", "10000.25"),
+        10: (1, 1, 25, 35, 1, "10000", None),
+        20: (1, 1, 2, 9, 1, "2000", "0"),
+    }
+    two = await _hours(hours_client, manager, host_id="host-a2", group="weekday_hour")
+    assert [(b["weekday"], b["hour"], b["figures"]["viewers"]) for b in two["buckets"]] == [(1, 9, 25), (2, 20, 8)]
+    only_a2 = await _hours(hours_client, manager, host_id="host-a1", account_id="acc-a2")
+    assert [(b["hour"], b["figures"]["placed_sales"]) for b in only_a2["buckets"]] == [(20, "2000")]
+    shifts = await _hours(hours_client, manager, host_id="host-a1", group="shift")
+    assert {b["shift_id"]: b["figures"]["placed_sales"] for b in shifts["buckets"]} == {
+        "pagi": "30000.50",
+        "malam": "2000",
+    }
+    unknown = await _hours(hours_client, manager, host_id="host-a1", date_from="2026-11-03", date_to="2026-11-03")
+    nine = next(b for b in unknown["buckets"] if b["hour"] == 9)["figures"]
+    assert nine["viewers"] is None and nine["peak_viewers"] is None and nine["placed_sales"] is None
+
+    # a host reads their own hours, and nobody else's
+    host = token("host", studios=["studio-a"], host_id="host-a1")
+    assert (await _hours(hours_client, host, host_id="host-a1"))["buckets"] == one["buckets"]
+    refused = await hours_client.get(
+        "/api/v1/analytics/hours",
+        headers=bearer(host),
+        params={"date_from": "2026-11-01", "date_to": "2026-11-30", "host_id": "host-a2"},
+    )
+    assert refused.status_code == 403
+    # a manager of another studio does not learn the host exists
+    elsewhere = await hours_client.get(
+        "/api/v1/analytics/hours",
+        headers=bearer(token("manager", studios=["studio-b"])),
+        params={"date_from": "2026-11-01", "date_to": "2026-11-30", "host_id": "host-a1"},
+    )
+    assert elsewhere.status_code == 404

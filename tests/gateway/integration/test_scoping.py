@@ -95,6 +95,8 @@ CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", f"/api/v1/analytics/accounts?studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/analytics/hours?studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/analytics/hours?account_id=acc-b1&group=shift&{RANGE}", None, 404),
+    ("GET", f"/api/v1/analytics/hours?host_id=host-b1&{RANGE}", None, 404),
+    ("GET", f"/api/v1/analytics/hours?host_id=host-a1&studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/exports/products?studio_id=studio-b&{RANGE}", None, 403),
     ("GET", f"/api/v1/exports/hours?account_id=acc-b1&{RANGE}", None, 404),
     ("GET", "/api/v1/analytics/today?studio_id=studio-b", None, 403),
@@ -306,6 +308,12 @@ async def test_host_role_is_limited_to_own_figures(client: Client, token: TokenF
     ):
         assert (await client.get(path, headers=bearer(host))).status_code == 404, path
     assert (await client.get("/api/v1/commission/statements?host_id=host-a2", headers=bearer(host))).status_code == 403
+    assert (
+        await client.get(f"/api/v1/analytics/hours?host_id=host-a2&{RANGE}", headers=bearer(host))
+    ).status_code == 403
+    assert (
+        await client.get(f"/api/v1/analytics/hours?host_id=host-a1&{RANGE}", headers=bearer(host))
+    ).status_code == 200
 
 
 async def test_a_host_reads_only_their_own_targets(client: Client, token: TokenFactory) -> None:

@@ -23,6 +23,7 @@ from livestudio_commission.attribution import (
     MetricDelta,
     SessionState,
 )
+from livestudio_commission.hours import HourPart
 from livestudio_commission.ledger import HostPart, LineKey, PlannedLine, Settled
 from livestudio_commission.periods import PayPeriod
 from livestudio_commission.roster import CheckEvent, Policy, ScheduleEntry
@@ -32,6 +33,8 @@ from livestudio_runtime.db import DbConnection
 SCHEMA = "commission"
 SessionKey = tuple[str, int]
 HostDayKey = tuple[str, str | None, date]  # (studio, host or None = unassigned, local day): a `host_days` row
+# (studio, host or None = unassigned, account, local date, hour): a `host_hours` row
+HostHourKey = tuple[str, str | None, str, date, int]
 ROLE_SINCE_ALWAYS = date(1900, 1, 1)
 
 
@@ -1075,6 +1078,166 @@ SET sessions = f.sessions, on_air_ms = f.on_air_ms, placed_orders = f.placed_ord
 FROM fresh f
 WHERE f.sessions > 0
   AND d.studio_id = f.studio_id AND d.local_day = f.local_day AND d.host_id IS NOT DISTINCT FROM f.host_id
+"""
+
+
+# --- hours of the day of attribution (`attribution_hours`, rollup `host_hours`) ---------------------------------
+def hour_rows(key: SessionKey, studio_id: str, hours: Mapping[HourPart, Figures]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            key[0],
+            key[1],
+            p.bucket.host_key,
+            p.bucket.window_key,
+            p.bucket.local_day,
+            p.local_date,
+            p.hour,
+            p.bucket.host_id,
+            studio_id,
+            f.values["placed_orders"],
+            f.values["placed_sales"],
+            f.values["confirmed_orders"],
+            f.values["confirmed_sales"],
+            f.on_air_ms,
+        )
+        for p, f in hours.items()
+    ]
+
+
+def hour_keys(rows: Iterable[Sequence[Any]]) -> set[HostHourKey]:
+    """The `host_hours` keys of `hour_rows` rows."""
+    return {(r[8], r[7], r[0], r[5], r[6]) for r in rows}
+
+
+_ADD_HOURS = """
+INSERT INTO attribution_hours AS h (account_id, session_id, host_key, window_key, local_day, local_date, hour, host_id,
+    studio_id, placed_orders, placed_sales, confirmed_orders, confirmed_sales, on_air_ms)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::date[], $6::date[], $7::smallint[],
+    $8::text[], $9::text[], $10::bigint[], $11::numeric[], $12::bigint[], $13::numeric[], $14::bigint[])
+ON CONFLICT (account_id, session_id, host_key, window_key, local_day, local_date, hour) DO UPDATE SET
+    placed_orders = CASE WHEN EXCLUDED.placed_orders IS NULL THEN h.placed_orders
+                         ELSE coalesce(h.placed_orders, 0) + EXCLUDED.placed_orders END,
+    placed_sales = CASE WHEN EXCLUDED.placed_sales IS NULL THEN h.placed_sales
+                        ELSE coalesce(h.placed_sales, 0) + EXCLUDED.placed_sales END,
+    confirmed_orders = CASE WHEN EXCLUDED.confirmed_orders IS NULL THEN h.confirmed_orders
+                            ELSE coalesce(h.confirmed_orders, 0) + EXCLUDED.confirmed_orders END,
+    confirmed_sales = CASE WHEN EXCLUDED.confirmed_sales IS NULL THEN h.confirmed_sales
+                           ELSE coalesce(h.confirmed_sales, 0) + EXCLUDED.confirmed_sales END,
+    on_air_ms = CASE WHEN EXCLUDED.on_air_ms IS NULL THEN h.on_air_ms
+                     ELSE coalesce(h.on_air_ms, 0) + EXCLUDED.on_air_ms END
+"""
+
+
+async def add_hours(conn: DbConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Add increments' hours (`hour_rows`, at most one row per key) to the stored ones, in one statement (arrays,
+    not a row per round trip); an unknown (NULL) figure adds nothing."""
+    if rows:
+        await conn.execute(_ADD_HOURS, *(list(column) for column in zip(*rows, strict=True)))
+
+
+async def load_hours(conn: DbConnection, key: SessionKey) -> dict[HourPart, Figures]:
+    rows = await conn.fetch("SELECT * FROM attribution_hours WHERE account_id = $1 AND session_id = $2", key[0], key[1])
+    return {
+        HourPart(Bucket(r["host_key"], r["window_key"], r["local_day"]), r["local_date"], r["hour"]): _figures(r)
+        for r in rows
+    }
+
+
+async def replace_hours(
+    conn: DbConnection, key: SessionKey, studio_id: str, hours: Mapping[HourPart, Figures]
+) -> set[HostHourKey]:
+    """Replace a session's hours (re-attribution); the `host_hours` keys it left or entered."""
+    old = await conn.fetch(
+        """
+        DELETE FROM attribution_hours WHERE account_id = $1 AND session_id = $2
+        RETURNING studio_id, host_id, account_id, local_date, hour
+        """,
+        key[0],
+        key[1],
+    )
+    rows = hour_rows(key, studio_id, hours)
+    await add_hours(conn, rows)
+    return {(r["studio_id"], r["host_id"], r["account_id"], r["local_date"], r["hour"]) for r in old} | hour_keys(rows)
+
+
+async def refresh_host_hours(conn: DbConnection, keys: Iterable[HostHourKey]) -> None:
+    """Recompute these rows of the `host_hours` rollup from `attribution_hours`, after the caller changed them in
+    this transaction, and the on-air totals of their account-hours (`account_on_air_ms`, on every row of the
+    account-hour).
+
+    Like `refresh_host_days`: the touched account-hours are locked first (their `account_hours` rows, created as
+    placeholders when new), in one order for every caller, and only then summed, in a later statement, which under
+    READ COMMITTED sees every transaction that changed the same account-hours and committed while this one waited.
+    Every writer of an account-hour's rows holds its lock, so the totals it writes on all of them are current.
+    """
+    unique = set(keys)
+    if not unique:
+        return
+    args = tuple([k[i] for k in unique] for i in range(5))
+    await conn.execute(_LOCK_ACCOUNT_HOURS, args[2], args[3], args[4])
+    await conn.execute(_RECOMPUTE_HOST_HOURS, *args)
+
+
+_LOCK_ACCOUNT_HOURS = """
+INSERT INTO account_hours AS a (account_id, local_date, hour)
+SELECT DISTINCT k.account_id, k.local_date, k.hour
+FROM unnest($1::text[], $2::date[], $3::smallint[]) AS k(account_id, local_date, hour)
+ORDER BY k.account_id, k.local_date, k.hour
+ON CONFLICT (account_id, local_date, hour) DO UPDATE SET on_air_ms = a.on_air_ms
+"""
+# One statement under the account-hours' locks: the touched keys' sums (a key without hours any more is deleted,
+# the others upserted) and the account-hours' on-air totals, written on the touched rows by the upsert and on the
+# account-hour's other rows by the last UPDATE (which leaves the touched rows to the upsert: a row is changed once
+# per statement).
+_RECOMPUTE_HOST_HOURS = """
+WITH keys AS (
+    SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::smallint[])
+        AS k(studio_id, host_id, account_id, local_date, hour)
+), fresh AS (
+    SELECT k.studio_id, k.host_id, k.account_id, k.local_date, k.hour, s.*
+    FROM keys k
+    CROSS JOIN LATERAL (
+        SELECT count(DISTINCT p.session_id) AS sessions, sum(p.on_air_ms) AS on_air_ms,
+               sum(p.placed_orders) AS placed_orders, sum(p.placed_sales) AS placed_sales,
+               sum(p.confirmed_orders) AS confirmed_orders, sum(p.confirmed_sales) AS confirmed_sales
+        FROM attribution_hours p
+        WHERE p.account_id = k.account_id AND p.local_date = k.local_date AND p.hour = k.hour
+          AND p.host_id IS NOT DISTINCT FROM k.host_id AND p.studio_id = k.studio_id
+    ) AS s
+), totals AS (
+    SELECT a.account_id, a.local_date, a.hour,
+           (SELECT sum(p.on_air_ms) FROM attribution_hours p
+            WHERE p.account_id = a.account_id AND p.local_date = a.local_date AND p.hour = a.hour) AS on_air_ms
+    FROM (SELECT DISTINCT account_id, local_date, hour FROM keys) AS a
+), anchors AS (
+    UPDATE account_hours a SET on_air_ms = t.on_air_ms FROM totals t
+    WHERE a.account_id = t.account_id AND a.local_date = t.local_date AND a.hour = t.hour
+), gone AS (
+    DELETE FROM host_hours d USING fresh f
+    WHERE f.sessions = 0
+      AND d.account_id = f.account_id AND d.local_date = f.local_date AND d.hour = f.hour
+      AND d.host_id IS NOT DISTINCT FROM f.host_id AND d.studio_id = f.studio_id
+), put AS (
+    INSERT INTO host_hours AS d (studio_id, host_id, account_id, local_date, hour, sessions, on_air_ms, placed_orders,
+        placed_sales, confirmed_orders, confirmed_sales, account_on_air_ms)
+    SELECT f.studio_id, f.host_id, f.account_id, f.local_date, f.hour, f.sessions, f.on_air_ms, f.placed_orders,
+           f.placed_sales, f.confirmed_orders, f.confirmed_sales, t.on_air_ms
+    FROM fresh f JOIN totals t USING (account_id, local_date, hour)
+    WHERE f.sessions > 0
+    ON CONFLICT (account_id, local_date, hour, host_id, studio_id) DO UPDATE SET
+        sessions = EXCLUDED.sessions, on_air_ms = EXCLUDED.on_air_ms, placed_orders = EXCLUDED.placed_orders,
+        placed_sales = EXCLUDED.placed_sales, confirmed_orders = EXCLUDED.confirmed_orders,
+        confirmed_sales = EXCLUDED.confirmed_sales, account_on_air_ms = EXCLUDED.account_on_air_ms
+)
+UPDATE host_hours h SET account_on_air_ms = t.on_air_ms
+FROM totals t
+WHERE h.account_id = t.account_id AND h.local_date = t.local_date AND h.hour = t.hour
+  AND h.account_on_air_ms IS DISTINCT FROM t.on_air_ms
+  AND NOT EXISTS (
+      SELECT 1 FROM keys k
+      WHERE k.account_id = h.account_id AND k.local_date = h.local_date AND k.hour = h.hour
+        AND k.host_id IS NOT DISTINCT FROM h.host_id AND k.studio_id = h.studio_id
+  )
 """
 
 

@@ -2,12 +2,13 @@
 
 `apply_observations` is the hot path: the batch's sessions are row-locked, each event goes through
 `attribution.observe` (older and equal observations are ignored), the resulting increments are stored and split
-over the account's on-air windows, and the touched buckets, the gateway's `attributions` rows and the statement
-marks are written, all in the caller's transaction.
+over the account's on-air windows (and each bucket's share over the local hours, `hours.split_hours`), and the
+touched buckets and hours, the gateway's `attributions` and `host_hours` rows and the statement marks are written,
+all in the caller's transaction.
 
-`reattribute` recomputes whole sessions from their stored increments when the roster of their account changed
-(schedule, shift, check-in/out, studio timezone), so the result never depends on whether a roster command was
-consumed before or after the session events it concerns.
+`reattribute` recomputes whole sessions (parts and hours) from their stored increments when the roster of their
+account changed (schedule, shift, check-in/out, studio timezone), so the result never depends on whether a roster
+command was consumed before or after the session events it concerns.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from livestudio_commission.attribution import (
     allocate_increment,
     merge_into,
     observe,
-    replay,
 )
+from livestudio_commission.hours import HourPart, merge_hours, replay_hours, split_hours
 from livestudio_commission.money import currency_quantum
 from livestudio_commission.roster import OnAirWindow, effective_windows, requires_check_in
 from livestudio_runtime.db import DbConnection
@@ -99,6 +100,7 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
     parts = await repo.load_parts(conn, pending)
     windows: dict[tuple[str, str], list[OnAirWindow]] = {}
     rows = []
+    hour_rows = []
     dirty: set[tuple[str, date]] = set()
     for key in sorted(pending):
         state = states[key]
@@ -113,6 +115,7 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
             )
         session_parts = parts.setdefault(key, {})
         touched: set[Bucket] = set()
+        hours: dict[HourPart, Figures] = {}
         quantum = currency_quantum(state.currency)
         for inc in pending[key]:
             placed = {b: f.values["placed_sales"] for b, f in session_parts.items()} if inc.kind == "settle" else {}
@@ -121,10 +124,15 @@ async def apply_observations(conn: DbConnection, observations: Sequence[Observat
                 metrics.UNASSIGNED_INCREMENTS.inc()
             merge_into(session_parts, contribution)
             touched.update(contribution)
+            # The hours of the increment (not part of pay): added to the stored hours of the session.
+            merge_hours(hours, split_hours(inc, contribution, windows[wkey], tz, quantum))
         rows += repo.part_rows(key, state.studio_id, {b: session_parts[b] for b in touched})
+        hour_rows += repo.hour_rows(key, state.studio_id, hours)
         dirty.update((b.host_key, b.local_day) for b in touched if b.host_key)
     await repo.upsert_parts(conn, rows)
+    await repo.add_hours(conn, hour_rows)
     await repo.refresh_attributions(conn, pending)
+    await repo.refresh_host_hours(conn, repo.hour_keys(hour_rows))
     await repo.mark_dirty(conn, dirty)
 
 
@@ -136,6 +144,7 @@ async def reattribute(conn: DbConnection, keys: Iterable[SessionKey]) -> int:
     """Recompute these sessions' parts from their increments and the current roster; sessions that changed."""
     changed_keys: list[SessionKey] = []
     dirty: set[tuple[str, date]] = set()
+    hour_keys: set[repo.HostHourKey] = set()
     for key in sorted(set(keys)):
         state = (await repo.lock_sessions(conn, [key])).get(key)
         if state is None:
@@ -154,17 +163,23 @@ async def reattribute(conn: DbConnection, keys: Iterable[SessionKey]) -> int:
             tz,
             check_in_required=requires_check_in(policies.get(state.studio_id, [])),
         )
-        new_parts = replay(increments, windows, tz, currency_quantum(state.currency))
+        new_parts, new_hours = replay_hours(increments, windows, tz, currency_quantum(state.currency))
         old_parts: dict[Bucket, Figures] = (await repo.load_parts(conn, [key])).get(key, {})
         if _comparable(new_parts) == _comparable(old_parts):
+            # Pay unchanged; the hours may still differ (a window moved inside the same split, or a session whose
+            # hours predate the `attribution_hours` table): keep them true without touching pay.
+            if new_hours != await repo.load_hours(conn, key):
+                hour_keys |= await repo.replace_hours(conn, key, state.studio_id, new_hours)
             continue
         await repo.replace_parts(conn, key, state.studio_id, new_parts)
+        hour_keys |= await repo.replace_hours(conn, key, state.studio_id, new_hours)
         dirty.update((b.host_key, b.local_day) for b in (*old_parts, *new_parts) if b.host_key)
         changed_keys.append(key)
     if changed_keys:
         await repo.refresh_attributions(conn, changed_keys)
         await repo.mark_dirty(conn, dirty)
         metrics.SESSIONS_REATTRIBUTED.inc(len(changed_keys))
+    await repo.refresh_host_hours(conn, hour_keys)
     return len(changed_keys)
 
 

@@ -334,7 +334,8 @@ class HourFigures(_Out):
     """What the streams added during the bucket's hours (sums over the local hours the bucket covers)."""
 
     hours: int
-    """local hours (per account, or per studio for studio figures) with a stream in the bucket"""
+    """local hours (per account, or per studio for studio figures; per account for a host) with a stream in the
+    bucket"""
     session_hours: int
     """sessions on air summed over those hours (a 3-hour stream counts 3)"""
     viewers: int | None
@@ -360,6 +361,8 @@ class HourBucket(_Out):
 class HoursReport(_Out):
     studio_id: str | None
     account_id: str | None
+    host_id: str | None
+    """the host whose attributed hours these are (viewers apportioned by on-air share); null = account/studio"""
     date_from: date
     date_to: date
     group: str

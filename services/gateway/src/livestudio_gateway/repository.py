@@ -438,6 +438,40 @@ def _hours_sql(source: str, group: str) -> str:
 _HOURS_SQL: Final = {(src, grp): _hours_sql(src, grp) for src in _HOUR_SOURCES for grp in _HOUR_GROUPS}
 """(account | studios, hour | weekday_hour | shift) -> the query over the hourly rollups"""
 
+# One host's hours: commission's rollup `host_hours` (per account-hour and host, what attribution gave the host,
+# exact), with the account-hour's viewers apportioned by the host's share of that account-hour's on-air time (the
+# host's on_air_ms over every host's and the unassigned bucket's; integers, round half to even; NULL when the
+# account-hour has no viewers figure or no on-air time) and its peak viewers where the host was on air.
+# $1 scope, $2/$3 range, $4 host, $5 account or NULL.
+# `account_on_air_ms` is that denominator, kept on every row of the account-hour by commission.
+_SHARE = "(a.viewers * coalesce(h.on_air_ms, 0))"
+_TOTAL = "h.account_on_air_ms"
+_HOST_HOUR_ROWS = f"""(
+  SELECT h.studio_id, h.account_id, h.local_date, h.hour, h.sessions, h.placed_orders, h.placed_sales,
+    h.confirmed_orders, h.confirmed_sales,
+    CASE WHEN a.viewers IS NULL OR coalesce({_TOTAL}, 0) = 0 THEN NULL
+      ELSE {_SHARE} / {_TOTAL} + CASE
+        WHEN 2 * ({_SHARE} % {_TOTAL}) > {_TOTAL} THEN 1
+        WHEN 2 * ({_SHARE} % {_TOTAL}) = {_TOTAL} AND ({_SHARE} / {_TOTAL}) % 2 = 1 THEN 1
+        ELSE 0 END
+    END AS viewers,
+    CASE WHEN h.on_air_ms > 0 THEN a.peak_viewers END AS peak_viewers
+  FROM commission.host_hours h
+  LEFT JOIN analytics.hourly_account a
+    ON a.account_id = h.account_id AND a.local_date = h.local_date AND a.hour = h.hour
+  WHERE h.host_id = $4 AND ($1::text[] IS NULL OR h.studio_id = ANY($1)) AND h.local_date BETWEEN $2 AND $3
+    AND ($5::text IS NULL OR h.account_id = $5)
+) x"""
+
+
+def _host_hours_sql(group: str) -> str:
+    select, join, keys = _HOUR_GROUPS[group]
+    return f"SELECT {select}, {_HOUR_SUMS}\nFROM {_HOST_HOUR_ROWS} {join}\nGROUP BY {keys}\nORDER BY {keys}"
+
+
+_HOST_HOURS_SQL: Final = {grp: _host_hours_sql(grp) for grp in _HOUR_GROUPS}
+"""(hour | weekday_hour | shift) -> the query over one host's hours"""
+
 # Host reads sum commission's per-day rollup `host_days` (one row per studio, host and local day; host NULL = the
 # unassigned bucket) instead of a studio's raw `attributions`: a host's `sessions` per day add up to its distinct
 # sessions over a range (one attribution row per host and session), and sums of the days' sums are the raw sums.
@@ -1052,6 +1086,12 @@ class Repository:
         """Figures of the hourly rollups over a range, grouped by hour, weekday and hour, or the studio's shifts."""
         source = "studios" if account_id is None else "account"
         return await self._fetch(_HOURS_SQL[(source, group)], _scope(scope), day_from, day_to, account_id)
+
+    async def host_hours(
+        self, scope: Scope, host_id: str, account_id: str | None, day_from: date, day_to: date, group: str
+    ) -> list[Record]:
+        """One host's attributed figures per hour, weekday and hour, or shift, with apportioned viewers."""
+        return await self._fetch(_HOST_HOURS_SQL[group], _scope(scope), day_from, day_to, host_id, account_id)
 
     async def top_products(
         self, scope: Scope, account_id: str | None, day_from: date, day_to: date, by: str, limit: int
