@@ -36,14 +36,14 @@ async def _read_models(dsn: str) -> None:
                 (date(2026, 10, 1), "host", "h1", Decimal(1), NOW, "t4"),  # last month: never judged now
             ],
         )
-        await conn.executemany(
-            "INSERT INTO commission.attributions (studio_id, host_id, account_id, session_id, local_day,"
-            " confirmed_orders, confirmed_sales) VALUES ('st1', $1, 'acct-s', $2, $3, 1, $4)",
+        await conn.executemany(  # the commission's per-day host rollup (one session per day here)
+            "INSERT INTO commission.host_days (studio_id, host_id, local_day, sessions, confirmed_orders,"
+            " confirmed_sales) VALUES ('st1', $1, $2, 1, 1, $3)",
             [
-                ("h1", 1, date(2026, 11, 3), Decimal(400_000)),
-                ("h1", 2, date(2026, 11, 15), Decimal(500_000)),
-                ("h1", 3, date(2026, 10, 31), Decimal(9_000_000)),  # October: not this month's progress
-                (None, 4, date(2026, 11, 15), Decimal(7_000_000)),  # unassigned: nobody's progress
+                ("h1", date(2026, 11, 3), Decimal(400_000)),
+                ("h1", date(2026, 11, 15), Decimal(500_000)),
+                ("h1", date(2026, 10, 31), Decimal(9_000_000)),  # October: not this month's progress
+                (None, date(2026, 11, 15), Decimal(7_000_000)),  # unassigned: nobody's progress
             ],
         )
         await conn.execute(

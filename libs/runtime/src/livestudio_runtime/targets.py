@@ -40,6 +40,21 @@ _MONTH = re.compile(MONTH_PATTERN)
 _US_PER_DAY: Final = 86_400_000_000
 
 
+PROGRESS_SQL: Final = """CASE t.scope
+    WHEN 'studio' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_studio d
+      WHERE d.studio_id = t.studio_id AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date)
+    WHEN 'account' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_account d
+      WHERE d.account_id = t.scope_id AND d.studio_id = t.studio_id AND d.day >= t.month
+        AND d.day < (t.month + interval '1 month')::date)
+    ELSE (SELECT sum(d.confirmed_sales) FROM commission.host_days d
+      WHERE d.host_id = t.scope_id AND d.studio_id = t.studio_id AND d.local_day >= t.month
+        AND d.local_day < (t.month + interval '1 month')::date)
+  END"""
+"""The confirmed GMV of target row `t` (`commission.targets`) in its month, the progress both readers use: the
+studio's or the account's daily rollup, or the host's per-day attribution rollup (unassigned sales excluded);
+NULL when no figure exists yet."""
+
+
 class TargetError(ValueError):
     """A month or a target amount that cannot be used."""
 

@@ -20,6 +20,7 @@ from asyncpg import Record
 from livestudio_alerts.rules import AccountView, Alert, RosteredHost, Rule, ScheduledWindow, Status, TargetView
 from livestudio_alerts.summary import Attention, Ranked, SummaryFigures
 from livestudio_runtime.db import DbConnection
+from livestudio_runtime.targets import PROGRESS_SQL
 
 SCHEMA = "alerts"
 
@@ -474,7 +475,6 @@ async def day_sales(
     return (rows[0]["confirmed_sales"], rows[0]["ad_spend"]) if rows else None
 
 
-_MONTH_END = "(t.month + interval '1 month')::date"
 _TARGETS = f"""
 SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, coalesce(s.currency, 'IDR') AS currency,
   CASE t.scope
@@ -482,15 +482,7 @@ SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, coalesce(s.currency,
     WHEN 'account' THEN (SELECT a.display_name FROM accounts a WHERE a.account_id = t.scope_id)
     ELSE (SELECT h.name FROM commission.hosts h WHERE h.host_id = t.scope_id)
   END AS name,
-  CASE t.scope
-    WHEN 'studio' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_studio d
-      WHERE d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
-    WHEN 'account' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_account d
-      WHERE d.account_id = t.scope_id AND d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
-    ELSE (SELECT sum(a.confirmed_sales) FROM commission.attributions a
-      WHERE a.host_id = t.scope_id AND a.studio_id = t.studio_id AND a.local_day >= t.month
-        AND a.local_day < {_MONTH_END})
-  END AS confirmed
+  {PROGRESS_SQL} AS confirmed
 FROM commission.targets t
 LEFT JOIN commission.studios s ON s.studio_id = t.studio_id
 WHERE t.studio_id = $1 AND t.month = $2

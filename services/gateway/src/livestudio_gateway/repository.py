@@ -28,6 +28,7 @@ import asyncpg
 from asyncpg import Record
 
 from livestudio_gateway.pagination import SESSION_SORTS, SortSpec
+from livestudio_runtime.targets import PROGRESS_SQL
 
 Scope = Sequence[str] | None
 
@@ -874,7 +875,6 @@ GROUP BY l.account_id, l.session_id
 # Monthly GMV targets (`commission.targets`) with the month's confirmed GMV of each: the studio's and an account's
 # from analytics' daily rollups, a host's from commission's per-day rollup `host_days` (attributed sales only, the
 # unassigned bucket excluded; sums of its days' sums are the sums of the raw attributions, to the digit).
-_MONTH_END = "(t.month + interval '1 month')::date"
 _TARGETS = f"""
 SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, t.set_at, t.set_by,
   s.timezone::text AS timezone, s.currency,
@@ -883,15 +883,7 @@ SELECT t.studio_id, t.month, t.scope, t.scope_id, t.amount, t.set_at, t.set_by,
     WHEN 'account' THEN (SELECT a.display_name FROM ingest.accounts a WHERE a.account_id = t.scope_id)
     ELSE (SELECT h.name FROM commission.hosts h WHERE h.host_id = t.scope_id)
   END AS name,
-  CASE t.scope
-    WHEN 'studio' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_studio d
-      WHERE d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
-    WHEN 'account' THEN (SELECT sum(d.confirmed_sales) FROM analytics.daily_account d
-      WHERE d.account_id = t.scope_id AND d.studio_id = t.studio_id AND d.day >= t.month AND d.day < {_MONTH_END})
-    ELSE (SELECT sum(d.confirmed_sales) FROM commission.host_days d
-      WHERE d.host_id = t.scope_id AND d.studio_id = t.studio_id AND d.local_day >= t.month
-        AND d.local_day < {_MONTH_END})
-  END AS confirmed
+  {PROGRESS_SQL} AS confirmed
 FROM commission.targets t
 LEFT JOIN commission.studios s ON s.studio_id = t.studio_id
 WHERE ($1::text[] IS NULL OR t.studio_id = ANY($1::text[])) AND t.month = $2
