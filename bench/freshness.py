@@ -32,10 +32,15 @@ The goal is a pipeline p95 of at most 2 s. Sizes that cannot be reached on this 
 With `--backfill-days N` (issue #20) every size is measured twice on the same stack, one window after the other:
 first without any history backfill (the ingest runs with `INGEST_BACKFILL_DAYS=0`), then while every account
 backfills N days of `liveList/v2` (asked for as the operator CLI asks, through `ingest.backfill_state`); both are
-printed, with the ratio of their pipeline p95s and the backfill pages read within the second window. The affiliate
-reader is off in this mode (its own backfill on connect floods the outbox for minutes at 50 accounts).
+printed, with the ratio of their pipeline p95s, the backfill pages read (and held back by the ingest's backfill
+budget) and the sessions it published within the second window, how late the poll cycles started, how long the
+simulator took to answer each endpoint, and the machine's load average (it is shared). `--backfill-rate` sets the
+budget (`INGEST_BACKFILL_SESSIONS_PER_S`); `--control` measures the second window without a backfill (what the
+ratio is when nothing changes). The affiliate reader is off in this mode (its own backfill on connect
+floods the outbox for minutes at 50 accounts).
 
     uv run python bench/freshness.py [--sizes 50,500,2000] [--duration 60] [--poll-interval 5] [--backfill-days 90]
+        [--backfill-rate 10]
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import secrets
 import signal
 import sys
@@ -168,17 +174,26 @@ class Result:
     calls: dict[str, int] = field(default_factory=dict)
     window_s: float = 0.0
     backfill_pages: dict[str, float] = field(default_factory=dict)
+    backfill_sessions: float = 0.0
+    served: dict[str, str] = field(default_factory=dict)
+    """Simulator answer times per endpoint, p50/p95/p99 (s)."""
+    polling: str = ""
+    load: tuple[float, float] = (0.0, 0.0)
+    """The machine's 1-minute load average at the window's start and end (the machine is shared)."""
 
 
 SHOPEE_ENDPOINTS = ("session_list", "overview", "product_list", "live_list")
 
 
-def shopee_calls(sim_url: str, since: int) -> dict[str, int]:
-    """Requests the simulator served since `since`, per endpoint (its own request log)."""
+def shopee_calls(sim_url: str, since: int, served: dict[str, str] | None = None) -> dict[str, int]:
+    """Requests the simulator served since `since`, per endpoint (its own request log); into `served`, how long
+    it took to answer them (arrival -> response sent, p50/p95/p99 per endpoint)."""
     out: dict[str, int] = {}
     for endpoint in SHOPEE_ENDPOINTS:
         rows = httpx.get(f"{sim_url}/__sim/requests", params={"since": since, "endpoint": endpoint}, timeout=120).json()
         out[endpoint] = len(rows)
+        if served is not None and rows:
+            served[endpoint] = trio([float(r["finished"]) - float(r["started"]) for r in rows])
     return out
 
 
@@ -332,6 +347,17 @@ class ConsumerProbe:
             "apply s p50/p95/p99 (bucket bounds)": "/".join(apply_.quantile(q) for q in (0.5, 0.95, 0.99)),
             "apply s total": f"{apply_.total:.1f}",
         }
+
+
+def polling_summary(before: Samples, after: Samples) -> str:
+    """How late the ingest's poll cycles started against their schedule (a live poll kept waiting shows here)."""
+    lag = HistogramDelta.of(before, after, "livestudio_ingest_scheduling_lag_seconds")
+    cycle = HistogramDelta.of(before, after, "livestudio_ingest_cycle_seconds")
+    return (
+        f"{lag.count:.0f} cycles, start lag mean {lag.mean()} s, p50/p95/p99 (bucket bounds) "
+        f"{'/'.join(lag.quantile(q) for q in (0.5, 0.95, 0.99))} s; cycle s mean {cycle.mean()}, p95 "
+        f"{cycle.quantile(0.95)}"
+    )
 
 
 def publish_summary(before: Samples, after: Samples) -> str:
@@ -591,6 +617,8 @@ def run_size(accounts: int, args: argparse.Namespace) -> list[Result]:
         # The affiliate reader's own 30-day backfill on connect (about 2,300 events per account) would still be
         # draining through the outbox in both windows: off, so that the history backfill is the only difference.
         ingest_env["AFFILIATE_ENABLED"] = "false"
+        if args.backfill_rate:
+            ingest_env["BACKFILL_SESSIONS_PER_S"] = str(args.backfill_rate)
     common = {"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300", "KAFKA_FETCH_MAX_WAIT_MS": "20"}
     with tempfile.TemporaryDirectory(prefix="freshness-") as home:
         stack = Stack(
@@ -664,8 +692,12 @@ def run_size(accounts: int, args: argparse.Namespace) -> list[Result]:
                     live_sessions=res.live_sessions,
                 )
                 results.append(with_backfill)
-                asked = request_backfill(stack.database_url, args.backfill_days)
-                with_backfill.note = f"backfill asked for {asked} accounts as the window started"
+                if args.control:
+                    with_backfill.label = "second window, no backfill asked for (control)"
+                    with_backfill.note = "control: the ratio's noise"
+                else:
+                    asked = request_backfill(stack.database_url, args.backfill_days)
+                    with_backfill.note = f"backfill asked for {asked} accounts as the window started"
                 measure_window(stack, with_backfill, args, targets, index, auth, accounts)
             return results
         except Exception as exc:  # a size that does not come up on this machine is reported, not fatal
@@ -696,6 +728,7 @@ def measure_window(
         float(clock_body["speed"]),
     )
     window = time.time()
+    load_start = os.getloadavg()[0]
     stop = window + args.duration
     seen: list[Seen] = []
     traces = TopicLog()
@@ -716,11 +749,15 @@ def measure_window(
     asyncio.run(measure())
     res.window_s = time.time() - window
     res.cpu = meter.stop()
-    res.calls = shopee_calls(sim_url, since)
+    res.calls = shopee_calls(sim_url, since, res.served)
     res.consumer = probe.summary(before, probe.scrape())
     ingest_after = scrape(stack.url("ingest"), "livestudio_ingest_")
     res.publish = publish_summary(ingest_before, ingest_after)
     res.backfill_pages = backfill_pages(ingest_before, ingest_after)
+    sessions = "livestudio_ingest_backfill_sessions_total"
+    res.backfill_sessions = ingest_after.get((sessions, ()), 0.0) - ingest_before.get((sessions, ()), 0.0)
+    res.polling = polling_summary(ingest_before, ingest_after)
+    res.load = (load_start, os.getloadavg()[0])
     res.consumer["time lag s p50/p95/p99 (sampled)"] = trio(probe.time_lag)
     res.consumer["record lag p50/p95/max (sampled)"] = (
         f"{percentile(probe.record_lag, 0.5):.0f}/{percentile(probe.record_lag, 0.95):.0f}/"
@@ -782,9 +819,19 @@ def report(results: list[Result], poll: float) -> None:
             parts = ", ".join(f"{k} {v:,.0f}" for k, v in per_day.items())
             total = sum(per_day.values())
             print(f"{'':>8} Shopee calls per account per day at this window's rate: {parts}; total {total:,.0f}")
+        if r.served:
+            parts = ", ".join(f"{k} {v}" for k, v in r.served.items())
+            print(f"{'':>8} simulator answer time p50/p95/p99 (s): {parts}")
+        if r.polling:
+            print(f"{'':>8} ingest poll cycles: {r.polling}")
         if r.backfill_pages:
             parts = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r.backfill_pages.items()))
-            print(f"{'':>8} backfill pages (liveList/v2) read in the window: {parts}")
+            rate = r.backfill_sessions / r.window_s if r.window_s else 0.0
+            print(
+                f"{'':>8} backfill pages (liveList/v2) in the window: {parts}; sessions published "
+                f"{r.backfill_sessions:.0f} ({rate:.1f}/s)"
+            )
+        print(f"{'':>8} load average (1 min) at the window's start/end: {r.load[0]:.1f}/{r.load[1]:.1f}")
         print(
             f"{'':>8} setup {r.setup_s:.0f}s, {r.polled} accounts polled, {r.live_sessions} sessions on air, "
             f"{r.skipped} observations not matched{'; ' + r.note if r.note else ''}"
@@ -818,6 +865,17 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="also measure a second window while every account backfills this many days (0: no second window)",
+    )
+    p.add_argument(
+        "--backfill-rate",
+        type=float,
+        default=0.0,
+        help="INGEST_BACKFILL_SESSIONS_PER_S for the backfill window (0: the ingest's default)",
+    )
+    p.add_argument(
+        "--control",
+        action="store_true",
+        help="with --backfill-days: measure the second window without asking for a backfill (the ratio's own noise)",
     )
     args = p.parse_args(argv)
 

@@ -59,6 +59,7 @@ def fast_env(*, live_interval_s: float = 1.0, history_interval_s: float = 6.0) -
         # the stack started come through the backfill too and are checked against the ground truth (verify.py)
         "BACKFILL_DAYS": "7",
         "BACKFILL_MIN_GAP_S": "0.3",
+        "BACKFILL_SESSIONS_PER_S": "500",  # the replica's backfill budget: as fast as the gaps allow at this cadence
         # affiliate report (issue #21): 10 days of backfill cover the compared days; every read re-reads from the
         # oldest pending checkout (same interval), and the freeze gets one more read (tests/system/income.py)
         "AFFILIATE_BACKFILL_DAYS": "10",

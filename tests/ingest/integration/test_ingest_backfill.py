@@ -87,6 +87,7 @@ async def test_connected_accounts_get_ninety_days_of_sessions_and_the_cli_backfi
             topics=topics,
             INGEST_BACKFILL_DAYS="90",
             INGEST_BACKFILL_MIN_GAP_S="0.1",
+            INGEST_BACKFILL_SESSIONS_PER_S="1000",  # the pace is tested in tests/ingest/unit: here as fast as it goes
             INGEST_HISTORY_INITIAL_SPREAD_S="3600",  # the daily re-read stays out of the way: only the backfill
         )
         ids = [f"acct-{i}" for i in range(ACCOUNTS)]

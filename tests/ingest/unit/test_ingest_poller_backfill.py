@@ -19,6 +19,7 @@ import pytest
 from pydantic import SecretStr
 
 from livestudio_ingest.outbox import Outbox
+from livestudio_ingest.pacing import BackfillPacer
 from livestudio_ingest.poller import AccountConfig, AccountPoller, PollDeps, Topics
 from livestudio_ingest.repository import BackfillRow
 from livestudio_ingest.settings import IngestSettings
@@ -219,3 +220,32 @@ async def test_a_new_config_ends_a_backfill_page_at_once(rig: Rig) -> None:
         assert poller.cycles == cycles + 1  # the cycle came at once, not after the gap
     finally:
         await poller.stop()
+
+
+async def test_the_replica_budget_paces_the_backfill_of_every_account_and_never_a_live_poll(rig: Rig) -> None:
+    """Three accounts share one budget of 10 sessions per second (one page of 20 at once): their backfill
+    publishes no faster than that, pages wait for later gaps, and the live cycles go on at their cadence."""
+    rig.deps.settings = IngestSettings(backfill_days=90, backfill_page_size=20, idle_interval_s=0.2,
+                                       live_interval_s=0.2, jitter=0.0, backfill_min_gap_s=0.05)  # fmt: skip
+    pacer = BackfillPacer(10.0, burst=20.0)
+    rig.deps.pacer = pacer
+    pollers = [rig.poller(i) for i in range(3)]
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    for p in pollers:
+        p.start()
+    try:
+        await asyncio.sleep(2.0)
+        waiting = pacer.waiting
+    finally:
+        for p in pollers:
+            await p.stop()
+    elapsed = loop.time() - t0
+    found = sum(p.backfill.sessions_found for p in pollers)
+    backfilled = [e for e in rig.drain() if e["type"].endswith("session.corrected.v1")]
+    assert 20 <= found <= 20 + 10 * elapsed  # the burst (a page) and then the rate, across the accounts
+    assert len(backfilled) <= found
+    assert waiting >= 1  # pages were held back, not read
+    assert all(p.backfill.running for p in pollers)  # unpaced, each would have read a page of 20 every gap and finished
+    assert all(p.cycles >= elapsed / 0.2 - 3 for p in pollers), [p.cycles for p in pollers]
+    assert pacer.waiting == 0  # stopped pollers no longer wait

@@ -38,6 +38,7 @@ from livestudio_ingest.metrics import (
     STATE_FLUSH_SECONDS,
 )
 from livestudio_ingest.outbox import Outbox
+from livestudio_ingest.pacing import BackfillPacer
 from livestudio_ingest.poller import AccountConfig, AccountPoller, PersistRows, PollDeps, Topics, account_config
 from livestudio_ingest.settings import IngestSettings
 from livestudio_runtime.secrets import SecretDecryptionError
@@ -87,6 +88,10 @@ class PollEngine:
             topics=Topics(session=settings.session_topic, item=settings.item_topic, account=settings.account_topic),
             mark_dirty=self._mark_dirty,
             rng=rng or random.Random(),
+            pacer=BackfillPacer(
+                settings.backfill_sessions_per_s,
+                burst=max(settings.backfill_sessions_per_s, settings.backfill_page_size),
+            ),
         )
         self.pollers: dict[str, AccountPoller] = {}
         self.owned: set[int] = set()

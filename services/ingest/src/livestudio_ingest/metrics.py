@@ -92,9 +92,14 @@ def poll_seconds(endpoint: str) -> Histogram:
 
 BACKFILL_PAGES = Counter(
     "livestudio_ingest_backfill_pages_total",
-    "liveList/v2 pages read by the history backfill, by outcome (ok, failed, deferred: cut short by a live poll due)",
+    "liveList/v2 pages of the history backfill, by outcome (ok, failed, deferred: cut short by a live poll due, "
+    "paced: held back by the replica's backfill budget, INGEST_BACKFILL_SESSIONS_PER_S)",
     ["outcome"],
 )
 BACKFILL_SESSIONS = Counter(
     "livestudio_ingest_backfill_sessions_total", "Sessions the history backfill found in liveList/v2"
+)
+BACKFILL_WAITING = Gauge(
+    "livestudio_ingest_backfill_waiting_accounts",
+    "Accounts of this replica whose last backfill page was held back by the backfill budget (queued behind it)",
 )

@@ -10,7 +10,8 @@ A failing account only delays itself; AuthExpired parks it until new credentials
 
 The history backfill (`core.backfill`) is read in the gaps between cycles: one `liveList/v2` page when the next
 cycle is at least `backfill_min_gap_s` away, cut short if it is still running when the cycle is due, through the
-same client (so the same per-account rate limit), never while the outbox is filling up.
+same client (so the same per-account rate limit), never while the outbox is filling up, and at most as many
+sessions per second as the replica's backfill budget (`pacing.BackfillPacer`) allows.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from livestudio_ingest.metrics import (
     poll_seconds,
 )
 from livestudio_ingest.outbox import Outbox, Outgoing
+from livestudio_ingest.pacing import BackfillPacer
 from livestudio_ingest.repository import AccountRow, BackfillRow, PollStateRow, RuntimeWrite, SessionStateRow
 from livestudio_ingest.settings import IngestSettings
 from livestudio_runtime.tasks import cancel_and_wait
@@ -99,6 +101,8 @@ class PollDeps:
     topics: Topics
     mark_dirty: Callable[[AccountPoller], None]
     rng: random.Random
+    pacer: BackfillPacer | None = None
+    """The replica's backfill budget (None: unpaced, as in tests that read pages directly)."""
 
     @property
     def policy(self) -> live.Policy:
@@ -258,6 +262,8 @@ class AccountPoller:
         self._stopped_at = asyncio.get_running_loop().time()
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        if self.deps.pacer is not None:
+            self.deps.pacer.forget(self.account_id)
 
     def update_config(self, config: AccountConfig) -> None:
         """A changed account row (command, CLI or QR login): adopt it and re-plan at once."""
@@ -592,6 +598,11 @@ class AccountPoller:
         loop = asyncio.get_running_loop()
         if self.next_due - loop.time() < self.deps.settings.backfill_min_gap_s:
             return
+        pacer = self.deps.pacer
+        size = self.deps.settings.backfill_page_size
+        if pacer is not None and not pacer.try_take(self.account_id, size):
+            return  # the replica's backfill budget has no room: a later gap reads the page
+        found = self.backfill.sessions_found
         page = asyncio.ensure_future(self.backfill_once())
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiter = waiter  # `_wake()` (a new config, a broker reset) ends the page too
@@ -606,6 +617,11 @@ class AccountPoller:
                 page.cancel()
                 await asyncio.gather(page, return_exceptions=True)
                 BACKFILL_PAGES.labels("deferred").inc()
+            if pacer is not None:  # what the page did not publish goes back to the budget
+                published = self.backfill.sessions_found - found if page.done() and not page.cancelled() else 0
+                pacer.give_back(size - max(0, published))
+                if not self.backfill.running:
+                    pacer.forget(self.account_id)
         if not page.cancelled() and (error := page.exception()) is not None:  # a bug: never kill the loop
             log.error("backfill_page_crashed", account_id=self.account_id, error=repr(error)[:200])
             self.backfill = backfill_rules.failed(self.backfill, f"internal error: {type(error).__name__}")

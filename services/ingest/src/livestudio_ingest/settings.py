@@ -89,6 +89,13 @@ class IngestSettings(ServiceSettings):
         le=100,
         description="sessions per backfill page: small pages keep each page's mapping short in the poll loop",
     )
+    backfill_sessions_per_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="sessions per second the history backfill of this replica may publish (all its accounts "
+        "together; a page waits for a later gap when the budget has no room), so that the consumers never build a "
+        "backlog of backfill events ahead of the live ones",
+    )
     backfill_outbox_share: float = Field(
         default=0.5, gt=0, le=1, description="no backfill page while the outbox is fuller than this share"
     )
