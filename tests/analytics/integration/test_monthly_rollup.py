@@ -1,12 +1,15 @@
 """The monthly account rollup kept by the refresher equals the sums of `daily_account` per account, month and
 studio after real batches (sessions across a month boundary, settled corrections days later, ad spend), a late
-correction after a refresh, and a rebuild of the rollups; the consumer marks the months of the days it recomputed."""
+correction after a refresh, and a rebuild of the rollups; the consumer marks the months of the days it recomputed.
+The migration backfills it from the daily rows already stored."""
 
 from __future__ import annotations
 
 import random
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -121,3 +124,34 @@ async def test_monthly_account_equals_the_sums_of_daily_account(pool: asyncpg.Po
     async with pool.acquire() as conn:
         got, want = await monthly_and_expected(conn)
         assert got == want == good
+
+
+async def test_the_migration_backfills_monthly_account_from_daily_account(fresh_db: str, tmp_path: Path) -> None:
+    before = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, before)
+    (before / "20261207220000_monthly_account.sql").unlink()
+    await migrate(fresh_db, schema="analytics", directory=before)
+    conn = await asyncpg.connect(fresh_db)
+    try:
+        await conn.execute(
+            """
+            INSERT INTO analytics.daily_account (account_id, day, studio_id, currency, sessions, sessions_on_air,
+                   streaming_ms, viewers, peak_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales,
+                   ad_spend)
+            SELECT 'acc-' || a, d::date, CASE WHEN a = 2 AND d >= '2026-11-15' THEN 'st-1' ELSE 'st-' || (a % 2) END,
+                   'IDR', 1 + a, 0, 60000 * a, CASE WHEN a <> 3 THEN 10 * a END, a, 2, 1,
+                   CASE WHEN a <> 3 THEN 1000.50 * a END, CASE WHEN a <> 3 THEN 900.25 END,
+                   CASE WHEN extract(dow FROM d) = 1 THEN 25000 END
+            FROM generate_series(0, 4) a, generate_series('2026-10-20'::date, '2026-12-10'::date, '1 day') d
+            """
+        )
+    finally:
+        await conn.close()
+    await migrate(fresh_db, schema="analytics", directory=MIGRATIONS)
+    conn = await asyncpg.connect(fresh_db)
+    try:
+        got, want = await monthly_and_expected(conn)
+    finally:
+        await conn.close()
+    assert got == want and len(got) == 16  # 5 accounts x 3 months, acc-2 in two studios in November, st-1 in December
+    assert [r["confirmed_sales"] for r in got if r["account_id"] == "acc-3"] == [None, None, None]
