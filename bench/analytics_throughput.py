@@ -5,7 +5,7 @@ service entry point (`python -m livestudio_analytics.main`) as one process with 
 database, and measures applied events/s from its first committed batch to the last (startup excluded). In the
 same run it COPYs the same rows (one flattened snapshot per event) into a plain table: the physical baseline.
 Prints the median of the repetitions and the ratio, and how long after the last batch the rollup refresher had
-handled every dirty mark (the hourly and product rollups caught up; not part of the rate).
+handled every dirty mark (the hourly, product and monthly rollups caught up; not part of the rate).
 
 Starts an embedded broker and PostgreSQL (livestudio_devinfra) unless LIVESTUDIO_TEST_KAFKA /
 LIVESTUDIO_TEST_DATABASE_URL are set. Options: --events, --runs, --batch-size, --partitions.
@@ -326,6 +326,7 @@ async def _rollups_caught_up(conn: asyncpg.Connection, deadline: float) -> float
             waiting = await conn.fetchval(
                 "SELECT (SELECT count(*) FROM analytics.rollup_dirty_days)"
                 " + (SELECT count(*) FROM analytics.rollup_dirty_sessions)"
+                " + (SELECT count(*) FROM analytics.rollup_dirty_months)"
             )
         except asyncpg.UndefinedTableError:
             return None

@@ -3,7 +3,8 @@
 Seeds the read models (tests/gateway/fixtures/read_models.sql) inside PostgreSQL with generate_series (nothing
 goes through the client protocol row by row): by default 1,000,000 sessions (20 studios, 500 accounts, two a day
 each over 1,000 days), 10,000,000 per-minute timeline rows, 3,000,000 product rows, daily rollups, product
-rollups (tests/gateway/fixtures/product_rollups.sql), host attributions and their per-day rollup
+rollups (tests/gateway/fixtures/product_rollups.sql), the monthly account rollup
+(tests/gateway/fixtures/monthly_rollups.sql), host attributions and their per-day rollup
 (`commission.host_days`) derived from them, then VACUUM ANALYZE. `--sessions` / `--timeline-per-session` shrink it
 for a quick run. Then runs the real gateway (`livestudio-gateway`, uvicorn, one process, rate limiting on, 100
 distinct manager tokens) and drives it from this process with 100 keep-alive HTTP/1.1 connections (a minimal
@@ -61,6 +62,7 @@ from livestudio_gateway.repository import Repository, create_pool
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_SQL = ROOT / "tests" / "gateway" / "fixtures" / "read_models.sql"
 PRODUCT_ROLLUPS_SQL = ROOT / "tests" / "gateway" / "fixtures" / "product_rollups.sql"
+MONTHLY_ROLLUPS_SQL = ROOT / "tests" / "gateway" / "fixtures" / "monthly_rollups.sql"
 SECRET = "bench-secret-" + "k" * 32
 STUDIOS = 20
 ACCOUNTS_PER_STUDIO = 25
@@ -193,6 +195,7 @@ async def seed(dsn: str, shape: Shape) -> float:
             FROM commission.attributions GROUP BY studio_id, host_id, local_day;
             """
         )
+        await conn.execute(MONTHLY_ROLLUPS_SQL.read_text())
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()

@@ -22,6 +22,7 @@ from tests.fixtures.infra import _dsn_with_database
 
 SCHEMA_SQL = Path(__file__).parent / "fixtures" / "read_models.sql"
 PRODUCT_ROLLUPS_SQL = Path(__file__).parent / "fixtures" / "product_rollups.sql"
+MONTHLY_ROLLUPS_SQL = Path(__file__).parent / "fixtures" / "monthly_rollups.sql"
 JAKARTA = ZoneInfo("Asia/Jakarta")
 KL = ZoneInfo("Asia/Kuala_Lumpur")
 NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -500,6 +501,7 @@ async def install(dsn: str) -> Seed:
             "analytics.daily_account",
             [{"account_id": a, "day": d, **row} for (a, d), row in seed.daily_account.items()],
         )
+        await conn.execute(MONTHLY_ROLLUPS_SQL.read_text())
         await _copy(
             conn,
             "analytics.daily_studio",

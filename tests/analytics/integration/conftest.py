@@ -143,6 +143,7 @@ async def wait_rollups(dsn: str, timeout: float = 60) -> None:
                 await conn.fetchval(
                     "SELECT (SELECT count(*) FROM analytics.rollup_dirty_days)"
                     " + (SELECT count(*) FROM analytics.rollup_dirty_sessions)"
+                    " + (SELECT count(*) FROM analytics.rollup_dirty_months)"
                 )
             )
         finally:

@@ -42,7 +42,7 @@ GROUP BY i.item_id
 ORDER BY {order} DESC NULLS LAST, i.item_id
 LIMIT $5
 """
-ROLLUP_TABLES = ("hourly_account", "hourly_studio", "daily_items", "daily_studio_items")
+ROLLUP_TABLES = ("hourly_account", "hourly_studio", "daily_items", "daily_studio_items", "monthly_account")
 SPEC = kit.StreamSpec(
     seed=11, accounts=6, studios=2, sessions_per_account=5, snapshots=(6, 12), items_every=2, poison=0
 )
@@ -180,6 +180,7 @@ async def test_a_mark_renewed_during_a_round_survives_it(pool: asyncpg.Pool) -> 
         assert pending.days and pending.sessions
         await repository.recompute_items(conn, [(a, d) for a, d, _ in pending.days])
         await repository.recompute_hours(conn, [(a, s, m) for a, s, m, _ in pending.sessions])
+        await repository.recompute_months(conn, [(a, m) for a, m, _ in pending.months])
         # the consumer commits more facts (every item snapshot, every session again) before the round ends
         await apply_in_transaction(pool, [decode_message(m) for m in item_batches[1:] + sessions[-5:]])
         cleared = await repository.clear_marks(conn, pending)

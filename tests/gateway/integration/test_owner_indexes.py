@@ -13,13 +13,20 @@ from livestudio_ingest.settings import MIGRATIONS as INGEST_MIGRATIONS
 from livestudio_runtime.migrations import migrate
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "read_models.sql"
-_INDEX = re.compile(r"CREATE INDEX \w+ ON (\w+)\.(\w+) \(([^)]*)\)(?: WHERE (\w+))?;")
+_INDEX = re.compile(r"CREATE INDEX \w+ ON (\w+)\.(\w+) \(([^)]*)\)(?:\s+INCLUDE \(([^)]*)\))?(?: WHERE (\w+))?;")
+_DEF = re.compile(r"USING btree \(([^)]*)\)(?: INCLUDE \(([^)]*)\))?(?: WHERE (\w+))?$")
+
+
+def _columns(key: str, include: str | None) -> str:
+    """Key columns, then `+` and the INCLUDE columns when there are any (whitespace removed)."""
+    columns = re.sub(r"\s+", "", key)
+    return columns if include is None else columns + "+" + re.sub(r"\s+", "", include)
 
 
 def _wanted() -> list[tuple[str, str, str, str | None]]:
     found = [m.groups() for m in _INDEX.finditer(FIXTURE.read_text())]
     assert len(found) >= 10, "the fixture's index declarations were not understood"
-    return [(schema, table, cols.replace(" ", ""), where) for schema, table, cols, where in found]
+    return [(schema, table, _columns(cols, include), where) for schema, table, cols, include, where in found]
 
 
 async def test_every_index_the_gateway_needs_is_created_by_the_owning_service(fresh_db: str) -> None:
@@ -36,8 +43,8 @@ async def test_every_index_the_gateway_needs_is_created_by_the_owning_service(fr
         await conn.close()
     have: set[tuple[str, str, str, str | None]] = set()
     for r in rows:
-        m = re.search(r"USING btree \(([^)]*)\)(?: WHERE (\w+))?$", r["indexdef"])
+        m = _DEF.search(r["indexdef"])
         if m:
-            have.add((r["schemaname"], r["tablename"], m.group(1).replace(" ", ""), m.group(2)))
+            have.add((r["schemaname"], r["tablename"], _columns(m.group(1), m.group(2)), m.group(3)))
     missing = [w for w in _wanted() if w not in have]
     assert missing == [], f"indexes the gateway relies on but no migration creates: {missing}"

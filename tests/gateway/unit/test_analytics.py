@@ -176,3 +176,30 @@ def test_sum_known_keeps_unknown_apart_from_zero() -> None:
     assert analytics.sum_known([None, None]) is None
     assert analytics.sum_known([Decimal("1.50"), None, Decimal(2)]) == Decimal("3.50")
     assert analytics.sum_known([0, None]) == 0
+
+
+@given(st.dates(analytics.MIN_DAY, analytics.MAX_DAY), st.integers(0, 800))
+def test_full_months_split_a_range_into_ends_and_whole_months(day_from: date, length: int) -> None:
+    day_to = day_from + timedelta(days=length)
+    lo, hi = analytics.full_months(day_from, day_to)
+    assert day_from <= lo <= hi <= day_to + timedelta(days=1)
+    if lo < hi:  # [lo, hi) is whole months: starts on a first day, ends before one
+        assert lo.day == 1 and hi.day == 1
+        # the ends are shorter than a month each: no whole month left in them
+        assert (lo - day_from).days < 31 and (day_to + timedelta(days=1) - hi).days < 31
+    else:  # no whole month inside: everything is read from the daily rows
+        assert lo == hi == day_to + timedelta(days=1)
+        assert not any(
+            day.day == 1 and (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1) <= day_to
+            for day in (day_from + timedelta(days=n) for n in range(length + 1))
+        )
+
+
+def test_full_months_examples() -> None:
+    d = date
+    assert analytics.full_months(d(2026, 11, 3), d(2026, 11, 20)) == (d(2026, 11, 21), d(2026, 11, 21))
+    assert analytics.full_months(d(2026, 11, 1), d(2026, 11, 30)) == (d(2026, 11, 1), d(2026, 12, 1))
+    assert analytics.full_months(d(2026, 10, 31), d(2026, 12, 1)) == (d(2026, 11, 1), d(2026, 12, 1))
+    assert analytics.full_months(d(2026, 12, 5), d(2027, 2, 28)) == (d(2027, 1, 1), d(2027, 3, 1))
+    assert analytics.full_months(d(2026, 1, 31), d(2026, 3, 30)) == (d(2026, 2, 1), d(2026, 3, 1))
+    assert analytics.full_months(d(2026, 1, 2), d(2026, 1, 31)) == (d(2026, 2, 1), d(2026, 2, 1))

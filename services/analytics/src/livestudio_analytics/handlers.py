@@ -3,7 +3,7 @@
 `prepare_batch` is the pure part (the plan, its COPY records and the sessions whose hours it touches): the
 consumer runs it while the previous batch is applied. `apply_prepared` runs inside the exactly-once consumer's
 transaction, together with the offsets; it is idempotent on content, so a redelivered or reordered record leaves
-every table unchanged. It keeps the daily rollups itself and only marks the keys of the hourly and product
+every table unchanged. It keeps the daily rollups itself and only marks the keys of the hourly, product and monthly
 rollups dirty; the refresher (`rollups.py`) recomputes those.
 """
 
@@ -102,7 +102,10 @@ async def apply_prepared(conn: DbConnection, prepared: PreparedBatch) -> None:
     await repository.recompute_days(conn, days)
     item_days = [(m.account_id, m.local_day) for m in merged if m.moved]
     item_days += [(m.account_id, m.old_local_day) for m in merged if m.moved and m.old_local_day is not None]
-    await repository.mark_dirty(conn, repository.DirtyMarks(item_days, prepared.item_sessions, prepared.hour_sessions))
+    months = sorted({(a, repository.month_of(d)) for a, d in days})  # monthly_account follows daily_account
+    await repository.mark_dirty(
+        conn, repository.DirtyMarks(item_days, prepared.item_sessions, prepared.hour_sessions, months)
+    )
 
     # Metrics (best effort: a failed commit rolls back the rows, not these counts).
     stale = stale_counts(plan, {(m.account_id, m.session_id): m.old_observed_at for m in merged}, prior_items)

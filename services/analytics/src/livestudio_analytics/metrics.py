@@ -35,8 +35,8 @@ ROLLUP_DIRTY_KEYS = Gauge(
 )
 ROLLUP_LAG = Gauge(
     "livestudio_analytics_rollup_lag_seconds",
-    "Age of the oldest dirty rollup mark after the last refresh (0 when none waits): hourly and product rollups "
-    "are at most this stale",
+    "Age of the oldest dirty rollup mark after the last refresh (0 when none waits): hourly, product and monthly "
+    "rollups are at most this stale",
 )
 ROLLUP_KEYS_REFRESHED = Counter(
     "livestudio_analytics_rollup_keys_refreshed_total", "Dirty marks taken by the refresher, by kind", ["kind"]

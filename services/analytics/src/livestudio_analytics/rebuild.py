@@ -81,7 +81,8 @@ async def rebuild_rollups(settings: AnalyticsSettings) -> dict[str, object]:
             await asyncio.sleep(0.2)  # another refresher holds the lock, or the consumer keeps marking
     finally:
         await pool.close()
-    return {"rebuilt": ["hourly_account", "hourly_studio", "daily_items", "daily_studio_items"], "marked": marked}
+    rebuilt = ["hourly_account", "hourly_studio", "daily_items", "daily_studio_items", "monthly_account"]
+    return {"rebuilt": rebuilt, "marked": marked}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +97,9 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for running consumers to stop")
     parser.add_argument(
-        "--rollups", action="store_true", help="only recompute the hourly and product rollups from the stored facts"
+        "--rollups",
+        action="store_true",
+        help="only recompute the hourly, product and monthly rollups from the stored facts",
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     settings = AnalyticsSettings()

@@ -13,20 +13,22 @@
   partitions, commands) from overwriting each other's rollups.
 * `mark_dirty`: the consumer records, in its own transaction, which keys of the refresher's rollups a batch made
   stale (`rollup_dirty_days`: (account, day) of products; `rollup_dirty_sessions`: a session's hours from a
-  minute on). `pending_marks` / `recompute_*` / `clear_marks` are the refresher's round (`rollups.py`): marks are
-  read without locks, the rollups recomputed from the facts, and only the marks whose `seq` did not change
+  minute on; `rollup_dirty_months`: (account, month) of the days it recomputed in daily_account).
+  `pending_marks` / `recompute_*` / `clear_marks` are the refresher's round (`rollups.py`): marks are read without
+  locks, the rollups recomputed from the facts, and only the marks whose `seq` did not change
   meanwhile are deleted (locked in key order, like the consumer's upsert of them).
 * `recompute_hours`: the hourly rollups (studio-local date and hour) of marked sessions, from each one's first
   stale hour on, are recomputed from `session_timeline`: per session the last cumulative value of the hour minus
   the last one before it; then the touched studio hours from `hourly_account`.
 * `recompute_items`: products per (account, day) (`daily_items`) from `sessions` joined with `session_items`,
   then per (studio, day) (`daily_studio_items`).
+* `recompute_months`: `monthly_account` per (account, month) from the month's `daily_account` rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,11 +47,12 @@ READ_MODELS = (
     "hourly_studio",
     "daily_items",
     "daily_studio_items",
+    "monthly_account",
     "ad_spend",
 )
 """Tables rebuilt from the topics (command_results is kept: it records when each command was first applied)."""
 
-ROLLUP_MARKS = ("rollup_dirty_days", "rollup_dirty_sessions")
+ROLLUP_MARKS = ("rollup_dirty_days", "rollup_dirty_sessions", "rollup_dirty_months")
 """The refresher's work queue: emptied with the read models (the replay marks every key again)."""
 
 
@@ -600,6 +603,10 @@ _ITEM_FIGURES = (
     "placed_sales, confirmed_sales"
 )
 _ITEM_UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in ("title", "sessions", *_ITEM_FIGURES.split(", ")))
+_MONTH_FIGURES = "viewers, peak_viewers, placed_orders, confirmed_orders, placed_sales, confirmed_sales, ad_spend"
+_MONTH_UPDATES = ", ".join(
+    f"{c} = EXCLUDED.{c}" for c in ("currency", "sessions", "streaming_ms", *_MONTH_FIGURES.split(", "))
+)
 
 
 def _item_sums(p: str, count: str) -> str:
@@ -677,6 +684,47 @@ async def recompute_items(conn: DbConnection, account_days: Sequence[tuple[str, 
     return len(studio_days)
 
 
+_RECOMPUTE_MONTHS = f"""
+WITH k AS (
+    SELECT DISTINCT a AS account_id, m AS month FROM unnest($1::text[], $2::date[]) AS u(a, m)
+), src AS (
+    SELECT k.account_id, k.month, d.studio_id, max(d.currency COLLATE "C") AS currency,
+           sum(d.sessions)::bigint AS sessions, sum(d.streaming_ms)::bigint AS streaming_ms,
+           sum(d.viewers)::bigint AS viewers, max(d.peak_viewers) AS peak_viewers,
+           sum(d.placed_orders)::bigint AS placed_orders, sum(d.confirmed_orders)::bigint AS confirmed_orders,
+           sum(d.placed_sales) AS placed_sales, sum(d.confirmed_sales) AS confirmed_sales, sum(d.ad_spend) AS ad_spend
+    FROM k JOIN daily_account d
+      ON d.account_id = k.account_id AND d.day >= k.month AND d.day < (k.month + interval '1 month')::date
+    GROUP BY k.account_id, k.month, d.studio_id
+), gone AS (
+    DELETE FROM monthly_account x USING k
+    WHERE x.account_id = k.account_id AND x.month = k.month
+      AND NOT EXISTS (SELECT 1 FROM src WHERE src.account_id = x.account_id AND src.month = x.month
+                                          AND src.studio_id = x.studio_id)
+), up AS (
+    INSERT INTO monthly_account AS t (account_id, month, studio_id, currency, sessions, streaming_ms, {_MONTH_FIGURES})
+    SELECT account_id, month, studio_id, currency, sessions, streaming_ms, {_MONTH_FIGURES}
+    FROM src ORDER BY account_id, month, studio_id
+    ON CONFLICT (account_id, month, studio_id) DO UPDATE SET {_MONTH_UPDATES}
+)
+SELECT count(*) FROM src
+"""
+
+
+async def recompute_months(conn: DbConnection, account_months: Sequence[tuple[str, date]]) -> int:
+    """Recompute monthly_account for these (account, first day of month) keys from `daily_account`. Called by the
+    refresher only. Returns the (account, month, studio) rows written."""
+    if not account_months:
+        return 0
+    accounts, months = _sorted_pairs(set(account_months))
+    return int(await conn.fetchval(_RECOMPUTE_MONTHS, accounts, months))
+
+
+def month_of(day: date) -> date:
+    """The first day of `day`'s month (the key of monthly_account)."""
+    return day.replace(day=1)
+
+
 # --- dirty marks (consumer) and the refresher's rounds -----------------------------------------------------
 _MARK_DIRTY = """
 WITH d AS (
@@ -697,6 +745,12 @@ WITH d AS (
     ORDER BY a, s
     ON CONFLICT (account_id, session_id) DO UPDATE
         SET from_minute = least(t.from_minute, EXCLUDED.from_minute), seq = EXCLUDED.seq
+), m AS (
+    INSERT INTO rollup_dirty_months AS t (account_id, month, seq)
+    SELECT a, m, nextval('rollup_mark_seq')
+    FROM unnest($8::text[], $9::date[]) AS u(a, m)
+    ORDER BY a, m
+    ON CONFLICT (account_id, month) DO UPDATE SET seq = EXCLUDED.seq
 )
 SELECT 1
 """
@@ -710,9 +764,10 @@ class DirtyMarks:
     days: list[tuple[str, date]]
     item_sessions: list[tuple[str, int]]
     hour_sessions: list[tuple[str, int, datetime]]  # (account, session, first touched minute)
+    months: list[tuple[str, date]] = field(default_factory=list)  # (account, first day of month), distinct
 
     def __bool__(self) -> bool:
-        return bool(self.days or self.item_sessions or self.hour_sessions)
+        return bool(self.days or self.item_sessions or self.hour_sessions or self.months)
 
 
 async def mark_dirty(conn: DbConnection, marks: DirtyMarks) -> None:
@@ -720,6 +775,7 @@ async def mark_dirty(conn: DbConnection, marks: DirtyMarks) -> None:
     if not marks:
         return
     days = sorted(set(marks.days))
+    months = sorted(set(marks.months))
     await conn.execute(
         _MARK_DIRTY,
         [d[0] for d in days],
@@ -729,6 +785,8 @@ async def mark_dirty(conn: DbConnection, marks: DirtyMarks) -> None:
         [k[0] for k in marks.hour_sessions],
         [k[1] for k in marks.hour_sessions],
         [k[2] for k in marks.hour_sessions],
+        [k[0] for k in months],
+        [k[1] for k in months],
     )
 
 
@@ -744,6 +802,7 @@ async def try_refresh_lock(conn: DbConnection) -> bool:
 class PendingMarks:
     days: list[tuple[str, date, int]]  # (account, day, seq)
     sessions: list[tuple[str, int, datetime, int]]  # (account, session, from_minute, seq)
+    months: list[tuple[str, date, int]] = field(default_factory=list)  # (account, month, seq)
 
 
 async def pending_marks(conn: DbConnection, limit: int) -> PendingMarks:
@@ -752,9 +811,11 @@ async def pending_marks(conn: DbConnection, limit: int) -> PendingMarks:
     sessions = await conn.fetch(
         "SELECT account_id, session_id, from_minute, seq FROM rollup_dirty_sessions ORDER BY seq LIMIT $1", limit
     )
+    months = await conn.fetch("SELECT account_id, month, seq FROM rollup_dirty_months ORDER BY seq LIMIT $1", limit)
     return PendingMarks(
         [(r[0], r[1], r[2]) for r in days],
         [(r[0], r[1], r[2], r[3]) for r in sessions],
+        [(r[0], r[1], r[2]) for r in months],
     )
 
 
@@ -778,6 +839,16 @@ WITH mine AS (
 )
 DELETE FROM rollup_dirty_sessions t USING mine WHERE t.account_id = mine.account_id AND t.session_id = mine.session_id
 """
+_CLEAR_MONTHS = """
+WITH mine AS (
+    SELECT t.account_id, t.month FROM rollup_dirty_months t
+    JOIN unnest($1::text[], $2::date[], $3::bigint[]) AS u(a, m, q) ON t.account_id = u.a AND t.month = u.m
+    WHERE t.seq = u.q
+    ORDER BY t.account_id, t.month
+    FOR UPDATE OF t
+)
+DELETE FROM rollup_dirty_months t USING mine WHERE t.account_id = mine.account_id AND t.month = mine.month
+"""
 
 
 async def clear_marks(conn: DbConnection, pending: PendingMarks) -> int:
@@ -794,6 +865,12 @@ async def clear_marks(conn: DbConnection, pending: PendingMarks) -> int:
             _CLEAR_SESSIONS, [k[0] for k in sessions], [k[1] for k in sessions], [k[3] for k in sessions]
         )
         cleared += int(status.split()[-1])
+    if pending.months:
+        months = sorted(pending.months)
+        status = await conn.execute(
+            _CLEAR_MONTHS, [m[0] for m in months], [m[1] for m in months], [m[2] for m in months]
+        )
+        cleared += int(status.split()[-1])
     return cleared
 
 
@@ -801,9 +878,11 @@ async def marks_backlog(conn: DbConnection) -> tuple[int, float]:
     """(marks waiting, age in seconds of the oldest one; 0 when none)."""
     row = await conn.fetchrow(
         """
-        SELECT (SELECT count(*) FROM rollup_dirty_days) + (SELECT count(*) FROM rollup_dirty_sessions) AS n,
+        SELECT (SELECT count(*) FROM rollup_dirty_days) + (SELECT count(*) FROM rollup_dirty_sessions)
+               + (SELECT count(*) FROM rollup_dirty_months) AS n,
                extract(epoch FROM clock_timestamp() - least((SELECT min(since) FROM rollup_dirty_days),
-                                                            (SELECT min(since) FROM rollup_dirty_sessions))) AS age
+                                                            (SELECT min(since) FROM rollup_dirty_sessions),
+                                                            (SELECT min(since) FROM rollup_dirty_months))) AS age
         """
     )
     assert row is not None
@@ -828,7 +907,17 @@ async def mark_everything(conn: DbConnection) -> int:
         ON CONFLICT (account_id, session_id) DO UPDATE SET from_minute = '-infinity', seq = EXCLUDED.seq
         """
     )
-    return int(status_days.split()[-1]) + int(status_sessions.split()[-1])
+    status_months = await conn.execute(  # stored months too: a month whose days are all gone is deleted
+        """
+        INSERT INTO rollup_dirty_months AS t (account_id, month, seq)
+        SELECT account_id, month, nextval('rollup_mark_seq')
+        FROM (SELECT account_id, date_trunc('month', day)::date AS month FROM daily_account
+              UNION SELECT account_id, month FROM monthly_account) k
+        ORDER BY account_id, month
+        ON CONFLICT (account_id, month) DO UPDATE SET seq = EXCLUDED.seq
+        """
+    )
+    return sum(int(s.split()[-1]) for s in (status_days, status_sessions, status_months))
 
 
 async def explain_batch(conn: DbConnection, sessions: Mapping[tuple[str, int], State]) -> str:

@@ -1,4 +1,4 @@
-"""The rollup refresher: recomputes the hourly and product rollups whose keys the consumer marked dirty.
+"""The rollup refresher: recomputes the hourly, product and monthly rollups whose keys the consumer marked dirty.
 
 The consumer only records stale keys (`repository.mark_dirty`, in the transaction that writes the facts, so a
 mark is exactly as durable as what it marks). Every `rollup_refresh_ms` the refresher takes the oldest marks (at
@@ -33,23 +33,25 @@ class Round:
     locked: bool  # False: another refresher holds the lock (nothing done)
     days: int  # (account, day) product marks taken
     sessions: int  # session hour marks taken
+    months: int  # (account, month) marks taken
     cleared: int  # marks deleted (the rest were renewed meanwhile)
 
     @property
     def taken(self) -> int:
-        return self.days + self.sessions
+        return self.days + self.sessions + self.months
 
 
 async def refresh_round(pool: asyncpg.Pool, limit: int) -> Round:
     """One transaction: take the oldest marks, recompute their rollups, delete the marks not renewed meanwhile."""
     async with pool.acquire() as conn, conn.transaction():
         if not await repository.try_refresh_lock(conn):
-            return Round(False, 0, 0, 0)
+            return Round(False, 0, 0, 0, 0)
         pending = await repository.pending_marks(conn, limit)
         await repository.recompute_items(conn, [(a, d) for a, d, _ in pending.days])
         await repository.recompute_hours(conn, [(a, s, m) for a, s, m, _ in pending.sessions])
+        await repository.recompute_months(conn, [(a, m) for a, m, _ in pending.months])
         cleared = await repository.clear_marks(conn, pending)
-    return Round(True, len(pending.days), len(pending.sessions), cleared)
+    return Round(True, len(pending.days), len(pending.sessions), len(pending.months), cleared)
 
 
 async def refresh_until_drained(pool: asyncpg.Pool, limit: int) -> int:
@@ -64,7 +66,8 @@ async def refresh_until_drained(pool: asyncpg.Pool, limit: int) -> int:
         metrics.ROLLUP_REFRESH_SECONDS.observe(time.perf_counter() - started)
         metrics.ROLLUP_KEYS_REFRESHED.labels("days").inc(done.days)
         metrics.ROLLUP_KEYS_REFRESHED.labels("sessions").inc(done.sessions)
-        if done.days < limit and done.sessions < limit:
+        metrics.ROLLUP_KEYS_REFRESHED.labels("months").inc(done.months)
+        if done.days < limit and done.sessions < limit and done.months < limit:
             return cleared
 
 

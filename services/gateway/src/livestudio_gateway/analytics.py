@@ -52,6 +52,24 @@ def per_hour(amount: Number | None, duration_ms: Number | None) -> Decimal | Non
     return (exact(amount) * MS_PER_HOUR / duration_ms).quantize(CENTS, ROUND_HALF_EVEN)
 
 
+def full_months(day_from: date, day_to: date) -> tuple[date, date]:
+    """Split [day_from, day_to] into [day_from, lo), the whole calendar months [lo, hi) and [hi, day_to].
+
+    `lo` and `hi` are first days of months (or both day_to + 1 day when no whole month fits, so the range is all
+    head): the account breakdown reads [lo, hi) from the monthly rollup and the two ends from the daily one.
+    """
+    lo = day_from if day_from.day == 1 else _next_month(day_from)
+    after = day_to + timedelta(days=1)
+    hi = after if after.day == 1 else day_to.replace(day=1)
+    if lo >= hi:
+        return after, after
+    return lo, hi
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def figures(row: Row) -> Figures:
     """Totals of a rollup row (daily_account / daily_studio shape) plus the figures derived from them."""
     confirmed_sales = row["confirmed_sales"]
