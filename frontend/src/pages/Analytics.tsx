@@ -1,6 +1,7 @@
 // Analytics (owners and managers): a date range in the studio's timezone (presets or from/to, kept in the URL),
 // the range's totals against the previous range of the same length, the daily series (uPlot), per-account figures
-// with ROAS/ACOS and the ad spend typed in per account and day, and the best-selling products.
+// with ROAS/ACOS and the ad spend typed in per account and day, the best-selling products, the hours of the day and
+// shifts (HoursSection) and profit (ProfitSection).
 import { useEffect, useRef, useState } from "preact/hooks";
 import "uplot/dist/uPlot.min.css";
 import type uPlotType from "uplot";
@@ -10,6 +11,7 @@ import { type Studio, useStudios } from "../api/studios";
 import { Empty, ErrorState, type Load, Loading } from "../components/States";
 import { count, money, moneyCompact } from "../format";
 import { messages, t, uiLocale, useLang } from "../i18n";
+import { HoursSection } from "./HoursSection";
 import { ProfitSection } from "./ProfitSection";
 import { TargetsSection } from "./TargetsSection";
 
@@ -620,6 +622,12 @@ function AnalyticsBody(props: { studio: Studio; studios: Studio[]; onStudio: (id
             <h2 id="products-h">{m("topProducts")}</h2>
             <ProductsTable data={data.value.products} currency={currency} />
           </section>
+          <HoursSection
+            studio={props.studio}
+            from={range.from}
+            to={range.to}
+            accounts={data.value.accounts.items.map((a) => ({ id: a.account_id, name: a.display_name ?? a.account_id }))}
+          />
           <ProfitSection studio={props.studio} from={range.from} to={range.to} />
         </div>
       )}
