@@ -198,7 +198,7 @@ class Reference:
             for o in observations:
                 if isinstance(o, SessionCorrected):
                     continue
-                minute = utc(o.observed_at).replace(second=0, microsecond=0)
+                minute = _chart_time(o).replace(second=0, microsecond=0)
                 points[(*key, minute)].append(o)
         out: dict[tuple[str, int, datetime], Row] = {}
         for pkey, observations in points.items():
@@ -325,3 +325,16 @@ KEYS: dict[str, tuple[str, ...]] = {
     "daily_account": ("account_id", "day"),
     "daily_studio": ("studio_id", "day"),
 }
+
+
+def _chart_time(o: SessionPayload) -> datetime:
+    """A live observation's chart time: when it was read, or the stream's end (`ended_at`; for an off-air
+    snapshot the start plus Shopee's duration) when it was read after that end."""
+    read, start = utc(o.observed_at), utc(o.started_at)
+    end: datetime | None = None
+    if isinstance(o, SessionSnapshot):
+        if not o.on_air and o.duration_ms is not None:
+            end = start + timedelta(milliseconds=o.duration_ms)
+    elif o.ended_at is not None:
+        end = utc(o.ended_at)
+    return end if end is not None and start <= end < read else read

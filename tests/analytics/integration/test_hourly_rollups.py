@@ -108,3 +108,34 @@ async def test_migration_backfills_hours_from_the_stored_timeline(fresh_db: str)
             assert await hours(conn, "hourly_studio") == maintained_studio
     finally:
         await pool.close()
+
+
+async def test_a_session_first_seen_after_it_ended_counts_in_the_hour_it_ended(fresh_db: str) -> None:
+    """When an account connects, the session list shows the ended sessions of the last days: read off air days
+    later, their totals count in the local hour the stream ended (start + Shopee's duration), not the hour they
+    were read; a settling re-read later still adds to that same hour."""
+    await migrate(fresh_db, schema="analytics", directory=MIGRATIONS)
+    pool = await create_pool(fresh_db, schema="analytics", application_name="hours-late", min_size=1)
+
+    def read_later(days: int, orders: int, sales: str) -> Message:
+        raw = kit.session_event(
+            "snapshot", account_id="acc-9", studio_id="st-1", session_id=9, started_at=STARTED,
+            observed_at=STARTED + timedelta(days=days, hours=5), duration_ms=100 * 60_000,  # ends 00:40 local
+            metrics={"placed_orders": orders, "placed_sales": sales, "viewers": 300}, on_air=False,
+        )  # fmt: skip
+        return Message("session", raw)
+
+    try:
+        await apply_in_transaction(pool, [decode_message(read_later(2, 8, "800"))])
+        await refresh(pool)
+        async with pool.acquire() as conn:
+            first = await hours(conn, "hourly_account")
+        await apply_in_transaction(pool, [decode_message(read_later(3, 9, "950"))])  # settled a day later
+        await refresh(pool)
+        async with pool.acquire() as conn:
+            settled = await hours(conn, "hourly_account")
+    finally:
+        await pool.close()
+    end_hour = ("acc-9", date(2026, 11, 3), 0)  # 16:00 UTC + 100 min = 17:40 UTC = 00:40 in Jakarta
+    assert first == {end_hour: (1, 300, None, 8, None, Decimal("800"))}
+    assert settled == {end_hour: (1, 300, None, 9, None, Decimal("950"))}

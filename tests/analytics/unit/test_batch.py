@@ -10,7 +10,7 @@ import pytest
 from livestudio_analytics.batch import plan_batch, stale_counts
 from livestudio_analytics.events import AdSpendEntry, CommandIgnored, CommandRejected, SessionEvent
 from livestudio_analytics.main import run, topics_to_create
-from livestudio_analytics.observations import SESSIONS
+from livestudio_analytics.observations import SESSIONS, TIMELINE
 from livestudio_analytics.settings import AnalyticsSettings
 from tests.analytics import kit
 from tests.analytics.strategies import Message, decode_message
@@ -122,3 +122,68 @@ def test_superseded_snapshots_are_skipped_without_building_their_rows(monkeypatc
     assert row.value(SESSIONS, "likes") == (4,)  # an older snapshot still fills what nobody newer reported
     assert sorted(built) == [T0, T0 + timedelta(minutes=3)]  # minutes 1 and 2 were never built
     assert len(plan.timeline) == 4  # every minute still has its chart point
+
+
+def _late(kind: str, *, read_after_start: timedelta, on_air: bool = False, duration_ms: int | None) -> SessionEvent:
+    """A session of 90 minutes (from T0) read at T0 + `read_after_start`."""
+    raw = kit.session_event(
+        kind,  # type: ignore[arg-type]
+        account_id="a",
+        studio_id="s",
+        session_id=7,
+        started_at=T0,
+        observed_at=T0 + read_after_start,
+        ended_at=T0 + timedelta(minutes=90) if kind == "ended" else None,
+        duration_ms=duration_ms,
+        metrics={"placed_orders": 40, "viewers": 900},
+        on_air=on_air,
+    )
+    event = decode_message(Message("session", raw))
+    assert isinstance(event, SessionEvent)
+    return event
+
+
+NINETY_MIN_MS = 90 * 60_000
+
+
+@pytest.mark.parametrize(
+    ("kind", "on_air", "duration_ms", "read_after", "chart_minute"),
+    [
+        # first seen already ended, days later (a week of them is listed when an account connects): its
+        # totals stood at the stream's end, not in the minute they were read
+        ("snapshot", False, NINETY_MIN_MS, timedelta(days=3, minutes=7), timedelta(minutes=90)),
+        ("ended", None, None, timedelta(hours=2, seconds=30), timedelta(minutes=90)),  # a late end
+        ("snapshot", False, NINETY_MIN_MS, timedelta(minutes=90, seconds=20), timedelta(minutes=90)),
+        # on air, or no known end: the observation's own minute
+        ("snapshot", True, NINETY_MIN_MS, timedelta(minutes=95), timedelta(minutes=95)),
+        ("snapshot", False, None, timedelta(days=3), timedelta(days=3)),
+        ("snapshot", False, NINETY_MIN_MS, timedelta(minutes=60), timedelta(minutes=60)),  # end still ahead
+    ],
+)
+def test_figures_read_after_the_stream_ended_chart_at_its_end(
+    kind: str, on_air: bool | None, duration_ms: int | None, read_after: timedelta, chart_minute: timedelta
+) -> None:
+    event = _late(kind, read_after_start=read_after, on_air=bool(on_air), duration_ms=duration_ms)
+    plan = plan_batch([event])
+    assert list(plan.timeline) == [("a", 7, T0 + chart_minute)]
+    assert event.point is not None and event.point[0] == T0 + chart_minute
+    # the registers keep the observation's time: a newer read of the same minute still wins
+    assert plan.sessions[("a", 7)].maxima[0] == T0 + read_after
+
+
+def test_a_late_read_merges_into_the_point_of_the_streams_end() -> None:
+    """The last live read (on air, in the stream's last minute) and a settling read a day later share a point: the
+    newer read's figures win it, and no point appears in the minute of the late read."""
+
+    def read(after: timedelta, on_air: bool, orders: int) -> SessionEvent:
+        raw = kit.session_event(
+            "snapshot", account_id="a", studio_id="s", session_id=7, started_at=T0, observed_at=T0 + after,
+            duration_ms=NINETY_MIN_MS, metrics={"placed_orders": orders}, on_air=on_air,
+        )  # fmt: skip
+        event = decode_message(Message("session", raw))
+        assert isinstance(event, SessionEvent)
+        return event
+
+    plan = plan_batch([read(timedelta(minutes=90, seconds=10), True, 30), read(timedelta(days=1), False, 41)])
+    assert list(plan.timeline) == [("a", 7, T0 + timedelta(minutes=90))]
+    assert plan.timeline[("a", 7, T0 + timedelta(minutes=90))].value(TIMELINE, "placed_orders") == (41,)

@@ -126,14 +126,18 @@ def _collapse_session(plan: BatchPlan, key: SessionKey, group: list[SessionEvent
     plan.sessions[key] = row
 
     account_id, session_id = key
-    point: _Point | None = None  # the minute being merged (newest first, so a minute's events are adjacent)
+    # Newest first per chart minute. A minute is usually the observation's own, but a read after the stream ended
+    # charts at the stream's end (`observations.chart_time`), so minutes are not in the order of observation.
+    points: dict[datetime, _Point] = {}
     for event in group:
         if event.kind == "corrected":
             continue  # settled figures, not a chart point
         ts = event.observed_at
-        if point is None or ts < point.minute:
-            minute, state = _point(event)
-            point = _Point(minute, state.copy(), ts, point_gaps(state))
+        minute = event.chart_minute
+        point = points.get(minute)
+        if point is None:
+            state = _point(event)[1]
+            points[minute] = point = _Point(minute, state.copy(), ts, point_gaps(state))
             plan.timeline[(account_id, session_id, minute)] = point.state
             continue
         if not (ts < point.floor and not point.lacks(event.payload)):

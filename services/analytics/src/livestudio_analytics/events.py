@@ -63,8 +63,13 @@ class SessionEvent:
         if self._states is not None:
             return self._states[1]
         if self._point is False:
-            self._point = obs.timeline_point(self.payload, self.kind, self.observed_at)
+            self._point = obs.timeline_point(self.payload, self.kind, self.observed_at, self.started_at)
         return self._point
+
+    @property
+    def chart_minute(self) -> datetime:
+        """The minute of its chart point (without building it): see `observations.chart_time`."""
+        return obs.minute_of(obs.chart_time(self.payload, self.kind, self.observed_at, self.started_at))
 
     def __repr__(self) -> str:
         return f"SessionEvent({self.kind}, {self.account_id}:{self.session_id} @ {self.observed_at.isoformat()})"

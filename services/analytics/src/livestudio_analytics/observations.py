@@ -261,15 +261,34 @@ def session_states(
     if kind == "corrected":
         return State(entries, [ts, ts, None]), None
     point = list(_TIMELINE_ENTRIES(entries))  # the same reports, per minute
-    return State(entries, [ts, None, ts]), (minute_of(ts), State(point, [ts]))
+    return State(entries, [ts, None, ts]), (minute_of(chart_time(obs, kind, ts, started)), State(point, [ts]))
 
 
-def timeline_point(obs: SessionPayload, kind: SessionKind, ts: datetime) -> tuple[datetime, State] | None:
+def timeline_point(
+    obs: SessionPayload, kind: SessionKind, ts: datetime, started: datetime
+) -> tuple[datetime, State] | None:
     """Only the timeline point of `session_states` (cheaper when the session row is not needed)."""
     if kind == "corrected":
         return None
     point: list[Entry | None] = [None if v is None else (ts, (v,)) for v in _TIMELINE_VALUES(obs.metrics)]
-    return minute_of(ts), State(point, [ts])
+    return minute_of(chart_time(obs, kind, ts, started)), State(point, [ts])
+
+
+def chart_time(obs: SessionPayload, kind: SessionKind, ts: datetime, started: datetime) -> datetime:
+    """When the figures of a live observation stood: its observation time, except for a session read off air
+    after its stream ended (a session first seen already ended, a settling re-read, a late end), whose figures
+    are the stream's totals: those stood at the stream's end (`ended_at`, else the start plus Shopee's
+    duration). Without this, the totals of a week of sessions listed when an account connects would all land
+    in the minute (and the hour of the day) they were read."""
+    if kind == "snapshot":
+        if obs.on_air or obs.duration_ms is None:
+            return ts
+        end = started + timedelta(milliseconds=obs.duration_ms)
+    elif obs.ended_at is not None:
+        end = _utc(obs.ended_at)
+    else:
+        return ts
+    return end if started <= end < ts else ts
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
