@@ -203,3 +203,17 @@ def test_full_months_examples() -> None:
     assert analytics.full_months(d(2026, 12, 5), d(2027, 2, 28)) == (d(2027, 1, 1), d(2027, 3, 1))
     assert analytics.full_months(d(2026, 1, 31), d(2026, 3, 30)) == (d(2026, 2, 1), d(2026, 3, 1))
     assert analytics.full_months(d(2026, 1, 2), d(2026, 1, 31)) == (d(2026, 2, 1), d(2026, 2, 1))
+
+
+def test_figures_of_equal_totals_are_built_once_and_equal_a_fresh_build() -> None:
+    row = {
+        "sessions": 3, "streaming_ms": 5_400_000, "viewers": 1_200, "peak_viewers": 300, "placed_orders": 40,
+        "confirmed_orders": 37, "placed_sales": Decimal("4200000"), "confirmed_sales": Decimal("3885000"),
+        "ad_spend": Decimal("150000.50"),
+    }  # fmt: skip
+    first = analytics.figures(row)
+    assert analytics.figures(dict(row)) is first  # a later request for the same day: the same struct
+    assert first.aov == Decimal("105000.00") and first.gmv_per_streaming_hour == Decimal("2590000.00")
+    assert first.roas == Decimal("25.899914") and first.conversion == Decimal("0.030833")
+    other = analytics.figures({**row, "confirmed_orders": 36})
+    assert other is not first and other.aov == Decimal("107916.67")

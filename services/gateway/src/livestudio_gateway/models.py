@@ -66,7 +66,9 @@ def money_fields(cls: type) -> tuple[str, ...]:
 
 class _Plain:
     """Response structs: a `Money` value whose `str()` would carry an exponent becomes a `PlainDecimal` (most
-    values are left as they are: one type check and one `str()` each)."""
+    values are left as they are: one type check and one `str()` each). Only a struct with `Money` fields gets
+    the `__post_init__` that does it: msgspec calls a struct's `__post_init__` for every instance built, and a
+    365-day series builds one point struct per day around its figures."""
 
     __slots__ = ()
     _money: ClassVar[tuple[str, ...]] = ()
@@ -74,12 +76,15 @@ class _Plain:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._money = money_fields(cls)
+        if cls._money:
+            cls.__post_init__ = _plain_money_fields  # type: ignore[attr-defined]
 
-    def __post_init__(self) -> None:
-        for name in self._money:
-            value = getattr(self, name)
-            if type(value) is Decimal and "E" in str(value):
-                setattr(self, name, PlainDecimal(value))
+
+def _plain_money_fields(self: _Plain) -> None:
+    for name in self._money:
+        value = getattr(self, name)
+        if type(value) is Decimal and "E" in str(value):
+            setattr(self, name, PlainDecimal(value))
 
 
 class _Out(_Plain, Struct, kw_only=True):
