@@ -250,8 +250,8 @@ class Stack:
             str(self.ports["sinks"]),
             "--smtp-port",
             str(self.ports["sinks-smtp"]),
-            "--webhook-secret",
-            self.config.webhook_secret,  # empty: signatures are not checked
+            # one token: a generated secret may start with "-", which argparse would take for an option
+            f"--webhook-secret={self.config.webhook_secret}",  # empty: signatures are not checked
             "--log",
             str(self.config.home / "logs" / "notifications.jsonl"),
         ]
