@@ -819,36 +819,24 @@ async def pending_marks(conn: DbConnection, limit: int) -> PendingMarks:
     )
 
 
-_CLEAR_DAYS = """
+def _clear_marks_sql(table: str, key: str, key_type: str) -> str:
+    """Delete the marks of `table` handed in as (account, key, seq) arrays whose seq is unchanged (a mark renewed
+    meanwhile stays for the next round), locked in key order first."""
+    return f"""
 WITH mine AS (
-    SELECT t.account_id, t.day FROM rollup_dirty_days t
-    JOIN unnest($1::text[], $2::date[], $3::bigint[]) AS u(a, d, q) ON t.account_id = u.a AND t.day = u.d
+    SELECT t.account_id, t.{key} FROM {table} t
+    JOIN unnest($1::text[], $2::{key_type}[], $3::bigint[]) AS u(a, k, q) ON t.account_id = u.a AND t.{key} = u.k
     WHERE t.seq = u.q
-    ORDER BY t.account_id, t.day
+    ORDER BY t.account_id, t.{key}
     FOR UPDATE OF t
 )
-DELETE FROM rollup_dirty_days t USING mine WHERE t.account_id = mine.account_id AND t.day = mine.day
+DELETE FROM {table} t USING mine WHERE t.account_id = mine.account_id AND t.{key} = mine.{key}
 """
-_CLEAR_SESSIONS = """
-WITH mine AS (
-    SELECT t.account_id, t.session_id FROM rollup_dirty_sessions t
-    JOIN unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(a, s, q) ON t.account_id = u.a AND t.session_id = u.s
-    WHERE t.seq = u.q
-    ORDER BY t.account_id, t.session_id
-    FOR UPDATE OF t
-)
-DELETE FROM rollup_dirty_sessions t USING mine WHERE t.account_id = mine.account_id AND t.session_id = mine.session_id
-"""
-_CLEAR_MONTHS = """
-WITH mine AS (
-    SELECT t.account_id, t.month FROM rollup_dirty_months t
-    JOIN unnest($1::text[], $2::date[], $3::bigint[]) AS u(a, m, q) ON t.account_id = u.a AND t.month = u.m
-    WHERE t.seq = u.q
-    ORDER BY t.account_id, t.month
-    FOR UPDATE OF t
-)
-DELETE FROM rollup_dirty_months t USING mine WHERE t.account_id = mine.account_id AND t.month = mine.month
-"""
+
+
+_CLEAR_DAYS = _clear_marks_sql("rollup_dirty_days", "day", "date")
+_CLEAR_SESSIONS = _clear_marks_sql("rollup_dirty_sessions", "session_id", "bigint")
+_CLEAR_MONTHS = _clear_marks_sql("rollup_dirty_months", "month", "date")
 
 
 async def clear_marks(conn: DbConnection, pending: PendingMarks) -> int:
