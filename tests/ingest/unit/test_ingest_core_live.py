@@ -336,3 +336,27 @@ def test_an_unchanged_session_list_publishes_nothing_once_acknowledged(orders: i
         _, step = cycle(state, [row(orders=orders)], now + timedelta(seconds=i + 1), read=False)
         assert step.events == ()
         state = step.state
+
+
+def test_a_slow_answer_does_not_end_a_session_on_air() -> None:
+    """Liveness is judged when the page was asked for: Shopee's end of a live session is never earlier than the
+    question, however late the answer arrives (a 720x simulator turns a one-second stall into 12 minutes)."""
+    asked = T0 + timedelta(minutes=30)
+    state = live.LiveState()
+    _, first = cycle(state, [row(minutes=30)], asked)
+    state = acked(first)
+    answered = asked + timedelta(minutes=12)  # later than stale_after (10 min) after the end the answer carries
+    asked_again = asked + timedelta(minutes=1)
+    listed = live.listed(state, [row(minutes=31)], answered, POLICY, asked_at=asked_again)
+    assert listed.state.sessions[1].on_air
+    judged_late = live.listed(state, [row(minutes=31)], answered, POLICY)  # what the driver did before
+    assert not judged_late.state.sessions[1].on_air
+
+
+def test_a_session_whose_end_stopped_still_ends_when_asked_late() -> None:
+    asked = T0 + timedelta(minutes=30)
+    _, first = cycle(live.LiveState(), [row(minutes=30)], asked)
+    later = asked + timedelta(minutes=11)
+    listed = live.listed(acked(first), [row(minutes=30)], later + timedelta(minutes=5), POLICY, asked_at=later)
+    assert not listed.state.sessions[1].on_air
+    assert listed.read == (1,)

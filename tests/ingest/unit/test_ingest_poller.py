@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,11 +74,31 @@ class Rig:
         raise AssertionError("no account on air")
 
 
-def _rig(**sim_config: Any) -> Iterator[Rig]:
+class _LateSessionList(httpx.AsyncBaseTransport):
+    """The simulator's answers, but each sessionList answer reaches the poller `late` after Shopee wrote it (a
+    queue, a stalled process): the clock moves on while the answer is on its way."""
+
+    def __init__(self, sim: Simulator, late: timedelta) -> None:
+        self.sim = sim
+        self.late = late
+        self.inner = httpx.ASGITransport(app=create_app(sim))  # type: ignore[arg-type]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/sessionList"):
+            self.sim.advance(self.late)
+        return response
+
+
+def _rig(*, late_session_list: timedelta | None = None, **sim_config: Any) -> Iterator[Rig]:
     sim = Simulator(SimulatorConfig(seed=5, accounts=40, speed=0, start=START, **sim_config))
+    transport: httpx.AsyncBaseTransport = (
+        httpx.ASGITransport(app=create_app(sim))  # type: ignore[arg-type]
+        if late_session_list is None
+        else _LateSessionList(sim, late_session_list)
+    )
     client = ShopeeClient(
-        ClientSettings(base_url="http://sim", max_attempts=1, per_account_rate=10_000),
-        transport=httpx.ASGITransport(app=create_app(sim)),  # type: ignore[arg-type]
+        ClientSettings(base_url="http://sim", max_attempts=1, per_account_rate=10_000), transport=transport
     )
     outbox = Outbox(10_000)
     settings = IngestSettings(settle_window_s=6 * 3600, heartbeat_interval_s=3600)
@@ -166,6 +186,26 @@ async def test_a_session_reporting_status_two_while_streaming_stays_on_air() -> 
         rig.sim.advance(timedelta(minutes=3))
         await poller.poll_once()
         assert len(_of(rig.drain(), "session.ended.v1", plan.session_id)) == 1
+
+
+async def test_a_late_answer_does_not_end_a_session_on_air() -> None:
+    """Every sessionList answer arrives 12 minutes (of the ingest clock) after Shopee wrote it, longer than the
+    staleness guard (10 min): the session is still judged as of the question, so it stays on air until it ends."""
+    for rig in _rig(late_session_list=timedelta(minutes=12)):
+        plan = rig.live_plan()
+        poller = rig.poller(plan.account)
+        for _ in range(3):
+            await poller.poll_once()
+            assert _of(rig.drain(), "session.ended.v1", plan.session_id) == []
+            assert poller.on_air_session_id == plan.session_id
+        rig.sim.set_time(datetime.fromtimestamp(plan.end_ms / 1000 + 60, JKT))
+        await poller.poll_once()  # asked a minute after the end: not sure yet
+        assert _of(rig.drain(), "session.ended.v1", plan.session_id) == []
+        await poller.poll_once()  # asked 13 minutes after the end: ended, at the end Shopee reported
+        [ended] = _of(rig.drain(), "session.ended.v1", plan.session_id)
+        assert ended["data"]["ended_at"] == datetime.fromtimestamp(plan.end_ms / 1000, UTC).isoformat().replace(
+            "+00:00", "Z"
+        )
 
 
 async def test_expired_cookie_parks_the_account_and_reports_it(rig: Rig) -> None:

@@ -431,6 +431,7 @@ class AccountPoller:
         s = self.deps.settings
         client = self.deps.client
         policy = self.deps.policy
+        asked_at = self._now()
         try:
             page = await self._call(
                 "session_list", lambda: client.session_list(ctx, page=1, page_size=s.session_page_size)
@@ -442,7 +443,7 @@ class AccountPoller:
         loop = asyncio.get_running_loop()
         self._set_health(health_rules.succeeded(self.health, wall_now=datetime.now(UTC), mono=loop.time()))
         listed_mono = loop.time()
-        listed = live.listed(self.live, page.items, now, policy)
+        listed = live.listed(self.live, page.items, now, policy, asked_at=asked_at)
         self.live = listed.state
 
         details: dict[int, live.Detail] = {}

@@ -2,9 +2,10 @@
 
 A cycle, as the driver (`poller.AccountPoller`) runs it:
 
-1. `listed(state, rows, now, policy)`: the sessionList page read. Every row updates its session and its
-   liveness; tracked sessions missing from the page are assessed as unseen. Returns the state and the sessions
-   whose overview and products are to be read now (`cadence.detail_due`: on air, ending, settling).
+1. `listed(state, rows, now, policy, asked_at=...)`: the sessionList page read. Every row updates its session and
+   its liveness (judged as of when the page was asked for); tracked sessions missing from the page are assessed
+   as unseen. Returns the state and the sessions whose overview and products are to be read now
+   (`cadence.detail_due`: on air, ending, settling).
 2. the driver reads them, then `published(state, rows, details, now, mono, ...)`: session snapshots (from the row,
    or the row merged with the overview), item snapshots, SessionEnded for the sessions whose end is decided,
    heartbeats of unchanged sessions on air. Only what changed since it was handed to the outbox (`sent`) is
@@ -153,7 +154,18 @@ def restored(rows: Iterable[SessionStateRow], *, loaded_mono: float, history_rea
 # --- 1. the session list -------------------------------------------------------------------------------------
 
 
-def listed(state: LiveState, rows: Sequence[SessionListItem], now: datetime, policy: Policy) -> Listed:
+def listed(
+    state: LiveState,
+    rows: Sequence[SessionListItem],
+    now: datetime,
+    policy: Policy,
+    *,
+    asked_at: datetime | None = None,
+) -> Listed:
+    """`asked_at`: when the page was asked for (default `now`). Liveness is judged then, not when the answer came:
+    Shopee's end of a session on air is never earlier than the question, so a slow answer (a queue, a stalled
+    process) cannot make a live session look frozen. Only the staleness guard's decision waits that much longer."""
+    judged_at = now if asked_at is None else min(asked_at, now)
     sessions = dict(state.sessions)
     read: list[int] = []
     seen: set[int] = set()
@@ -162,7 +174,7 @@ def listed(state: LiveState, rows: Sequence[SessionListItem], now: datetime, pol
         t = sessions.get(row.session_id)
         t = SessionState.from_row(row) if t is None else t.with_row(row)
         was_on_air = t.on_air
-        liveness = assess(t.liveness, status=row.status, end=row.end_time, now=now, policy=policy.liveness)
+        liveness = assess(t.liveness, status=row.status, end=row.end_time, now=judged_at, policy=policy.liveness)
         if liveness != t.liveness:
             t = replace(t, liveness=liveness)
         sessions[row.session_id] = t
@@ -170,7 +182,7 @@ def listed(state: LiveState, rows: Sequence[SessionListItem], now: datetime, pol
             read.append(row.session_id)
     for sid, t in list(sessions.items()):
         if sid not in seen and not t.ended and t.liveness is not None:
-            liveness = assess_unseen(t.liveness, now=now, policy=policy.liveness)
+            liveness = assess_unseen(t.liveness, now=judged_at, policy=policy.liveness)
             sessions[sid] = replace(t, liveness=liveness)
             if not liveness.live:  # ends in this cycle: its products are read once more now
                 read.append(sid)
