@@ -163,6 +163,7 @@ async def make_settings(
         "kafka_heartbeat_interval_ms": 200,
         "credentials_keys": KEY,
         "telegram_api_url": sinks.url,
+        "egress_allow_networks": f"{sinks.host}/32",  # the local fakes only
         "evaluate_interval_s": 3600.0,  # tests call evaluate_once themselves
         "dispatch_interval_s": 0.05,
         "retry_base_s": 0.05,

@@ -267,6 +267,29 @@ async def test_commands_are_scoped_to_their_studio(
                         "encrypted_secret": "not-a-token",
                     }
                 ),
+                "metadata-webhook": command(
+                    {
+                        "kind": "alert.channel.upsert",
+                        "channel_id": "hook3",
+                        "studio_id": "st1",
+                        "name": "cloud metadata",
+                        "channel_kind": "webhook",
+                        "url": "http://169.254.169.254/latest/meta-data/",
+                        "encrypted_secret": CIPHER.encrypt("s"),
+                    }
+                ),
+                "private-smtp": command(
+                    {
+                        "kind": "alert.channel.upsert",
+                        "channel_id": "mail2",
+                        "studio_id": "st1",
+                        "name": "internal relay",
+                        "channel_kind": "email",
+                        "smtp_host": "10.0.0.7",
+                        "email_from": "a@studio.test",
+                        "email_to": ["b@studio.test"],
+                    }
+                ),
                 "summary-foreign-channel": command(
                     {"kind": "alert.summary.set", "studio_id": "st1", "channel_ids": ["st2-mail"]}
                 ),
@@ -304,6 +327,14 @@ async def test_commands_are_scoped_to_their_studio(
     assert outcome("bad-secret")[0] == "rejected"
     assert outcome("other-scope") == ("rejected", "studio 'st1' not found in studio 'st2'")
     assert outcome("host")[0] == "rejected"
+    assert outcome("metadata-webhook") == (
+        "rejected",
+        "notifications go only to public addresses: 169.254.169.254 is not a public address",
+    )
+    assert outcome("private-smtp") == (
+        "rejected",
+        "notifications go only to public addresses: 10.0.0.7 is not a public address",
+    )
     assert outcome("summary-foreign-channel") == ("rejected", "channel 'st2-mail' not found in studio 'st1'")
     assert outcome("ok") == ("applied", None)
     assert st2_rule == "data_stale"

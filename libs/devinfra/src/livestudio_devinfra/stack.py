@@ -204,6 +204,7 @@ class Stack:
             env[f"{prefix}CREDENTIALS_KEYS"] = self.config.credentials_key
         if name == "alerts" and "sinks" in self.ports:
             env["ALERTS_TELEGRAM_API_URL"] = self.url("sinks")
+            env["ALERTS_EGRESS_ALLOW_NETWORKS"] = "127.0.0.1/32"  # the local fakes; nothing else private
         if name == "gateway":
             env["GATEWAY_JWT_SECRET"] = self.config.jwt_secret
         if name == "ingest":

@@ -7,6 +7,10 @@ the outbox (`outbox.py`); this module makes one attempt.
 Webhook requests carry `Idempotency-Key: <notification id>` (the same on every retry, so a receiver drops a
 repeat) and `X-LiveStudio-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the channel's
 secret>`; `verify_signature` is what a receiver runs.
+
+Webhooks and SMTP go only to public addresses, or to networks the operator allows (`egress.EgressPolicy`): the
+URL's name is resolved and checked, and the request goes to the checked address with the name kept for the
+`Host` header and TLS (SNI and certificate check).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -21,6 +26,8 @@ from typing import Any
 
 import aiosmtplib
 import httpx
+
+from livestudio_alerts.egress import DestinationRefused, EgressPolicy
 
 SIGNATURE_HEADER = "X-LiveStudio-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -100,9 +107,10 @@ def _raise_for_status(response: httpx.Response, what: str) -> None:
 class Sender:
     """One HTTP client for webhooks and Telegram; SMTP connections are opened per message."""
 
-    def __init__(self, *, telegram_api_url: str, timeout_s: float) -> None:
+    def __init__(self, *, telegram_api_url: str, timeout_s: float, egress: EgressPolicy) -> None:
         self.telegram_api_url = telegram_api_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.egress = egress
         self.http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
 
     async def close(self) -> None:
@@ -118,6 +126,8 @@ class Sender:
                 await self._email(channel, n)
             else:
                 raise DeliveryError(f"unknown channel kind {channel.kind!r}", retryable=False)
+        except DestinationRefused as exc:
+            raise DeliveryError(f"{channel.kind}: {exc}", retryable=exc.retryable) from None
         except httpx.HTTPError as exc:
             # the exception text may hold the URL (a Telegram URL holds the token): name the type only
             raise DeliveryError(f"{channel.kind}: {type(exc).__name__}", retryable=True) from None
@@ -130,14 +140,28 @@ class Sender:
         url = channel.config.get("url")
         if not url or not channel.secret:
             raise DeliveryError("webhook channel without url or secret", retryable=False)
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise DeliveryError("webhook url is not a valid URL", retryable=False) from None
+        if target.scheme not in ("http", "https") or not target.host:
+            raise DeliveryError("webhook url is not an http(s) URL", retryable=False)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        address = await self.egress.resolve(target.host, port)
         body = webhook_body(n)
         headers = {
+            "Host": target.netloc.decode("ascii"),
             "Content-Type": "application/json",
             IDEMPOTENCY_HEADER: n.notification_id,
             SIGNATURE_HEADER: sign(channel.secret, int(time.time()), body),
             "User-Agent": "livestudio-alerts/0.1",
         }
-        response = await self.http.post(url, content=body, headers=headers)
+        response = await self.http.post(
+            target.copy_with(host=address),
+            content=body,
+            headers=headers,
+            extensions={"sni_hostname": target.raw_host.decode("ascii")},
+        )
         _raise_for_status(response, "webhook")
 
     async def _telegram(self, channel: Channel, n: Notification) -> None:
@@ -162,10 +186,19 @@ class Sender:
         message["Message-ID"] = f"<{n.notification_id}@livestudio.alerts>"
         message["X-LiveStudio-Notification"] = n.notification_id
         message.set_content(n.body)
+        host, port = str(c["smtp_host"]), int(c.get("smtp_port") or 25)
+        sock = await self.egress.connect(host, port, timeout_s=self.timeout_s)
+        try:
+            await self._smtp_send(message, host, sock, channel)
+        finally:
+            sock.close()  # the connection's transport closed it already unless the client never took it
+
+    async def _smtp_send(self, message: EmailMessage, host: str, sock: socket.socket, channel: Channel) -> None:
+        c = channel.config
         await aiosmtplib.send(
             message,
-            hostname=c["smtp_host"],
-            port=int(c.get("smtp_port") or 25),
+            hostname=host,  # STARTTLS checks the certificate against the name
+            sock=sock,
             username=c.get("smtp_username") or None,
             password=channel.secret if c.get("smtp_username") else None,
             start_tls=bool(c.get("smtp_starttls")),

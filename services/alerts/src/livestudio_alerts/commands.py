@@ -22,6 +22,7 @@ import structlog
 
 from livestudio_alerts import metrics
 from livestudio_alerts import repository as repo
+from livestudio_alerts.egress import DestinationRefused, EgressPolicy
 from livestudio_alerts.rules import Rule
 from livestudio_runtime import ownership
 from livestudio_runtime.db import DbConnection
@@ -53,7 +54,9 @@ def owned(kind: str) -> bool:
         return False
 
 
-async def apply_command(conn: DbConnection, command: Command, cipher: CookieCipher | None) -> str | None:
+async def apply_command(
+    conn: DbConnection, command: Command, cipher: CookieCipher | None, egress: EgressPolicy
+) -> str | None:
     """Apply one command once; its recorded status, or None when ignored (not ours, or already applied)."""
     c = command.command
     if isinstance(c, StudioUpsert):
@@ -64,7 +67,7 @@ async def apply_command(conn: DbConnection, command: Command, cipher: CookieCiph
     error: str | None = None
     try:
         async with conn.transaction():  # a savepoint: a rejection undoes the partial effect
-            await _apply(conn, command, cipher)
+            await _apply(conn, command, cipher, egress)
     except CommandRejected as exc:
         error = str(exc)
     status = "applied" if error is None else "rejected"
@@ -91,7 +94,7 @@ async def _studio_timezone(conn: DbConnection, c: StudioUpsert) -> None:
     await repo.upsert_studio(conn, c.studio_id, c.timezone)
 
 
-async def _apply(conn: DbConnection, command: Command, cipher: CookieCipher | None) -> None:
+async def _apply(conn: DbConnection, command: Command, cipher: CookieCipher | None, egress: EgressPolicy) -> None:
     c = command.command
     try:  # the one ownership rule's caller checks: role, and the command's studio is the caller's
         ownership.check_role(c, command.scope)
@@ -99,7 +102,7 @@ async def _apply(conn: DbConnection, command: Command, cipher: CookieCipher | No
     except (ownership.NotFound, ownership.NotAllowed) as exc:
         raise CommandRejected(str(exc)) from None
     if isinstance(c, AlertChannelUpsert):
-        await _channel_upsert(conn, c, cipher)
+        await _channel_upsert(conn, c, cipher, egress)
     elif isinstance(c, AlertChannelRemove):
         await _owned_channel(conn, c.channel_id, c.studio_id, missing_ok=False)
         await repo.delete_channel(conn, c.channel_id)
@@ -130,11 +133,12 @@ async def _check_channels(conn: DbConnection, studio_id: str, channel_ids: list[
             raise CommandRejected(f"channel {channel_id!r} not found in studio {studio_id!r}")
 
 
-def _config(c: AlertChannelUpsert) -> dict[str, Any]:
+def _config(c: AlertChannelUpsert, egress: EgressPolicy) -> dict[str, Any]:
     if c.channel_kind == "webhook":
         parts = urlsplit(c.url or "")
-        if parts.scheme not in ("https", "http") or not parts.netloc:
+        if parts.scheme not in ("https", "http") or not parts.hostname:
             raise CommandRejected("a webhook channel needs an http(s) url")
+        _public(egress, parts.hostname)
         return {"url": c.url}
     if c.channel_kind == "telegram":
         if not c.chat_id:
@@ -142,6 +146,7 @@ def _config(c: AlertChannelUpsert) -> dict[str, Any]:
         return {"chat_id": c.chat_id}
     if not c.smtp_host or not c.email_from or not c.email_to:
         raise CommandRejected("an email channel needs smtp_host, email_from and email_to")
+    _public(egress, c.smtp_host)
     return {
         "smtp_host": c.smtp_host,
         "smtp_port": c.smtp_port or 25,
@@ -152,9 +157,20 @@ def _config(c: AlertChannelUpsert) -> dict[str, Any]:
     }
 
 
-async def _channel_upsert(conn: DbConnection, c: AlertChannelUpsert, cipher: CookieCipher | None) -> None:
+def _public(egress: EgressPolicy, host: str) -> None:
+    """What can be refused without DNS (an IP address or `localhost` that is not public); names are checked again,
+    resolved, at every delivery."""
+    try:
+        egress.check_literal(host)
+    except DestinationRefused as exc:
+        raise CommandRejected(f"notifications go only to public addresses: {exc}") from None
+
+
+async def _channel_upsert(
+    conn: DbConnection, c: AlertChannelUpsert, cipher: CookieCipher | None, egress: EgressPolicy
+) -> None:
     existing = await _owned_channel(conn, c.channel_id, c.studio_id, missing_ok=True)
-    config = _config(c)
+    config = _config(c, egress)
     secret: str | None = existing["secret_ciphertext"] if existing is not None else None
     if c.encrypted_secret is not None:
         if cipher is None:

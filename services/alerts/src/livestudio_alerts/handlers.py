@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from livestudio_alerts import commands, notify
 from livestudio_alerts import repository as repo
+from livestudio_alerts.egress import EgressPolicy
 from livestudio_alerts.rules import AccountView, account_unhealthy
 from livestudio_runtime.db import DbConnection
 from livestudio_runtime.exactly_once import Decoded, PoisonMessage
@@ -91,6 +92,7 @@ class Handlers:
     commands_topic: str
     default_timezone: str
     cipher: CookieCipher | None
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
     notify_max_age: timedelta = timedelta(hours=1)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -142,7 +144,7 @@ class Handlers:
             elif isinstance(value, AccountEvent):
                 await self._account(conn, value.status, timezones)
             elif isinstance(value, CommandEvent):
-                await commands.apply_command(conn, value.command, self.cipher)
+                await commands.apply_command(conn, value.command, self.cipher, self.egress)
                 if value.command.command.kind == "studio.upsert":
                     timezones = await repo.studio_timezones(conn)
             elif isinstance(value, InvalidCommand):

@@ -58,7 +58,7 @@ class AlertsService:
             max_size=s.db_pool_max,
         )
         await ensure_topics(s.kafka_bootstrap, topics_to_create(s), replication=s.topic_replication)
-        self.sender = Sender(telegram_api_url=s.telegram_api_url, timeout_s=s.send_timeout_s)
+        self.sender = Sender(telegram_api_url=s.telegram_api_url, timeout_s=s.send_timeout_s, egress=s.egress())
         self.dispatcher = Dispatcher(
             self.pool,
             self.sender,
@@ -75,6 +75,7 @@ class AlertsService:
             s.commands_topic,
             s.default_timezone,
             self.cipher,
+            egress=s.egress(),
             notify_max_age=timedelta(seconds=s.notify_max_age_s),
             clock=self.clock,
         )

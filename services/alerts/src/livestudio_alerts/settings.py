@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from livestudio_alerts.egress import EgressPolicy, parse_networks
 from livestudio_runtime.settings import ServiceSettings
 from livestudio_schemas.topics import Topic
 
@@ -38,6 +39,21 @@ class AlertsSettings(ServiceSettings):
     max_attempts: int = Field(default=8, ge=1, description="attempts before a delivery is reported failed")
     send_timeout_s: float = Field(default=10.0, gt=0)
     telegram_api_url: str = Field(default="https://api.telegram.org", description="a fake's URL in tests / make up")
+    egress_allow_networks: str = Field(
+        default="",
+        max_length=2000,
+        description="comma-separated networks webhooks and SMTP may reach although not public (e.g. 127.0.0.1/32"
+        " for the local fakes of make up); every other destination must resolve to public addresses only",
+    )
+
+    @field_validator("egress_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    def egress(self) -> EgressPolicy:
+        return EgressPolicy(parse_networks(self.egress_allow_networks))
 
     def keys(self) -> list[str]:
         return [k for k in self.credentials_keys.get_secret_value().split(",") if k.strip()]
