@@ -100,13 +100,27 @@ export async function signIn(email: string, password: string): Promise<SignInRes
   return { ok: true };
 }
 
+/** Runs `task` while no other tab of this origin refreshes (Web Locks): the next tab then sends the cookie the
+ * first one received, not the one just used (the gateway tolerates a second use only briefly). */
+async function oneTabAtATime<T>(task: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  if (!locks) return task();
+  let result!: T;
+  await locks.request("livestudio-refresh", async () => {
+    result = await task();
+  });
+  return result;
+}
+
 /** A new access token from the refresh cookie; false when the sign-in is over. One refresh at a time. */
 export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
       const csrf = state?.csrf || csrfCookie();
       if (!csrf) return false;
-      const { data } = await api.POST("/api/v1/auth/refresh", { params: { header: { "X-CSRF-Token": csrf } } });
+      const { data } = await oneTabAtATime(() =>
+        api.POST("/api/v1/auth/refresh", { params: { header: { "X-CSRF-Token": csrf } } }),
+      );
       if (!data) return false;
       setState({ token: data.access_token, csrf: data.csrf_token, email: data.user.email, me: meOf(data.user) });
       return true;

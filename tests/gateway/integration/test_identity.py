@@ -39,6 +39,9 @@ async def identity_db(pg_dsn: str) -> AsyncIterator[str]:
         yield dsn
 
 
+REUSE_GRACE_S = 1.0
+
+
 @pytest.fixture(scope="module")
 def sink() -> Iterator[MailSink]:
     with MailSink(port=0) as running:
@@ -55,6 +58,7 @@ async def app(identity_db: str, kafka_bootstrap: str, sink: MailSink) -> Litesta
             signin_free_failures=3,
             signin_address_free_failures=8,
             principal_cache_s=30.0,  # long on purpose: removal and revocation must not wait for it
+            refresh_reuse_grace_s=REUSE_GRACE_S,
             jwt_issuer="livestudio-test",
             jwt_audience="livestudio-api",
         )
@@ -244,7 +248,8 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: Client) -> N
     assert second_refresh != first["refresh"]
     access = rotated.json()["access_token"]
     assert (await client.get("/api/v1/studios", headers=bearer(access))).status_code == 200
-    # an attacker replays the first refresh token: the whole session ends
+    # an attacker replays the first refresh token after the grace period: the whole session ends
+    await asyncio.sleep(REUSE_GRACE_S + 0.2)
     replay = await refresh(client, first["refresh"], first["csrf_token"])
     assert replay.status_code == 401
     assert (await refresh(client, second_refresh, first["csrf_token"])).status_code == 401
@@ -253,6 +258,25 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: Client) -> N
     # another session of the same person is untouched
     other = await signed_in(client, OWNER_A)
     assert (await client.get("/api/v1/studios", headers=bearer(other["access_token"]))).status_code == 200
+
+
+async def test_two_tabs_refreshing_with_the_same_cookie_both_stay_signed_in(client: Client) -> None:
+    """Both tabs send the refresh cookie they share at once: within the grace period the token rotates twice and
+    the session goes on; each successor works, and the session still ends for a replay after the grace period."""
+    first = await signed_in(client, OWNER_A)
+    tab_a, tab_b = await asyncio.gather(
+        refresh(client, first["refresh"], first["csrf_token"]), refresh(client, first["refresh"], first["csrf_token"])
+    )
+    assert (tab_a.status_code, tab_b.status_code) == (200, 200), (tab_a.text, tab_b.text)
+    successors = {cookie_value(tab_a, "ls_refresh"), cookie_value(tab_b, "ls_refresh")}
+    assert len(successors) == 2 and first["refresh"] not in successors
+    for response in (tab_a, tab_b):
+        assert (await client.get("/api/v1/studios", headers=bearer(response.json()["access_token"]))).status_code == 200
+    later = await refresh(client, cookie_value(tab_b, "ls_refresh"), first["csrf_token"])
+    assert later.status_code == 200, later.text
+    await asyncio.sleep(REUSE_GRACE_S + 0.2)
+    assert (await refresh(client, first["refresh"], first["csrf_token"])).status_code == 401
+    assert (await refresh(client, cookie_value(later, "ls_refresh"), first["csrf_token"])).status_code == 401
 
 
 async def test_sign_out_revokes_the_session(client: Client) -> None:

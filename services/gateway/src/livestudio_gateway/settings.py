@@ -73,6 +73,13 @@ class GatewaySettings(ServiceSettings):
     identity_db_pool_max: int = Field(default=4, ge=1, description="read-write pool of the identity schema")
     access_ttl_s: int = Field(default=600, ge=30, le=3600, description="lifetime of a browser's access token")
     session_ttl_s: int = Field(default=14 * 86400, ge=300, description="a browser session ends this long after sign-in")
+    refresh_reuse_grace_s: float = Field(
+        default=20.0,
+        ge=0,
+        le=120,
+        description="a refresh token used again this soon after its first use rotates again (two tabs at once, a lost"
+        " answer) instead of ending the session as a stolen token would",
+    )
     invitation_ttl_s: int = Field(default=7 * 86400, ge=60)
     password_reset_ttl_s: int = Field(default=3600, ge=60)
     cookie_secure: bool | None = Field(default=None, description="Secure cookies; unset = when the request is https")

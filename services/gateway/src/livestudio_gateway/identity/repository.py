@@ -213,23 +213,28 @@ class IdentityRepository:
                 "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)", token_hash, session_id
             )
 
-    async def rotate_refresh(self, old_hash: bytes, new_hash: bytes) -> tuple[str, Record | None]:
-        """('ok', session) after rotating; ('reused', session) when the token was already used (the caller revokes
-        the family); ('unknown', None) for a token never issued; ('ended', None) for a revoked or expired session."""
+    async def rotate_refresh(self, old_hash: bytes, new_hash: bytes, *, grace_s: float) -> tuple[str, Record | None]:
+        """('ok', session) after rotating; ('reused', session) when the token was already used more than `grace_s`
+        ago (the caller revokes the family); ('unknown', None) for a token never issued; ('ended', None) for a
+        revoked or expired session. Within `grace_s` of its first use a token rotates again (two tabs refreshing
+        with the same cookie at once, or an answer lost on the way): the first successor stays valid too."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                """SELECT r.session_id, r.used_at, s.user_id, s.revoked_at, s.expires_at <= now() AS expired
+                """SELECT r.session_id, r.used_at, s.user_id, s.revoked_at, s.expires_at <= now() AS expired,
+                          r.used_at > now() - make_interval(secs => $2) AS within_grace
                    FROM refresh_tokens r JOIN sessions s USING (session_id)
                    WHERE r.token_hash = $1 FOR UPDATE OF r""",
                 old_hash,
+                grace_s,
             )
             if row is None:
                 return "unknown", None
-            if row["used_at"] is not None:
+            if row["used_at"] is not None and not row["within_grace"]:
                 return "reused", row
             if row["revoked_at"] is not None or row["expired"]:
                 return "ended", None
-            await conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", old_hash)
+            if row["used_at"] is None:
+                await conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", old_hash)
             await conn.execute(
                 "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)", new_hash, row["session_id"]
             )

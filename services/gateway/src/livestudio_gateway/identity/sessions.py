@@ -119,11 +119,14 @@ async def _session_for_cookie(identity: Identity, refresh: str | None, csrf: str
 
 
 async def refresh(identity: Identity, refresh: str | None, csrf: str | None, address: str | None) -> Tokens:
-    """A new access token and the next refresh token; a refresh token used twice ends its session."""
+    """A new access token and the next refresh token; a refresh token used again after the grace period (see
+    `rotate_refresh`) ends its session."""
     session_id, user_id = await _session_for_cookie(identity, refresh, csrf)
     assert refresh is not None
     new_refresh = credentials.new_secret()
-    outcome, _ = await identity.repo.rotate_refresh(credentials.digest(refresh), credentials.digest(new_refresh))
+    outcome, _ = await identity.repo.rotate_refresh(
+        credentials.digest(refresh), credentials.digest(new_refresh), grace_s=identity.settings.refresh_reuse_grace_s
+    )
     if outcome == "reused":
         await identity.repo.revoke_session(session_id, "refresh-token-reused")
         identity.forget()
