@@ -221,6 +221,35 @@ def test_history_backfills_unknown_sessions_and_corrects_changed_figures() -> No
     assert settled.events[0].event.data.metrics.confirmed_orders == 3
 
 
+def test_history_corrects_an_end_decided_too_early_even_when_no_figure_changed() -> None:
+    """The session's duration stood still for longer than the staleness guard, so its end was decided at minute 30;
+    then it went on until minute 90. The history's end corrects the published end (once); the figures are equal."""
+    seen = T0 + timedelta(minutes=30)
+    _, first = cycle(live.LiveState(), [row(minutes=30)], seen)
+    _, ended = cycle(acked(first), [], seen + timedelta(minutes=11))
+    assert ended.state.sessions[1].ended_at == seen
+    state = acked(ended)
+    now, wall = T0 + timedelta(days=1), datetime(2026, 1, 1, tzinfo=UTC)
+    settled = live.history(
+        state, [history_row(1, minutes=30)], now=now, wall_now=wall, mono=0.0, owner=OWNER, policy=POLICY
+    )
+    assert settled.corrections == ("settlement",)
+    assert settled.events[0].event.data.ended_at == seen
+    state = acked(settled)
+    later = live.history(
+        state, [history_row(1, minutes=90)], now=now, wall_now=wall, mono=0.0, owner=OWNER, policy=POLICY
+    )
+    [corrected] = later.events
+    assert corrected.event.data.ended_at == T0 + timedelta(minutes=90)
+    assert corrected.event.data.metrics == settled.events[0].event.data.metrics
+    assert later.state.sessions[1].ended_at == T0 + timedelta(minutes=90)
+    assert later.state.sessions[1].dirty  # the corrected end is what a restart remembers
+    again = live.history(
+        acked(later), [history_row(1, minutes=90)], now=now, wall_now=wall, mono=0.0, owner=OWNER, policy=POLICY
+    )
+    assert again.events == ()
+
+
 def test_rereads_are_handed_out_within_the_budget_and_publish_what_changed() -> None:
     now = T0 + timedelta(days=1)
     rows = [history_row(sid, start=T0 + timedelta(hours=sid)) for sid in (1, 2, 3)]

@@ -393,7 +393,9 @@ def history(
 def _corrected(
     out: _Out, t: SessionState | None, row: LiveHistoryItem, now: datetime, mono: float
 ) -> SessionState | None:
-    """None: nothing changes."""
+    """None: nothing changes. A session whose end was decided before Shopee's own end (its duration stood still
+    for longer than the staleness guard, then went on) is corrected to Shopee's end even when no figure changed:
+    "ended" is decided once, its time is not."""
     backfill = t is None or t.known is None
     if t is None:
         # history only lists ended sessions; no SessionEnded for what ended before we looked
@@ -402,7 +404,8 @@ def _corrected(
     else:
         created = False
     metrics = metrics_from_row(row)
-    if not backfill and not changed_fields(t.known, metrics):
+    end_moved = not created and t.ended and t.ended_at is not None and row.end_time > t.ended_at
+    if not backfill and not end_moved and not changed_fields(t.known, metrics):
         return t if created else None
     payload = session_corrected(
         out.context(t), observed_at=now, metrics=metrics, ended_at=row.end_time, backfill=backfill
@@ -412,6 +415,8 @@ def _corrected(
         return t if created else None
     out.corrections.append(payload.reason)
     t = t.observe(metrics)
+    if end_moved:
+        t = replace(t, ended_at=row.end_time, dirty=True)
     return out.session(t, "corrected", payload, digest, mono)
 
 
