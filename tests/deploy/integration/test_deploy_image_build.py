@@ -81,7 +81,7 @@ def test_build_stage_produces_a_runnable_venv(spec: ServiceSpec, tmp_path: Path)
             "assert sorted(rm.RUNTIME_MIGRATIONS.glob('*.sql')), 'runtime migrations not packaged'\n"
             f"own = pathlib.Path(importlib.import_module({package!r}).__file__).parent / 'migrations'\n"
             "assert sorted(own.glob('*.sql')), f'no migrations packaged in {own}'\n"
-            "print(rm._dbmate())\n"
+            "print(rm.dbmate_executable())\n"
         )
     # Run with only the venv (no repo on sys.path), as the runtime stage does.
     result = subprocess.run(

@@ -153,7 +153,7 @@ def test_cache_honours_expiry() -> None:
         verifier.verify(short)
     for i in range(5):  # the cache stays bounded
         verifier.verify(mint_token(SECRET, sub=f"u{i}", role="owner"))
-    assert len(verifier._cache) <= 2
+    assert verifier.cached <= 2
     assert "z" * 10 not in repr(verifier)
 
 

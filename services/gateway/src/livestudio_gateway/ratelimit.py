@@ -49,3 +49,7 @@ class TokenBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+    def keys(self) -> list[str]:
+        """The clients that have a bucket now, least recently seen first."""
+        return list(self._buckets)
