@@ -45,3 +45,10 @@ CHECKOUT_EVENTS = Counter(
     "livestudio_commission_affiliate_checkouts_total", "Affiliate checkout events by outcome", ["outcome"]
 )
 CHECKOUTS = {outcome: CHECKOUT_EVENTS.labels(outcome) for outcome in ("applied", "ignored_old")}
+HOURS_BACKFILL_BACKLOG = Gauge(
+    "livestudio_commission_hours_backfill_backlog",
+    "Sessions attributed before the host-hours migration still waiting for their hours of the day",
+)
+HOURS_BACKFILLED = Counter(
+    "livestudio_commission_hours_backfilled_total", "Sessions whose hours of the day the backfill recomputed"
+)

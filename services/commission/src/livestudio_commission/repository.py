@@ -1241,6 +1241,33 @@ WHERE h.account_id = t.account_id AND h.local_date = t.local_date AND h.hour = t
 """
 
 
+# --- hours backfill (`hours_backfill`: sessions attributed before the hours existed) ---------------------------
+async def claim_hours_backfill(conn: DbConnection, limit: int) -> list[SessionKey]:
+    """Take (delete, until commit) up to `limit` queued sessions that no other transaction holds, in key order."""
+    rows = await conn.fetch(
+        """
+        WITH claimed AS (
+            SELECT account_id, session_id FROM hours_backfill
+            ORDER BY account_id, session_id LIMIT $1 FOR UPDATE SKIP LOCKED
+        )
+        DELETE FROM hours_backfill q USING claimed c
+        WHERE q.account_id = c.account_id AND q.session_id = c.session_id
+        RETURNING q.account_id, q.session_id
+        """,
+        limit,
+    )
+    return sorted((r["account_id"], r["session_id"]) for r in rows)
+
+
+async def hours_backfill_waiting(conn: DbConnection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM hours_backfill"))
+
+
+async def set_lock_timeout(conn: DbConnection, ms: int) -> None:
+    """Give up waiting for a lock after `ms` for the rest of the transaction (0: wait forever)."""
+    await conn.execute("SELECT set_config('lock_timeout', $1, true)", f"{int(ms)}ms")
+
+
 async def sessions_overlapping(conn: DbConnection, account_id: str, lo: datetime, hi: datetime) -> list[SessionKey]:
     """Sessions of an account whose observed span (start to last observation or end) overlaps [lo, hi]."""
     rows = await conn.fetch(

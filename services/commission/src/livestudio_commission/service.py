@@ -1,5 +1,6 @@
 """One commission process: migrations, the Postgres pool, the exactly-once consumer, the statement worker (which
-also computes attendance records, `attendance_records.drain`) and the outbox publisher, started and stopped in
+also computes attendance records, `attendance_records.drain`), the outbox publisher and, while sessions wait for
+their hours of the day after an upgrade, the hours backfill (`hours_backfill.run`), started and stopped in
 order. `main.create_app` runs it inside the Litestar app; tests and the benchmark run it directly.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import structlog
 
-from livestudio_commission import attendance_records, metrics, statements
+from livestudio_commission import attendance_records, hours_backfill, metrics, statements
 from livestudio_commission import repository as repo
 from livestudio_commission.handlers import Handlers, Message
 from livestudio_commission.outbox import OutboxPublisher
@@ -54,6 +55,7 @@ class CommissionService:
         self.consumer: ExactlyOnceConsumer[Message] | None = None
         self.publisher: OutboxPublisher | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._backfill: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -84,17 +86,20 @@ class CommissionService:
         await self.publisher.start()
         await self.consumer.start()
         self._worker = asyncio.create_task(self._statement_loop(), name="commission-statements")
+        self._backfill = asyncio.create_task(self._hours_backfill(), name="commission-hours-backfill")
 
     async def stop(self) -> None:
-        """Finish the batch in flight, the statement round in flight and a last outbox flush; then close."""
+        """Finish the batch in flight, the statement round and backfill batch in flight and a last outbox flush; then
+        close."""
         self._stopping.set()
         if self.consumer is not None:
             await self.consumer.stop()
-        if self._worker is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._worker), 15)
-            except TimeoutError:
-                self._worker.cancel()
+        for task in (self._worker, self._backfill):
+            if task is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), 15)
+                except TimeoutError:
+                    task.cancel()
         if self.publisher is not None:
             await self.publisher.stop()
         if self.pool is not None:
@@ -118,6 +123,29 @@ class CommissionService:
                 log.exception("statement_worker_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings.statement_interval_s)
+
+    async def _hours_backfill(self) -> None:
+        """Drain the queue of sessions without their hours of the day (at start-up after an upgrade), then look at
+        it again every `hours_backfill.IDLE_S` (an SRE may queue sessions again, see the runbook)."""
+        assert self.pool is not None
+        s = self.settings
+        while not self._stopping.is_set():
+            wait = hours_backfill.IDLE_S
+            try:
+                await hours_backfill.run(
+                    self.pool,
+                    self._stopping,
+                    batch=s.hours_backfill_batch,
+                    pause_s=s.hours_backfill_pause_s,
+                    lock_timeout_ms=s.hours_backfill_lock_timeout_ms,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hours_backfill_failed")
+                wait = hours_backfill.RETRY_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), wait)
 
     async def check_worker(self) -> None:
         if self._worker is None or self._worker.done():

@@ -24,3 +24,17 @@ class CommissionSettings(ServiceSettings):
     outbox_interval_s: float = Field(default=0.25, gt=0, description="outbox publisher idle poll")
     outbox_batch: int = Field(default=500, ge=1)
     outbox_keep_days: int = Field(default=7, ge=0, description="published outbox rows kept for audit")
+    hours_backfill_batch: int = Field(
+        default=20, ge=1, description="sessions re-attributed per transaction by the hours-of-the-day backfill"
+    )
+    hours_backfill_pause_s: float = Field(
+        default=0.05,
+        ge=0,
+        description="pause between hours-backfill transactions (leaves the database to the consumer)",
+    )
+    hours_backfill_lock_timeout_ms: int = Field(
+        default=500,
+        ge=0,
+        description="an hours-backfill transaction waiting longer for a lock the consumer holds gives up and retries"
+        " later (0: wait forever)",
+    )
