@@ -1,7 +1,8 @@
 """The hours backfill after an upgrade: sessions attributed before `attribution_hours` existed (no hours) or live
 while it was created (some hours) get exactly the hours the consumer writes for a fresh attribution, through
-migration `20261208010000_host_hours_backfill` (the queue) and `hours_backfill.run` (two replicas at once); and a
-batch racing the consumer on the same session, in either order, or run again, never counts anything twice.
+migration `20261208010000_host_hours_backfill` (the queue) and `hours_backfill.run` (two replicas at once); a
+batch racing the consumer on the same session, in either order, or run again, never counts anything twice; and a
+session whose replay fails is set aside without holding the others up.
 
 The data is `test_host_days`'s (two studios, co-hosts, unassigned stretches, a shift past midnight, unknown
 confirmed figures, corrections after the end).
@@ -189,3 +190,38 @@ async def test_a_batch_racing_the_consumer_or_run_twice_never_counts_twice(fresh
     finally:
         for c in (conn, consumer, other):
             await c.close()
+
+
+async def test_a_session_that_cannot_be_replayed_does_not_hold_the_others_up(fresh_db: str, pool: asyncpg.Pool) -> None:
+    await migrate(fresh_db, schema="commission", directory=MIGRATIONS)
+    conn = await connect(fresh_db)
+    try:
+        assert set(await apply_commands(conn, roster(), 0)) == {"applied"}
+        await apply_in_batches(conn, all_sessions(), 7)
+        fresh = await snapshot(conn)
+        await lose_hours(conn, "true")
+        await conn.execute("INSERT INTO hours_backfill SELECT DISTINCT account_id, session_id FROM attribution_parts")
+        # session 101 names a studio and a timezone nobody knows: its replay raises
+        bad = "UPDATE sessions SET studio_id = $1, timezone = $2 WHERE session_id = 101"
+        await conn.execute(bad, "ghost", "Nowhere/Never")
+        stopping = asyncio.Event()
+        done = await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=5_000, retry_s=0)
+        assert done.sessions == 6
+        row = await conn.fetchrow("SELECT * FROM hours_backfill")
+        assert row is not None and (row["session_id"], row["attempts"]) == (101, hours_backfill.MAX_ATTEMPTS)
+        assert "Nowhere/Never" in row["last_error"]
+        assert REGISTRY.get_sample_value("livestudio_commission_hours_backfill_backlog") == 1
+        # every other session has its hours, exactly
+        others = (await snapshot(conn))["attribution_hours"]
+        expected = [r for r in fresh["attribution_hours"] if r[1] != "101"]
+        assert others == expected and len(expected) < len(fresh["attribution_hours"])
+        # given up: a later start does not try it again
+        assert await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=0) == (0, 0)
+
+        # fixed, and queued again as the runbook says: done
+        await conn.execute(bad, "st1", "Asia/Jakarta")
+        await conn.execute("UPDATE hours_backfill SET attempts = 0")
+        assert (await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=0)).sessions == 1
+        assert await snapshot(conn) == fresh
+    finally:
+        await conn.close()

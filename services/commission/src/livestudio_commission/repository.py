@@ -1242,25 +1242,43 @@ WHERE h.account_id = t.account_id AND h.local_date = t.local_date AND h.hour = t
 
 
 # --- hours backfill (`hours_backfill`: sessions attributed before the hours existed) ---------------------------
-async def claim_hours_backfill(conn: DbConnection, limit: int) -> list[SessionKey]:
-    """Take (delete, until commit) up to `limit` queued sessions that no other transaction holds, in key order."""
+async def claim_hours_backfill(conn: DbConnection, limit: int, max_attempts: int) -> list[SessionKey]:
+    """Take (delete, until commit) up to `limit` queued sessions that no other transaction holds and that failed
+    fewer than `max_attempts` times, those that failed least first; in key order."""
     rows = await conn.fetch(
         """
         WITH claimed AS (
-            SELECT account_id, session_id FROM hours_backfill
-            ORDER BY account_id, session_id LIMIT $1 FOR UPDATE SKIP LOCKED
+            SELECT account_id, session_id FROM hours_backfill WHERE attempts < $2
+            ORDER BY attempts, account_id, session_id LIMIT $1 FOR UPDATE SKIP LOCKED
         )
         DELETE FROM hours_backfill q USING claimed c
         WHERE q.account_id = c.account_id AND q.session_id = c.session_id
         RETURNING q.account_id, q.session_id
         """,
         limit,
+        max_attempts,
     )
     return sorted((r["account_id"], r["session_id"]) for r in rows)
 
 
-async def hours_backfill_waiting(conn: DbConnection) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM hours_backfill"))
+async def hours_backfill_failed(conn: DbConnection, key: SessionKey, error: str) -> None:
+    await conn.execute(
+        "UPDATE hours_backfill SET attempts = attempts + 1, last_error = $3 WHERE account_id = $1 AND session_id = $2",
+        key[0],
+        key[1],
+        error,
+    )
+
+
+async def hours_backfill_waiting(conn: DbConnection, max_attempts: int) -> tuple[int, int]:
+    """Queued sessions: (still to try, given up after `max_attempts` failures)."""
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE attempts < $1) AS due, count(*) FILTER (WHERE attempts >= $1) AS parked"
+        " FROM hours_backfill",
+        max_attempts,
+    )
+    assert row is not None
+    return int(row["due"]), int(row["parked"])
 
 
 async def set_lock_timeout(conn: DbConnection, ms: int) -> None:

@@ -8,9 +8,15 @@
 -- never adds to them). A session queued whose hours are already right costs a replay and writes nothing.
 -- Old replicas still attributing while this runs leave their sessions out of the queue (stop them first, as for
 -- `host_days`); such a session gets its hours at its next re-attribution, or by queueing it again (RUNBOOK).
+--
+-- A session whose re-attribution fails (an error, not a lock given up to the consumer) moves behind the others
+-- (`attempts`, `last_error`) and is left queued after `hours_backfill.MAX_ATTEMPTS` failures (the runbook says how
+-- to retry it), so one bad session never holds the rest up.
 CREATE TABLE hours_backfill (
-    account_id text   NOT NULL,
-    session_id bigint NOT NULL,
+    account_id text    NOT NULL,
+    session_id bigint  NOT NULL,
+    attempts   integer NOT NULL DEFAULT 0,
+    last_error text    NULL,
     PRIMARY KEY (account_id, session_id)
 );
 
