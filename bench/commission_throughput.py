@@ -10,10 +10,17 @@ are run through the pure attribution functions in memory as the baseline. Prints
 the ratio end-to-end / in-memory per CPU-second of this process (wall rates on a shared machine mostly
 measure the neighbours; the CPU-second figures do not).
 
+With `--history N` each run first stores N past sessions (the days before, `--history-polls` snapshots each,
+applied through `sessions.apply_observations`) and alternates two kinds of run: "hours current" (nothing to
+backfill) and "hours backfill" (the history's hours deleted and queued as after the upgrade past
+`20261208010000_host_hours_backfill`, so the service's hours backfill runs beside the consumer): how much the
+backfill slows live consumption, and how fast it goes.
+
 Starts an embedded broker and PostgreSQL (livestudio_devinfra) unless LIVESTUDIO_TEST_KAFKA /
 LIVESTUDIO_TEST_DATABASE_URL are set.
 
     uv run python bench/commission_throughput.py [--events 10000] [--runs 3] [--partitions 4]
+        [--history 0] [--history-polls 40]
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from livestudio_commission import commands as command_path
+from livestudio_commission import sessions as session_path
 from livestudio_commission.attribution import Bucket, Figures, Observation, SessionState, allocate_increment
 from livestudio_commission.attribution import merge_into as merge
 from livestudio_commission.attribution import observe as observe_one
@@ -172,6 +180,52 @@ def snapshots(count: int) -> Iterator[tuple[bytes, bytes, SessionSnapshot]]:
             yield f"{account}:{payload.session_id}".encode(), event.to_json_bytes(), payload
 
 
+def history(count: int, polls: int) -> list[Observation]:
+    """`count` past sessions 08:00-16:00 local on the days before DAY (one per account and day), `polls` snapshots
+    each, then the end; interleaved per day as polling delivers them."""
+    out: list[Observation] = []
+    for k in range(count):
+        day = DAY - timedelta(days=1 + k // ACCOUNTS)
+        started = datetime(day.year, day.month, day.day, 8, tzinfo=JKT)
+        step = timedelta(hours=8) / polls
+        for i in range(1, polls + 1):
+            observed = started + step * i
+            out.append(
+                Observation(
+                    kind="snapshot" if i < polls else "ended",
+                    account_id=f"acc{k % ACCOUNTS}",
+                    session_id=1_000 + k,
+                    studio_id="bench",
+                    started_at=started.astimezone(UTC),
+                    observed_at=observed.astimezone(UTC),
+                    values={
+                        "placed_orders": 3 * i,
+                        "placed_sales": Decimal(150_000 * i + 7 * k),
+                        "confirmed_orders": 2 * i,
+                        "confirmed_sales": Decimal(100_000 * i + 3 * k),
+                    },
+                    ended_at=(started + timedelta(hours=8)).astimezone(UTC) if i == polls else None,
+                    on_air=i < polls,
+                )
+            )
+    return sorted(out, key=lambda o: (o.observed_at, o.account_id))
+
+
+async def _store_history(pool: asyncpg.Pool, observations: list[Observation], backfill: bool) -> None:
+    for i in range(0, len(observations), 500):
+        async with pool.acquire() as conn, conn.transaction():
+            await session_path.apply_observations(conn, observations[i : i + 500])
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM statement_dirty")
+        if backfill:  # as before the hours existed, queued as by the migration
+            await conn.execute("DELETE FROM attribution_hours")
+            await conn.execute("DELETE FROM host_hours")
+            await conn.execute("DELETE FROM account_hours")
+            await conn.execute(
+                "INSERT INTO hours_backfill SELECT DISTINCT account_id, session_id FROM attribution_parts"
+            )
+
+
 def in_memory_rate(events: list[SessionSnapshot]) -> float:
     """The same attribution with no broker and no database, per CPU-second: the pure functions' ceiling."""
     entries = []
@@ -249,8 +303,13 @@ async def _drop(server_dsn: str, dsn: str) -> None:
 
 
 async def one_run(
-    bootstrap: str, server_dsn: str, records: list[tuple[bytes, bytes]], partitions: int
-) -> tuple[float, float, float]:
+    bootstrap: str,
+    server_dsn: str,
+    records: list[tuple[bytes, bytes]],
+    partitions: int,
+    past: list[Observation] | None = None,
+    backfill: bool = False,
+) -> tuple[float, float, float, str]:
     topic = f"bench.session.{uuid.uuid4().hex[:8]}"
     commands_topic = f"bench.commands.{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, {topic: partitions, commands_topic: 1})
@@ -275,12 +334,16 @@ async def one_run(
             async with pool.acquire() as conn, conn.transaction():
                 await command_path.apply_command(conn, cmd, default_timezone="Asia/Jakarta")
         await pool.execute("DELETE FROM statement_dirty")
+        if past:
+            await _store_history(pool, past, backfill)
+        queued = int(await pool.fetchval("SELECT count(*) FROM hours_backfill"))
     finally:
         await pool.close()
     await _produce(bootstrap, topic, records)
 
     service = CommissionService(settings)
     await service.start()
+    started = time.perf_counter()  # the hours backfill starts with the service
     try:
         assert service.pool is not None
         first: float | None = None
@@ -303,20 +366,35 @@ async def one_run(
             await asyncio.sleep(0.02)
         done, done_cpu = time.perf_counter(), time.process_time()
         assert first is not None and applied >= len(records), f"applied {applied} of {len(records)}"
+        waiting = int(await service.pool.fetchval("SELECT count(*) FROM hours_backfill"))
         while True:
             if not await service.pool.fetchval("SELECT count(*) FROM statement_dirty"):
                 break
             await asyncio.sleep(0.02)
         settled = time.perf_counter() - done
+        note = ""
+        if queued:
+            while True:
+                if not await service.pool.fetchval("SELECT count(*) FROM hours_backfill"):
+                    break
+                await asyncio.sleep(0.05)
+            drained = time.perf_counter() - started
+            note = (
+                f"; hours backfill: {queued - waiting:,} of {queued:,} sessions done while the events were consumed, "
+                f"all in {drained:.1f} s ({queued / drained:,.0f} sessions/s)"
+            )
         rate = (applied - first_count) / (done - first) if done > first else float("nan")
         cpu_rate = (applied - first_count) / (done_cpu - first_cpu) if done_cpu > first_cpu else float("nan")
         total = await service.pool.fetchval("SELECT sum(placed_sales) FROM attributions")
         expected = await service.pool.fetchval("SELECT sum(placed_sales) FROM sessions")
         assert total == expected, (total, expected)  # money conserved at scale too
+        hours = await service.pool.fetchval("SELECT sum(placed_sales) FROM attribution_hours")
+        if queued:  # the backfilled hours add up to the attribution too
+            assert hours == await service.pool.fetchval("SELECT sum(placed_sales) FROM attribution_parts"), hours
     finally:
         await service.stop()
         await _drop(server_dsn, dsn)
-    return rate, cpu_rate, settled
+    return rate, cpu_rate, settled, note
 
 
 def _one_line_errors(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -341,23 +419,34 @@ def infrastructure() -> Iterator[tuple[str, str]]:
         yield kafka, database
 
 
-async def main(events: int, runs: int, partitions: int) -> None:
+async def main(events: int, runs: int, partitions: int, past_sessions: int, polls: int) -> None:
     generated = list(snapshots(events))
     records = [(k, v) for k, v, _ in generated]
     memory = [in_memory_rate([p for _, _, p in generated[:4000]]) for _ in range(runs)]
+    past = history(past_sessions, polls) if past_sessions else None
     rates: list[float] = []
     cpu_rates: list[float] = []
     settles: list[float] = []
+    with_backfill: list[float] = []
     with infrastructure() as (bootstrap, dsn):
         for run in range(runs):
-            rate, cpu_rate, settled = await one_run(bootstrap, dsn, records, partitions)
-            rates.append(rate)
-            cpu_rates.append(cpu_rate)
-            settles.append(settled)
-            print(
-                f"run {run + 1}: {rate:,.0f} attributed snapshot events/s ({cpu_rate:,.0f} per CPU-second of this "
-                f"process); statements settled {settled:.2f} s later"
-            )
+            for backfill in (False, True) if past else (False,):
+                rate, cpu_rate, settled, note = await one_run(bootstrap, dsn, records, partitions, past, backfill)
+                (with_backfill if backfill else rates).append(rate)
+                if not backfill:
+                    cpu_rates.append(cpu_rate)
+                    settles.append(settled)
+                kind = (" (hours backfill)" if backfill else " (hours current)") if past else ""
+                print(
+                    f"run {run + 1}{kind}: {rate:,.0f} attributed snapshot events/s ({cpu_rate:,.0f} per CPU-second "
+                    f"of this process); statements settled {settled:.2f} s later{note}"
+                )
+    if with_backfill:
+        print(
+            f"median events/s with {past_sessions:,} past sessions: hours current {statistics.median(rates):,.0f}, "
+            f"hours backfill running {statistics.median(with_backfill):,.0f} "
+            f"(ratio {statistics.median(with_backfill) / statistics.median(rates):.2f})"
+        )
     end_to_end = statistics.median(rates)
     in_memory = statistics.median(memory)
     print(
@@ -376,10 +465,12 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--history", type=int, default=0, help="past sessions stored before each run")
+    parser.add_argument("--history-polls", type=int, default=40, help="snapshots per past session")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     structlog.configure(
         processors=[structlog.processors.add_log_level, _one_line_errors, structlog.dev.ConsoleRenderer(colors=False)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
-    asyncio.run(main(args.events, args.runs, args.partitions))
+    asyncio.run(main(args.events, args.runs, args.partitions, args.history, args.history_polls))
