@@ -2,7 +2,7 @@
 while it was created (some hours) get exactly the hours the consumer writes for a fresh attribution, through
 migration `20261208010000_host_hours_backfill` (the queue) and `hours_backfill.run` (two replicas at once); a
 batch racing the consumer on the same session, in either order, or run again, never counts anything twice; and a
-session whose replay fails is set aside without holding the others up.
+session whose replay fails is set aside without holding the others up. The service does it on start by itself.
 
 The data is `test_host_days`'s (two studios, co-hosts, unassigned stretches, a shift past midnight, unknown
 confirmed figures, corrections after the end).
@@ -27,6 +27,8 @@ from livestudio_runtime.db import create_pool
 from livestudio_runtime.migrations import migrate
 from tests.commission.integration.test_host_days import all_sessions, apply_commands, apply_in_batches, exact, roster
 from tests.commission.integration.test_host_hours import assert_hours_exact
+from tests.commission.kit import make_settings, running
+from tests.fixtures.infra import TopicFactory
 
 BACKFILL_MIGRATION = "20261208010000_host_hours_backfill.sql"
 APP = "hours-backfill-test"
@@ -205,10 +207,12 @@ async def test_a_session_that_cannot_be_replayed_does_not_hold_the_others_up(fre
         bad = "UPDATE sessions SET studio_id = $1, timezone = $2 WHERE session_id = 101"
         await conn.execute(bad, "ghost", "Nowhere/Never")
         stopping = asyncio.Event()
-        done = await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=5_000, retry_s=0)
+        done = await hours_backfill.run(
+            pool, stopping, batch=3, pause_s=0, lock_timeout_ms=5_000, retry_s=0, max_attempts=2
+        )
         assert done.sessions == 6
         row = await conn.fetchrow("SELECT * FROM hours_backfill")
-        assert row is not None and (row["session_id"], row["attempts"]) == (101, hours_backfill.MAX_ATTEMPTS)
+        assert row is not None and (row["session_id"], row["attempts"]) == (101, 2)
         assert "Nowhere/Never" in row["last_error"]
         assert REGISTRY.get_sample_value("livestudio_commission_hours_backfill_backlog") == 1
         # every other session has its hours, exactly
@@ -216,12 +220,36 @@ async def test_a_session_that_cannot_be_replayed_does_not_hold_the_others_up(fre
         expected = [r for r in fresh["attribution_hours"] if r[1] != "101"]
         assert others == expected and len(expected) < len(fresh["attribution_hours"])
         # given up: a later start does not try it again
-        assert await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=0) == (0, 0)
+        assert await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=0, max_attempts=2) == (0, 0)
 
         # fixed, and queued again as the runbook says: done
         await conn.execute(bad, "st1", "Asia/Jakarta")
         await conn.execute("UPDATE hours_backfill SET attempts = 0")
         assert (await hours_backfill.run(pool, stopping, batch=3, pause_s=0, lock_timeout_ms=0)).sessions == 1
         assert await snapshot(conn) == fresh
+    finally:
+        await conn.close()
+
+
+async def test_the_service_backfills_on_start_without_an_operator_step(
+    kafka_bootstrap: str, topic_factory: TopicFactory, fresh_db: str
+) -> None:
+    await migrate(fresh_db, schema="commission", directory=MIGRATIONS)
+    conn = await connect(fresh_db)
+    try:
+        assert set(await apply_commands(conn, roster(), 0)) == {"applied"}
+        await apply_in_batches(conn, all_sessions(), 7)
+        fresh = await snapshot(conn)
+        await lose_hours(conn, "true")
+        await conn.execute("INSERT INTO hours_backfill SELECT DISTINCT account_id, session_id FROM attribution_parts")
+        async with running(await make_settings(kafka_bootstrap, fresh_db, topic_factory)):
+            async with asyncio.timeout(20):
+                while True:
+                    if not await conn.fetchval("SELECT count(*) FROM hours_backfill"):
+                        break
+                    await asyncio.sleep(0.05)
+        after = await snapshot(conn)
+        for name in ("attribution_hours", "host_hours", "account_hours", "attribution_parts"):
+            assert after[name] == fresh[name], name
     finally:
         await conn.close()
