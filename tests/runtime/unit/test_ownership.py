@@ -84,9 +84,10 @@ def test_check_times_are_now_or_a_reasoned_correction_in_the_open_period() -> No
 
 
 def test_removals_name_an_entity_that_must_exist_in_the_callers_studio() -> None:
-    from livestudio_schemas.commands import HostRemove, PayRuleRemove, ShiftTemplateRemove
+    from livestudio_schemas.commands import HostRemove, PayRuleRemove, ShiftTemplateRemove, StudioRemove
 
     for command, entity, entity_id in (
+        (StudioRemove(studio_id="b"), "studio", "b"),
         (HostRemove(host_id="h1", studio_id="b"), "host", "h1"),
         (ShiftTemplateRemove(shift_id="pagi", studio_id="b"), "shift", "pagi"),
         (PayRuleRemove(rule_id="r1"), "rule", "r1"),

@@ -51,6 +51,7 @@ from livestudio_schemas.commands import (
     StatementApprove,
     StatementPay,
     StatementVoid,
+    StudioRemove,
     StudioUpsert,
     TargetRemove,
     TargetSet,
@@ -105,6 +106,8 @@ def references(c: AnyCommand) -> list[Ref]:
     """Every entity the command names, the target first."""
     if isinstance(c, StudioUpsert):
         return [Ref("studio", c.studio_id, "create")]
+    if isinstance(c, StudioRemove):
+        return [Ref("studio", c.studio_id, "exists")]
     if isinstance(c, HostUpsert):
         return [Ref("host", c.host_id, "create")]
     if isinstance(c, ShiftTemplateUpsert):

@@ -136,6 +136,15 @@ class StudioUpsert(_Command):
     )
 
 
+class StudioRemove(_Command):
+    """Remove a studio nothing depends on: no account, host, shift, schedule entry, pay rule, check-in, session,
+    statement, target, ad spend, alert channel or alert rule. The organisation keeps its claim on the id (the same
+    organisation may create it again)."""
+
+    kind: Literal["studio.remove"] = "studio.remove"
+    studio_id: Id
+
+
 class HostUpsert(_Command):
     kind: Literal["host.upsert"] = "host.upsert"
     host_id: Id
@@ -400,6 +409,7 @@ AnyCommand = Annotated[
     | QrLoginStart
     | AdSpendEnter
     | StudioUpsert
+    | StudioRemove
     | HostUpsert
     | HostRemove
     | ShiftTemplateUpsert
