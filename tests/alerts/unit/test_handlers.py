@@ -1,4 +1,5 @@
-"""Decoding records: ours, the commission's studio.upsert (for the timezone), others ignored, garbage to the DLQ."""
+"""Decoding records: ours, the commission's studio.upsert/remove (for the timezone), others ignored, garbage to the
+DLQ."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def test_commands() -> None:
     assert isinstance(ours, CommandEvent)
     studio = H.decode(record("cmd", command({"kind": "studio.upsert", "studio_id": "st1", "name": "S"})[1]))
     assert isinstance(studio, CommandEvent)
+    removed = H.decode(record("cmd", command({"kind": "studio.remove", "studio_id": "st1"})[1]))
+    assert isinstance(removed, CommandEvent)
     raw = json.loads(command({"kind": "alert.rule.remove", "rule_id": "r", "studio_id": "st1"})[1])
     raw["data"]["command"]["rule_id"] = ""
     invalid = H.decode(record("cmd", json.dumps(raw).encode()))

@@ -9,7 +9,10 @@ command's studio must be its caller's (`ownership.acting_studio`), and hosts and
 arrive as Fernet tokens made with the shared credentials key; they must decrypt here and are stored re-encrypted
 under our primary key.
 
-`studio.upsert` (owner: commission) is read too, for the studio's timezone; it is not recorded here.
+`studio.upsert` and `studio.remove` (owner: commission) are read too, for the studio's timezone; they are not
+recorded here. A removed studio's timezone and summary setting are dropped unless a channel or rule of it is kept
+here (the gateway refuses to remove such a studio). Should the commission reject the removal (something appeared in
+between), the timezone still comes from the commission's studios and the next `studio.upsert` stores it again.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from livestudio_schemas.commands import (
     AlertRuleUpsert,
     AlertSummarySet,
     Command,
+    StudioRemove,
     StudioUpsert,
     owner_of,
 )
@@ -41,6 +45,8 @@ from livestudio_schemas.commands import (
 OWNER = "alerts"
 log = structlog.get_logger(__name__)
 NEEDS_MINUTES = frozenset({"shift_not_live", "host_not_checked_in", "data_stale"})
+STUDIO_KINDS = frozenset({"studio.upsert", "studio.remove"})
+"""Commission-owned commands read here for the studio's timezone (never recorded here)."""
 
 
 class CommandRejected(Exception):
@@ -61,6 +67,10 @@ async def apply_command(
     c = command.command
     if isinstance(c, StudioUpsert):
         await _studio_timezone(conn, c)
+        return None
+    if isinstance(c, StudioRemove):
+        if not await repo.drop_studio(conn, c.studio_id):
+            log.info("studio_kept", studio_id=c.studio_id, reason="alert channels or rules remain")
         return None
     if not owned(c.kind) or await repo.command_seen(conn, command.command_id):
         return None

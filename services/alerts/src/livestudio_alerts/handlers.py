@@ -118,7 +118,7 @@ class Handlers:
         kind = body.get("kind") if isinstance(body, dict) else None
         if not isinstance(kind, str):
             raise PoisonMessage("command without a kind")
-        if not commands.owned(kind) and kind != "studio.upsert":
+        if not commands.owned(kind) and kind not in commands.STUDIO_KINDS:
             return Ignored(f"command {kind} is not ours")
         try:
             return CommandEvent(Command.model_validate(data))
@@ -145,7 +145,7 @@ class Handlers:
                 await self._account(conn, value.status, timezones)
             elif isinstance(value, CommandEvent):
                 await commands.apply_command(conn, value.command, self.cipher, self.egress)
-                if value.command.command.kind == "studio.upsert":
+                if value.command.command.kind in commands.STUDIO_KINDS:
                     timezones = await repo.studio_timezones(conn)
             elif isinstance(value, InvalidCommand):
                 await commands.record_invalid(conn, value.command_id, value.kind, value.error)

@@ -50,6 +50,21 @@ async def upsert_studio(conn: DbConnection, studio_id: str, timezone: str) -> No
     )
 
 
+async def drop_studio(conn: DbConnection, studio_id: str) -> bool:
+    """Forget a removed studio (its timezone and summary setting) unless a channel or rule of it is kept here;
+    whether it was dropped."""
+    kept = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM channels WHERE studio_id = $1)"
+        " OR EXISTS (SELECT 1 FROM rules WHERE studio_id = $1)",
+        studio_id,
+    )
+    if kept:
+        return False
+    await conn.execute("DELETE FROM summaries WHERE studio_id = $1", studio_id)
+    await conn.execute("DELETE FROM studios WHERE studio_id = $1", studio_id)
+    return True
+
+
 async def studio_timezones(conn: DbConnection) -> dict[str, str]:
     """Studio -> timezone: what the studio.upsert commands said, else the commission's studios (read-only: a
     studio whose command left the topic's retention before this service first read it)."""

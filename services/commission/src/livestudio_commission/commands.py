@@ -16,9 +16,11 @@ refused exactly like a missing one, and the caller's scope (`Command.scope`) bou
 check-in/out must be at the server's time (`issued_at`) on an account a schedule entry puts the host on; a
 manager's correction lies in the open pay period and gives a reason.
 
-Removals (host, shift template, pay rule) apply only where no history depends on the entity: a host with a
+Removals (host, shift template, pay rule, studio) apply only where no history depends on the entity: a host with a
 schedule entry, check-in, attributed session or statement, a shift a schedule entry or rule names, a rule that
-paid a statement line are refused with what depends on them (`in_use`).
+paid a statement line, a studio holding hosts, shifts, entries, rules, check-ins, sessions, statements or targets
+are refused with what depends on them (`in_use`). A removed studio loses its row and its settings; the gateway
+has checked what other services hold (accounts, ad spend, alerts) before publishing.
 
 Attendance (`attendance_records`): storing an entry and applying a check-in/out mark the entries concerned for
 recomputation; `studio.upsert` carries the grace period and the attribution policy; `schedule.attendance.correct`
@@ -65,6 +67,7 @@ from livestudio_schemas.commands import (
     StatementApprove,
     StatementPay,
     StatementVoid,
+    StudioRemove,
     StudioUpsert,
     TargetRemove,
     TargetSet,
@@ -170,6 +173,8 @@ async def _apply(conn: DbConnection, command: Command, default_timezone: str) ->
     if isinstance(c, StudioUpsert):
         await _studio_upsert(conn, c, default_timezone)
         await attendance_records.apply_studio_settings(conn, c, command.issued_at)
+    elif isinstance(c, StudioRemove):
+        await _studio_remove(conn, c)
     elif isinstance(c, HostUpsert):
         await _host_upsert(conn, c, command.issued_at, default_timezone)
     elif isinstance(c, ShiftTemplateUpsert):
@@ -344,6 +349,17 @@ def in_use(what: str, counts: dict[str, int], advice: str) -> str | None:
     when nothing depends on it."""
     used = [f"{name.replace('_', ' ')}: {n}" for name, n in counts.items() if n > 0]
     return f"{what} has history ({', '.join(used)}); {advice}" if used else None
+
+
+async def _studio_remove(conn: DbConnection, c: StudioRemove) -> None:
+    why = in_use(
+        f"studio {c.studio_id!r}",
+        await repo.studio_history(conn, c.studio_id),
+        "remove what was only set up in it first (a studio with accounts or sessions stays)",
+    )
+    if why is not None:
+        raise CommandRejected(why)
+    await repo.delete_studio(conn, c.studio_id)
 
 
 async def _host_remove(conn: DbConnection, c: HostRemove) -> None:

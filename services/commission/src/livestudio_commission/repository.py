@@ -392,6 +392,34 @@ async def delete_rule(conn: DbConnection, rule_id: str) -> None:
     await conn.execute("DELETE FROM pay_rules WHERE rule_id = $1", rule_id)
 
 
+async def studio_history(conn: DbConnection, studio_id: str) -> dict[str, int]:
+    """What the studio holds in our tables: hosts, shifts, schedule entries, pay rules, check-ins (of its hosts),
+    statements, targets and sessions, in the gateway's order (it also counts accounts, ad spend and alerts)."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT count(*) FROM hosts WHERE studio_id = $1) AS hosts,
+               (SELECT count(*) FROM shifts WHERE studio_id = $1) AS shifts,
+               (SELECT count(*) FROM schedule_entries WHERE studio_id = $1) AS schedule_entries,
+               (SELECT count(DISTINCT rule_id) FROM pay_rules WHERE studio_id = $1) AS pay_rules,
+               (SELECT count(*) FROM host_checks c JOIN hosts h ON h.host_id = c.host_id
+                WHERE h.studio_id = $1) AS check_ins,
+               (SELECT count(*) FROM statements WHERE studio_id = $1) AS statements,
+               (SELECT count(*) FROM targets WHERE studio_id = $1) AS targets,
+               (SELECT count(*) FROM sessions WHERE studio_id = $1) AS sessions
+        """,
+        studio_id,
+    )
+    assert row is not None
+    return {key: int(value) for key, value in row.items()}
+
+
+async def delete_studio(conn: DbConnection, studio_id: str) -> None:
+    """The studio row and its settings (attendance grace, attribution policies)."""
+    await conn.execute("DELETE FROM studio_attendance WHERE studio_id = $1", studio_id)
+    await conn.execute("DELETE FROM attribution_policies WHERE studio_id = $1", studio_id)
+    await conn.execute("DELETE FROM studios WHERE studio_id = $1", studio_id)
+
+
 async def insert_check(conn: DbConnection, check: CheckEvent) -> None:
     await conn.execute(
         "INSERT INTO host_checks (check_id, host_id, account_id, kind, at) VALUES ($1, $2, $3, $4, $5) "
