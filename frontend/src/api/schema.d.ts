@@ -1226,7 +1226,11 @@ export interface paths {
         /** Create or update a studio (command) */
         put: operations["ApiV1StudiosStudioIdUpsertStudio"];
         post?: never;
-        delete?: never;
+        /**
+         * Remove a studio nothing depends on (owners only; command)
+         * @description A studio with accounts (in any state, removed ones included), hosts, shifts, schedule entries, pay rules, check-ins, sessions, statements, targets, ad spend, alert channels or alert rules stays. Refused with 409 (`in-use`) while history depends on it; the commission checks again when applying it (then the command is `rejected` with the same reason). Only owners remove studios (a manager's scope is made of studios; 403 for other roles); a studio outside the caller's scope is a 404. The organisation keeps its claim on the id: no other organisation can take it, and the same organisation may create it again with `PUT`.
+         */
+        delete: operations["ApiV1StudiosStudioIdRemoveStudio"];
         options?: never;
         head?: never;
         patch?: never;
@@ -8809,6 +8813,91 @@ export interface operations {
                 "application/json": components["schemas"]["StudioBody"];
             };
         };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description Invalid request (parameters, body or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role or studios do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, broker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1StudiosStudioIdRemoveStudio: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                studio_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Request accepted, processing continues off-line */
             202: {

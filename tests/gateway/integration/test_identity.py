@@ -437,6 +437,9 @@ async def test_an_owner_cannot_read_or_write_another_organisation(client: Client
     assert (await client.get("/api/v1/accounts/acc-a1", headers=b)).status_code == 404
     body = {"name": "Mine now", "timezone": "Asia/Jakarta"}
     assert (await client.put("/api/v1/studios/studio-a", headers=b, json=body)).status_code == 403
+    # removing a studio: another organisation's is missing (404), before anything is said about its history
+    assert (await client.delete("/api/v1/studios/studio-a", headers=b)).status_code == 404
+    assert (await client.delete("/api/v1/studios/studio-a", headers=a)).status_code == 409
     assert (await client.put("/api/v1/studios/studio-c", headers=b, json=body)).status_code == 403  # default org's
     global_rule = {"rule_kind": "per_order", "amount": "700", "effective_from": "2026-11-01"}
     assert (await client.put("/api/v1/rules/global-x", headers=b, json=global_rule)).status_code == 403

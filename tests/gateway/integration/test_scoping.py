@@ -27,6 +27,7 @@ ALERT_CHANNEL = {"name": "Hook", "kind": "webhook", "url": "https://example.test
 CROSS_STUDIO: list[tuple[str, str, dict[str, Any] | None, int]] = [
     ("GET", "/api/v1/studios/studio-b", None, 404),
     ("PUT", "/api/v1/studios/studio-b", {"name": "Mine now"}, 403),
+    ("DELETE", "/api/v1/studios/studio-b", None, 403),  # owners only (an owner outside scope: 404)
     ("GET", "/api/v1/accounts?studio_id=studio-b", None, 403),
     ("GET", "/api/v1/accounts/acc-b1", None, 404),
     ("POST", "/api/v1/accounts", {**CONNECT, "studio_id": "studio-b"}, 403),
@@ -247,6 +248,7 @@ async def test_backfill_status_is_scoped_like_its_account(client: Client, token:
 
 WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PUT", "/api/v1/studios/studio-a", {"name": "A"}),
+    ("DELETE", "/api/v1/studios/studio-a", None),
     ("POST", "/api/v1/accounts", {**CONNECT, "studio_id": "studio-a"}),
     ("POST", "/api/v1/accounts/qr-login", {"studio_id": "studio-a", "display_name": "x"}),
     ("PATCH", "/api/v1/accounts/acc-a1", {"display_name": "x"}),

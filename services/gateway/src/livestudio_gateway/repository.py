@@ -694,6 +694,29 @@ SELECT (SELECT count(*) FROM commission.schedule_entries WHERE shift_id = $1) AS
        (SELECT count(*) FROM commission.pay_rules WHERE shift_id = $1) AS pay_rules
 """
 _RULE_PAID_LINES = "SELECT count(*) AS statement_lines FROM commission.statement_lines WHERE rule_id = $1"
+_STUDIO_HISTORY = """
+SELECT (SELECT count(*) FROM ingest.accounts WHERE studio_id = $1) AS accounts,
+       (SELECT count(*) FROM commission.hosts WHERE studio_id = $1) AS hosts,
+       (SELECT count(*) FROM commission.shifts WHERE studio_id = $1) AS shifts,
+       (SELECT count(*) FROM commission.schedule_entries WHERE studio_id = $1) AS schedule_entries,
+       (SELECT count(DISTINCT rule_id) FROM commission.pay_rules WHERE studio_id = $1) AS pay_rules,
+       (SELECT count(*) FROM commission.host_checks c JOIN commission.hosts h ON h.host_id = c.host_id
+        WHERE h.studio_id = $1) AS check_ins,
+       (SELECT count(*) FROM commission.statements WHERE studio_id = $1) AS statements,
+       (SELECT count(*) FROM commission.targets WHERE studio_id = $1) AS targets
+"""
+"""What a studio holds (accounts in any state, removed ones included), in the words of the commission's check;
+`_STUDIO_OTHERS` adds what the analytics and alerts services hold (read once they have migrated)."""
+_STUDIO_OTHERS = {
+    "analytics": """
+SELECT (SELECT count(*) FROM analytics.sessions WHERE studio_id = $1) AS sessions,
+       (SELECT count(*) FROM analytics.ad_spend WHERE studio_id = $1) AS ad_spend
+""",
+    "alerts": """
+SELECT (SELECT count(*) FROM alerts.channels WHERE studio_id = $1) AS alert_channels,
+       (SELECT count(*) FROM alerts.rules WHERE studio_id = $1) AS alert_rules
+""",
+}
 
 # Streamed exports: $1 scope, $2/$3 local-day range, $4 account (or NULL); columns as in exports.EXPORT_COLUMNS.
 _EXPORTS: Final = {
@@ -1288,10 +1311,16 @@ class Repository:
         )
 
     async def dependents(self, entity: str, entity_id: str) -> dict[str, int]:
-        """What history names a host, shift or rule (counts per kind), before a removal is published."""
-        sql = {"host": _HOST_HISTORY, "shift": _SHIFT_USERS, "rule": _RULE_PAID_LINES}[entity]
-        row = await self._fetchrow(sql, entity_id)
-        return {} if row is None else {key: int(value) for key, value in row.items()}
+        """What history names a host, shift, rule or studio (counts per kind), before a removal is published."""
+        queries = {"host": _HOST_HISTORY, "shift": _SHIFT_USERS, "rule": _RULE_PAID_LINES, "studio": _STUDIO_HISTORY}
+        row = await self._fetchrow(queries[entity], entity_id)
+        counts = {} if row is None else {key: int(value) for key, value in row.items()}
+        for other in _STUDIO_OTHERS.values() if entity == "studio" else ():
+            # before a service has created its schema, it holds nothing of the studio
+            with contextlib.suppress(asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+                more = await self._fetchrow(other, entity_id)
+                counts |= {} if more is None else {key: int(value) for key, value in more.items()}
+        return counts
 
     # --- commands -----------------------------------------------------------------------------------------
     async def command_result(self, command_id: str) -> tuple[str, Record] | None:

@@ -228,11 +228,12 @@ _ADVICE = {
     "host": "set it inactive instead",
     "shift": "remove or move what names it first",
     "rule": "end it with effective_to instead",
+    "studio": "remove what was only set up in it first (a studio with accounts or sessions stays)",
 }
-_NAMES = {"host": "host", "shift": "shift", "rule": "pay rule"}
+_NAMES = {"host": "host", "shift": "shift", "rule": "pay rule", "studio": "studio"}
 
 
-async def _refuse_if_in_use(gw: Gateway, entity: str, entity_id: str) -> None:
+async def refuse_if_in_use(gw: Gateway, entity: str, entity_id: str) -> None:
     """409 when history depends on it (the commission refuses it again when applying, with the same words)."""
     counts = await gw.repo.dependents(entity, entity_id)
     used = [f"{name.replace('_', ' ')}: {n}" for name, n in counts.items() if n > 0]
@@ -260,7 +261,7 @@ async def remove_host(request: ApiRequest, studio_id: IdPath, host_id: IdPath) -
     require_writer(principal, studio_id)
     command = HostRemove(host_id=host_id, studio_id=studio_id)
     await authorize(gw, principal, command, None)  # 404 before anything is said about its history
-    await _refuse_if_in_use(gw, "host", host_id)
+    await refuse_if_in_use(gw, "host", host_id)
     return await submit(gw, principal, command)
 
 
@@ -277,7 +278,7 @@ async def remove_shift(request: ApiRequest, studio_id: IdPath, shift_id: IdPath)
     require_writer(principal, studio_id)
     command = ShiftTemplateRemove(shift_id=shift_id, studio_id=studio_id)
     await authorize(gw, principal, command, None)
-    await _refuse_if_in_use(gw, "shift", shift_id)
+    await refuse_if_in_use(gw, "shift", shift_id)
     return await submit(gw, principal, command)
 
 
@@ -293,7 +294,7 @@ async def remove_rule(request: ApiRequest, rule_id: IdPath) -> Response[CommandA
     principal, gw = caller(request)
     command = PayRuleRemove(rule_id=rule_id)
     await authorize(gw, principal, command, None)
-    await _refuse_if_in_use(gw, "rule", rule_id)
+    await refuse_if_in_use(gw, "rule", rule_id)
     return await submit(gw, principal, command)
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from litestar import Response, get, put
+from litestar import Response, delete, get, put
 from litestar.params import JSONBody
 
 from livestudio_gateway import analytics, commands
 from livestudio_gateway.auth import require_writer
-from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, caller, submit
+from livestudio_gateway.handlers.common import READS, WRITES, ApiRequest, IdPath, authorize, caller, submit
+from livestudio_gateway.handlers.roster import REMOVAL, refuse_if_in_use
 from livestudio_gateway.models import CommandAccepted, CommandStatus, Me, Studio, StudioBody, StudioList
-from livestudio_gateway.problems import NotFound
-from livestudio_schemas.commands import StudioUpsert
+from livestudio_gateway.problems import Forbidden, NotFound
+from livestudio_schemas.commands import StudioRemove, StudioUpsert
 
 
 # --- me -----------------------------------------------------------------------------------------------------
@@ -70,6 +71,32 @@ async def upsert_studio(
     return await submit(gw, principal, command)
 
 
+@delete(
+    "/studios/{studio_id:str}",
+    summary="Remove a studio nothing depends on (owners only; command)",
+    description=(
+        "A studio with accounts (in any state, removed ones included), hosts, shifts, schedule entries, pay rules, "
+        "check-ins, sessions, statements, targets, ad spend, alert channels or alert rules stays. "
+        f"{REMOVAL} Only owners remove studios (a manager's scope is made of studios; 403 for other roles); a "
+        "studio outside the caller's scope is a 404. The organisation keeps its claim on the id: no other "
+        "organisation can take it, and the same organisation may create it again with `PUT`."
+    ),
+    tags=["studios", "commands"],
+    status_code=202,
+    responses=WRITES,
+)
+async def remove_studio(request: ApiRequest, studio_id: IdPath) -> Response[CommandAccepted]:
+    principal, gw = caller(request)
+    if principal.role != "owner":
+        raise Forbidden("only an owner may remove a studio")
+    if not principal.sees_studio(studio_id) or not await gw.repo.studios(None, studio_id):
+        raise NotFound(f"studio {studio_id!r} not found")  # before anything is said about its history
+    command = StudioRemove(studio_id=studio_id)
+    await authorize(gw, principal, command, None)
+    await refuse_if_in_use(gw, "studio", studio_id)
+    return await submit(gw, principal, command)
+
+
 # --- commands -----------------------------------------------------------------------------------------------
 @get(
     "/commands/{command_id:str}",
@@ -102,4 +129,4 @@ async def command_status(request: ApiRequest, command_id: IdPath) -> CommandStat
     )
 
 
-ROUTES = [me, list_studios, get_studio, upsert_studio, command_status]
+ROUTES = [me, list_studios, get_studio, upsert_studio, remove_studio, command_status]
