@@ -66,6 +66,7 @@ def fast_env(*, live_interval_s: float = 1.0, history_interval_s: float = 6.0) -
         "AFFILIATE_NEW_INTERVAL_S": "7200",
         "AFFILIATE_REREAD_INTERVAL_S": "7200",
         "AFFILIATE_TICK_S": "0.5",
+        "AFFILIATE_EVENTS_PER_S": "20000",  # the pace is for many accounts; this stack's few publish at once
     }
     return {
         "ingest": {f"INGEST_{k}": v for k, v in ingest.items()},

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from livestudio_ingest.core import pacing
+from livestudio_ingest.pacing import EventPacer
 
 
 def test_a_page_waits_until_the_budget_refilled_for_it() -> None:
@@ -54,3 +55,19 @@ def test_what_is_taken_never_exceeds_the_burst_plus_the_rate_over_time(
             total += page
         assert 0 <= budget.tokens <= burst + 1e-9
         assert total <= burst + rate * now + 1e-6
+
+
+async def test_the_event_pacer_spreads_a_burst_at_its_rate() -> None:
+    """`EventPacer` (the affiliate reader's): a burst beyond the budget waits for it to refill, at its rate."""
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = EventPacer(100.0, burst=100.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(10):  # 500 events in chunks of 50: the first 100 at once, the rest at 100 per second
+        await pacer.take(50)
+    assert slept and abs(now[0] - 4.0) < 1e-6
+    assert abs(pacer.waited_s - 4.0) < 1e-6

@@ -1,4 +1,5 @@
-"""The history backfill's pace on one replica: its pollers share one budget of sessions per second.
+"""Paces on one replica: the history backfill's budget of sessions per second shared by its pollers
+(`BackfillPacer`), and the affiliate reader's budget of checkout events per second (`EventPacer`).
 
 `BackfillPacer` holds the budget (`core.pacing`, pure) and the monotonic clock; a poller asks it for a page's worth
 of sessions before reading a backfill page (`try_take`) and gives back what the page did not publish
@@ -8,8 +9,9 @@ of sessions before reading a backfill page (`try_take`) and gives back what the 
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -73,3 +75,33 @@ class BackfillPacer:
                 next_page_in_s=round(pacing.wait_s(self._budget, 1, now), 2),
             )
         self._last_held = now
+
+
+class EventPacer:
+    """A budget of events per second for a producer that must not flood the outbox (the affiliate reader: a 30-day
+    backfill of an account is about 2,300 events, and a replica connecting many accounts at once would queue them
+    all ahead of the live snapshots). `await take(n)` returns once `n` events fit the budget."""
+
+    def __init__(
+        self,
+        per_s: float,
+        burst: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._budget = pacing.full(per_s, max(burst, 1.0), clock())
+        self.waited_s = 0.0
+        """Seconds spent waiting for the budget so far."""
+
+    async def take(self, events: int) -> None:
+        while True:
+            now = self._clock()
+            budget = pacing.taken(self._budget, events, now)
+            if budget is not None:
+                self._budget = budget
+                return
+            wait = pacing.wait_s(self._budget, events, now)
+            self.waited_s += wait
+            await self._sleep(wait)

@@ -4,7 +4,8 @@ Every `tick_s` it looks at the accounts the poll engine owns and can poll (their
 from the engine's account configuration) and starts the reads `schedule.due_reads` says are due, at most
 `concurrency` accounts at once. A read walks every page of every window, maps each checkout to its event
 (`mapping`), and puts the ones whose content changed since they were last published into the outbox (slot
-`("affiliate", "<account>:<checkout>", 0)`, key `<account>:<checkout>`).
+`("affiliate", "<account>:<checkout>", 0)`, key `<account>:<checkout>`), at most `events_per_s` per replica
+(`pacing.EventPacer`): a backfill of many accounts must not queue ahead of the live snapshots.
 
 Nothing is recorded as read before it is published: the fingerprints of the acknowledged events and the account's
 new read state are written together (`repository`) once every event of the read was acknowledged. An account with
@@ -31,6 +32,7 @@ from livestudio_ingest.affiliate.mapping import checkout_event, fingerprint, wra
 from livestudio_ingest.affiliate.schedule import Read, ReadPolicy, ReadState, after_reads, due_reads, windows
 from livestudio_ingest.affiliate.settings import AffiliateSettings
 from livestudio_ingest.outbox import Outbox, Outgoing
+from livestudio_ingest.pacing import EventPacer
 from livestudio_runtime.kafka import encode
 from livestudio_runtime.tasks import cancel_and_wait
 from livestudio_schemas.affiliate import AFFILIATE_CHECKOUT
@@ -40,6 +42,8 @@ from shopee_client.client.models import AffiliateCheckout as ShopeeCheckout
 
 log = structlog.get_logger(__name__)
 _RETRY_S = 30.0
+_PACE_CHUNK = 50
+"""Events taken from the replica's budget at a time."""
 
 
 class AccountConfigLike(Protocol):
@@ -105,6 +109,7 @@ class AffiliateReader:
         self._finished: list[_Batch] = []
         self._acked: list[repo.PublishedCheckout] = []
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self.pacer = EventPacer(settings.events_per_s, burst=max(settings.events_per_s, _PACE_CHUNK))
         self._task: asyncio.Task[None] | None = None
         self._reads: set[asyncio.Task[None]] = set()
         self.reads_done = 0
@@ -192,6 +197,7 @@ class AffiliateReader:
         batch = _Batch(account_id, after_reads(state, reads, now))
         self._busy[account_id] = batch
         region = config.region
+        allowed = 0  # events taken from the pace budget and not yet put
         for checkout_id, c in found.items():
             event = checkout_event(
                 c,
@@ -205,6 +211,10 @@ class AffiliateReader:
             if known.get(checkout_id) == digest:
                 continue
             row = repo.PublishedCheckout(account_id, checkout_id, event.purchased_at, event.status, digest)
+            if allowed == 0:
+                await self.pacer.take(_PACE_CHUNK)
+                allowed = _PACE_CHUNK
+            allowed -= 1
             batch.outstanding += 1
             accepted = self.outbox.put(
                 ("affiliate", f"{account_id}:{checkout_id}", 0),

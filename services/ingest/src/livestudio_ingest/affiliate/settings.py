@@ -22,3 +22,9 @@ class AffiliateSettings(BaseSettings):
     page_size: int = Field(default=500, ge=1, le=500)
     tick_s: float = Field(default=1.0, gt=0, description="real seconds between looks at what is due")
     concurrency: int = Field(default=4, ge=1, description="accounts read at once")
+    events_per_s: float = Field(
+        default=500.0,
+        gt=0,
+        description="checkout events one replica puts in the outbox per second at most: a backfill of many accounts"
+        " is spread out instead of queued ahead of the live snapshots",
+    )
