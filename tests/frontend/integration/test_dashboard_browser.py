@@ -187,11 +187,12 @@ def test_a_form_typed_before_the_sign_in_ended_survives_signing_in_again(browser
     page = sign_in(browser, studio.base_url, HOST, studio.password)
     expect(page.get_by_role("heading", name="My sessions")).to_be_visible()
     page.get_by_role("link", name="Check-in").click()
+    # the page's own loads (today's schedule, the sessions) answer first: the schedule fills in the host's account
+    # when it arrives (typing into the field at that moment appends to it), and one of them refused after the
+    # sign-out would end the sign-in before the check-in does, which is not what this test is about
+    page.wait_for_load_state("networkidle")
     field = page.get_by_label("Account", exact=True)
     field.fill("typed-before-expiry")
-    # the page's own loads (today's schedule, the sessions) answered first: one of them refused after the sign-out
-    # would end the sign-in before the check-in does, which is not what this test is about
-    page.wait_for_load_state("networkidle")
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "ls_csrf")
     ended = page.request.post(f"{studio.base_url}/api/v1/auth/signout", headers={"X-CSRF-Token": csrf})
     assert ended.ok, ended.text()
